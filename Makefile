@@ -1,0 +1,76 @@
+# xwall build.  `make` builds everything; `make check` runs every test;
+# `make demo` shows it working in a netns test bed; `make bench` measures.
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+PREFIX   ?= /usr/local
+VERSION  := 0.1.0
+
+BUILD    := build
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader -I$(BUILD) \
+            -DXW_VERSION=\"$(VERSION)\" -DXW_BPF_DIR=\"$(abspath $(BUILD))\"
+LDLIBS   := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lpcap
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iinclude -I/usr/include/$(shell uname -m)-linux-gnu
+
+BPF_SRCS := $(wildcard xdp/*.bpf.c) $(wildcard tc/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS    := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
+
+LIB_SRCS := $(wildcard loader/*.c)
+LIB_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LIB_SRCS))
+CTL_SRCS := $(wildcard ctl/*.c)
+CTL_OBJS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(CTL_SRCS))
+REF_SRCS := $(wildcard tests/ref/*.c)
+REF_OBJS := $(patsubst tests/ref/%.c,$(BUILD)/ref/%.o,$(REF_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all deps check demo bench unit diff e2e verifier clean install
+all: $(BUILD)/xwall $(BPF_OBJS)
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(wildcard include/*.h) $(wildcard xdp/*.h) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: tc/%.bpf.c $(wildcard include/*.h) $(wildcard xdp/*.h) $(wildcard tc/*.h) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Ixdp -c $< -o $@
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/ctl/%.o: ctl/%.c $(wildcard ctl/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ictl -c $< -o $@
+$(BUILD)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/ref -c $< -o $@
+
+$(BUILD)/libxwall.a: $(LIB_OBJS)
+	ar rcs $@ $^
+$(BUILD)/libxwref.a: $(REF_OBJS)
+	ar rcs $@ $^ $(if $(REF_OBJS),,; true)
+
+$(BUILD)/xwall: $(CTL_OBJS) $(BUILD)/libxwall.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
+
+-include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,218 @@
+/* attach, detach, status */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "ctl.h"
+#include "attach.h"
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, 0, 'm' },
+		{ "egress", no_argument, 0, 'e' },
+		{ 0 }
+	};
+	enum xw_mode mode = XW_MODE_AUTO;
+	struct xw_dp dp;
+	struct xw_err err;
+	bool already;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "m:e", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				mode = XW_MODE_AUTO;
+			else if (!strcmp(optarg, "native"))
+				mode = XW_MODE_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				mode = XW_MODE_SKB;
+			else
+				return xw_failf(XW_EINPUT, "--mode: expected auto, native or skb, got '%s'", optarg);
+			break;
+		case 'e':
+			return xw_failf(XW_EINPUT, "--egress: TC egress filtering is not available in this version yet");
+		default:
+			return xw_usage("attach", XW_EINPUT);
+		}
+	}
+	if (optind != argc - 1)
+		return xw_usage("attach", XW_EINPUT);
+	if (!if_nametoindex(argv[optind]))
+		return xw_failf(XW_ESYS, "%s: no such device", argv[optind]);
+	rc = xw_open(&dp, true);
+	if (rc)
+		return rc;
+	rc = xw_attach_xdp(&dp, argv[optind], mode, &already, &err);
+	if (rc) {
+		/* do not leave a loaded datapath behind that nothing uses */
+		struct xw_iface *l;
+		size_t n = 0;
+
+		if (xw_iface_list(&dp, &l, &n) == 0) {
+			free(l);
+			if (n == 0)
+				xw_dp_unpin(&err);
+		}
+		xw_dp_close(&dp);
+		return xw_fail(rc, &err);
+	}
+	if (already)
+		printf("%s: already attached\n", argv[optind]);
+	xw_dp_close(&dp);
+	return 0;
+}
+
+static int detach_one(struct xw_dp *dp, const char *dev)
+{
+	struct xw_err err;
+	int rc = xw_detach_xdp(dp, dev, &err);
+
+	return rc ? xw_fail(rc, &err) : 0;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = { { "all", no_argument, 0, 'a' }, { 0 } };
+	struct xw_iface *l = NULL;
+	struct xw_dp dp;
+	struct xw_err err;
+	bool all = false;
+	size_t n = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
+		if (c != 'a')
+			return xw_usage("detach", XW_EINPUT);
+		all = true;
+	}
+	if (all == (optind < argc) || optind < argc - 1)
+		return xw_usage("detach", XW_EINPUT);
+	xw_dp_init(&dp);
+	rc = xw_dp_lock(&dp, &err);
+	if (rc)
+		return xw_fail(rc, &err);
+	if (!xw_dp_is_loaded()) {
+		xw_dp_close(&dp);
+		if (all)
+			return 0;
+		return xw_failf(XW_EINPUT, "%s: xwall is not attached there", argv[optind]);
+	}
+	rc = xw_open(&dp, false);
+	if (rc)
+		return rc;
+	if (all) {
+		xw_iface_list(&dp, &l, &n);
+		for (size_t i = 0; i < n; i++) {
+			int r = detach_one(&dp, l[i].name);
+
+			rc = rc ? rc : r;
+		}
+		free(l);
+	} else {
+		rc = detach_one(&dp, argv[optind]);
+	}
+	if (xw_iface_list(&dp, &l, &n) == 0) {
+		free(l);
+		if (n == 0 && xw_dp_unpin(&err))
+			rc = rc ? rc : xw_fail(XW_ESYS, &err);
+	}
+	xw_dp_close(&dp);
+	return rc;
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { 0 } };
+	struct xw_ruleset rs;
+	struct xw_iface *l = NULL;
+	struct xw_dp dp;
+	struct xw_err err;
+	uint64_t gen = 0;
+	bool json = false;
+	size_t n = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (c != 'j')
+			return xw_usage("status", XW_EINPUT);
+		json = true;
+	}
+	if (optind != argc)
+		return xw_usage("status", XW_EINPUT);
+	xw_dp_init(&dp);
+	rc = xw_dp_lock(&dp, &err);
+	if (rc)
+		return xw_fail(rc, &err);
+	if (!xw_dp_is_loaded()) {
+		xw_dp_close(&dp);
+		if (json)
+			printf("{\"loaded\": false, \"interfaces\": []}\n");
+		else
+			printf("xwall: not loaded\n");
+		return 0;
+	}
+	rc = xw_open(&dp, false);
+	if (rc)
+		return rc;
+	rc = xw_dp_read_rules(&dp, &rs, NULL, &gen, &err);
+	if (rc) {
+		xw_dp_close(&dp);
+		return xw_fail(rc, &err);
+	}
+	xw_iface_list(&dp, &l, &n);
+	if (json) {
+		json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+		json_object_object_add(o, "loaded", json_object_new_boolean(1));
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "name", json_object_new_string(l[i].name));
+			json_object_object_add(e, "ifindex", json_object_new_int64(l[i].ifindex));
+			json_object_object_add(e, "xdp_mode", json_object_new_string(xw_xdp_mode_name(l[i].xdp_mode)));
+			json_object_object_add(e, "attach", json_object_new_string(
+				l[i].kind == XW_ATTACH_DISPATCHER ? "libxdp-dispatcher" : "direct"));
+			json_object_object_add(e, "egress", json_object_new_boolean(l[i].egress));
+			json_object_array_add(a, e);
+		}
+		json_object_object_add(o, "interfaces", a);
+		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP])));
+		json_object_object_add(o, "stage_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP_STAGE])));
+		json_object_object_add(o, "rules", json_object_new_int64((int64_t)rs.n));
+		json_object_object_add(o, "policy_in", json_object_new_string(rs.policy[XW_DIR_IN] ? "pass" : "drop"));
+		json_object_object_add(o, "policy_out", json_object_new_string(rs.policy[XW_DIR_OUT] ? "pass" : "drop"));
+		json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("xwall: loaded, generation %llu, %zu rules, policy in %s, policy out %s\n",
+		       (unsigned long long)gen, rs.n, rs.policy[XW_DIR_IN] ? "pass" : "drop",
+		       rs.policy[XW_DIR_OUT] ? "pass" : "drop");
+		printf("programs: xdp id %u, stage id %u\n", prog_id(dp.prog_fd[XW_P_XDP]),
+		       prog_id(dp.prog_fd[XW_P_XDP_STAGE]));
+		for (size_t i = 0; i < n; i++)
+			printf("%s (ifindex %u): xdp %s, %s%s\n", l[i].name, l[i].ifindex,
+			       xw_xdp_mode_name(l[i].xdp_mode),
+			       l[i].kind == XW_ATTACH_DISPATCHER ? "via libxdp dispatcher" :
+			       "direct attach (libxdp dispatcher not used)",
+			       l[i].egress ? ", tc egress" : "");
+	}
+	free(l);
+	xw_ruleset_free(&rs);
+	xw_dp_close(&dp);
+	return 0;
+}

@@ -1,0 +1,247 @@
+/* apply, rule add|del|list, policy: every change goes through one atomic
+ * xw_dp_apply of the whole resulting rule set, under the lock. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "ctl.h"
+#include "compile.h"
+
+static const char *verdict_name(int v)
+{
+	return v == XW_PASS ? "pass" : "drop";
+}
+
+/* Compile without touching the kernel (apply --check). */
+static int check_only(const struct xw_ruleset *rs)
+{
+	struct xw_compiled c;
+	struct xw_err err;
+	uint32_t *slots = calloc(rs->n + 1, sizeof(*slots));
+	int rc;
+
+	for (size_t i = 0; slots && i < rs->n; i++)
+		slots[i] = (uint32_t)i;
+	rc = xw_compile(rs, slots, NULL, &c, &err);
+	free(slots);
+	if (rc)
+		return xw_fail(XW_EINPUT, &err);
+	printf("ok: %zu rules, %u match shapes, %zu map entries\n", rs->n, c.n_tuples, c.n_entries);
+	xw_compiled_free(&c);
+	return 0;
+}
+
+static int apply_locked(const struct xw_ruleset *rs)
+{
+	struct xw_dp dp;
+	struct xw_err err;
+	int rc = xw_open(&dp, true);
+
+	if (rc)
+		return rc;
+	rc = xw_dp_apply(&dp, rs, &err);
+	xw_dp_close(&dp);
+	return rc ? xw_fail(rc, &err) : 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = { { "check", no_argument, 0, 'c' }, { 0 } };
+	struct xw_ruleset rs;
+	bool check = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c", opts, NULL)) != -1) {
+		if (c != 'c')
+			return xw_usage("apply", XW_EINPUT);
+		check = true;
+	}
+	if (optind != argc - 1)
+		return xw_usage("apply", XW_EINPUT);
+	xw_ruleset_init(&rs);
+	rc = xw_load_rules(argv[optind], &rs);
+	if (!rc)
+		rc = check ? check_only(&rs) : apply_locked(&rs);
+	xw_ruleset_free(&rs);
+	return rc;
+}
+
+/* Read the live set, let `edit` change it, apply the result. */
+static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
+{
+	struct xw_ruleset rs;
+	struct xw_dp dp;
+	struct xw_err err;
+	int rc = xw_open(&dp, true);
+
+	if (rc)
+		return rc;
+	rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err);
+	if (rc) {
+		xw_dp_close(&dp);
+		return xw_fail(rc, &err);
+	}
+	rc = edit(&rs, arg);
+	if (!rc && xw_dp_apply(&dp, &rs, &err))
+		rc = xw_fail(XW_ESYS, &err);
+	xw_ruleset_free(&rs);
+	xw_dp_close(&dp);
+	return rc;
+}
+
+static int edit_add(struct xw_ruleset *rs, void *arg)
+{
+	const struct xw_rule *r = arg;
+
+	if (xw_ruleset_add(rs, r))
+		return xw_failf(XW_EINPUT, "a rule with priority %u exists already (rule del %u first)",
+				r->prio, r->prio);
+	return 0;
+}
+
+static int edit_del(struct xw_ruleset *rs, void *arg)
+{
+	uint32_t prio = *(uint32_t *)arg;
+
+	if (xw_ruleset_del(rs, prio))
+		return xw_failf(XW_EINPUT, "no rule with priority %u", prio);
+	return 0;
+}
+
+struct pol { int dir, verdict; };
+
+static int edit_policy(struct xw_ruleset *rs, void *arg)
+{
+	const struct pol *p = arg;
+
+	rs->policy[p->dir] = (uint8_t)p->verdict;
+	rs->has_policy[p->dir] = 1;
+	return 0;
+}
+
+static int rule_list(bool json)
+{
+	struct xw_ruleset rs;
+	struct xw_dp dp;
+	struct xw_err err;
+	int rc = xw_open(&dp, false);
+
+	if (rc)
+		return rc;
+	rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err);
+	xw_dp_close(&dp);
+	if (rc)
+		return xw_fail(rc, &err);
+	if (json) {
+		json_object *o = json_object_new_object(), *p = json_object_new_object();
+		json_object *a = json_object_new_array();
+		char buf[65536];
+
+		json_object_object_add(p, "in", json_object_new_string(verdict_name(rs.policy[XW_DIR_IN])));
+		json_object_object_add(p, "out", json_object_new_string(verdict_name(rs.policy[XW_DIR_OUT])));
+		json_object_object_add(o, "policy", p);
+		for (size_t i = 0; i < rs.n; i++) {
+			json_object *e = json_object_new_object();
+			const struct xw_rule *r = &rs.rules[i];
+
+			json_object_object_add(e, "prio", json_object_new_int64(r->prio));
+			json_object_object_add(e, "dir", json_object_new_string(r->dir == XW_DIR_OUT ? "out" : "in"));
+			json_object_object_add(e, "verdict", json_object_new_string(verdict_name(r->verdict)));
+			json_object_object_add(e, "log", json_object_new_boolean(r->log));
+			if (xw_rule_format(r, buf, sizeof(buf)) >= 0)
+				json_object_object_add(e, "text", json_object_new_string(buf));
+			json_object_array_add(a, e);
+		}
+		json_object_object_add(o, "rules", a);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		char *t = xw_ruleset_format(&rs);
+
+		fputs(t ? t : "", stdout);
+		free(t);
+	}
+	xw_ruleset_free(&rs);
+	return 0;
+}
+
+int cmd_rule(int argc, char **argv)
+{
+	if (argc < 2)
+		return xw_usage("rule", XW_EINPUT);
+	if (!strcmp(argv[1], "add")) {
+		struct xw_rule r;
+		struct xw_err err;
+		size_t len = 1;
+		char *text;
+		int rc;
+
+		if (argc < 3)
+			return xw_usage("rule", XW_EINPUT);
+		for (int i = 2; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		text = calloc(len, 1);
+		if (!text)
+			return xw_failf(XW_ESYS, "out of memory");
+		for (int i = 2; i < argc; i++) {
+			strcat(text, argv[i]);
+			if (i + 1 < argc)
+				strcat(text, " ");
+		}
+		rc = xw_parse_rule(text, "<rule>", &r, &err);
+		free(text);
+		if (rc)
+			return xw_fail(XW_EINPUT, &err);
+		rc = edit_live(edit_add, &r);
+		xw_rule_free(&r);
+		return rc;
+	}
+	if (!strcmp(argv[1], "del")) {
+		char *e;
+		unsigned long prio;
+
+		if (argc != 3)
+			return xw_usage("rule", XW_EINPUT);
+		prio = strtoul(argv[2], &e, 10);
+		if (*e || !*argv[2] || prio < XW_PRIO_MIN || prio > XW_PRIO_MAX)
+			return xw_failf(XW_EINPUT, "rule del: priority must be %u..%u, got '%s'",
+					XW_PRIO_MIN, XW_PRIO_MAX, argv[2]);
+		uint32_t p = (uint32_t)prio;
+
+		return edit_live(edit_del, &p);
+	}
+	if (!strcmp(argv[1], "list")) {
+		if (argc == 2)
+			return rule_list(false);
+		if (argc == 3 && !strcmp(argv[2], "--json"))
+			return rule_list(true);
+		return xw_usage("rule", XW_EINPUT);
+	}
+	return xw_usage("rule", XW_EINPUT);
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	struct pol p = { XW_DIR_IN, -1 };
+	int i = 1;
+
+	if (argc == 3) {
+		if (!strcmp(argv[1], "in"))
+			p.dir = XW_DIR_IN;
+		else if (!strcmp(argv[1], "out"))
+			p.dir = XW_DIR_OUT;
+		else
+			return xw_failf(XW_EINPUT, "policy: expected in or out, got '%s'", argv[1]);
+		i = 2;
+	} else if (argc != 2) {
+		return xw_usage("policy", XW_EINPUT);
+	}
+	if (!strcmp(argv[i], "pass"))
+		p.verdict = XW_PASS;
+	else if (!strcmp(argv[i], "drop"))
+		p.verdict = XW_DROP;
+	else
+		return xw_failf(XW_EINPUT, "policy: expected pass or drop, got '%s'", argv[i]);
+	return edit_live(edit_policy, &p);
+}

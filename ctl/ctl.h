@@ -1,0 +1,38 @@
+/* Shared by the xwall subcommands. */
+#ifndef XW_CTL_H
+#define XW_CTL_H
+
+#include <stdbool.h>
+#include "datapath.h"
+
+struct xw_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;   /* first line: synopsis; then details */
+};
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_rule(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+
+/* Print an error (the message alone when it is FILE:LINE:COL:, else
+ * prefixed "xwall: ") and return its code. */
+int xw_fail(int code, const struct xw_err *err);
+int xw_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the usage of the current command; returns 0 (help) or 1 (misuse). */
+int xw_usage(const char *cmd, int code);
+/* Open the pinned datapath under the lock; returns exit code. */
+int xw_open(struct xw_dp *dp, bool create);
+/* Read a whole file ("-" = stdin); NULL with errno on error. */
+char *xw_slurp(const char *path, size_t *len);
+/* Parse a rule file; returns exit code and prints errors. */
+int xw_load_rules(const char *path, struct xw_ruleset *rs);
+
+extern const char *xw_reason_names[XW_REASON_MAX];
+
+#endif

@@ -1,0 +1,187 @@
+/* xwall: the command line on top of the loader library. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+
+const char *xw_reason_names[XW_REASON_MAX] = {
+	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
+	[XW_REASON_MALFORMED] = "malformed", [XW_REASON_TAILCALL] = "tail_call",
+	[XW_REASON_SHORT] = "short",
+};
+
+static const struct xw_cmd cmds[] = {
+	{ "attach", cmd_attach,
+	  "attach DEV [--mode auto|native|skb] [--egress]\n"
+	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
+	  "  --mode   native (driver), skb (generic) or auto (native if possible)\n"
+	  "  --egress also filter egress with TC (not available in this version)\n" },
+	{ "detach", cmd_detach,
+	  "detach DEV | --all\n"
+	  "  Detach from DEV (or from every interface). The last detach unloads\n"
+	  "  the datapath and removes its pins.\n" },
+	{ "status", cmd_status,
+	  "status [--json]\n"
+	  "  Interfaces, modes, program ids, rule count, policies, generation.\n" },
+	{ "apply", cmd_apply,
+	  "apply [--check] FILE|-\n"
+	  "  Replace the whole rule set (rules and policies) atomically.\n"
+	  "  --check  parse and compile only; change nothing (no root needed)\n" },
+	{ "rule", cmd_rule,
+	  "rule add RULE... | rule del PRIO | rule list [--json]\n"
+	  "  add: one rule in file syntax without the word \"rule\", e.g.\n"
+	  "       xwall rule add 20 in tcp dport 22 src 10.0.0.0/8 pass\n"
+	  "  del: delete the rule with that priority\n"
+	  "  list: the live rule set; the text output is a valid file for apply\n" },
+	{ "policy", cmd_policy,
+	  "policy [in|out] pass|drop\n"
+	  "  Verdict when no rule matches (default pass), for ingress (in) or egress (out).\n" },
+	{ "stats", cmd_stats,
+	  "stats [--json | --prometheus] [--watch SECS]\n"
+	  "  Per-rule packets/bytes, per-verdict and per-reason counters.\n"
+	  "  --watch  redraw every SECS seconds with rates per second\n" },
+	{ "test", cmd_test,
+	  "test --pcap FILE [--rules FILE] [--json]\n"
+	  "  Run each packet of FILE through the real datapath (BPF_PROG_TEST_RUN).\n"
+	  "  --rules  load a private, unattached instance with these rules instead\n"
+	  "           of the live one (no live state changes)\n" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+int xw_usage(const char *cmd, int code)
+{
+	FILE *o = code ? stderr : stdout;
+
+	for (size_t i = 0; i < NCMDS; i++)
+		if (cmd && !strcmp(cmds[i].name, cmd)) {
+			fprintf(o, "usage: xwall %s", cmds[i].usage);
+			return code;
+		}
+	fprintf(o, "usage: xwall [--version] [--help] COMMAND [ARGS]\n\n"
+		   "xwall is an XDP/TC firewall: first-match rules by priority, changed\n"
+		   "atomically while traffic flows.  Commands:\n\n");
+	for (size_t i = 0; i < NCMDS; i++) {
+		const char *nl = strchr(cmds[i].usage, '\n');
+
+		fprintf(o, "  xwall %.*s\n", (int)(nl - cmds[i].usage), cmds[i].usage);
+	}
+	fprintf(o, "\n'xwall COMMAND --help' tells more; see also xwall(8).\n"
+		   "Exit codes: 0 success, 1 bad usage or input, 2 the system refused.\n");
+	return code;
+}
+
+int xw_fail(int code, const struct xw_err *err)
+{
+	const char *m = err->msg;
+	const char *c1 = strchr(m, ':');
+
+	/* FILE:LINE:COL: messages stand alone, as compilers print them */
+	if (c1 && c1[1] >= '0' && c1[1] <= '9')
+		fprintf(stderr, "%s\n", m);
+	else
+		fprintf(stderr, "xwall: %s\n", m);
+	return code;
+}
+
+int xw_failf(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "xwall: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int xw_open(struct xw_dp *dp, bool create)
+{
+	struct xw_err err;
+	int rc;
+
+	xw_dp_init(dp);
+	rc = xw_dp_open(dp, create, &err);
+	if (rc == -1)
+		return xw_fail(XW_ESYS, &err);
+	if (rc)
+		return xw_fail(rc, &err);
+	return 0;
+}
+
+char *xw_slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 65536) {
+			char *nb = realloc(buf, cap = cap * 2 + 65536);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (buf)
+		buf[n] = 0;
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+int xw_load_rules(const char *path, struct xw_ruleset *rs)
+{
+	struct xw_err err;
+	size_t len;
+	char *text = xw_slurp(path, &len);
+	int rc;
+
+	if (!text)
+		return xw_failf(XW_EINPUT, "%s: %s", path, strerror(errno));
+	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
+	free(text);
+	return rc ? xw_fail(XW_EINPUT, &err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return xw_usage(NULL, XW_EINPUT);
+	cmd = argv[1];
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+		printf("xwall %s\n", XW_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
+		return xw_usage(argc > 2 ? argv[2] : NULL, 0);
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, cmd)) {
+			for (int a = 2; a < argc; a++)
+				if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h"))
+					return xw_usage(cmd, 0);
+			return cmds[i].run(argc - 1, argv + 1);
+		}
+	if (!strcmp(cmd, "events") || !strcmp(cmd, "lint") || !strcmp(cmd, "verify"))
+		return xw_failf(XW_EINPUT, "'%s' is not available in this version yet", cmd);
+	fprintf(stderr, "xwall: unknown command '%s'\n", cmd);
+	return xw_usage(NULL, XW_EINPUT);
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Types shared by the BPF datapath and userspace: map keys, values, constants.
+ *
+ * Classification is tuple space search (see README "Architecture"): every rule
+ * is compiled into (mask, masked key) entries; entries with the same mask form a
+ * tuple.  Per packet the datapath walks the tuples in order of their best
+ * priority, masks the packet key with each tuple's mask and does one hash
+ * lookup.  Cost grows with the number of distinct masks, not with rules.
+ */
+#ifndef XWALL_H
+#define XWALL_H
+
+#ifdef __bpf__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdint.h>
+#endif
+
+#define XW_PIN_DIR "/sys/fs/bpf/xwall"
+
+#define XW_MAX_TUPLES      1024u     /* distinct masks per rule set */
+#define XW_TUPLES_PER_STAGE 64u      /* tuples probed by one tail-called stage */
+#define XW_MAX_RULES       131072u   /* counter slots (rules) */
+#define XW_PRIO_NONE       0xffffffffu
+
+/* Presence bits of struct xw_key.flags: a field the packet lacks stays zero
+ * and its bit clear, so a rule that needs it cannot match. */
+#define XWK_VLAN       0x0001u  /* outermost 802.1Q/802.1ad tag present */
+#define XWK_L3         0x0002u  /* valid IPv4 or IPv6 header: proto valid */
+#define XWK_V4         0x0004u  /* valid IPv4: src/dst are IPv4 (first 4 bytes) */
+#define XWK_V6         0x0008u  /* valid IPv6 (extension walk succeeded) */
+#define XWK_PORTS      0x0010u  /* TCP/UDP/SCTP ports present (not a later fragment) */
+#define XWK_TCP        0x0020u  /* TCP flags present */
+#define XWK_ICMP       0x0040u  /* ICMP (IPv4, proto 1) type/code present */
+#define XWK_ICMP6      0x0080u  /* ICMPv6 (IPv6, nh 58) type/code present */
+#define XWK_FRAG_MF    0x0100u  /* more-fragments set */
+#define XWK_FRAG_LATER 0x0200u  /* fragment offset != 0 */
+
+enum xw_dir { XW_DIR_IN = 0, XW_DIR_OUT = 1, XW_DIR_MAX };
+
+enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_VERDICT_MAX };
+
+/* Why a packet got its verdict; also per-reason counters (index). */
+enum xw_reason {
+	XW_REASON_RULE = 0,     /* a rule matched */
+	XW_REASON_POLICY,       /* no rule matched: policy */
+	XW_REASON_MALFORMED,    /* bad IP header / extension walk (counted besides rule/policy) */
+	XW_REASON_TAILCALL,     /* a tail call failed: policy applied */
+	XW_REASON_SHORT,        /* frame shorter than an Ethernet header */
+	XW_REASON_MAX
+};
+
+/* Packet key: what the parser extracts once.  Host byte order for the 16-bit
+ * numbers; addresses as on the wire; IPv4 addresses in src[0..3]. */
+struct xw_key {
+	__u8  eth_dst[6];
+	__u8  eth_src[6];
+	__u16 eth_type;     /* after up to two VLAN tags */
+	__u16 vlan;         /* outermost VLAN ID */
+	__u16 flags;        /* XWK_* */
+	__u8  dir;          /* enum xw_dir */
+	__u8  proto;        /* IPv4 protocol / IPv6 final next header */
+	__u8  tcp_flags;
+	__u8  icmp_type;
+	__u8  icmp_code;
+	__u8  pad;
+	__u16 sport;
+	__u16 dport;
+	__u32 ifindex;      /* interface the program runs on */
+	__u8  src[16];
+	__u8  dst[16];
+};
+
+#define XW_KEY_WORDS (sizeof(struct xw_key) / 8)
+
+struct xw_entry_key {
+	__u32 tuple;
+	__u32 pad;
+	struct xw_key k;   /* already masked with the tuple's mask */
+};
+
+#define XWF_LOG 0x01u
+
+struct xw_entry_val {
+	__u32 prio;
+	__u32 slot;        /* counter slot of the rule */
+	__u8  verdict;     /* enum xw_verdict */
+	__u8  flags;       /* XWF_* */
+	__u16 pad;
+};
+
+/* Tuple table, sorted by min_prio.  The element after the last tuple is a
+ * sentinel with min_prio XW_PRIO_NONE that carries the policies. */
+struct xw_tuple {
+	struct xw_key mask;
+	__u32 min_prio;
+	__u8  policy[XW_DIR_MAX];   /* sentinel only */
+	__u16 pad;
+};
+
+/* Which generation of rule maps is live; flipping `active` is the atomic switch. */
+struct xw_cfg {
+	__u32 active;
+	__u8  policy[2][XW_DIR_MAX];  /* per generation: verdict if a stage fails */
+	__u64 generation;
+};
+
+struct xw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Interfaces xwall is attached to (written and read by the CLI only). */
+enum xw_attach_kind { XW_ATTACH_DISPATCHER = 0, XW_ATTACH_DIRECT = 1 };
+
+struct xw_iface {
+	__u32 ifindex;
+	__u8  xdp_mode;     /* enum xdp_attach_mode of libxdp */
+	__u8  kind;         /* enum xw_attach_kind */
+	__u8  egress;       /* TC egress filter attached too */
+	__u8  pad;
+	char  name[16];
+};
+
+/* Per-CPU scratch carried across tail calls (one per direction). */
+struct xw_scratch {
+	struct xw_key key;
+	__u32 best_prio;
+	__u32 best_slot;
+	__u8  best_verdict;
+	__u8  best_flags;
+	__u8  gen;
+	__u8  malformed;     /* 1 malformed L3, 2 short frame */
+	__u8  fail_verdict;  /* policy, used if a tail call fails */
+	__u8  pad[3];
+	__u32 next_tuple;
+	__u32 pkt_len;
+	__u32 reason;      /* final reason of the last packet (for `xwall test`) */
+	__u32 verdict;     /* final verdict of the last packet */
+};
+
+#endif

@@ -1,0 +1,159 @@
+/* XDP attach/detach through libxdp, so xwall can share an interface with
+ * other libxdp programs.  libxdp runs programs through its dispatcher when it
+ * can; when the dispatcher cannot be used (it needs to load the program as
+ * freplace itself, and libxdp 1.3.1's dispatcher fails on some kernels) libxdp
+ * attaches our program directly; we record which happened for `status`. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "attach.h"
+
+static enum xdp_attach_mode to_libxdp(enum xw_mode m)
+{
+	return m == XW_MODE_NATIVE ? XDP_MODE_NATIVE : m == XW_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_UNSPEC;
+}
+
+const char *xw_xdp_mode_name(int m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE: return "native";
+	case XDP_MODE_SKB: return "skb";
+	case XDP_MODE_HW: return "hw";
+	default: return "unspec";
+	}
+}
+
+static int libxdp_quiet(enum libxdp_print_level l, const char *fmt, va_list ap)
+{
+	if (getenv("XW_DEBUG") && l != LIBXDP_DEBUG)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int dev_index(const char *dev, struct xw_err *err)
+{
+	unsigned int ifx = if_nametoindex(dev);
+
+	if (!ifx)
+		return -xw_errf(err, XW_ESYS, "%s: %s", dev, errno == ENODEV ? "no such device" : strerror(errno));
+	return (int)ifx;
+}
+
+int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *already,
+		  struct xw_err *err)
+{
+	struct xw_iface ifc;
+	struct xdp_program *prog;
+	struct xdp_multiprog *mp;
+	int ifx = dev_index(dev, err), rc;
+	__u32 key;
+
+	*already = false;
+	if (ifx < 0)
+		return -ifx;
+	key = (__u32)ifx;
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &key, &ifc) == 0) {
+		if (mode != XW_MODE_AUTO && to_libxdp(mode) != ifc.xdp_mode)
+			return xw_errf(err, XW_EINPUT, "%s: already attached in %s mode; detach it first",
+				       dev, xw_xdp_mode_name(ifc.xdp_mode));
+		*already = true;
+		return XW_OK;
+	}
+	libxdp_set_print(libxdp_quiet);
+	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
+	rc = libxdp_get_error(prog);
+	if (rc)
+		return xw_errf(err, XW_ESYS, "libxdp: %s", strerror(-rc));
+	rc = xdp_program__attach(prog, ifx, to_libxdp(mode), 0);
+	if (rc) {
+		xdp_program__close(prog);
+		return xw_errf(err, XW_ESYS, "attach XDP to %s: %s%s", dev, strerror(-rc),
+			       rc == -EEXIST || rc == -EBUSY ? " (another XDP program is attached)" :
+			       rc == -EOPNOTSUPP ? " (try --mode skb)" : "");
+	}
+	memset(&ifc, 0, sizeof(ifc));
+	ifc.ifindex = key;
+	snprintf(ifc.name, sizeof(ifc.name), "%s", dev);
+	ifc.kind = XW_ATTACH_DIRECT;
+	ifc.xdp_mode = (__u8)xdp_program__is_attached(prog, ifx);
+	mp = xdp_multiprog__get_from_ifindex(ifx);
+	if (!libxdp_get_error(mp) && mp) {
+		if (!xdp_multiprog__is_legacy(mp))
+			ifc.kind = XW_ATTACH_DISPATCHER;
+		ifc.xdp_mode = (__u8)xdp_multiprog__attach_mode(mp);
+		xdp_multiprog__close(mp);
+	}
+	xdp_program__close(prog);
+	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &key, &ifc, 0))
+		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
+	return XW_OK;
+}
+
+int xw_detach_xdp(struct xw_dp *dp, const char *dev, struct xw_err *err)
+{
+	struct xw_iface ifc;
+	struct xdp_program *prog;
+	unsigned int ifx;
+	__u32 key;
+	int rc;
+
+	ifx = if_nametoindex(dev);
+	key = ifx;
+	if (!ifx || bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &key, &ifc)) {
+		/* the device may be gone: find it by name in our table */
+		struct xw_iface *all;
+		size_t n;
+
+		ifx = 0;
+		if (xw_iface_list(dp, &all, &n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(all[i].name, dev)) {
+					ifc = all[i];
+					ifx = ifc.ifindex;
+				}
+			free(all);
+		}
+		if (!ifx)
+			return xw_errf(err, XW_EINPUT, "%s: xwall is not attached there", dev);
+		key = ifx;
+	}
+	libxdp_set_print(libxdp_quiet);
+	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
+	rc = libxdp_get_error(prog);
+	if (!rc) {
+		rc = xdp_program__detach(prog, (int)ifx, ifc.xdp_mode, 0);
+		xdp_program__close(prog);
+	}
+	/* a vanished device took the program with it */
+	if (rc && if_nametoindex(dev) == ifx)
+		return xw_errf(err, XW_ESYS, "detach XDP from %s: %s", dev, strerror(-rc));
+	bpf_map_delete_elem(dp->map_fd[XW_M_IFACES], &key);
+	return XW_OK;
+}
+
+int xw_iface_list(struct xw_dp *dp, struct xw_iface **out, size_t *n)
+{
+	__u32 key, next, *prev = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (*n == cap) {
+			struct xw_iface *nv = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof(**out));
+
+			if (!nv)
+				return -ENOMEM;
+			*out = nv;
+		}
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &key, &(*out)[*n]) == 0)
+			(*n)++;
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* Attaching the datapath to interfaces (XDP through libxdp). */
+#ifndef XW_ATTACH_H
+#define XW_ATTACH_H
+
+#include "datapath.h"
+
+enum xw_mode { XW_MODE_AUTO, XW_MODE_NATIVE, XW_MODE_SKB };
+
+/* Returns XW_OK (also when already attached: *already set), or an error. */
+int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *already,
+		  struct xw_err *err);
+int xw_detach_xdp(struct xw_dp *dp, const char *dev, struct xw_err *err);
+/* Interfaces we are attached to; caller frees *out. */
+int xw_iface_list(struct xw_dp *dp, struct xw_iface **out, size_t *n);
+const char *xw_xdp_mode_name(int libxdp_mode);
+
+#endif

@@ -1,0 +1,447 @@
+/* Rule set -> (tuple masks, masked keys).  Each rule becomes the cross product
+ * of its alternatives (list values, port-range prefixes, fragment forms); each
+ * alternative is one (mask, key) pair.  Equal masks form a tuple; tuples are
+ * ordered by their best priority so the datapath can stop early. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "compile.h"
+
+#define XW_MAX_ENTRIES (16u << 20)
+
+struct rec {
+	struct xw_key mask;
+	struct xw_key key;
+	struct xw_entry_val val;
+	uint32_t tuple;
+};
+
+struct recs {
+	struct rec *v;
+	size_t n, cap;
+};
+
+/* One alternative for one field: value and mask bytes at an offset of the key. */
+struct alt {
+	struct xw_key key, mask;
+};
+
+struct alts {
+	struct alt *v;
+	size_t n;
+};
+
+int xw_range_prefixes(uint32_t lo, uint32_t hi, int bits, uint32_t *vals, uint32_t *masks)
+{
+	uint64_t a = lo, b = hi;
+	uint32_t full = bits == 32 ? 0xffffffffu : ((1u << bits) - 1);
+	int n = 0;
+
+	while (a <= b) {
+		uint64_t size = 1;
+
+		/* largest aligned block starting at a that stays within b */
+		while ((a & (size * 2 - 1)) == 0 && a + size * 2 - 1 <= b && size * 2 <= (1ull << bits))
+			size *= 2;
+		vals[n] = (uint32_t)a;
+		masks[n] = full & ~(uint32_t)(size - 1);
+		n++;
+		a += size;
+	}
+	return n;
+}
+
+static int alts_push(struct alts *a, const struct alt *x)
+{
+	struct alt *nv = realloc(a->v, (a->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	a->v = nv;
+	a->v[a->n++] = *x;
+	return 0;
+}
+
+static void set16(uint16_t *k, uint16_t *m, uint16_t v, uint16_t mask)
+{
+	*k = (*k & ~mask) | (v & mask);
+	*m |= mask;
+}
+
+static void set_flag(struct xw_key *k, struct xw_key *m, uint16_t bits, uint16_t val)
+{
+	set16(&k->flags, &m->flags, val, bits);
+}
+
+static void prefix_bytes(uint8_t *k, uint8_t *m, const uint8_t *addr, int plen, int nbytes)
+{
+	for (int i = 0; i < nbytes; i++) {
+		int b = plen - i * 8;
+		uint8_t mb = b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
+
+		m[i] = mb;
+		k[i] = addr[i] & mb;
+	}
+}
+
+static int cidr_alts(const struct xw_cidr *c, size_t n, int is_src, struct alts *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct alt a;
+
+		memset(&a, 0, sizeof(a));
+		if (c[i].family == 4)
+			set_flag(&a.key, &a.mask, XWK_V4, XWK_V4);
+		else
+			set_flag(&a.key, &a.mask, XWK_V6, XWK_V6);
+		prefix_bytes(is_src ? a.key.src : a.key.dst, is_src ? a.mask.src : a.mask.dst,
+			     c[i].addr, c[i].plen, c[i].family == 4 ? 4 : 16);
+		if (alts_push(out, &a))
+			return -1;
+	}
+	return 0;
+}
+
+/* Ranges over a 16-bit (ports) or 8-bit (ICMP) field. `which`: 0 sport,
+ * 1 dport, 2 icmp type, 3 icmp code. */
+static int range_alts(const struct xw_range *r, size_t n, int which, uint16_t flag, struct alts *out)
+{
+	int bits = which < 2 ? 16 : 8;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t vals[32], masks[32];
+		int np = xw_range_prefixes(r[i].lo, r[i].hi, bits, vals, masks);
+
+		for (int j = 0; j < np; j++) {
+			struct alt a;
+
+			memset(&a, 0, sizeof(a));
+			set_flag(&a.key, &a.mask, flag, flag);
+			switch (which) {
+			case 0: a.key.sport = vals[j]; a.mask.sport = masks[j]; break;
+			case 1: a.key.dport = vals[j]; a.mask.dport = masks[j]; break;
+			case 2: a.key.icmp_type = vals[j]; a.mask.icmp_type = masks[j]; break;
+			default: a.key.icmp_code = vals[j]; a.mask.icmp_code = masks[j]; break;
+			}
+			if (alts_push(out, &a))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int frag_alts(uint8_t kind, struct alts *out)
+{
+	struct alt a;
+
+	memset(&a, 0, sizeof(a));
+	set_flag(&a.key, &a.mask, XWK_L3, XWK_L3);
+	switch (kind) {
+	case XW_FRAG_FIRST:
+		set_flag(&a.key, &a.mask, XWK_FRAG_MF | XWK_FRAG_LATER, XWK_FRAG_MF);
+		return alts_push(out, &a);
+	case XW_FRAG_LATER:
+		set_flag(&a.key, &a.mask, XWK_FRAG_LATER, XWK_FRAG_LATER);
+		return alts_push(out, &a);
+	default: {
+		struct alt b = a;
+
+		set_flag(&a.key, &a.mask, XWK_FRAG_MF, XWK_FRAG_MF);
+		set_flag(&b.key, &b.mask, XWK_FRAG_LATER, XWK_FRAG_LATER);
+		return alts_push(out, &a) || alts_push(out, &b) ? -1 : 0;
+	}
+	}
+}
+
+/* Merge alternative b into (k, m).  Fields never overlap except the flag
+ * bits, where both sides ask for set bits, so OR is exact. */
+static void merge(struct xw_key *k, struct xw_key *m, const struct alt *b)
+{
+	uint8_t *kk = (uint8_t *)k, *mm = (uint8_t *)m;
+	const uint8_t *bk = (const uint8_t *)&b->key, *bm = (const uint8_t *)&b->mask;
+
+	for (size_t i = 0; i < sizeof(*k); i++) {
+		kk[i] = (kk[i] & ~bm[i]) | (bk[i] & bm[i]);
+		mm[i] |= bm[i];
+	}
+}
+
+static int recs_push(struct recs *r, const struct rec *x)
+{
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 1024;
+		struct rec *nv;
+
+		if (nc > XW_MAX_ENTRIES)
+			nc = XW_MAX_ENTRIES;
+		if (r->n >= nc)
+			return -1;
+		nv = realloc(r->v, nc * sizeof(*nv));
+		if (!nv)
+			return -1;
+		r->v = nv;
+		r->cap = nc;
+	}
+	r->v[r->n++] = *x;
+	return 0;
+}
+
+static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *what)
+{
+	snprintf(err->msg, sizeof(err->msg), "rule %u: %s", r->prio, what);
+}
+
+static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
+			struct recs *out, struct xw_err *err)
+{
+	struct alts f[7];
+	size_t nf = 0, idx[7] = { 0 };
+	struct xw_key bk, bm;
+	struct rec rec;
+	int rc = -1;
+
+	memset(f, 0, sizeof(f));
+	memset(&bk, 0, sizeof(bk));
+	memset(&bm, 0, sizeof(bm));
+
+	if (r->present & XM_CT) {
+		err_rule(err, r, "'ct' needs connection tracking, which this version does not have yet");
+		return -1;
+	}
+	if (r->present & XM_LIMIT) {
+		err_rule(err, r, "'limit' is not supported by this version yet");
+		return -1;
+	}
+
+	bk.dir = r->dir;
+	bm.dir = 0xff;
+	if (r->present & XM_IIF) {
+		bk.ifindex = ifindex;
+		bm.ifindex = 0xffffffffu;
+	}
+	if (r->present & XM_ETH_SRC) {
+		memcpy(bk.eth_src, r->eth_src, 6);
+		memset(bm.eth_src, 0xff, 6);
+	}
+	if (r->present & XM_ETH_DST) {
+		memcpy(bk.eth_dst, r->eth_dst, 6);
+		memset(bm.eth_dst, 0xff, 6);
+	}
+	/* `ip`, `ip6` and `ether type` all test the EtherType; two different
+	 * values can never hold together: such a rule has no entries. */
+	{
+		uint16_t want[3];
+		int nw = 0;
+
+		if (r->present & XM_ETH_TYPE)
+			want[nw++] = r->eth_type;
+		if (r->present & XM_IP)
+			want[nw++] = 0x0800;
+		if (r->present & XM_IP6)
+			want[nw++] = 0x86DD;
+		for (int i = 1; i < nw; i++)
+			if (want[i] != want[0])
+				return 0;
+		if (nw)
+			set16(&bk.eth_type, &bm.eth_type, want[0], 0xffff);
+	}
+	if (r->present & XM_VLAN) {
+		set_flag(&bk, &bm, XWK_VLAN, XWK_VLAN);
+		set16(&bk.vlan, &bm.vlan, r->vlan, 0xffff);
+	}
+	if (r->present & XM_PROTO) {
+		set_flag(&bk, &bm, XWK_L3, XWK_L3);
+		bk.proto = r->proto;
+		bm.proto = 0xff;
+	}
+	if (r->present & XM_TCPFLAGS) {
+		set_flag(&bk, &bm, XWK_TCP, XWK_TCP);
+		bk.tcp_flags = r->tcp_flags & r->tcp_mask;
+		bm.tcp_flags = r->tcp_mask;
+	}
+
+	if ((r->present & XM_SRC) && cidr_alts(r->src, r->n_src, 1, &f[nf++]))
+		goto oom;
+	if ((r->present & XM_DST) && cidr_alts(r->dst, r->n_dst, 0, &f[nf++]))
+		goto oom;
+	if ((r->present & XM_SPORT) && range_alts(r->sport, r->n_sport, 0, XWK_PORTS, &f[nf++]))
+		goto oom;
+	if ((r->present & XM_DPORT) && range_alts(r->dport, r->n_dport, 1, XWK_PORTS, &f[nf++]))
+		goto oom;
+	if (r->present & (XM_ICMP | XM_ICMP6)) {
+		uint16_t fl = (r->present & XM_ICMP) ? XWK_ICMP : XWK_ICMP6;
+
+		if ((r->present & XM_ICMP) && (r->present & XM_ICMP6)) {
+			rc = 0; /* needs IPv4 and IPv6 at once: never matches */
+			goto out;
+		}
+		if (range_alts(r->icmp_type, r->n_icmp_type, 2, fl, &f[nf++]))
+			goto oom;
+		if (r->n_icmp_code && range_alts(r->icmp_code, r->n_icmp_code, 3, fl, &f[nf++]))
+			goto oom;
+	}
+	if ((r->present & XM_FRAG) && frag_alts(r->frag, &f[nf++]))
+		goto oom;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.val.prio = r->prio;
+	rec.val.slot = slot;
+	rec.val.verdict = r->verdict;
+	rec.val.flags = r->log ? XWF_LOG : 0;
+	/* odometer over the cross product of all alternatives */
+	for (;;) {
+		rec.key = bk;
+		rec.mask = bm;
+		for (size_t i = 0; i < nf; i++)
+			merge(&rec.key, &rec.mask, &f[i].v[idx[i]]);
+		if (recs_push(out, &rec)) {
+			err_rule(err, r, "expands to too many map entries (lists or port ranges too large)");
+			goto out;
+		}
+		size_t i = 0;
+
+		while (i < nf && ++idx[i] == f[i].n)
+			idx[i++] = 0;
+		if (i == nf)
+			break;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err->msg, sizeof(err->msg), "out of memory");
+out:
+	for (size_t i = 0; i < 7; i++)
+		free(f[i].v);
+	return rc;
+}
+
+static int cmp_mask(const void *a, const void *b)
+{
+	return memcmp(&((const struct rec *)a)->mask, &((const struct rec *)b)->mask,
+		      sizeof(struct xw_key));
+}
+
+struct tinfo {
+	struct xw_key mask;
+	uint32_t min_prio;
+	uint32_t old_id;
+};
+
+static int cmp_tinfo(const void *a, const void *b)
+{
+	const struct tinfo *x = a, *y = b;
+
+	if (x->min_prio != y->min_prio)
+		return x->min_prio < y->min_prio ? -1 : 1;
+	return memcmp(&x->mask, &y->mask, sizeof(x->mask));
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	int c;
+
+	if (x->tuple != y->tuple)
+		return x->tuple < y->tuple ? -1 : 1;
+	c = memcmp(&x->key, &y->key, sizeof(x->key));
+	if (c)
+		return c;
+	return x->val.prio < y->val.prio ? -1 : x->val.prio > y->val.prio;
+}
+
+int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
+	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err)
+{
+	struct recs rv = { 0 };
+	struct tinfo *ti = NULL;
+	uint32_t nt = 0, *rank = NULL;
+	size_t i, ne;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < rs->n; i++)
+		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, err))
+			goto fail;
+
+	/* group equal masks into tuples */
+	if (rv.n)
+		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_mask);
+	for (i = 0; i < rv.n; i++) {
+		if (i == 0 || memcmp(&rv.v[i].mask, &rv.v[i - 1].mask, sizeof(struct xw_key))) {
+			if (nt == XW_MAX_TUPLES) {
+				snprintf(err->msg, sizeof(err->msg),
+					 "rule set needs more than %u distinct match shapes (masks); "
+					 "use fewer prefix lengths or port ranges", XW_MAX_TUPLES);
+				goto fail;
+			}
+			struct tinfo *nti = realloc(ti, (nt + 1) * sizeof(*ti));
+
+			if (!nti)
+				goto oom;
+			ti = nti;
+			ti[nt].mask = rv.v[i].mask;
+			ti[nt].min_prio = rv.v[i].val.prio;
+			ti[nt].old_id = nt;
+			nt++;
+		}
+		rv.v[i].tuple = nt - 1;
+		if (rv.v[i].val.prio < ti[nt - 1].min_prio)
+			ti[nt - 1].min_prio = rv.v[i].val.prio;
+	}
+	/* best priority first, so the datapath can stop early */
+	if (nt)
+		qsort(ti, nt, sizeof(*ti), cmp_tinfo);
+	rank = calloc(nt + 1, sizeof(*rank));
+	out->tuples = calloc(nt + 1, sizeof(*out->tuples));
+	if (!rank || !out->tuples)
+		goto oom;
+	for (i = 0; i < nt; i++) {
+		rank[ti[i].old_id] = i;
+		out->tuples[i].mask = ti[i].mask;
+		out->tuples[i].min_prio = ti[i].min_prio;
+	}
+	out->tuples[nt].min_prio = XW_PRIO_NONE;
+	out->tuples[nt].policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
+	out->tuples[nt].policy[XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
+	out->n_tuples = nt;
+
+	/* one entry per (tuple, key): the lowest priority wins (first match) */
+	for (i = 0; i < rv.n; i++)
+		rv.v[i].tuple = rank[rv.v[i].tuple];
+	if (rv.n)
+		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_entry);
+	out->keys = calloc(rv.n ? rv.n : 1, sizeof(*out->keys));
+	out->vals = calloc(rv.n ? rv.n : 1, sizeof(*out->vals));
+	if (!out->keys || !out->vals)
+		goto oom;
+	for (i = 0, ne = 0; i < rv.n; i++) {
+		if (ne && rv.v[i].tuple == out->keys[ne - 1].tuple &&
+		    !memcmp(&rv.v[i].key, &out->keys[ne - 1].k, sizeof(struct xw_key)))
+			continue;
+		out->keys[ne].tuple = rv.v[i].tuple;
+		out->keys[ne].k = rv.v[i].key;
+		out->vals[ne] = rv.v[i].val;
+		ne++;
+	}
+	out->n_entries = ne;
+	free(rv.v);
+	free(ti);
+	free(rank);
+	return 0;
+oom:
+	snprintf(err->msg, sizeof(err->msg), "out of memory");
+fail:
+	free(rv.v);
+	free(ti);
+	free(rank);
+	xw_compiled_free(out);
+	return -1;
+}
+
+void xw_compiled_free(struct xw_compiled *c)
+{
+	free(c->tuples);
+	free(c->keys);
+	free(c->vals);
+	memset(c, 0, sizeof(*c));
+}

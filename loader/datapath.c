@@ -1,0 +1,685 @@
+/* Load/open/pin the datapath and switch rule sets atomically.
+ *
+ * Atomic apply: every generation's maps are fresh inner maps of the outer
+ * ARRAY_OF_MAPS xw_entries/xw_tuples/xw_text.  The new generation is built in
+ * the inactive slot, then one array update flips xw_cfg.active.  Updates of
+ * map-in-map slots wait for an RCU grace period in the kernel, which we use as
+ * the barrier that no packet still runs on the slot we are about to reuse. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "datapath.h"
+#include "compile.h"
+#include "xwall.skel.h"
+
+#define TEXT_CHUNK 4096
+
+const char *const xw_map_names[XW_M_COUNT] = {
+	"xw_entries", "xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
+	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
+	"xw_ifaces",
+};
+const char *const xw_prog_names[XW_P_COUNT] = { "xw_xdp", "xw_xdp_stage" };
+
+int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int sys_err(struct xw_err *err, const char *what, int e)
+{
+	if (e < 0)
+		e = -e;
+	return xw_errf(err, XW_ESYS, "%s: %s%s", what, strerror(e),
+		       e == EPERM || e == EACCES ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "");
+}
+
+void xw_dp_init(struct xw_dp *dp)
+{
+	memset(dp, 0, sizeof(*dp));
+	for (int i = 0; i < XW_M_COUNT; i++)
+		dp->map_fd[i] = -1;
+	for (int i = 0; i < XW_P_COUNT; i++)
+		dp->prog_fd[i] = -1;
+	dp->lock_fd = -1;
+}
+
+static int ensure_bpffs(struct xw_err *err)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return sys_err(err, "mount bpffs on /sys/fs/bpf", errno);
+	return 0;
+}
+
+int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
+{
+	int rc;
+
+	if (geteuid() != 0)
+		return xw_errf(err, XW_ESYS, "%s: permission denied (needs root: CAP_BPF and CAP_NET_ADMIN)",
+			       XW_PIN_DIR);
+	rc = ensure_bpffs(err);
+	if (rc)
+		return rc;
+	if (mkdir(XW_PIN_DIR, 0700) && errno != EEXIST)
+		return sys_err(err, "mkdir " XW_PIN_DIR, errno);
+	chmod(XW_PIN_DIR, 0700);
+	dp->lock_fd = open(XW_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0)
+		return sys_err(err, "open " XW_PIN_DIR, errno);
+	if (flock(dp->lock_fd, LOCK_EX))
+		return sys_err(err, "lock " XW_PIN_DIR, errno);
+	return 0;
+}
+
+static void pin_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", XW_PIN_DIR, name);
+}
+
+bool xw_dp_is_loaded(void)
+{
+	char p[256];
+
+	pin_path(p, sizeof(p), xw_map_names[XW_M_CFG]);
+	return access(p, F_OK) == 0;
+}
+
+static int open_pins(struct xw_dp *dp, struct xw_err *err)
+{
+	char p[256];
+
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_map_names[i]);
+		dp->map_fd[i] = bpf_obj_get(p);
+		if (dp->map_fd[i] < 0)
+			return sys_err(err, p, errno);
+	}
+	for (int i = 0; i < XW_P_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_prog_names[i]);
+		dp->prog_fd[i] = bpf_obj_get(p);
+		if (dp->prog_fd[i] < 0)
+			return sys_err(err, p, errno);
+	}
+	dp->pinned = true;
+	return 0;
+}
+
+static struct bpf_map *skel_map(struct xwall_bpf *s, int i)
+{
+	return bpf_object__find_map_by_name(s->obj, xw_map_names[i]);
+}
+
+static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_WARN && getenv("XW_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (lvl == LIBBPF_DEBUG && getenv("XW_DEBUG") && atoi(getenv("XW_DEBUG")) > 1)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* Load the objects and give the datapath an empty generation 0. */
+static int load(struct xw_dp *dp, struct xw_err *err)
+{
+	struct xw_ruleset empty;
+	__u32 zero = 0;
+	int rc;
+
+	libbpf_set_print(libbpf_quiet);
+	dp->skel = xwall_bpf__open();
+	if (!dp->skel)
+		return sys_err(err, "open BPF object", errno);
+	rc = xwall_bpf__load(dp->skel);
+	if (rc)
+		return sys_err(err, "load BPF programs (verifier or privilege; XW_DEBUG=1 shows why)", rc);
+	for (int i = 0; i < XW_M_COUNT; i++)
+		dp->map_fd[i] = bpf_map__fd(skel_map(dp->skel, i));
+	dp->prog_fd[XW_P_XDP] = bpf_program__fd(dp->skel->progs.xw_xdp);
+	dp->prog_fd[XW_P_XDP_STAGE] = bpf_program__fd(dp->skel->progs.xw_xdp_stage);
+	if (bpf_map_update_elem(dp->map_fd[XW_M_XDP_PROGS], &zero, &dp->prog_fd[XW_P_XDP_STAGE], 0))
+		return sys_err(err, "fill program array", errno);
+	xw_ruleset_init(&empty);
+	return xw_dp_apply(dp, &empty, err);
+}
+
+static int pin_all(struct xw_dp *dp, struct xw_err *err)
+{
+	char p[256];
+
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_map_names[i]);
+		if (bpf_obj_pin(dp->map_fd[i], p))
+			return sys_err(err, p, errno);
+	}
+	for (int i = 0; i < XW_P_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_prog_names[i]);
+		if (bpf_obj_pin(dp->prog_fd[i], p))
+			return sys_err(err, p, errno);
+	}
+	dp->pinned = true;
+	return 0;
+}
+
+int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err)
+{
+	int rc;
+
+	if (dp->lock_fd < 0) {
+		rc = xw_dp_lock(dp, err);
+		if (rc)
+			return rc;
+	}
+	if (xw_dp_is_loaded())
+		return open_pins(dp, err);
+	if (!create)
+		return xw_errf(err, -1, "xwall is not loaded (attach an interface first)");
+	rc = load(dp, err);
+	if (!rc)
+		rc = pin_all(dp, err);
+	if (rc) {
+		struct xw_err e2;
+
+		xw_dp_unpin(&e2);
+	}
+	return rc;
+}
+
+int xw_dp_load_private(struct xw_dp *dp, struct xw_err *err)
+{
+	xw_dp_init(dp);
+	return load(dp, err);
+}
+
+void xw_dp_close(struct xw_dp *dp)
+{
+	if (dp->skel) {
+		xwall_bpf__destroy(dp->skel);
+	} else {
+		for (int i = 0; i < XW_M_COUNT; i++)
+			if (dp->map_fd[i] >= 0)
+				close(dp->map_fd[i]);
+		for (int i = 0; i < XW_P_COUNT; i++)
+			if (dp->prog_fd[i] >= 0)
+				close(dp->prog_fd[i]);
+	}
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	xw_dp_init(dp);
+}
+
+int xw_dp_unpin(struct xw_err *err)
+{
+	char p[256];
+	int rc = 0;
+
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_map_names[i]);
+		if (unlink(p) && errno != ENOENT)
+			rc = sys_err(err, p, errno);
+	}
+	for (int i = 0; i < XW_P_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_prog_names[i]);
+		if (unlink(p) && errno != ENOENT)
+			rc = sys_err(err, p, errno);
+	}
+	/* the directory stays while we hold its lock; rmdir works on it anyway */
+	if (rmdir(XW_PIN_DIR) && errno != ENOENT && errno != ENOTEMPTY)
+		rc = sys_err(err, "rmdir " XW_PIN_DIR, errno);
+	return rc;
+}
+
+static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, cfg) ? -errno : 0;
+}
+
+/* fd of the inner map in slot gen of outer map m, or -errno */
+static int inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen)
+{
+	__u32 id;
+
+	if (bpf_map_lookup_elem(dp->map_fd[m], &gen, &id))
+		return -errno;
+	int fd = bpf_map_get_fd_by_id(id);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static char *read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+	char *buf;
+	int fd = inner_fd(dp, XW_M_TEXT, gen);
+
+	if (fd < 0) {
+		sys_err(err, "read rule set", fd);
+		return NULL;
+	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		sys_err(err, "read rule set", errno);
+		close(fd);
+		return NULL;
+	}
+	buf = calloc((size_t)info.max_entries * TEXT_CHUNK + 1, 1);
+	for (__u32 i = 0; buf && i < info.max_entries; i++) {
+		if (bpf_map_lookup_elem(fd, &i, buf + (size_t)i * TEXT_CHUNK)) {
+			sys_err(err, "read rule set", errno);
+			free(buf);
+			buf = NULL;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+/* The stored text is a valid rule file; its first line, a comment, lists
+ * the counter slot of each rule in order:  "#slots 3 0 7 ...". */
+int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
+		     uint64_t *generation, struct xw_err *err)
+{
+	struct xw_cfg cfg;
+	char *text, *p;
+	uint32_t *sl = NULL;
+	int rc;
+
+	xw_ruleset_init(rs);
+	rc = read_cfg(dp, &cfg);
+	if (rc)
+		return sys_err(err, "read xw_cfg", rc);
+	if (generation)
+		*generation = cfg.generation;
+	text = read_text(dp, cfg.active & 1, err);
+	if (!text)
+		return XW_ESYS;
+	if (xw_parse_text(text, strlen(text), "<live rule set>", rs, err)) {
+		free(text);
+		return XW_ESYS;
+	}
+	sl = calloc(rs->n + 1, sizeof(*sl));
+	p = strncmp(text, "#slots", 6) == 0 ? text + 6 : NULL;
+	for (size_t i = 0; sl && i < rs->n; i++) {
+		char *e;
+
+		sl[i] = p ? (uint32_t)strtoul(p, &e, 10) : (uint32_t)i;
+		if (p)
+			p = e;
+	}
+	free(text);
+	if (!sl) {
+		xw_ruleset_free(rs);
+		return xw_errf(err, XW_ESYS, "out of memory");
+	}
+	if (slots)
+		*slots = sl;
+	else
+		free(sl);
+	return 0;
+}
+
+static char *compose_text(const struct xw_ruleset *rs, const uint32_t *slots, size_t *len)
+{
+	char *body = xw_ruleset_format(rs), *out;
+	size_t cap = 16 + rs->n * 11 + (body ? strlen(body) : 0), n;
+
+	if (!body)
+		return NULL;
+	out = malloc(cap + 2);
+	if (!out) {
+		free(body);
+		return NULL;
+	}
+	n = (size_t)sprintf(out, "#slots");
+	for (size_t i = 0; i < rs->n; i++)
+		n += (size_t)sprintf(out + n, " %u", slots[i]);
+	out[n++] = '\n';
+	strcpy(out + n, body);
+	*len = n + strlen(body);
+	free(body);
+	return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keep the slot of every rule whose canonical text is unchanged; new rules
+ * get slots no rule of the old generation uses, so packets still counting
+ * on the old generation never touch a freshly zeroed slot. */
+static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
+			const struct xw_ruleset *rs, uint32_t *slots, uint8_t *fresh,
+			struct xw_err *err)
+{
+	char **keys = calloc(old->n + 1, sizeof(char *));
+	uint8_t *used = calloc(XW_MAX_RULES, 1);
+	char buf[8192];
+	uint32_t next = 0;
+	int rc = 0;
+
+	if (!keys || !used) {
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+		goto out;
+	}
+	if (rs->n > XW_MAX_RULES) {
+		rc = xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
+		goto out;
+	}
+	/* key = canonical text + '\0' + slot, sorted for lookup */
+	for (size_t i = 0; i < old->n; i++) {
+		int l = xw_rule_format(&old->rules[i], buf, sizeof(buf) - 16);
+
+		if (l < 0)
+			l = 0;
+		keys[i] = malloc((size_t)l + 16);
+		if (!keys[i]) {
+			rc = xw_errf(err, XW_ESYS, "out of memory");
+			goto out;
+		}
+		memcpy(keys[i], buf, (size_t)l);
+		keys[i][l] = 0;
+		memcpy(keys[i] + l + 1, &old_slots[i], sizeof(uint32_t));
+		if (old_slots[i] < XW_MAX_RULES)
+			used[old_slots[i]] = 1;
+	}
+	qsort(keys, old->n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < rs->n; i++) {
+		char *k = buf, **hit;
+
+		if (xw_rule_format(&rs->rules[i], buf, sizeof(buf)) < 0)
+			buf[0] = 0;
+		hit = old->n ? bsearch(&k, keys, old->n, sizeof(char *), cmp_str) : NULL;
+		if (hit && (*hit)[0] != 1) {
+			memcpy(&slots[i], *hit + strlen(*hit) + 1, sizeof(uint32_t));
+			(*hit)[0] = 1;  /* one rule per old slot */
+			fresh[i] = 0;
+			continue;
+		}
+		while (next < XW_MAX_RULES && used[next])
+			next++;
+		if (next == XW_MAX_RULES) {
+			rc = xw_errf(err, XW_EINPUT, "too many rules for the counter table (%u)", XW_MAX_RULES);
+			goto out;
+		}
+		slots[i] = next;
+		used[next] = 1;
+		fresh[i] = 1;
+	}
+out:
+	for (size_t i = 0; keys && i < old->n; i++)
+		free(keys[i]);
+	free(keys);
+	free(used);
+	return rc;
+}
+
+static int zero_slot(struct xw_dp *dp, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xw_counter *z = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*z));
+	int rc;
+
+	if (!z)
+		return -ENOMEM;
+	rc = bpf_map_update_elem(dp->map_fd[XW_M_RULE_STATS], &slot, z, 0) ? -errno : 0;
+	free(z);
+	return rc;
+}
+
+static int new_inner(enum bpf_map_type type, const char *name, __u32 ks, __u32 vs,
+		     __u32 max, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	int fd = bpf_map_create(type, name, ks, vs, max ? max : 1, &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int fill(int fd, const void *keys, const void *vals, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = n;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(fd, keys, vals, &count, &o) == 0)
+		return 0;
+	return -errno;
+}
+
+/* An update of a map-in-map slot returns only after an RCU grace period:
+ * re-install what a slot holds to wait for packets in flight. */
+static int grace_period(struct xw_dp *dp, __u32 gen)
+{
+	int fd = inner_fd(dp, XW_M_TEXT, gen), rc;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	rc = bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd, 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err)
+{
+	struct xw_ruleset old;
+	uint32_t *old_slots = NULL, *slots = NULL, *ifx = NULL;
+	uint8_t *fresh = NULL;
+	struct xw_compiled c = { 0 };
+	struct xw_cfg cfg;
+	int fd_e = -1, fd_t = -1, fd_x = -1, rc;
+	char *text = NULL;
+	size_t tlen = 0;
+	__u32 gen, nchunks, *idx = NULL;
+	char *chunks = NULL;
+
+	xw_ruleset_init(&old);
+	rc = read_cfg(dp, &cfg);
+	if (rc)
+		return sys_err(err, "read xw_cfg", rc);
+	/* a fresh datapath has no generation yet: the old rule set is empty */
+	fd_x = inner_fd(dp, XW_M_TEXT, cfg.active & 1);
+	if (fd_x >= 0) {
+		close(fd_x);
+		fd_x = -1;
+		rc = xw_dp_read_rules(dp, &old, &old_slots, NULL, err);
+		if (rc)
+			return rc;
+	}
+	gen = (cfg.active & 1) ^ 1;
+
+	slots = calloc(rs->n + 1, sizeof(*slots));
+	ifx = calloc(rs->n + 1, sizeof(*ifx));
+	fresh = calloc(rs->n + 1, 1);
+	if (!slots || !ifx || !fresh) {
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		if (!(rs->rules[i].present & XM_IIF))
+			continue;
+		ifx[i] = if_nametoindex(rs->rules[i].iif);
+		if (!ifx[i]) {
+			rc = xw_errf(err, XW_ESYS, "rule %u: iif %s: %s", rs->rules[i].prio,
+				     rs->rules[i].iif, strerror(errno));
+			goto out;
+		}
+	}
+	rc = assign_slots(&old, old_slots, rs, slots, fresh, err);
+	if (rc)
+		goto out;
+	if (xw_compile(rs, slots, ifx, &c, err)) {
+		rc = XW_EINPUT;
+		goto out;
+	}
+	text = compose_text(rs, slots, &tlen);
+	if (!text) {
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+		goto out;
+	}
+
+	/* 1. nobody may still be running on the slot we fill (an earlier apply
+	 *    may have been killed between its flip and its grace period) */
+	rc = grace_period(dp, cfg.active & 1);
+	if (rc) {
+		rc = sys_err(err, "wait for packets in flight", rc);
+		goto out;
+	}
+	/* 2. fresh maps for the new generation */
+	fd_e = new_inner(BPF_MAP_TYPE_HASH, "xw_entries_g", sizeof(struct xw_entry_key),
+			 sizeof(struct xw_entry_val), (__u32)c.n_entries,
+			 BPF_F_NO_PREALLOC);
+	fd_t = new_inner(BPF_MAP_TYPE_ARRAY, "xw_tuples_g", 4, sizeof(struct xw_tuple),
+			 XW_MAX_TUPLES + 1, 0);
+	nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK);
+	fd_x = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
+			 BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+	if (fd_e < 0 || fd_t < 0 || fd_x < 0) {
+		rc = sys_err(err, "create rule maps", fd_e < 0 ? fd_e : fd_t < 0 ? fd_t : fd_x);
+		goto out;
+	}
+	idx = calloc(nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1, sizeof(*idx));
+	chunks = calloc(nchunks, TEXT_CHUNK);
+	if (!idx || !chunks) {
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+		goto out;
+	}
+	for (__u32 i = 0; i < nchunks || i <= c.n_tuples; i++)
+		idx[i] = i;
+	memcpy(chunks, text, tlen);
+	rc = fill(fd_e, c.keys, c.vals, (__u32)c.n_entries);
+	if (!rc)
+		rc = fill(fd_t, idx, c.tuples, c.n_tuples + 1);
+	if (!rc)
+		rc = fill(fd_x, idx, chunks, nchunks);
+	for (size_t i = 0; !rc && i < rs->n; i++)
+		if (fresh[i])
+			rc = zero_slot(dp, slots[i]);
+	if (rc) {
+		rc = sys_err(err, "fill rule maps", rc);
+		goto out;
+	}
+	/* 3. install in the inactive slot (no packet uses it) */
+	if (bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES], &gen, &fd_e, 0) ||
+	    bpf_map_update_elem(dp->map_fd[XW_M_TUPLES], &gen, &fd_t, 0) ||
+	    bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
+		rc = sys_err(err, "install rule maps", errno);
+		goto out;
+	}
+	/* 4. the switch: one update of xw_cfg */
+	cfg.policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
+	cfg.policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
+	cfg.active = gen;
+	cfg.generation++;
+	{
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0)) {
+			rc = sys_err(err, "switch generation", errno);
+			goto out;
+		}
+	}
+	/* 5. wait until no packet runs on the old generation */
+	rc = grace_period(dp, gen);
+	if (rc)
+		rc = sys_err(err, "wait for packets in flight", rc);
+out:
+	if (fd_e >= 0)
+		close(fd_e);
+	if (fd_t >= 0)
+		close(fd_t);
+	if (fd_x >= 0)
+		close(fd_x);
+	free(idx);
+	free(chunks);
+	free(text);
+	free(slots);
+	free(ifx);
+	free(fresh);
+	free(old_slots);
+	xw_ruleset_free(&old);
+	xw_compiled_free(&c);
+	return rc;
+}
+
+int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xw_counter *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(dp->map_fd[m], &idx, v))
+		rc = -errno;
+	for (int i = 0; !rc && i < ncpu; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+	}
+	free(v);
+	return rc;
+}
+
+int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
+		   struct xw_test_result *res, struct xw_err *err)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len);
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+	struct xw_scratch *s;
+	__u32 key = XW_DIR_IN;
+	cpu_set_t set;
+
+	/* the verdict details are in the per-CPU scratch of the CPU that ran it */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	cpu = sched_getcpu();
+	if (bpf_prog_test_run_opts(dp->prog_fd[XW_P_XDP], &o))
+		return sys_err(err, "BPF_PROG_TEST_RUN", errno);
+	s = calloc((size_t)ncpu, sizeof(*s));
+	if (!s)
+		return xw_errf(err, XW_ESYS, "out of memory");
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SCRATCH], &key, s)) {
+		free(s);
+		return sys_err(err, "read scratch", errno);
+	}
+	res->retval = o.retval;
+	res->verdict = s[cpu].verdict;
+	res->prio = s[cpu].best_prio;
+	res->reason = s[cpu].reason;
+	res->malformed = s[cpu].malformed;
+	free(s);
+	return 0;
+}

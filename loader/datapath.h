@@ -1,0 +1,72 @@
+/* The datapath as a library: load or open the pinned instance, apply rule
+ * sets atomically, read counters, run packets through it. */
+#ifndef XW_DATAPATH_H
+#define XW_DATAPATH_H
+
+#include <stdbool.h>
+#include "rule.h"
+#include "xwall.h"
+
+/* Error classes, which are also the CLI's exit codes (SPEC.md). */
+enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
+
+enum xw_map_id {
+	XW_M_ENTRIES, XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
+	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
+	XW_M_IFACES, XW_M_COUNT
+};
+
+enum xw_prog_id { XW_P_XDP, XW_P_XDP_STAGE, XW_P_COUNT };
+
+struct xwall_bpf;
+
+struct xw_dp {
+	int map_fd[XW_M_COUNT];
+	int prog_fd[XW_P_COUNT];
+	struct xwall_bpf *skel;  /* set when this process loaded the objects */
+	int lock_fd;
+	bool pinned;
+};
+
+extern const char *const xw_map_names[XW_M_COUNT];
+extern const char *const xw_prog_names[XW_P_COUNT];
+
+void xw_dp_init(struct xw_dp *dp);
+/* Take the global lock (flock on the pin directory, mounting bpffs and
+ * creating the directory 0700 if needed). */
+int xw_dp_lock(struct xw_dp *dp, struct xw_err *err);
+/* Open the pinned datapath.  Returns XW_OK, XW_ESYS, or -1 if not loaded
+ * (err says so) and `create` is false; with `create` it loads and pins. */
+int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err);
+/* A private, unpinned instance (xwall test --rules). */
+int xw_dp_load_private(struct xw_dp *dp, struct xw_err *err);
+void xw_dp_close(struct xw_dp *dp);
+/* Remove every pin (last detach). */
+int xw_dp_unpin(struct xw_err *err);
+bool xw_dp_is_loaded(void);
+
+/* Live rule set and its counter slots (slots[i] for rules[i]). */
+int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
+		     uint64_t *generation, struct xw_err *err);
+/* Replace the whole rule set atomically.  Counters of unchanged rules stay. */
+int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err);
+
+struct xw_test_result {
+	int verdict;        /* XW_PASS / XW_DROP */
+	uint32_t prio;      /* XW_PRIO_NONE when the policy decided */
+	uint32_t reason;    /* enum xw_reason */
+	int malformed;      /* 1 malformed L3, 2 short frame */
+	uint32_t retval;    /* XDP action */
+};
+/* Run one frame through the XDP entry program with BPF_PROG_TEST_RUN. */
+int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
+		   struct xw_test_result *res, struct xw_err *err);
+
+/* Sum a per-CPU counter map at idx. */
+int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out);
+
+/* Error helper: fills err, returns code. */
+int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,238 @@
+/* Canonical text of rules and rule sets (the inverse of rule_parse.c).
+ *
+ * Also the home of the name tables shared with the parser: each maps a value
+ * (or a bit index) to its keyword, NULL where there is none.  rule_parse.c
+ * declares them extern (rule.h is the fixed public interface). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule.h"
+#include "xwall.h"
+
+const char *const xw_proto_name[256] = {
+	[1] = "icmp", [6] = "tcp", [17] = "udp", [47] = "gre",
+	[50] = "esp", [51] = "ah", [58] = "icmpv6", [132] = "sctp",
+};
+
+const char *const xw_icmp_type_name[256] = {
+	[0] = "echo-reply", [3] = "destination-unreachable", [4] = "source-quench",
+	[5] = "redirect", [8] = "echo-request", [9] = "router-advertisement",
+	[10] = "router-solicitation", [11] = "time-exceeded", [12] = "parameter-problem",
+	[13] = "timestamp-request", [14] = "timestamp-reply",
+};
+
+const char *const xw_icmp6_type_name[256] = {
+	[1] = "destination-unreachable", [2] = "packet-too-big", [3] = "time-exceeded",
+	[4] = "parameter-problem", [128] = "echo-request", [129] = "echo-reply",
+	[130] = "mld-listener-query", [131] = "mld-listener-report",
+	[132] = "mld-listener-done", [133] = "nd-router-solicit",
+	[134] = "nd-router-advert", [135] = "nd-neighbor-solicit",
+	[136] = "nd-neighbor-advert", [137] = "nd-redirect",
+};
+
+/* Codes of destination-unreachable, as nft names them. */
+const char *const xw_icmp_code_name[256] = {
+	[0] = "net-unreachable", [1] = "host-unreachable", [2] = "prot-unreachable",
+	[3] = "port-unreachable", [4] = "frag-needed", [9] = "net-prohibited",
+	[10] = "host-prohibited", [13] = "admin-prohibited",
+};
+
+const char *const xw_icmp6_code_name[256] = {
+	[0] = "no-route", [1] = "admin-prohibited", [3] = "addr-unreachable",
+	[4] = "port-unreachable", [5] = "policy-fail", [6] = "reject-route",
+};
+
+/* By bit index. */
+const char *const xw_tcp_flag_name[8] = {
+	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr",
+};
+
+const char *const xw_ct_name[4] = { "new", "established", "related", "invalid" };
+
+const uint16_t xw_ethtype_val[4] = { 0x0806, 0x0800, 0x86dd, 0x8100 };
+const char *const xw_ethtype_name[4] = { "arp", "ip", "ip6", "vlan" };
+
+static void put_mac(FILE *f, const char *kw, const uint8_t m[6])
+{
+	fprintf(f, " %s %02x:%02x:%02x:%02x:%02x:%02x", kw, m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void put_cidrs(FILE *f, const char *kw, const struct xw_cidr *c, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	fprintf(f, " %s ", kw);
+	for (size_t i = 0; i < n; i++) {
+		int v6 = c[i].family == 6;
+
+		inet_ntop(v6 ? AF_INET6 : AF_INET, c[i].addr, buf, sizeof(buf));
+		fprintf(f, "%s%s", i ? "," : "", buf);
+		if (c[i].plen != (v6 ? 128 : 32))
+			fprintf(f, "/%u", c[i].plen);
+	}
+}
+
+/* Ranges as "a,b-c"; single values by name when names has one. */
+static void put_ranges(FILE *f, const char *kw, const struct xw_range *r, size_t n,
+		       const char *const *names)
+{
+	fprintf(f, " %s ", kw);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? "," : "", f);
+		if (r[i].lo != r[i].hi)
+			fprintf(f, "%u-%u", r[i].lo, r[i].hi);
+		else if (names && r[i].lo < 256 && names[r[i].lo])
+			fputs(names[r[i].lo], f);
+		else
+			fprintf(f, "%u", r[i].lo);
+	}
+}
+
+/* Bits of v as a comma list of names[bit]. */
+static void put_bits(FILE *f, unsigned v, const char *const *names, unsigned nbits)
+{
+	const char *sep = "";
+
+	for (unsigned b = 0; b < nbits; b++) {
+		if (v & (1u << b)) {
+			fprintf(f, "%s%s", sep, names[b]);
+			sep = ",";
+		}
+	}
+}
+
+static void put_icmp(FILE *f, const char *kw, const struct xw_rule *r,
+		     const char *const *type_names)
+{
+	fputc(' ', f);
+	fputs(kw, f);
+	put_ranges(f, "type", r->icmp_type, r->n_icmp_type, type_names);
+	if (r->n_icmp_code)
+		put_ranges(f, "code", r->icmp_code, r->n_icmp_code, NULL);
+}
+
+/* Does a present match already say which protocol (so `proto` is not printed)? */
+static int proto_implied(const struct xw_rule *r)
+{
+	return ((r->present & XM_TCPFLAGS) && r->proto == 6) ||
+	       ((r->present & XM_ICMP) && r->proto == 1) ||
+	       ((r->present & XM_ICMP6) && r->proto == 58);
+}
+
+static void put_rule(FILE *f, const struct xw_rule *r)
+{
+	uint32_t m = r->present;
+
+	fprintf(f, "rule %u %s", r->prio, r->dir == XW_DIR_OUT ? "out" : "in");
+	if (m & XM_IIF)
+		fprintf(f, " iif %s", r->iif);
+	if (m & XM_ETH_SRC)
+		put_mac(f, "ether src", r->eth_src);
+	if (m & XM_ETH_DST)
+		put_mac(f, "ether dst", r->eth_dst);
+	if (m & XM_ETH_TYPE) {
+		const char *name = NULL;
+
+		for (size_t i = 0; i < sizeof(xw_ethtype_val) / sizeof(xw_ethtype_val[0]); i++)
+			if (xw_ethtype_val[i] == r->eth_type)
+				name = xw_ethtype_name[i];
+		if (name)
+			fprintf(f, " ether type %s", name);
+		else
+			fprintf(f, " ether type 0x%04x", r->eth_type);
+	}
+	if (m & XM_VLAN)
+		fprintf(f, " vlan %u", r->vlan);
+	if (m & XM_IP)
+		fputs(" ip", f);
+	if (m & XM_IP6)
+		fputs(" ip6", f);
+	if ((m & XM_PROTO) && !proto_implied(r)) {
+		if (xw_proto_name[r->proto])
+			fprintf(f, " proto %s", xw_proto_name[r->proto]);
+		else
+			fprintf(f, " proto %u", r->proto);
+	}
+	if (m & XM_SRC)
+		put_cidrs(f, "src", r->src, r->n_src);
+	if (m & XM_DST)
+		put_cidrs(f, "dst", r->dst, r->n_dst);
+	if (m & XM_SPORT)
+		put_ranges(f, "sport", r->sport, r->n_sport, NULL);
+	if (m & XM_DPORT)
+		put_ranges(f, "dport", r->dport, r->n_dport, NULL);
+	if (m & XM_TCPFLAGS) {
+		fputs(" tcp flags ", f);
+		put_bits(f, r->tcp_flags, xw_tcp_flag_name, 8);
+		fputs(" / ", f);
+		put_bits(f, r->tcp_mask, xw_tcp_flag_name, 8);
+	}
+	if (m & XM_ICMP)
+		put_icmp(f, "icmp", r, xw_icmp_type_name);
+	if (m & XM_ICMP6)
+		put_icmp(f, "icmpv6", r, xw_icmp6_type_name);
+	if (m & XM_FRAG)
+		fputs(r->frag == XW_FRAG_FIRST ? " frag first" :
+		      r->frag == XW_FRAG_LATER ? " frag later" : " frag", f);
+	if (m & XM_CT) {
+		fputs(" ct ", f);
+		put_bits(f, r->ct, xw_ct_name, 4);
+	}
+	if (m & XM_LIMIT) {
+		fprintf(f, " limit over %u/%s", r->limit_rate, r->limit_period == 60 ? "m" : "s");
+		if (r->limit_burst)
+			fprintf(f, " burst %u", r->limit_burst);
+		if (r->limit_per_src)
+			fputs(" per src", f);
+	}
+	if (r->log)
+		fputs(" log", f);
+	fputs(r->verdict == XW_PASS ? " pass" : " drop", f);
+}
+
+int xw_rule_format(const struct xw_rule *r, char *buf, size_t len)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (!f)
+		return -1;
+	put_rule(f, r);
+	if (fclose(f) || n >= len || n > 0x7fffffff) {
+		free(s);
+		if (len)
+			buf[0] = '\0';
+		return -1;
+	}
+	memcpy(buf, s, n + 1);
+	free(s);
+	return (int)n;
+}
+
+static const char *verdict_name(uint8_t v)
+{
+	return v == XW_DROP ? "drop" : "pass";
+}
+
+char *xw_ruleset_format(const struct xw_ruleset *rs)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "policy in %s\npolicy out %s\n",
+		verdict_name(rs->policy[XW_DIR_IN]), verdict_name(rs->policy[XW_DIR_OUT]));
+	for (size_t i = 0; i < rs->n; i++) {
+		put_rule(f, &rs->rules[i]);
+		fputc('\n', f);
+	}
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}

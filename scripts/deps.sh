@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install every Debian package the build, tests, demo and benchmarks need.
+# Idempotent: quiet when everything is already there.
+set -eu
+PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev libmnl-dev \
+bpftool iproute2 check python3-scapy tcpreplay libpcap-dev libjson-c-dev nftables \
+netsniff-ng xdp-tools iptables tcpdump socat gnuplot-nox libclang-rt-14-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install)" >&2
+	exit 2
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -qq update >/dev/null || true
+apt-get -y -qq install --no-install-recommends $missing >/dev/null

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps of the datapath.  Shared by the XDP and TC objects; the loader makes
+ * both use the same (pinned) instances, so one rule set serves all hooks. */
+#ifndef XW_MAPS_H
+#define XW_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xwall.h"
+
+/* One rule-set generation: masked-key -> rule.  Sized per apply (INNER_MAP). */
+struct xw_entries_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* hash inner maps may differ in size */
+	__uint(max_entries, 1);
+	/* sizes, not __type: clang 14 emits only a forward BTF type here */
+	__uint(key_size, sizeof(struct xw_entry_key));
+	__uint(value_size, sizeof(struct xw_entry_val));
+};
+
+struct xw_tuples_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_TUPLES + 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xw_tuple));
+};
+
+/* Canonical rule text of a generation, in 4 KiB chunks: read back by
+ * `rule list` and `verify`; never touched by the programs. */
+struct xw_text_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[4096]);
+};
+
+/* Two generations; cfg.active says which one packets use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_entries_inner);
+} xw_entries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_tuples_inner);
+} xw_tuples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_text_inner);
+} xw_text SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xw_cfg);
+} xw_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xw_counter);
+} xw_rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct xw_counter);
+} xw_reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_VERDICT_MAX);
+	__type(key, __u32);
+	__type(value, struct xw_counter);
+} xw_verdict_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_DIR_MAX);
+	__type(key, __u32);
+	__type(value, struct xw_scratch);
+} xw_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct xw_iface);
+} xw_ifaces SEC(".maps");
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The one parse of a packet into struct xw_key (SPEC.md "Packet semantics").
+ * Works on any [data, data_end) window, so XDP and TC share it. */
+#ifndef XW_PARSE_H
+#define XW_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <bpf/bpf_endian.h>
+#include "xwall.h"
+
+#define XW_ETH_P_8021Q  0x8100
+#define XW_ETH_P_8021AD 0x88A8
+#define XW_IPV6_EXT_MAX 8
+
+struct xw_vlan_hdr {
+	__be16 tci;
+	__be16 encap;
+};
+
+static __always_inline int xw_is_ext6(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
+/* L4 fields need the protocol's minimum header inside the frame. */
+static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, int v6)
+{
+	__u8 p = k->proto;
+
+	if (p == IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > end)
+			return;
+		k->tcp_flags = l4[13];
+		k->flags |= XWK_TCP;
+	} else if (p == IPPROTO_UDP) {
+		if ((void *)(l4 + 8) > end)
+			return;
+	} else if (p == IPPROTO_SCTP) {
+		if ((void *)(l4 + 12) > end)
+			return;
+	} else if ((p == IPPROTO_ICMP && !v6) || (p == IPPROTO_ICMPV6 && v6)) {
+		if ((void *)(l4 + 8) > end)
+			return;
+		k->icmp_type = l4[0];
+		k->icmp_code = l4[1];
+		k->flags |= v6 ? XWK_ICMP6 : XWK_ICMP;
+		return;
+	} else {
+		return;
+	}
+	k->sport = ((__u16)l4[0] << 8) | l4[1];
+	k->dport = ((__u16)l4[2] << 8) | l4[3];
+	k->flags |= XWK_PORTS;
+}
+
+/* Returns 1 if the IPv4 header is malformed. */
+static __always_inline int xw_parse_ip4(__u8 *p, void *end, struct xw_key *k)
+{
+	struct iphdr *ip = (void *)p;
+	__u32 hl, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > end)
+		return 1;
+	if (ip->version != 4 || ip->ihl < 5)
+		return 1;
+	hl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hl || (void *)(p + tot) > end)
+		return 1;
+
+	k->flags |= XWK_L3 | XWK_V4;
+	__builtin_memcpy(k->src, &ip->saddr, 4);
+	__builtin_memcpy(k->dst, &ip->daddr, 4);
+	k->proto = ip->protocol;
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & 0x2000)
+		k->flags |= XWK_FRAG_MF;
+	if (frag & 0x1fff) {
+		k->flags |= XWK_FRAG_LATER;
+		return 0;
+	}
+	xw_parse_l4(p + hl, end, k, 0);
+	return 0;
+}
+
+/* Returns 1 if the IPv6 header or its extension chain is invalid. */
+static __always_inline int xw_parse_ip6(__u8 *p, void *end, struct xw_key *k)
+{
+	struct ipv6hdr *ip6 = (void *)p;
+	__u8 *q = p + sizeof(*ip6);
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6 + 1) > end)
+		return 1;
+	if (ip6->version != 6)
+		return 1;
+	if ((void *)(q + bpf_ntohs(ip6->payload_len)) > end)
+		return 1;
+	nh = ip6->nexthdr;
+
+	for (i = 0; i <= XW_IPV6_EXT_MAX; i++) {
+		if (!xw_is_ext6(nh))
+			break;
+		if (i == XW_IPV6_EXT_MAX)
+			return 1;
+		if (nh == 44) {
+			__u16 fo;
+
+			if ((void *)(q + 8) > end)
+				return 1;
+			fo = ((__u16)q[2] << 8) | q[3];
+			if (fo & 1)
+				k->flags |= XWK_FRAG_MF;
+			nh = q[0];
+			if (fo >> 3) {
+				if (xw_is_ext6(nh))
+					return 1;
+				k->flags |= XWK_FRAG_LATER;
+				goto done;
+			}
+			q += 8;
+		} else {
+			__u32 len;
+
+			if ((void *)(q + 2) > end)
+				return 1;
+			len = ((__u32)q[1] + 1) * 8;
+			nh = q[0];
+			q += len;
+			if ((void *)q > end)
+				return 1;
+		}
+	}
+done:
+	k->flags |= XWK_L3 | XWK_V6;
+	__builtin_memcpy(k->src, &ip6->saddr, 16);
+	__builtin_memcpy(k->dst, &ip6->daddr, 16);
+	k->proto = nh;
+	if (!(k->flags & XWK_FRAG_LATER))
+		xw_parse_l4(q, end, k, 1);
+	return 0;
+}
+
+/* Fill k from the frame.  Returns XW_REASON_SHORT, XW_REASON_MALFORMED or 0. */
+static __always_inline int xw_parse(void *data, void *end, struct xw_key *k)
+{
+	struct ethhdr *eth = data;
+	__u8 *p = data;
+	__u16 type;
+	int i;
+
+	if ((void *)(eth + 1) > end)
+		return XW_REASON_SHORT;
+	__builtin_memcpy(k->eth_dst, eth->h_dest, 6);
+	__builtin_memcpy(k->eth_src, eth->h_source, 6);
+	type = bpf_ntohs(eth->h_proto);
+	p += sizeof(*eth);
+
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		struct xw_vlan_hdr *v = (void *)p;
+
+		if (type != XW_ETH_P_8021Q && type != XW_ETH_P_8021AD)
+			break;
+		if ((void *)(v + 1) > end)
+			break;
+		if (!(k->flags & XWK_VLAN)) {
+			k->vlan = bpf_ntohs(v->tci) & 0x0fff;
+			k->flags |= XWK_VLAN;
+		}
+		type = bpf_ntohs(v->encap);
+		p += sizeof(*v);
+	}
+	k->eth_type = type;
+
+	if ((type == ETH_P_IP && xw_parse_ip4(p, end, k)) ||
+	    (type == ETH_P_IPV6 && xw_parse_ip6(p, end, k))) {
+		/* an invalid header gives no L3/L4 field at all */
+		k->flags &= XWK_VLAN;
+		return XW_REASON_MALFORMED;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* XDP datapath: xw_xdp parses once and hands over to the rule stage
+ * xw_xdp_stage, which runs (tail-calling itself) until a verdict. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xw_classify.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xw_xdp_progs SEC(".maps");
+
+static __always_inline int xw_xdp_action(int verdict)
+{
+	return verdict == XW_PASS ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int xw_xdp_stage(struct xdp_md *ctx)
+{
+	__u32 idx = XW_DIR_IN;
+	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
+	int v;
+
+	if (!s)
+		return XDP_PASS;
+	v = xw_classify_batch(s);
+	if (v >= 0)
+		return xw_xdp_action(v);
+	bpf_tail_call(ctx, &xw_xdp_progs, 0);
+	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
+}
+
+SEC("xdp")
+int xw_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct xw_scratch *s;
+
+	s = xw_begin(data, end, (__u32)(end - data), XW_DIR_IN, ctx->ingress_ifindex);
+	if (!s)
+		return XDP_PASS;
+	bpf_tail_call(ctx, &xw_xdp_progs, 0);
+	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
