@@ -81,7 +81,7 @@ int cmd_detach(int argc, char **argv)
 	struct xw_iface *l = NULL;
 	struct xw_dp dp;
 	struct xw_err err;
-	bool all = false;
+	bool all = false, loaded;
 	size_t n = 0;
 	int c, rc;
 
@@ -92,19 +92,15 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (all == (optind < argc) || optind < argc - 1)
 		return xw_usage("detach", XW_EINPUT);
-	xw_dp_init(&dp);
-	rc = xw_dp_lock(&dp, &err);
+	rc = xw_open_loaded(&dp, &loaded);
 	if (rc)
-		return xw_fail(rc, &err);
-	if (!xw_dp_is_loaded()) {
+		return rc;
+	if (!loaded) {
 		xw_dp_close(&dp);
 		if (all)
 			return 0;
 		return xw_failf(XW_EINPUT, "%s: xwall is not attached there", argv[optind]);
 	}
-	rc = xw_open(&dp, false);
-	if (rc)
-		return rc;
 	if (all) {
 		xw_iface_list(&dp, &l, &n);
 		for (size_t i = 0; i < n; i++) {
@@ -142,7 +138,7 @@ int cmd_status(int argc, char **argv)
 	struct xw_dp dp;
 	struct xw_err err;
 	uint64_t gen = 0;
-	bool json = false;
+	bool json = false, loaded;
 	size_t n = 0;
 	int c, rc;
 
@@ -153,11 +149,10 @@ int cmd_status(int argc, char **argv)
 	}
 	if (optind != argc)
 		return xw_usage("status", XW_EINPUT);
-	xw_dp_init(&dp);
-	rc = xw_dp_lock(&dp, &err);
+	rc = xw_open_loaded(&dp, &loaded);
 	if (rc)
-		return xw_fail(rc, &err);
-	if (!xw_dp_is_loaded()) {
+		return rc;
+	if (!loaded) {
 		xw_dp_close(&dp);
 		if (json)
 			printf("{\"loaded\": false, \"interfaces\": []}\n");
@@ -165,9 +160,6 @@ int cmd_status(int argc, char **argv)
 			printf("xwall: not loaded\n");
 		return 0;
 	}
-	rc = xw_open(&dp, false);
-	if (rc)
-		return rc;
 	rc = xw_dp_read_rules(&dp, &rs, NULL, &gen, &err);
 	if (rc) {
 		xw_dp_close(&dp);

@@ -99,6 +99,24 @@ int xw_failf(int code, const char *fmt, ...)
 	return code;
 }
 
+int xw_open_loaded(struct xw_dp *dp, bool *loaded)
+{
+	struct xw_err err;
+	int rc;
+
+	xw_dp_init(dp);
+	rc = xw_dp_lock(dp, &err);
+	if (rc)
+		return xw_fail(rc, &err);
+	*loaded = xw_dp_is_loaded();
+	if (!*loaded)
+		return 0;
+	rc = xw_dp_open(dp, false, &err);
+	if (rc)
+		xw_dp_close(dp);
+	return rc ? xw_fail(XW_ESYS, &err) : 0;
+}
+
 int xw_open(struct xw_dp *dp, bool create)
 {
 	struct xw_err err;
@@ -106,6 +124,8 @@ int xw_open(struct xw_dp *dp, bool create)
 
 	xw_dp_init(dp);
 	rc = xw_dp_open(dp, create, &err);
+	if (rc)
+		xw_dp_close(dp);
 	if (rc == -1)
 		return xw_fail(XW_ESYS, &err);
 	if (rc)

@@ -583,13 +583,13 @@ static int ether_type(struct parser *p, struct xw_rule *r, const struct word *w)
 
 static int m_ether(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
-	const struct word *w = need(p, "'src', 'dst' or 'type'"), *sub = w;
+	const struct word *w = need(p, "'src', 'dst' or 'type'");
 	int src;
 
 	if (!w)
 		return -1;
-	src = is(sub, "src");
-	if (src || is(sub, "dst")) {
+	src = is(w, "src");
+	if (src || is(w, "dst")) {
 		if (claim(p, r, src ? XM_ETH_SRC : XM_ETH_DST, src ? "ether src" : "ether dst",
 			  kw->col) || !(w = need(p, "MAC address")))
 			return -1;
@@ -598,7 +598,7 @@ static int m_ether(struct parser *p, struct xw_rule *r, const struct word *kw)
 				    Q(w->s, (size_t)w->len));
 		return 0;
 	}
-	if (is(sub, "type")) {
+	if (is(w, "type")) {
 		if (claim(p, r, XM_ETH_TYPE, "ether type", kw->col) || !(w = need(p, "ether type")))
 			return -1;
 		return ether_type(p, r, w);

@@ -259,7 +259,12 @@ static void random_shape(struct xw_rng *r, struct shape *s)
 		/* Keep contradictions out: they would only make rules dead. */
 		if ((k == XM_IP && (s->present & XM_IP6)) || (k == XM_IP6 && (s->present & XM_IP)))
 			continue;
-		if ((k == XM_ICMP && (s->present & XM_ICMP6)) || (k == XM_ICMP6 && (s->present & XM_ICMP)))
+		if ((k == XM_ICMP && (s->present & (XM_ICMP6 | XM_IP6))) ||
+		    (k == XM_ICMP6 && (s->present & (XM_ICMP | XM_IP))) ||
+		    (k == XM_IP && (s->present & XM_ICMP6)) || (k == XM_IP6 && (s->present & XM_ICMP)))
+			continue;
+		uint32_t l4 = XM_SPORT | XM_DPORT | XM_TCPFLAGS, icmp = XM_ICMP | XM_ICMP6;
+		if (((k & l4) && (s->present & icmp)) || ((k & icmp) && (s->present & l4)))
 			continue;
 		s->present |= k;
 	}
@@ -420,7 +425,10 @@ static void put_proto(struct sbuf *b, struct xw_rng *r, const struct shape *s)
 		{ 6, "tcp", 1 }, { 17, "udp", 1 }, { 132, "sctp", 1 }, { 1, "icmp", 1 },
 		{ 58, "icmpv6", 1 }, { 47, "gre", 0 }, { 50, "esp", 0 },
 	};
-	unsigned p = xw_rng_chance(r, 85) ? s->l4 : xw_rng_below(r, 256);
+	/* `tcp flags` and `icmp(v6) type` imply their protocol; the parser
+	 * rejects a different `proto` next to them. */
+	int fixed = (s->present & (XM_TCPFLAGS | XM_ICMP | XM_ICMP6)) != 0;
+	unsigned p = fixed || xw_rng_chance(r, 92) ? s->l4 : xw_rng_below(r, 256);
 	const char *name = NULL;
 	int shorthand = 0;
 
@@ -611,7 +619,11 @@ char *xw_rulegen_ex(struct xw_rng *r, const struct xw_rulegen_opts *o, unsigned 
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint32_t prio = order[i] * stride + 1 + xw_rng_below(r, stride);
-		put_rule(&b, r, &shapes[xw_rng_below(r, n_shapes)], prio, o->dirs, o->log_pct);
+		const struct shape *s = &shapes[xw_rng_below(r, n_shapes)];
+		/* A bare rule matches everything and hides all later ones: rare. */
+		if (!s->present && n_shapes > 1 && xw_rng_chance(r, 90))
+			s = &shapes[xw_rng_below(r, n_shapes)];
+		put_rule(&b, r, s, prio, o->dirs, o->log_pct);
 	}
 
 	if (est_tuples)

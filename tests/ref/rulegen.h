@@ -13,7 +13,7 @@
 
 #include "pktgen.h"
 
-#define XW_RULEGEN_DEF_SHAPES  48u    /* distinct shapes per rule set */
+#define XW_RULEGEN_DEF_SHAPES  64u    /* distinct shapes per rule set */
 #define XW_RULEGEN_DEF_BUDGET  256u   /* estimated tuples (datapath cap 1024) */
 
 struct xw_rulegen_opts {

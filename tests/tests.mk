@@ -1,0 +1,38 @@
+# Test and benchmark targets (included by the top-level Makefile).
+DIFF_SRCS  := $(wildcard tests/diff/*.c)
+DIFF_BINS  := $(patsubst tests/diff/%.c,$(BUILD)/diff/%,$(DIFF_SRCS))
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+$(BUILD)/diff/%: tests/diff/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
+
+.PHONY: check-build verifier diff e2e bench demo
+check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
+
+# Every BPF object must pass the kernel verifier: load each one privately.
+verifier: all
+	@./tests/verifier.sh
+
+diff: $(DIFF_BINS)
+	@set -e; for t in $(DIFF_BINS); do echo "== $$t"; $$t; done
+
+e2e: all
+	@./tests/e2e/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory unit verifier diff e2e
+	@echo "make check: all tests passed"
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@./scripts/bench.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/demo.sh
