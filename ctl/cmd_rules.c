@@ -136,7 +136,6 @@ static int rule_list(bool json)
 	if (json) {
 		json_object *o = json_object_new_object(), *p = json_object_new_object();
 		json_object *a = json_object_new_array();
-		char buf[65536];
 
 		json_object_object_add(p, "in", json_object_new_string(verdict_name(rs.policy[XW_DIR_IN])));
 		json_object_object_add(p, "out", json_object_new_string(verdict_name(rs.policy[XW_DIR_OUT])));
@@ -149,8 +148,11 @@ static int rule_list(bool json)
 			json_object_object_add(e, "dir", json_object_new_string(r->dir == XW_DIR_OUT ? "out" : "in"));
 			json_object_object_add(e, "verdict", json_object_new_string(verdict_name(r->verdict)));
 			json_object_object_add(e, "log", json_object_new_boolean(r->log));
-			if (xw_rule_format(r, buf, sizeof(buf)) >= 0)
-				json_object_object_add(e, "text", json_object_new_string(buf));
+			char *text = xw_rule_text(r);
+
+			if (text)
+				json_object_object_add(e, "text", json_object_new_string(text));
+			free(text);
 			json_object_array_add(a, e);
 		}
 		json_object_object_add(o, "rules", a);

@@ -129,13 +129,12 @@ static double rate(uint64_t a, uint64_t b, double dt)
 /* prev may be NULL (no rates) */
 static void print_text(const struct snap *s, const struct snap *prev)
 {
-	char buf[8192];
 	double dt = prev ? s->t - prev->t : 0;
 
 	printf("%-10s %14s %16s%s  %s\n", "prio", "packets", "bytes", prev ? "       pkt/s" : "", "rule");
 	for (size_t i = 0; i < s->rs.n; i++) {
-		if (xw_rule_format(&s->rs.rules[i], buf, sizeof(buf)) < 0)
-			buf[0] = 0;
+		char *text = xw_rule_text(&s->rs.rules[i]);
+
 		printf("%-10u %14llu %16llu", s->rs.rules[i].prio, (unsigned long long)s->rule[i].packets,
 		       (unsigned long long)s->rule[i].bytes);
 		if (prev) {
@@ -145,7 +144,8 @@ static void print_text(const struct snap *s, const struct snap *prev)
 
 			printf(" %12.1f", rate(p0, s->rule[i].packets, dt));
 		}
-		printf("  %s\n", buf);
+		printf("  %s\n", text ? text : "?");
+		free(text);
 	}
 	printf("\nverdicts:");
 	for (int i = 0; i < XW_VERDICT_MAX; i++) {

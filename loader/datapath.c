@@ -381,7 +381,6 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 {
 	char **keys = calloc(old->n + 1, sizeof(char *));
 	uint8_t *used = calloc(XW_MAX_RULES, 1);
-	char buf[8192];
 	uint32_t next = 0;
 	int rc = 0;
 
@@ -395,31 +394,32 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 	}
 	/* key = canonical text + '\0' + slot, sorted for lookup */
 	for (size_t i = 0; i < old->n; i++) {
-		int l = xw_rule_format(&old->rules[i], buf, sizeof(buf) - 16);
+		char *t = xw_rule_text(&old->rules[i]);
+		size_t l = t ? strlen(t) : 0;
 
-		if (l < 0)
-			l = 0;
-		keys[i] = malloc((size_t)l + 16);
+		keys[i] = t ? realloc(t, l + 1 + sizeof(uint32_t)) : NULL;
 		if (!keys[i]) {
+			free(t);
 			rc = xw_errf(err, XW_ESYS, "out of memory");
 			goto out;
 		}
-		memcpy(keys[i], buf, (size_t)l);
-		keys[i][l] = 0;
 		memcpy(keys[i] + l + 1, &old_slots[i], sizeof(uint32_t));
 		if (old_slots[i] < XW_MAX_RULES)
 			used[old_slots[i]] = 1;
 	}
 	qsort(keys, old->n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < rs->n; i++) {
-		char *k = buf, **hit;
+		char *k = xw_rule_text(&rs->rules[i]), **hit;
 
-		if (xw_rule_format(&rs->rules[i], buf, sizeof(buf)) < 0)
-			buf[0] = 0;
+		if (!k) {
+			rc = xw_errf(err, XW_ESYS, "out of memory");
+			goto out;
+		}
 		hit = old->n ? bsearch(&k, keys, old->n, sizeof(char *), cmp_str) : NULL;
-		if (hit && (*hit)[0] != 1) {
+		free(k);
+		if (hit) {
+			/* priorities are unique, so each old rule matches at most once */
 			memcpy(&slots[i], *hit + strlen(*hit) + 1, sizeof(uint32_t));
-			(*hit)[0] = 1;  /* one rule per old slot */
 			fresh[i] = 0;
 			continue;
 		}

@@ -112,6 +112,8 @@ int xw_parse_rule(const char *text, const char *fname, struct xw_rule *r, struct
 /* Canonical text of a rule: "rule PRIO DIR ... VERDICT" (no newline).
  * Parsing it back gives an equal rule.  Returns length or -1 if buf too small. */
 int xw_rule_format(const struct xw_rule *r, char *buf, size_t len);
+/* Same, any length, malloc'd (NULL if out of memory). */
+char *xw_rule_text(const struct xw_rule *r);
 /* Whole rule set: policy lines first, then rules, one per line. Caller frees. */
 char *xw_ruleset_format(const struct xw_ruleset *rs);
 

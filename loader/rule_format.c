@@ -191,16 +191,28 @@ static void put_rule(FILE *f, const struct xw_rule *r)
 	fputs(r->verdict == XW_PASS ? " pass" : " drop", f);
 }
 
-int xw_rule_format(const struct xw_rule *r, char *buf, size_t len)
+char *xw_rule_text(const struct xw_rule *r)
 {
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
 
 	if (!f)
-		return -1;
+		return NULL;
 	put_rule(f, r);
-	if (fclose(f) || n >= len || n > 0x7fffffff) {
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int xw_rule_format(const struct xw_rule *r, char *buf, size_t len)
+{
+	char *s = xw_rule_text(r);
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s || n >= len || n > 0x7fffffff) {
 		free(s);
 		if (len)
 			buf[0] = '\0';

@@ -1,0 +1,272 @@
+/* Unit tests of the rule compiler (rules -> tuple masks and masked keys),
+ * checked by evaluating the compiled tables in userspace the way the
+ * datapath does, against the reference classifier. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "refclass.h"
+#include "pktgen.h"
+#include "rulegen.h"
+
+static void parse(const char *text, struct xw_ruleset *rs)
+{
+	struct xw_err err;
+
+	ck_assert_msg(xw_parse_text(text, strlen(text), "t", rs, &err) == 0, "%s", err.msg);
+}
+
+static void compile(const struct xw_ruleset *rs, struct xw_compiled *c)
+{
+	uint32_t *slots = calloc(rs->n + 1, sizeof(*slots));
+	struct xw_err err;
+
+	for (size_t i = 0; i < rs->n; i++)
+		slots[i] = (uint32_t)i;
+	ck_assert_msg(xw_compile(rs, slots, NULL, c, &err) == 0, "%s", err.msg);
+	free(slots);
+}
+
+static int cmp_ek(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xw_entry_key));
+}
+
+/* The datapath's algorithm over the compiled tables: walk tuples by
+ * min_prio, mask, look up, keep the best; stop at the sentinel or early. */
+static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int *verdict)
+{
+	uint32_t best = XW_PRIO_NONE;
+
+	for (uint32_t t = 0;; t++) {
+		const struct xw_tuple *tu = &c->tuples[t];
+		struct xw_entry_key ek;
+		const uint8_t *pk = (const uint8_t *)k, *mk = (const uint8_t *)&tu->mask;
+		uint8_t *o = (uint8_t *)&ek.k;
+
+		if (tu->min_prio >= best) {
+			if (tu->min_prio == XW_PRIO_NONE && best == XW_PRIO_NONE)
+				*verdict = tu->policy[k->dir];
+			return best;
+		}
+		memset(&ek, 0, sizeof(ek));
+		ek.tuple = t;
+		for (size_t i = 0; i < sizeof(*k); i++)
+			o[i] = pk[i] & mk[i];
+		struct xw_entry_key *hit = bsearch(&ek, c->keys, c->n_entries, sizeof(ek), cmp_ek);
+
+		if (hit) {
+			const struct xw_entry_val *v = &c->vals[hit - c->keys];
+
+			if (v->prio < best) {
+				best = v->prio;
+				*verdict = v->verdict;
+			}
+		}
+	}
+}
+
+START_TEST(test_range_prefixes)
+{
+	uint32_t v[32], m[32];
+	int n;
+
+	ck_assert_int_eq(xw_range_prefixes(0, 65535, 16, v, m), 1);
+	ck_assert_uint_eq(m[0], 0);
+	ck_assert_int_eq(xw_range_prefixes(22, 22, 16, v, m), 1);
+	ck_assert_uint_eq(m[0], 0xffff);
+	n = xw_range_prefixes(1, 65534, 16, v, m);
+	ck_assert_int_eq(n, 30);
+	/* every value of a range is covered exactly once, nothing outside */
+	for (uint32_t lo = 0; lo < 300; lo += 7)
+		for (uint32_t hi = lo; hi < 300; hi += 13) {
+			n = xw_range_prefixes(lo, hi, 16, v, m);
+			for (uint32_t x = 0; x < 320; x++) {
+				int hits = 0;
+
+				for (int i = 0; i < n; i++)
+					hits += (x & m[i]) == v[i];
+				ck_assert_int_eq(hits, x >= lo && x <= hi);
+			}
+		}
+	ck_assert_int_eq(xw_range_prefixes(0, 255, 8, v, m), 1);
+}
+END_TEST
+
+START_TEST(test_tuples_sorted_and_deduped)
+{
+	struct xw_ruleset rs;
+	struct xw_compiled c;
+
+	parse("rule 30 tcp dport 22 drop\n"
+	      "rule 10 tcp dport 22 pass\n"
+	      "rule 20 src 10.0.0.0/8 drop\n"
+	      "rule 40 src 11.0.0.0/8 drop\n", &rs);
+	compile(&rs, &c);
+	/* two shapes: (dport) and (src/8); the duplicate key keeps prio 10 */
+	ck_assert_uint_eq(c.n_tuples, 2);
+	ck_assert_uint_eq(c.n_entries, 3);
+	ck_assert_uint_eq(c.tuples[0].min_prio, 10);
+	ck_assert_uint_eq(c.tuples[1].min_prio, 20);
+	ck_assert_uint_eq(c.tuples[2].min_prio, XW_PRIO_NONE);
+	for (size_t i = 0; i < c.n_entries; i++)
+		ck_assert_uint_ne(c.vals[i].prio, 30);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+}
+END_TEST
+
+START_TEST(test_never_matching_rules)
+{
+	struct xw_ruleset rs;
+	struct xw_compiled c;
+
+	parse("policy drop\nrule 1 ip ip6 pass\nrule 2 ether type arp ip pass\n", &rs);
+	compile(&rs, &c);
+	ck_assert_uint_eq(c.n_entries, 0);
+	ck_assert_uint_eq(c.n_tuples, 0);
+	ck_assert_uint_eq(c.tuples[0].policy[XW_DIR_IN], XW_DROP);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+}
+END_TEST
+
+START_TEST(test_cross_product)
+{
+	struct xw_ruleset rs;
+	struct xw_compiled c;
+
+	parse("rule 1 src 10.0.0.0/8,2001:db8::/32 dport 22,80,443 frag pass\n", &rs);
+	compile(&rs, &c);
+	ck_assert_uint_eq(c.n_entries, 2 * 3 * 2);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+}
+END_TEST
+
+START_TEST(test_ct_and_limit_rejected)
+{
+	struct xw_ruleset rs;
+	struct xw_compiled c;
+	struct xw_err err;
+	uint32_t slot = 0;
+
+	parse("rule 5 ct established pass\n", &rs);
+	ck_assert_int_eq(xw_compile(&rs, &slot, NULL, &c, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "rule 5"));
+	xw_ruleset_free(&rs);
+}
+END_TEST
+
+/* Packet key as the datapath builds it, from the reference's parse. */
+static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
+
+START_TEST(test_random_against_reference)
+{
+	struct xw_rng rng;
+	uint8_t pkt[2048];
+	unsigned long checked = 0;
+
+	xw_rng_seed(&rng, 42 + (uint64_t)_i);
+	for (int set = 0; set < 10; set++) {
+		struct xw_ruleset rs;
+		struct xw_compiled c;
+		char *text = xw_rulegen(&rng, 1 + xw_rng_below(&rng, 300), 1);
+
+		parse(text, &rs);
+		free(text);
+		compile(&rs, &c);
+		for (int p = 0; p < 3000; p++) {
+			size_t len = xw_pktgen(&rng, pkt, sizeof(pkt));
+			struct xw_ref_result ref;
+			struct xw_key k;
+			int verdict = -1;
+
+			if (len < 14)
+				continue;
+			ck_assert_int_eq(xw_ref_classify(rs.rules, rs.n, rs.policy, pkt, len,
+							 XW_DIR_IN, 1, NULL, &ref), 0);
+			key_of(pkt, len, &k);
+			uint32_t prio = lookup(&c, &k, &verdict);
+
+			ck_assert_uint_eq(prio, ref.prio);
+			ck_assert_int_eq(verdict, ref.verdict);
+			checked++;
+		}
+		xw_compiled_free(&c);
+		xw_ruleset_free(&rs);
+	}
+	ck_assert_uint_gt(checked, 20000);
+}
+END_TEST
+
+/* The BPF parser is the datapath's; here the key is filled from the
+ * reference's independent parse, so this test checks the compiler alone. */
+static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k)
+{
+	struct xw_ref_pkt p;
+
+	xw_ref_parse(pkt, len, &p);
+	memset(k, 0, sizeof(*k));
+	memcpy(k->eth_dst, p.eth_dst, 6);
+	memcpy(k->eth_src, p.eth_src, 6);
+	k->eth_type = p.eth_type;
+	if (p.has_vlan) {
+		k->flags |= XWK_VLAN;
+		k->vlan = p.vlan;
+	}
+	if (p.v4 || p.v6) {
+		k->flags |= XWK_L3 | (p.v4 ? XWK_V4 : XWK_V6);
+		memcpy(k->src, p.src, 16);
+		memcpy(k->dst, p.dst, 16);
+		k->proto = p.proto;
+		if (p.has_frag && p.frag_mf)
+			k->flags |= XWK_FRAG_MF;
+		if (p.has_frag && p.later)
+			k->flags |= XWK_FRAG_LATER;
+	}
+	if (p.has_ports) {
+		k->flags |= XWK_PORTS;
+		k->sport = p.sport;
+		k->dport = p.dport;
+	}
+	if (p.has_tcp) {
+		k->flags |= XWK_TCP;
+		k->tcp_flags = p.tcp_flags;
+	}
+	if (p.has_icmp || p.has_icmp6) {
+		k->flags |= p.has_icmp ? XWK_ICMP : XWK_ICMP6;
+		k->icmp_type = p.icmp_type;
+		k->icmp_code = p.icmp_code;
+	}
+	k->dir = XW_DIR_IN;
+	k->ifindex = 1;
+}
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("compile");
+	TCase *t = tcase_create("compile");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, test_range_prefixes);
+	tcase_add_test(t, test_tuples_sorted_and_deduped);
+	tcase_add_test(t, test_never_matching_rules);
+	tcase_add_test(t, test_cross_product);
+	tcase_add_test(t, test_ct_and_limit_rejected);
+	tcase_add_loop_test(t, test_random_against_reference, 0, 3);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
