@@ -94,6 +94,11 @@ struct xw_entry_val {
  * sentinel with min_prio XW_PRIO_NONE that carries the policies. */
 struct xw_tuple {
 	struct xw_key mask;
+	/* bits every entry of the tuple agrees on (within mask), and their
+	 * value: a packet that differs there cannot hit, so the stage skips
+	 * the hash lookup (e.g. a "tcp dport" tuple for a UDP packet) */
+	struct xw_key cmask;
+	struct xw_key cval;
 	__u32 min_prio;
 	__u8  policy[XW_DIR_MAX];   /* sentinel only */
 	__u16 pad;

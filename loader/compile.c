@@ -356,6 +356,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	struct recs rv = { 0 };
 	struct tinfo *ti = NULL;
 	uint32_t nt = 0, *rank = NULL;
+	uint8_t *seen = NULL;
 	size_t i, ne;
 
 	memset(out, 0, sizeof(*out));
@@ -392,13 +393,32 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	if (nt)
 		qsort(ti, nt, sizeof(*ti), cmp_tinfo);
 	rank = calloc(nt + 1, sizeof(*rank));
+	seen = calloc(nt + 1, 1);
 	out->tuples = calloc(nt + 1, sizeof(*out->tuples));
-	if (!rank || !out->tuples)
+	if (!rank || !seen || !out->tuples)
 		goto oom;
 	for (i = 0; i < nt; i++) {
 		rank[ti[i].old_id] = i;
 		out->tuples[i].mask = ti[i].mask;
 		out->tuples[i].min_prio = ti[i].min_prio;
+	}
+	/* bits all entries of a tuple agree on: start from the first entry's
+	 * key and clear every bit where a later entry differs */
+	for (i = 0; i < rv.n; i++) {
+		struct xw_tuple *t = &out->tuples[rank[rv.v[i].tuple]];
+		uint8_t *cm = (uint8_t *)&t->cmask, *cv = (uint8_t *)&t->cval;
+		const uint8_t *k = (const uint8_t *)&rv.v[i].key, *m = (const uint8_t *)&t->mask;
+
+		if (!seen[rv.v[i].tuple]) {
+			seen[rv.v[i].tuple] = 1;
+			memcpy(cm, m, sizeof(struct xw_key));
+			memcpy(cv, k, sizeof(struct xw_key));
+			continue;
+		}
+		for (size_t b = 0; b < sizeof(struct xw_key); b++) {
+			cm[b] &= (uint8_t)~(cv[b] ^ k[b]);
+			cv[b] &= cm[b];
+		}
 	}
 	out->tuples[nt].min_prio = XW_PRIO_NONE;
 	out->tuples[nt].policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
@@ -427,6 +447,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	free(rv.v);
 	free(ti);
 	free(rank);
+	free(seen);
 	return 0;
 oom:
 	snprintf(err->msg, sizeof(err->msg), "out of memory");
@@ -434,6 +455,7 @@ fail:
 	free(rv.v);
 	free(ti);
 	free(rank);
+	free(seen);
 	xw_compiled_free(out);
 	return -1;
 }

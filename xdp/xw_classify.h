@@ -100,6 +100,15 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 				pol = t->policy[s->key.dir & 1];
 			return xw_finish(s, XW_REASON_POLICY, pol);
 		}
+		{
+			__u64 *cm = (__u64 *)&t->cmask, *cv = (__u64 *)&t->cval, diff = 0;
+
+#pragma unroll
+			for (w = 0; w < (int)XW_KEY_WORDS; w++)
+				diff |= (pk[w] & cm[w]) ^ cv[w];
+			if (diff)
+				continue;
+		}
 		mk = (__u64 *)&t->mask;
 #pragma unroll
 		for (w = 0; w < (int)XW_KEY_WORDS; w++)

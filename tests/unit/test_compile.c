@@ -50,6 +50,15 @@ static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int 
 				*verdict = tu->policy[k->dir];
 			return best;
 		}
+		{
+			const uint8_t *cm = (const uint8_t *)&tu->cmask, *cv = (const uint8_t *)&tu->cval;
+			int differs = 0;
+
+			for (size_t i = 0; i < sizeof(*k); i++)
+				differs |= (pk[i] & cm[i]) ^ cv[i];
+			if (differs)
+				continue;
+		}
 		memset(&ek, 0, sizeof(ek));
 		ek.tuple = t;
 		for (size_t i = 0; i < sizeof(*k); i++)
