@@ -6,6 +6,8 @@ BPFTOOL  ?= bpftool
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 PREFIX   ?= /usr/local
 VERSION  := 0.1.0
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
 
 BUILD    := build
 CFLAGS   ?= -O2 -g
@@ -36,33 +38,41 @@ deps:
 	@./scripts/deps.sh
 
 $(BUILD)/%.bpf.o: xdp/%.bpf.c $(wildcard include/*.h) $(wildcard xdp/*.h) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	@echo '  BPF     $@'
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/%.bpf.o: tc/%.bpf.c $(wildcard include/*.h) $(wildcard xdp/*.h) $(wildcard tc/*.h) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -Ixdp -c $< -o $@
+	@echo '  BPF     $@'
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ixdp -c $< -o $@
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@
+	@echo '  SKEL    $@'
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 $(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo '  CC      $@'
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 $(BUILD)/ctl/%.o: ctl/%.c $(wildcard ctl/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ictl -c $< -o $@
+	@echo '  CC      $@'
+	$(Q)$(CC) $(CFLAGS) -Ictl -c $< -o $@
 $(BUILD)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/ref -c $< -o $@
+	@echo '  CC      $@'
+	$(Q)$(CC) $(CFLAGS) -Itests/ref -c $< -o $@
 
 $(BUILD)/libxwall.a: $(LIB_OBJS)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(BUILD)/libxwref.a: $(REF_OBJS)
-	ar rcs $@ $^ $(if $(REF_OBJS),,; true)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/xwall: $(CTL_OBJS) $(BUILD)/libxwall.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(CHECK_LIBS) $(LDLIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD):
 	@mkdir -p $(BUILD)

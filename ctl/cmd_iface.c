@@ -17,6 +17,7 @@ int cmd_attach(int argc, char **argv)
 		{ 0 }
 	};
 	enum xw_mode mode = XW_MODE_AUTO;
+	bool egress = false;
 	struct xw_dp dp;
 	struct xw_err err;
 	bool already;
@@ -35,7 +36,8 @@ int cmd_attach(int argc, char **argv)
 				return xw_failf(XW_EINPUT, "--mode: expected auto, native or skb, got '%s'", optarg);
 			break;
 		case 'e':
-			return xw_failf(XW_EINPUT, "--egress: TC egress filtering is not available in this version yet");
+			egress = true;
+			break;
 		default:
 			return xw_usage("attach", XW_EINPUT);
 		}
@@ -47,7 +49,7 @@ int cmd_attach(int argc, char **argv)
 	rc = xw_open(&dp, true);
 	if (rc)
 		return rc;
-	rc = xw_attach_xdp(&dp, argv[optind], mode, &already, &err);
+	rc = xw_attach(&dp, argv[optind], mode, egress, &already, &err);
 	if (rc) {
 		/* do not leave a loaded datapath behind that nothing uses */
 		struct xw_iface *l;
@@ -70,7 +72,7 @@ int cmd_attach(int argc, char **argv)
 static int detach_one(struct xw_dp *dp, const char *dev)
 {
 	struct xw_err err;
-	int rc = xw_detach_xdp(dp, dev, &err);
+	int rc = xw_detach(dp, dev, &err);
 
 	return rc ? xw_fail(rc, &err) : 0;
 }

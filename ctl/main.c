@@ -18,7 +18,7 @@ static const struct xw_cmd cmds[] = {
 	  "attach DEV [--mode auto|native|skb] [--egress]\n"
 	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
 	  "  --mode   native (driver), skb (generic) or auto (native if possible)\n"
-	  "  --egress also filter egress with TC (not available in this version)\n" },
+	  "  --egress also attach the TC egress filter (rules with direction out)\n" },
 	{ "detach", cmd_detach,
 	  "detach DEV | --all\n"
 	  "  Detach from DEV (or from every interface). The last detach unloads\n"

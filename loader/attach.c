@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
+#include "tc_attach.h"
 
 static enum xdp_attach_mode to_libxdp(enum xw_mode m)
 {
@@ -43,8 +44,21 @@ static int dev_index(const char *dev, struct xw_err *err)
 	return (int)ifx;
 }
 
-int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *already,
-		  struct xw_err *err)
+static int attach_tc_egress(struct xw_dp *dp, const char *dev, struct xw_iface *ifc,
+			    struct xw_err *err)
+{
+	int rc = xw_tc_attach((int)ifc->ifindex, true, dp->prog_fd[XW_P_TC_OUT]);
+
+	if (rc)
+		return xw_errf(err, XW_ESYS, "attach TC egress filter to %s: %s", dev, strerror(-rc));
+	ifc->egress = 1;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &ifc->ifindex, ifc, 0))
+		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
+	return XW_OK;
+}
+
+int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
+	      bool *already, struct xw_err *err)
 {
 	struct xw_iface ifc;
 	struct xdp_program *prog;
@@ -60,8 +74,8 @@ int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *al
 		if (mode != XW_MODE_AUTO && to_libxdp(mode) != ifc.xdp_mode)
 			return xw_errf(err, XW_EINPUT, "%s: already attached in %s mode; detach it first",
 				       dev, xw_xdp_mode_name(ifc.xdp_mode));
-		*already = true;
-		return XW_OK;
+		*already = !egress || ifc.egress;
+		return egress && !ifc.egress ? attach_tc_egress(dp, dev, &ifc, err) : XW_OK;
 	}
 	libxdp_set_print(libxdp_quiet);
 	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
@@ -90,10 +104,19 @@ int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *al
 	xdp_program__close(prog);
 	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &key, &ifc, 0))
 		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
+	if (egress) {
+		rc = attach_tc_egress(dp, dev, &ifc, err);
+		if (rc) {
+			struct xw_err e2;
+
+			xw_detach(dp, dev, &e2);
+			return rc;
+		}
+	}
 	return XW_OK;
 }
 
-int xw_detach_xdp(struct xw_dp *dp, const char *dev, struct xw_err *err)
+int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err)
 {
 	struct xw_iface ifc;
 	struct xdp_program *prog;
@@ -120,6 +143,11 @@ int xw_detach_xdp(struct xw_dp *dp, const char *dev, struct xw_err *err)
 		if (!ifx)
 			return xw_errf(err, XW_EINPUT, "%s: xwall is not attached there", dev);
 		key = ifx;
+	}
+	if (ifc.egress) {
+		rc = xw_tc_detach((int)ifx, true);
+		if (rc && rc != -ENOENT && rc != -ENODEV && if_nametoindex(dev) == ifx)
+			return xw_errf(err, XW_ESYS, "detach TC egress filter from %s: %s", dev, strerror(-rc));
 	}
 	libxdp_set_print(libxdp_quiet);
 	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);

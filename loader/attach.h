@@ -6,10 +6,12 @@
 
 enum xw_mode { XW_MODE_AUTO, XW_MODE_NATIVE, XW_MODE_SKB };
 
-/* Returns XW_OK (also when already attached: *already set), or an error. */
-int xw_attach_xdp(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool *already,
-		  struct xw_err *err);
-int xw_detach_xdp(struct xw_dp *dp, const char *dev, struct xw_err *err);
+/* XDP on dev, and with `egress` also the TC egress filter.  Returns XW_OK
+ * (also when already attached: *already set), or an error. */
+int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
+	      bool *already, struct xw_err *err);
+/* Detach everything xwall attached to dev. */
+int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err);
 /* Interfaces we are attached to; caller frees *out. */
 int xw_iface_list(struct xw_dp *dp, struct xw_iface **out, size_t *n);
 const char *xw_xdp_mode_name(int libxdp_mode);

@@ -23,15 +23,18 @@
 #include "datapath.h"
 #include "compile.h"
 #include "xwall.skel.h"
+#include "xwall_tc.skel.h"
 
 #define TEXT_CHUNK 4096
 
 const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_entries", "xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
-	"xw_ifaces",
+	"xw_ifaces", "xw_tc_progs",
 };
-const char *const xw_prog_names[XW_P_COUNT] = { "xw_xdp", "xw_xdp_stage" };
+const char *const xw_prog_names[XW_P_COUNT] = {
+	"xw_xdp", "xw_xdp_stage", "xw_tc_in", "xw_tc_out", "xw_tc_stage_in", "xw_tc_stage_out",
+};
 
 int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
 {
@@ -143,11 +146,44 @@ static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap
 	return 0;
 }
 
+static int prog_fd_by_name(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+/* The TC object declares the same maps as the XDP one (xdp/xw_maps.h):
+ * make it use the XDP object's instances, so one rule set serves both. */
+static int load_tc(struct xw_dp *dp, struct xw_err *err)
+{
+	struct bpf_map *m;
+	int rc;
+
+	dp->tc_skel = xwall_tc_bpf__open();
+	if (!dp->tc_skel)
+		return sys_err(err, "open TC BPF object", errno);
+	bpf_object__for_each_map(m, dp->tc_skel->obj) {
+		for (int i = 0; i < XW_M_COUNT; i++) {
+			if (i == XW_M_TC_PROGS || strcmp(bpf_map__name(m), xw_map_names[i]))
+				continue;
+			rc = bpf_map__reuse_fd(m, dp->map_fd[i]);
+			if (rc)
+				return sys_err(err, "share maps with the TC object", rc);
+		}
+	}
+	rc = xwall_tc_bpf__load(dp->tc_skel);
+	if (rc)
+		return sys_err(err, "load TC BPF programs (XW_DEBUG=1 shows why)", rc);
+	dp->map_fd[XW_M_TC_PROGS] = bpf_map__fd(dp->tc_skel->maps.xw_tc_progs);
+	return 0;
+}
+
 /* Load the objects and give the datapath an empty generation 0. */
 static int load(struct xw_dp *dp, struct xw_err *err)
 {
 	struct xw_ruleset empty;
-	__u32 zero = 0;
+	__u32 k;
 	int rc;
 
 	libbpf_set_print(libbpf_quiet);
@@ -157,11 +193,29 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	rc = xwall_bpf__load(dp->skel);
 	if (rc)
 		return sys_err(err, "load BPF programs (verifier or privilege; XW_DEBUG=1 shows why)", rc);
-	for (int i = 0; i < XW_M_COUNT; i++)
-		dp->map_fd[i] = bpf_map__fd(skel_map(dp->skel, i));
-	dp->prog_fd[XW_P_XDP] = bpf_program__fd(dp->skel->progs.xw_xdp);
-	dp->prog_fd[XW_P_XDP_STAGE] = bpf_program__fd(dp->skel->progs.xw_xdp_stage);
-	if (bpf_map_update_elem(dp->map_fd[XW_M_XDP_PROGS], &zero, &dp->prog_fd[XW_P_XDP_STAGE], 0))
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		struct bpf_map *m = skel_map(dp->skel, i);
+
+		dp->map_fd[i] = m ? bpf_map__fd(m) : -1;
+	}
+	rc = load_tc(dp, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < XW_P_COUNT; i++) {
+		struct bpf_object *o = i < XW_P_TC_IN ? dp->skel->obj : dp->tc_skel->obj;
+
+		dp->prog_fd[i] = prog_fd_by_name(o, xw_prog_names[i]);
+		if (dp->prog_fd[i] < 0)
+			return sys_err(err, xw_prog_names[i], dp->prog_fd[i]);
+	}
+	k = 0;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_XDP_PROGS], &k, &dp->prog_fd[XW_P_XDP_STAGE], 0))
+		return sys_err(err, "fill program array", errno);
+	k = XW_DIR_IN;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_TC_PROGS], &k, &dp->prog_fd[XW_P_TC_STAGE_IN], 0))
+		return sys_err(err, "fill program array", errno);
+	k = XW_DIR_OUT;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_TC_PROGS], &k, &dp->prog_fd[XW_P_TC_STAGE_OUT], 0))
 		return sys_err(err, "fill program array", errno);
 	xw_ruleset_init(&empty);
 	return xw_dp_apply(dp, &empty, err);
@@ -218,6 +272,8 @@ int xw_dp_load_private(struct xw_dp *dp, struct xw_err *err)
 void xw_dp_close(struct xw_dp *dp)
 {
 	if (dp->skel) {
+		if (dp->tc_skel)
+			xwall_tc_bpf__destroy(dp->tc_skel);
 		xwall_bpf__destroy(dp->skel);
 	} else {
 		for (int i = 0; i < XW_M_COUNT; i++)

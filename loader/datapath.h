@@ -13,17 +13,22 @@ enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 enum xw_map_id {
 	XW_M_ENTRIES, XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
-	XW_M_IFACES, XW_M_COUNT
+	XW_M_IFACES, XW_M_TC_PROGS, XW_M_COUNT
 };
 
-enum xw_prog_id { XW_P_XDP, XW_P_XDP_STAGE, XW_P_COUNT };
+enum xw_prog_id {
+	XW_P_XDP, XW_P_XDP_STAGE, XW_P_TC_IN, XW_P_TC_OUT, XW_P_TC_STAGE_IN,
+	XW_P_TC_STAGE_OUT, XW_P_COUNT
+};
 
 struct xwall_bpf;
+struct xwall_tc_bpf;
 
 struct xw_dp {
 	int map_fd[XW_M_COUNT];
 	int prog_fd[XW_P_COUNT];
 	struct xwall_bpf *skel;  /* set when this process loaded the objects */
+	struct xwall_tc_bpf *tc_skel;
 	int lock_fd;
 	bool pinned;
 };

@@ -6,11 +6,11 @@
 #   scripts/netns.sh down [NS_A NS_B]   remove (idempotent)
 #   scripts/netns.sh info [NS_A NS_B]   print VAR=value lines (see below)
 #
-# Defaults: NS_A=xwe2e-a, NS_B=xwe2e-b.  The veth ends are named after the
-# namespaces (xw-<NS>, e.g. xw-xwe2e-a, cut to 15 characters) unless
-# XW_IF_A / XW_IF_B say otherwise.
+# Defaults: NS_A=xwe2e-a, NS_B=xwe2e-b.  The veth ends are xw-e2e-a (in A) and
+# xw-e2e-b (in B) unless XW_IF_A / XW_IF_B say otherwise; they are created
+# directly inside the namespaces, so they never clash with host interfaces.
 #   A: 10.199.0.1/24  fd00:199::1/64      B: 10.199.0.2/24  fd00:199::2/64
-# IPv6 addresses use nodad; router solicitations are off so the link stays
+# IPv6 addresses use nodad; DAD and router solicitations are off so the link stays
 # as quiet as IPv6 allows (MLD reports are still sent when addresses appear).
 # Only namespaces and interfaces created here are ever touched.
 set -eu
@@ -18,20 +18,19 @@ set -eu
 cmd=${1:-}
 NS_A=${2:-xwe2e-a}
 NS_B=${3:-xwe2e-b}
-IF_A=${XW_IF_A:-$(printf 'xw-%s' "$NS_A" | cut -c1-15)}
-IF_B=${XW_IF_B:-$(printf 'xw-%s' "$NS_B" | cut -c1-15)}
+IF_A=${XW_IF_A:-xw-e2e-a}
+IF_B=${XW_IF_B:-xw-e2e-b}
 
 die() { echo "netns.sh: $*" >&2; exit 1; }
 [ "$NS_A" != "$NS_B" ] || die "the two namespaces must differ"
-[ "$IF_A" != "$IF_B" ] || die "interface names collide ($IF_A); set XW_IF_A/XW_IF_B"
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
-# Quiet IPv6 in a namespace: no router solicitations, no RA processing.
+# Quiet IPv6 in a namespace: no router solicitations, RA processing or DAD.
 quiet_ipv6() {
 	for k in default all; do
 		ip netns exec "$1" sysctl -qw "net.ipv6.conf.$k.router_solicitations=0" \
-			"net.ipv6.conf.$k.accept_ra=0" >/dev/null 2>&1 || true
+			"net.ipv6.conf.$k.accept_ra=0" "net.ipv6.conf.$k.accept_dad=0" >/dev/null 2>&1 || true
 	done
 }
 

@@ -6,10 +6,12 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 $(BUILD)/diff/%: tests/diff/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
+	@echo '  LD      $@'
+	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
+	@echo '  LD      $@'
+	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
 
 .PHONY: check-build verifier diff e2e bench demo
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)

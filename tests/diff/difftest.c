@@ -1,0 +1,1000 @@
+/* Differential test: the real XDP datapath (BPF_PROG_TEST_RUN on a private
+ * instance) against the independent reference classifier (tests/ref).
+ *
+ * Rule sets: random sets from rulegen (1 .. 10,000 rules, several seeds),
+ * xdp-filter-like sets from rulegen_simple, hand-written sets covering every
+ * stateless match kind, and sets built from the fields of real corpus packets.
+ * Packets: random / mutated / malformed frames from pktgen, and every packet
+ * of every Ethernet pcap of the tcpdump corpus (plus mutated copies).
+ *
+ * For each packet: verdict, matching rule priority (XW_PRIO_NONE when the
+ * policy decided), reason, XDP action and the malformed / short flags must
+ * agree.  Frames shorter than 14 bytes cannot be run (BPF_PROG_TEST_RUN
+ * refuses them); the datapath's defined answer for them is "policy, short",
+ * which the reference must give.  Frames longer than test_run accepts are
+ * counted and reported as "not runnable".
+ *
+ * Usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-c CORPUS_DIR] [-q]
+ * Exit: 0 no mismatch, 1 mismatches, 2 setup or system error.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+
+#include "compile.h"
+#include "datapath.h"
+#include "rule.h"
+#include "xwall.h"
+#include "pktgen.h"
+#include "refclass.h"
+#include "rulegen.h"
+
+#define DEF_CORPUS_DIR  "/work/shared/corpus/tcpdump"
+#define DEF_PER_SET     4000u
+#define MIN_RANDOM      100000u     /* random packets per run, at least */
+#define MAX_SHOWN       10
+/* XDP actions (linux/bpf.h clashes with pcap/bpf.h) */
+#define XW_XDP_DROP     1u
+#define XW_XDP_PASS     2u
+#define BUF_MAX         (1u << 17)  /* largest frame we handle */
+
+/* ---- options and totals ---- */
+
+static uint64_t opt_seed = 0x5eed0001u;
+static size_t opt_per_set = DEF_PER_SET;
+static int opt_quiet;
+static const char *opt_corpus = DEF_CORPUS_DIR;
+
+static struct {
+	size_t sets, packets, corpus, random, mutated, mismatches, not_runnable;
+	size_t shorts, malformed, rule_hits;
+} tot;
+
+static uint32_t lo_ifindex = 1;   /* ingress_ifindex of an XDP test run */
+static size_t max_run;            /* largest frame BPF_PROG_TEST_RUN accepts */
+static struct xw_dp dp;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "difftest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	xw_dp_close(&dp);
+	exit(2);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- growing string ---- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			die("vsnprintf failed");
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			die("out of memory");
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+/* ---- corpus ---- */
+
+struct frame {
+	uint8_t *b;
+	uint32_t len;
+	uint32_t file;      /* index into corpus.files */
+	uint32_t index;     /* packet index within the file, from 0 */
+};
+
+static struct {
+	struct frame *f;
+	size_t n, cap;
+	char **files;       /* every file read (Ethernet ones) */
+	size_t nfiles;
+	size_t total_files, skipped_dlt, unreadable, read_errors, bytes;
+} corpus;
+
+static void corpus_load(void)
+{
+	char pat[4096], errbuf[PCAP_ERRBUF_SIZE];
+	glob_t g;
+
+	snprintf(pat, sizeof(pat), "%s/*.pcap", opt_corpus);
+	if (glob(pat, 0, NULL, &g) || g.gl_pathc == 0)
+		die("no pcap files match %s (set the corpus directory with -c)", pat);
+	corpus.total_files = g.gl_pathc;
+	corpus.files = calloc(g.gl_pathc, sizeof(char *));
+	if (!corpus.files)
+		die("out of memory");
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		pcap_t *p = pcap_open_offline(g.gl_pathv[i], errbuf);
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		uint32_t idx = 0;
+		int rc;
+
+		if (!p) {
+			if (!opt_quiet)
+				printf("corpus: cannot read %s: %s\n", g.gl_pathv[i], errbuf);
+			corpus.unreadable++;
+			continue;
+		}
+		if (pcap_datalink(p) != DLT_EN10MB) {
+			corpus.skipped_dlt++;
+			pcap_close(p);
+			continue;
+		}
+		const char *base = strrchr(g.gl_pathv[i], '/');
+		corpus.files[corpus.nfiles] = strdup(base ? base + 1 : g.gl_pathv[i]);
+		if (!corpus.files[corpus.nfiles])
+			die("out of memory");
+		while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+			if (corpus.n == corpus.cap) {
+				size_t nc = corpus.cap ? corpus.cap * 2 : 4096;
+				struct frame *nf = realloc(corpus.f, nc * sizeof(*nf));
+
+				if (!nf)
+					die("out of memory");
+				corpus.f = nf;
+				corpus.cap = nc;
+			}
+			struct frame *f = &corpus.f[corpus.n++];
+
+			f->len = h->caplen;
+			f->b = malloc(h->caplen ? h->caplen : 1);
+			if (!f->b)
+				die("out of memory");
+			memcpy(f->b, data, h->caplen);
+			f->file = (uint32_t)corpus.nfiles;
+			f->index = idx++;
+			corpus.bytes += h->caplen;
+		}
+		if (rc == -1) {
+			/* a damaged capture (the corpus has some): keep what was read */
+			corpus.read_errors++;
+			if (!opt_quiet)
+				printf("corpus: %s: read error after %u packets: %s\n",
+				       corpus.files[corpus.nfiles], idx, pcap_geterr(p));
+		}
+		corpus.nfiles++;
+		pcap_close(p);
+	}
+	globfree(&g);
+}
+
+static void corpus_free(void)
+{
+	for (size_t i = 0; i < corpus.n; i++)
+		free(corpus.f[i].b);
+	for (size_t i = 0; i < corpus.nfiles; i++)
+		free(corpus.files[i]);
+	free(corpus.f);
+	free(corpus.files);
+}
+
+/* ---- rule sets ---- */
+
+struct rset {
+	char name[64];
+	uint64_t seed;
+	char *text;
+	struct xw_ruleset rs;
+	uint32_t *rif;          /* resolved `iif` per rule, NULL if no rule has one */
+	unsigned tuples;
+};
+
+static void rset_free(struct rset *s)
+{
+	free(s->text);
+	free(s->rif);
+	xw_ruleset_free(&s->rs);
+}
+
+/* Parse, resolve `iif`, compile (for the tuple count) and apply. */
+static void rset_load(struct rset *s)
+{
+	struct xw_compiled c;
+	struct xw_err err = { { 0 } };
+	uint32_t *slots;
+	int has_iif = 0;
+
+	if (!s->text)
+		die("%s: rule generator failed", s->name);
+	if (xw_parse_text(s->text, strlen(s->text), s->name, &s->rs, &err))
+		die("%s (seed 0x%" PRIx64 "): generated rules do not parse: %s", s->name, s->seed,
+		    err.msg);
+	slots = calloc(s->rs.n + 1, sizeof(*slots));
+	s->rif = calloc(s->rs.n + 1, sizeof(*s->rif));
+	if (!slots || !s->rif)
+		die("out of memory");
+	for (size_t i = 0; i < s->rs.n; i++) {
+		slots[i] = (uint32_t)i;
+		if (s->rs.rules[i].present & XM_IIF) {
+			s->rif[i] = if_nametoindex(s->rs.rules[i].iif);
+			if (!s->rif[i])
+				die("%s: iif %s: %s", s->name, s->rs.rules[i].iif, strerror(errno));
+			has_iif = 1;
+		}
+	}
+	if (!has_iif) {
+		free(s->rif);
+		s->rif = NULL;
+	}
+	if (xw_compile(&s->rs, slots, s->rif, &c, &err))
+		die("%s (seed 0x%" PRIx64 "): compile: %s", s->name, s->seed, err.msg);
+	s->tuples = c.n_tuples;
+	xw_compiled_free(&c);
+	free(slots);
+	if (xw_dp_apply(&dp, &s->rs, &err))
+		die("%s (seed 0x%" PRIx64 "): apply: %s", s->name, s->seed, err.msg);
+}
+
+/* Hand-written sets: every stateless match kind, lists, ranges, names,
+ * both directions, iif, log, contradictory and catch-all rules.  Values come
+ * from the pktgen pools so the rules fire on generated packets. */
+static const char hand_a[] =
+	"# every match kind, policy drop\n"
+	"policy drop\n"
+	"rule 10 ether src 02:00:00:00:00:01 tcp dport 22 pass\n"
+	"rule 20 ether dst 52:54:00:ab:cd:ef udp drop\n"
+	"rule 30 ether type arp pass\n"
+	"rule 35 ether type 0x88cc drop\n"
+	"rule 40 vlan 100 ip6 pass\n"
+	"rule 45 vlan 4095 ether type ip drop\n"
+	"rule 50 ip proto gre pass\n"
+	"rule 55 ip6 proto 0 drop\n"
+	"rule 60 src 10.0.0.0/24,192.168.1.100 dport 80-443 drop\n"
+	"rule 70 dst 2001:db8::/48,fe80::1 sport 53,5353,1024-2047 pass\n"
+	"rule 80 tcp flags syn / syn,ack drop\n"
+	"rule 85 tcp flags syn,ack pass\n"
+	"rule 90 icmp type echo-request code 0 drop\n"
+	"rule 95 icmp type 3-5 code 1,3 pass\n"
+	"rule 100 icmpv6 type 128-136 pass\n"
+	"rule 105 icmpv6 type destination-unreachable code 4 drop\n"
+	"rule 110 frag first drop\n"
+	"rule 120 frag later pass\n"
+	"rule 130 frag log drop\n"
+	"rule 140 sctp sport 0-1023 pass\n"
+	"rule 150 iif lo src 8.8.8.8 drop\n"
+	"rule 160 out tcp dport 25 drop\n"
+	"rule 170 proto 58 drop\n"
+	"rule 180 dst 0.0.0.0/0 log pass\n"
+	"rule 190 src ::/0 drop\n"
+	"rule 200 ether type 0x1234 pass\n";
+
+static const char hand_b[] =
+	"# more kinds, default policy (pass), out policy drop\n"
+	"policy out drop\n"
+	"rule 5 in iif lo ether type vlan drop\n"
+	"rule 6 ether type 0x88a8 pass\n"
+	"rule 10 vlan 0 drop\n"
+	"rule 11 vlan 1 tcp drop\n"
+	"rule 20 ip src 10.0.0.0/8 frag drop\n"
+	"rule 25 ip6 src 2001:db8::/32 dst 2001:db8:1::/48 udp dport 0-65535 pass\n"
+	"rule 30 ether src ff:ff:ff:ff:ff:ff drop\n"
+	"rule 31 ether dst 33:33:00:00:00:01 icmpv6 drop\n"
+	"rule 40 sport 22 dport 1024-65535 drop\n"
+	"rule 41 dport 8080 pass\n"
+	"rule 50 tcp flags fin,psh,urg / fin,syn,rst,psh,ack,urg drop\n"
+	"rule 52 tcp flags ack/syn,ack,rst pass\n"
+	"rule 53 tcp flags ece,cwr drop\n"
+	"rule 60 icmp type echo-reply,time-exceeded pass\n"
+	"rule 61 icmp type 0-255 code 4 drop\n"
+	"rule 70 icmpv6 type echo-request,echo-reply pass\n"
+	"rule 71 icmpv6 type 1-4 code 0-3 drop\n"
+	"rule 80 proto esp drop\n"
+	"rule 81 proto 51 pass\n"
+	"rule 82 proto 255 drop\n"
+	"rule 90 ip6 frag later drop\n"
+	"rule 91 ip frag first pass\n"
+	"rule 92 ip6 frag first drop\n"
+	"rule 100 ip6 ip drop\n"
+	"rule 101 ip6 src 10.0.0.0/8 drop\n"
+	"rule 102 ether type arp src 10.0.0.1 drop\n"
+	"rule 103 udp icmp type 8 drop\n"
+	"rule 104 sctp tcp flags syn drop\n"
+	"rule 110 udp sport 53 log pass\n"
+	"rule 120 src 192.168.0.0/16,2001:db8:ffff::/48 dst 10.0.0.0/8,::/0 drop\n"
+	"rule 130 proto icmp drop\n"
+	"rule 200 out drop\n"
+	"rule 999999 ip drop\n"
+	"rule 1000000 ether type ip6 drop\n";
+
+static const char hand_c[] =
+	"# a catch-all: every frame of 14 bytes or more, malformed too\n"
+	"policy pass\n"
+	"rule 1 drop\n"
+	"rule 2 tcp pass\n";
+
+static const char hand_d[] =
+	"# no rules: the policy for everything\n"
+	"policy drop\n";
+
+static const char hand_e[] =
+	"# out rules only, and a catch-all that cannot match at XDP\n"
+	"policy pass\n"
+	"policy out drop\n"
+	"rule 1 out drop\n"
+	"rule 2 out tcp pass\n";
+
+/* Rules built from the fields of random corpus packets, so they fire on
+ * real traffic.  At most two masks per rule (frag any), so n rules stay
+ * well within the tuple cap for n <= 400. */
+static char *corpus_rules(struct xw_rng *r, size_t n)
+{
+	static const uint8_t plen4[] = { 8, 16, 24, 32 }, plen6[] = { 32, 48, 64, 128 };
+	struct sbuf b = { 0 };
+	uint32_t *prios = calloc(n + 1, sizeof(*prios));
+	size_t usable = 0;
+
+	if (!prios)
+		die("out of memory");
+	for (size_t i = 0; i < corpus.n; i++)
+		usable += corpus.f[i].len >= 14 && corpus.f[i].len <= max_run;
+	if (!usable)
+		die("corpus has no runnable Ethernet frame");
+	/* distinct priorities, random order */
+	for (size_t i = 0; i < n; i++)
+		prios[i] = (uint32_t)(i * 1000 + 1 + xw_rng_below(r, 1000));
+	for (size_t i = n; i > 1; i--) {
+		size_t j = xw_rng_below(r, (uint32_t)i);
+		uint32_t t = prios[i - 1];
+
+		prios[i - 1] = prios[j];
+		prios[j] = t;
+	}
+	switch (xw_rng_below(r, 3)) {
+	case 0: sb_printf(&b, "policy drop\n"); break;
+	case 1: sb_printf(&b, "policy pass\n"); break;
+	default: break;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *f;
+		struct xw_ref_pkt p;
+		char cand[12][160];
+		size_t nc = 0;
+
+		do
+			f = &corpus.f[xw_rng_below(r, (uint32_t)corpus.n)];
+		while (f->len < 14 || f->len > max_run);
+		xw_ref_parse(f->b, f->len, &p);
+
+		if (xw_rng_chance(r, 50))
+			snprintf(cand[nc++], sizeof(cand[0]), "ether src %02x:%02x:%02x:%02x:%02x:%02x",
+				 p.eth_src[0], p.eth_src[1], p.eth_src[2], p.eth_src[3],
+				 p.eth_src[4], p.eth_src[5]);
+		else
+			snprintf(cand[nc++], sizeof(cand[0]), "ether dst %02x:%02x:%02x:%02x:%02x:%02x",
+				 p.eth_dst[0], p.eth_dst[1], p.eth_dst[2], p.eth_dst[3],
+				 p.eth_dst[4], p.eth_dst[5]);
+		if (p.has_vlan)
+			snprintf(cand[nc++], sizeof(cand[0]), "vlan %u", p.vlan);
+		if (p.eth_type == 0x0800 && xw_rng_chance(r, 50))
+			snprintf(cand[nc++], sizeof(cand[0]), "ip");
+		else if (p.eth_type == 0x86DD && xw_rng_chance(r, 50))
+			snprintf(cand[nc++], sizeof(cand[0]), "ip6");
+		else
+			snprintf(cand[nc++], sizeof(cand[0]), "ether type 0x%04x", p.eth_type);
+		for (int d = 0; d < 2 && (p.v4 || p.v6); d++) {
+			uint8_t a[16];
+			char s[INET6_ADDRSTRLEN], s2[INET6_ADDRSTRLEN];
+			unsigned pl = p.v4 ? plen4[xw_rng_below(r, 4)] : plen6[xw_rng_below(r, 4)];
+			unsigned nb = p.v4 ? 4 : 16;
+
+			memcpy(a, d ? p.dst : p.src, nb);
+			for (unsigned k = 0; k < nb; k++) {
+				int bits = (int)pl - (int)k * 8;
+
+				a[k] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+			}
+			inet_ntop(p.v4 ? AF_INET : AF_INET6, a, s, sizeof(s));
+			if (xw_rng_chance(r, 20)) {
+				/* a list: a pool address of the same family next to it */
+				const uint8_t *o = p.v4 ? xw_pool_ip4[xw_rng_below(r, 12)]
+							: xw_pool_ip6[xw_rng_below(r, 12)];
+
+				inet_ntop(p.v4 ? AF_INET : AF_INET6, o, s2, sizeof(s2));
+				snprintf(cand[nc++], sizeof(cand[0]), "%s %s/%u,%s", d ? "dst" : "src",
+					 s, pl, s2);
+			} else {
+				snprintf(cand[nc++], sizeof(cand[0]), "%s %s/%u", d ? "dst" : "src", s, pl);
+			}
+		}
+		if (p.v4 || p.v6)
+			snprintf(cand[nc++], sizeof(cand[0]), "proto %u", p.proto);
+		if (p.has_ports) {
+			for (int d = 0; d < 2; d++) {
+				uint16_t v = d ? p.dport : p.sport;
+				const char *kw = d ? "dport" : "sport";
+
+				switch (xw_rng_below(r, 4)) {
+				case 0: {       /* an aligned block around the value */
+					unsigned k = xw_rng_range(r, 1, 10);
+					unsigned lo = v & ~((1u << k) - 1);
+
+					snprintf(cand[nc++], sizeof(cand[0]), "%s %u-%u", kw, lo,
+						 lo + (1u << k) - 1);
+					break;
+				}
+				case 1:         /* a list of singles */
+					snprintf(cand[nc++], sizeof(cand[0]), "%s %u,%u", kw,
+						 xw_pool_port[xw_rng_below(r, 10)], v);
+					break;
+				default:
+					snprintf(cand[nc++], sizeof(cand[0]), "%s %u", kw, v);
+					break;
+				}
+			}
+		}
+		if (p.has_tcp) {
+			uint8_t m = (uint8_t)xw_rng_below(r, 256), fl;
+
+			m |= (uint8_t)(1u << xw_rng_below(r, 8));
+			fl = p.tcp_flags & m;
+			if (fl) {
+				int n1 = snprintf(cand[nc], sizeof(cand[0]), "tcp flags ");
+				static const char *const names[8] = {
+					"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
+				int first = 1;
+
+				for (int k = 0; k < 8; k++)
+					if (fl & (1u << k)) {
+						n1 += snprintf(cand[nc] + n1, sizeof(cand[0]) - (size_t)n1,
+							       "%s%s", first ? "" : ",", names[k]);
+						first = 0;
+					}
+				n1 += snprintf(cand[nc] + n1, sizeof(cand[0]) - (size_t)n1, " /");
+				first = 1;
+				for (int k = 0; k < 8; k++)
+					if (m & (1u << k)) {
+						n1 += snprintf(cand[nc] + n1, sizeof(cand[0]) - (size_t)n1,
+							       "%s%s", first ? " " : ",", names[k]);
+						first = 0;
+					}
+				nc++;
+			}
+		}
+		if (p.has_icmp || p.has_icmp6) {
+			if (xw_rng_chance(r, 50))
+				snprintf(cand[nc++], sizeof(cand[0]), "%s type %u code %u",
+					 p.has_icmp ? "icmp" : "icmpv6", p.icmp_type, p.icmp_code);
+			else
+				snprintf(cand[nc++], sizeof(cand[0]), "%s type %u",
+					 p.has_icmp ? "icmp" : "icmpv6", p.icmp_type);
+		}
+		if (p.has_frag && (p.frag_mf || p.frag_off)) {
+			if (xw_rng_chance(r, 50))
+				snprintf(cand[nc++], sizeof(cand[0]), "frag");
+			else
+				snprintf(cand[nc++], sizeof(cand[0]), "frag %s",
+					 p.frag_off ? "later" : "first");
+		}
+
+		/* 1..3 distinct candidates */
+		unsigned want = xw_rng_range(r, 1, 3), used = 0;
+
+		sb_printf(&b, "rule %u%s", prios[i], xw_rng_chance(r, 5) ? " out" : "");
+		for (unsigned k = 0; k < want && used != (1u << nc) - 1; k++) {
+			size_t c;
+
+			do
+				c = xw_rng_below(r, (uint32_t)nc);
+			while (used & (1u << c));
+			used |= 1u << c;
+			sb_printf(&b, " %s", cand[c]);
+		}
+		sb_printf(&b, "%s %s\n", xw_rng_chance(r, 10) ? " log" : "",
+			  xw_rng_chance(r, 50) ? "pass" : "drop");
+	}
+	free(prios);
+	return b.s;
+}
+
+/* ---- one packet ---- */
+
+enum origin { O_RANDOM, O_CORPUS, O_CORPUS_MUT, O_PROBE };
+
+struct pkt_src {
+	enum origin o;
+	size_t index;             /* random packet number / corpus frame */
+};
+
+static const char *verdict_str(int v)
+{
+	return v == XW_PASS ? "pass" : v == XW_DROP ? "drop" : "?";
+}
+
+static const char *reason_str(unsigned r)
+{
+	static const char *const n[] = { "rule", "policy", "malformed", "tailcall", "short" };
+
+	return r < XW_REASON_MAX ? n[r] : "?";
+}
+
+static void print_rule(const struct rset *s, uint32_t prio)
+{
+	char buf[8192];
+
+	if (prio == XW_PRIO_NONE) {
+		printf("(policy)");
+		return;
+	}
+	for (size_t i = 0; i < s->rs.n; i++)
+		if (s->rs.rules[i].prio == prio) {
+			if (xw_rule_format(&s->rs.rules[i], buf, sizeof(buf)) < 0)
+				snprintf(buf, sizeof(buf), "rule %u (too long to print)", prio);
+			printf("%s", buf);
+			return;
+		}
+	printf("(no rule with priority %u!)", prio);
+}
+
+static void report(const struct rset *s, const struct pkt_src *src, const uint8_t *pkt,
+		   size_t len, const struct xw_ref_result *ref, const struct xw_test_result *got,
+		   const char *why)
+{
+	struct xw_ref_pkt p;
+	char desc[1024];
+	size_t show = len > 2048 ? 2048 : len;
+
+	tot.mismatches++;
+	if (tot.mismatches > MAX_SHOWN)
+		return;
+	printf("MISMATCH #%zu (%s): rule set %s (set seed 0x%" PRIx64 ", run seed 0x%" PRIx64 "), ",
+	       tot.mismatches, why, s->name, s->seed, opt_seed);
+	switch (src->o) {
+	case O_RANDOM:
+		printf("random packet #%zu\n", src->index);
+		break;
+	case O_CORPUS:
+	case O_CORPUS_MUT:
+		printf("%scorpus %s packet #%u\n", src->o == O_CORPUS_MUT ? "mutated " : "",
+		       corpus.files[corpus.f[src->index].file], corpus.f[src->index].index);
+		break;
+	default:
+		printf("probe\n");
+		break;
+	}
+	printf("  packet (%zu bytes):", len);
+	for (size_t i = 0; i < show; i++)
+		printf("%s%02x", i % 32 ? (i % 4 ? "" : " ") : "\n    ", pkt[i]);
+	if (show < len)
+		printf("\n    ... (%zu more bytes)", len - show);
+	printf("\n");
+	xw_ref_parse(pkt, len, &p);
+	xw_ref_pkt_format(&p, desc, sizeof(desc));
+	printf("  ref parse: %s\n", desc);
+	printf("  expected (ref):  %s reason=%s prio=", verdict_str(ref->verdict),
+	       reason_str(ref->reason));
+	if (ref->prio == XW_PRIO_NONE)
+		printf("none");
+	else
+		printf("%u", ref->prio);
+	printf(" malformed=%u short=%u  ", ref->malformed, ref->short_frame);
+	print_rule(s, ref->prio);
+	printf("\n");
+	if (got) {
+		printf("  actual (BPF):    %s reason=%s prio=", verdict_str(got->verdict),
+		       reason_str(got->reason));
+		if (got->prio == XW_PRIO_NONE)
+			printf("none");
+		else
+			printf("%u", got->prio);
+		printf(" malformed=%d xdp_action=%u  ", got->malformed, got->retval);
+		print_rule(s, got->prio);
+		printf("\n");
+	} else {
+		printf("  actual (BPF):    not run (frame < 14 bytes): policy %s, short\n",
+		       verdict_str(s->rs.policy[XW_DIR_IN]));
+	}
+	fflush(stdout);
+}
+
+struct set_stats {
+	size_t packets, corpus, mismatches, not_runnable, hits;
+};
+
+static void check(const struct rset *s, const struct pkt_src *src, const uint8_t *pkt,
+		  size_t len, struct set_stats *st)
+{
+	struct xw_ref_result ref;
+	struct xw_test_result got;
+	struct xw_err err = { { 0 } };
+	size_t before = tot.mismatches;
+
+	if (xw_ref_classify(s->rs.rules, s->rs.n, s->rs.policy, pkt, len, XW_DIR_IN, lo_ifindex,
+			    s->rif, &ref))
+		die("%s: the reference refuses the rule set (ct/limit)", s->name);
+	st->packets++;
+	tot.packets++;
+	if (src->o == O_CORPUS) {
+		st->corpus++;
+		tot.corpus++;
+	} else if (src->o == O_CORPUS_MUT) {
+		tot.mutated++;
+	} else {
+		tot.random++;
+	}
+
+	if (len < 14) {
+		/* not runnable by BPF_PROG_TEST_RUN; the datapath's defined answer
+		 * (xw_parse: XW_REASON_SHORT, policy) is what the ref must say */
+		tot.shorts++;
+		if (!ref.short_frame || ref.verdict != s->rs.policy[XW_DIR_IN] ||
+		    ref.prio != XW_PRIO_NONE || ref.reason != XW_REASON_SHORT || ref.malformed)
+			report(s, src, pkt, len, &ref, NULL, "short frame");
+		st->mismatches += tot.mismatches - before;
+		return;
+	}
+	if (len > max_run) {
+		st->not_runnable++;
+		tot.not_runnable++;
+		return;
+	}
+	if (xw_dp_test_run(&dp, pkt, len, &got, &err))
+		die("%s: test run of a %zu-byte frame: %s", s->name, len, err.msg);
+
+	int want_mal = ref.short_frame ? 2 : ref.malformed ? 1 : 0;
+	uint32_t want_act = ref.verdict == XW_PASS ? XW_XDP_PASS : XW_XDP_DROP;
+	const char *why = NULL;
+
+	if (got.verdict != ref.verdict)
+		why = "verdict";
+	else if (got.prio != ref.prio)
+		why = "rule";
+	else if (got.reason != ref.reason)
+		why = "reason";
+	else if (got.malformed != want_mal)
+		why = "malformed flag";
+	else if (got.retval != want_act)
+		why = "XDP action";
+	if (why)
+		report(s, src, pkt, len, &ref, &got, why);
+	if (ref.malformed)
+		tot.malformed++;
+	if (ref.prio != XW_PRIO_NONE) {
+		st->hits++;
+		tot.rule_hits++;
+	}
+	st->mismatches += tot.mismatches - before;
+}
+
+/* Mutate a corpus frame: cut it, or change header bytes. */
+static size_t mutate_frame(struct xw_rng *r, const struct frame *f, uint8_t *buf)
+{
+	size_t len = f->len;
+
+	memcpy(buf, f->b, len);
+	switch (xw_rng_below(r, 3)) {
+	case 0:
+		if (len)
+			len = xw_rng_below(r, (uint32_t)len);
+		break;
+	case 1: {
+		unsigned n = xw_rng_range(r, 1, 3);
+
+		for (unsigned i = 0; i < n && len; i++) {
+			size_t span = len < 80 ? len : 80;
+
+			buf[xw_rng_below(r, (uint32_t)span)] ^= (uint8_t)(1u << xw_rng_below(r, 8));
+		}
+		break;
+	}
+	default:
+		if (len > 14)
+			len = 14 + xw_rng_below(r, (uint32_t)(len - 14 < 80 ? len - 14 : 80));
+		break;
+	}
+	return len;
+}
+
+/* ---- one rule set ---- */
+
+static uint8_t pktbuf[BUF_MAX];
+
+static void run_set(struct rset *s, size_t n_random, int with_corpus)
+{
+	struct set_stats st = { 0 };
+	struct xw_rng r;
+	double t0 = now_s();
+
+	rset_load(s);
+	tot.sets++;
+	xw_rng_seed(&r, s->seed ^ 0xa5a5a5a5a5a5a5a5ull);
+	for (size_t i = 0; i < n_random; i++) {
+		struct pkt_src src = { O_RANDOM, i };
+		size_t len = xw_pktgen(&r, pktbuf, sizeof(pktbuf));
+
+		check(s, &src, pktbuf, len, &st);
+	}
+	if (with_corpus) {
+		for (size_t i = 0; i < corpus.n; i++) {
+			struct pkt_src src = { O_CORPUS, i };
+
+			check(s, &src, corpus.f[i].b, corpus.f[i].len, &st);
+			if (xw_rng_chance(&r, 25)) {
+				struct pkt_src m = { O_CORPUS_MUT, i };
+				size_t len = mutate_frame(&r, &corpus.f[i], pktbuf);
+
+				check(s, &m, pktbuf, len, &st);
+			}
+		}
+	}
+	if (!opt_quiet) {
+		printf("%-22s rules=%-5zu tuples=%-4u packets=%-6zu corpus=%-6zu hits=%-6zu "
+		       "not-runnable=%zu mismatches=%zu  (%.2fs)\n",
+		       s->name, s->rs.n, s->tuples, st.packets, st.corpus, st.hits, st.not_runnable,
+		       st.mismatches, now_s() - t0);
+		fflush(stdout);
+	}
+	rset_free(s);
+}
+
+/* Largest frame BPF_PROG_TEST_RUN takes for XDP (PAGE_SIZE minus headroom
+ * and tailroom on most kernels): binary search with a harmless frame. */
+static size_t probe_max_run(void)
+{
+	struct xw_test_result res;
+	struct xw_err err;
+	size_t lo = 14, hi = BUF_MAX;
+
+	memset(pktbuf, 0, sizeof(pktbuf));
+	pktbuf[12] = 0x88;           /* EtherType 0x88b5 (local experimental) */
+	pktbuf[13] = 0xb5;
+	if (xw_dp_test_run(&dp, pktbuf, lo, &res, &err))
+		die("cannot run a 14-byte frame: %s", err.msg);
+	if (!xw_dp_test_run(&dp, pktbuf, hi, &res, &err))
+		return hi;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (xw_dp_test_run(&dp, pktbuf, mid, &res, &err))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return lo;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-c CORPUS_DIR] [-q]\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct xw_err err = { { 0 } };
+	struct xw_rng meta;
+	double t0 = now_s();
+	int opt, k = 0;
+
+	while ((opt = getopt(argc, argv, "s:n:c:qh")) != -1) {
+		char *e;
+
+		switch (opt) {
+		case 's':
+			if (!strcmp(optarg, "random")) {
+				opt_seed = mix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+			} else {
+				errno = 0;
+				opt_seed = strtoull(optarg, &e, 0);
+				if (errno || *e || e == optarg) {
+					usage(stderr);
+					return 1;
+				}
+			}
+			break;
+		case 'n':
+			errno = 0;
+			opt_per_set = strtoull(optarg, &e, 0);
+			if (errno || *e || e == optarg) {
+				usage(stderr);
+				return 1;
+			}
+			break;
+		case 'c':
+			opt_corpus = optarg;
+			break;
+		case 'q':
+			opt_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	xw_dp_init(&dp);
+	if (xw_dp_load_private(&dp, &err))
+		die("load a private datapath: %s", err.msg);
+	lo_ifindex = if_nametoindex("lo");
+	if (!lo_ifindex)
+		lo_ifindex = 1;
+	max_run = probe_max_run();
+	corpus_load();
+	printf("difftest: seed 0x%" PRIx64 ", %zu random packets per set, largest runnable frame "
+	       "%zu bytes\n", opt_seed, opt_per_set, max_run);
+	printf("corpus: %zu pcaps, %zu Ethernet read (%zu packets, %zu bytes), %zu skipped "
+	       "(link type not Ethernet), %zu unreadable, %zu with read errors\n",
+	       corpus.total_files, corpus.nfiles, corpus.n, corpus.bytes, corpus.skipped_dlt,
+	       corpus.unreadable, corpus.read_errors);
+
+	xw_rng_seed(&meta, opt_seed);
+
+#define NEW_SET(s, fmt, ...)                                                     \
+	do {                                                                     \
+		memset(&(s), 0, sizeof(s));                                      \
+		snprintf((s).name, sizeof((s).name), fmt, __VA_ARGS__);          \
+		(s).seed = mix64(opt_seed ^ mix64((uint64_t)++k));               \
+	} while (0)
+
+	/* 1. hand-written sets: every match kind */
+	{
+		static const struct { const char *name, *text; int corpus; } hand[] = {
+			{ "hand-kinds-a", hand_a, 1 }, { "hand-kinds-b", hand_b, 1 },
+			{ "hand-catch-all", hand_c, 0 }, { "hand-empty", hand_d, 0 },
+			{ "hand-out-only", hand_e, 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(hand) / sizeof(hand[0]); i++) {
+			struct rset s;
+
+			NEW_SET(s, "%s", hand[i].name);
+			s.text = strdup(hand[i].text);
+			run_set(&s, opt_per_set, hand[i].corpus);
+		}
+	}
+
+	/* 2. random sets of many sizes, in and in+out, plus random sizes */
+	{
+		static const size_t sizes[] = { 1, 2, 5, 10, 30, 100, 300, 1000, 3000, 10000 };
+		size_t extra[3];
+
+		for (int i = 0; i < 3; i++)
+			extra[i] = xw_rng_range(&meta, 1, 10000);
+		for (int dirs = 1; dirs <= 2; dirs++) {
+			for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) + 3; i++) {
+				size_t n = i < 10 ? sizes[i] : extra[i - 10];
+				struct xw_rng r;
+				struct rset s;
+
+				/* the big ones once per direction mode; halve their packets */
+				NEW_SET(s, "random-%zu%s", n, dirs == 2 ? "-inout" : "");
+				xw_rng_seed(&r, s.seed);
+				s.text = xw_rulegen(&r, n, dirs);
+				run_set(&s, n >= 3000 ? opt_per_set / 2 : opt_per_set,
+					dirs == 1 && n == 1000);
+			}
+		}
+	}
+
+	/* 3. many tuples: several tail-called stages */
+	{
+		struct xw_rulegen_opts o = { .n_rules = 3000, .dirs = 1, .max_shapes = 512,
+					     .tuple_budget = 900, .log_pct = 5 };
+		struct xw_rng r;
+		struct rset s;
+
+		NEW_SET(s, "random-%zu-manytuples", o.n_rules);
+		xw_rng_seed(&r, s.seed);
+		s.text = xw_rulegen_ex(&r, &o, NULL);
+		run_set(&s, opt_per_set, 0);
+	}
+
+	/* 4. xdp-filter-like sets */
+	{
+		static const size_t sizes[] = { 10, 10000 };
+
+		for (size_t i = 0; i < 2; i++) {
+			struct xw_rng r;
+			struct rset s;
+
+			NEW_SET(s, "simple-%zu", sizes[i]);
+			xw_rng_seed(&r, s.seed);
+			s.text = xw_rulegen_simple(&r, sizes[i]);
+			run_set(&s, opt_per_set / 2, 0);
+		}
+	}
+
+	/* 5. sets built from corpus packets, run against the corpus */
+	{
+		static const size_t sizes[] = { 200, 200, 50, 400 };
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct xw_rng r;
+			struct rset s;
+
+			NEW_SET(s, "corpus-%zu-%zu", sizes[i], i);
+			xw_rng_seed(&r, s.seed);
+			s.text = corpus_rules(&r, sizes[i]);
+			run_set(&s, i == 0 ? opt_per_set : opt_per_set / 4, 1);
+		}
+	}
+
+	/* top up: at least MIN_RANDOM random packets per run */
+	while (tot.random < MIN_RANDOM) {
+		struct xw_rng r;
+		struct rset s;
+		size_t n = xw_rng_range(&meta, 1, 2000);
+
+		NEW_SET(s, "random-%zu-topup", n);
+		xw_rng_seed(&r, s.seed);
+		s.text = xw_rulegen(&r, n, 2);
+		size_t chunk = opt_per_set ? opt_per_set : DEF_PER_SET;
+
+		run_set(&s, MIN_RANDOM - tot.random < chunk ? MIN_RANDOM - tot.random : chunk, 0);
+	}
+#undef NEW_SET
+
+	printf("difftest: %zu rule sets, %zu packets (%zu corpus, %zu random, %zu mutated corpus; "
+	       "%zu short, %zu malformed, %zu rule hits), %zu mismatches, %zu not runnable "
+	       "(%.1fs)\n",
+	       tot.sets, tot.packets, tot.corpus, tot.random, tot.mutated, tot.shorts, tot.malformed,
+	       tot.rule_hits, tot.mismatches, tot.not_runnable, now_s() - t0);
+	printf("difftest: %zu rule sets, %zu packets (%zu corpus), %zu mismatches, %zu not runnable\n",
+	       tot.sets, tot.packets, tot.corpus, tot.mismatches, tot.not_runnable);
+	corpus_free();
+	xw_dp_close(&dp);
+	return tot.mismatches ? 1 : 0;
+}
