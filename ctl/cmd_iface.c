@@ -51,17 +51,9 @@ int cmd_attach(int argc, char **argv)
 		return rc;
 	rc = xw_attach(&dp, argv[optind], mode, egress, &already, &err);
 	if (rc) {
-		/* do not leave a loaded datapath behind that nothing uses */
-		struct xw_iface *l;
-		size_t n = 0;
-
-		if (xw_iface_list(&dp, &l, &n) == 0) {
-			free(l);
-			if (n == 0)
-				xw_dp_unpin(&err);
-		}
-		xw_dp_close(&dp);
-		return xw_fail(rc, &err);
+		xw_fail(rc, &err);
+		xw_close(&dp, rc);
+		return rc;
 	}
 	if (already)
 		printf("%s: already attached\n", argv[optind]);

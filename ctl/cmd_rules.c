@@ -41,8 +41,10 @@ static int apply_locked(const struct xw_ruleset *rs)
 	if (rc)
 		return rc;
 	rc = xw_dp_apply(&dp, rs, &err);
-	xw_dp_close(&dp);
-	return rc ? xw_fail(rc, &err) : 0;
+	if (rc)
+		xw_fail(rc, &err);
+	xw_close(&dp, rc);
+	return rc;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -79,14 +81,15 @@ static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
 		return rc;
 	rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err);
 	if (rc) {
-		xw_dp_close(&dp);
-		return xw_fail(rc, &err);
+		xw_fail(rc, &err);
+		xw_close(&dp, rc);
+		return rc;
 	}
 	rc = edit(&rs, arg);
-	if (!rc && xw_dp_apply(&dp, &rs, &err))
-		rc = xw_fail(XW_ESYS, &err);
+	if (!rc && (rc = xw_dp_apply(&dp, &rs, &err)) != 0)
+		xw_fail(rc, &err);
 	xw_ruleset_free(&rs);
-	xw_dp_close(&dp);
+	xw_close(&dp, rc);
 	return rc;
 }
 

@@ -28,6 +28,8 @@ int xw_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int xw_usage(const char *cmd, int code);
 /* Open the pinned datapath under the lock; returns exit code. */
 int xw_open(struct xw_dp *dp, bool create);
+/* Close; when rc is an error and this process loaded the datapath, unpin it. */
+void xw_close(struct xw_dp *dp, int rc);
 /* Same, but a datapath that is not loaded is no error: *loaded says. */
 int xw_open_loaded(struct xw_dp *dp, bool *loaded);
 /* Read a whole file ("-" = stdin); NULL with errno on error. */

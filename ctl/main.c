@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ctl.h"
 
 const char *xw_reason_names[XW_REASON_MAX] = {
@@ -105,6 +106,10 @@ int xw_open_loaded(struct xw_dp *dp, bool *loaded)
 	int rc;
 
 	xw_dp_init(dp);
+	if (geteuid() == 0 && access(XW_PIN_DIR, F_OK)) {
+		*loaded = false;     /* nothing to lock: do not create the directory */
+		return 0;
+	}
 	rc = xw_dp_lock(dp, &err);
 	if (rc)
 		return xw_fail(rc, &err);
@@ -115,6 +120,16 @@ int xw_open_loaded(struct xw_dp *dp, bool *loaded)
 	if (rc)
 		xw_dp_close(dp);
 	return rc ? xw_fail(XW_ESYS, &err) : 0;
+}
+
+void xw_close(struct xw_dp *dp, int rc)
+{
+	struct xw_err err;
+
+	/* a command that failed leaves no datapath it loaded itself behind */
+	if (rc && dp->created)
+		xw_dp_unpin(&err);
+	xw_dp_close(dp);
 }
 
 int xw_open(struct xw_dp *dp, bool create)
@@ -186,6 +201,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return xw_usage(NULL, XW_EINPUT);
+	xw_log_init();
 	cmd = argv[1];
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
 		printf("xwall %s\n", XW_VERSION);

@@ -64,7 +64,7 @@ struct xw_key {
 	__u8  tcp_flags;
 	__u8  icmp_type;
 	__u8  icmp_code;
-	__u8  pad;
+	__u8  ct_state;     /* XW_CTB_* bit of the packet, 0 when not tracked */
 	__u16 sport;
 	__u16 dport;
 	__u32 ifindex;      /* interface the program runs on */
@@ -104,11 +104,63 @@ struct xw_tuple {
 	__u16 pad;
 };
 
+/* Connection tracking.  The packet's state as the `ct` match sees it: */
+#define XW_CTB_NEW         0x01
+#define XW_CTB_ESTABLISHED 0x02
+#define XW_CTB_RELATED     0x04
+#define XW_CTB_INVALID     0x08
+
+/* Flow table key: both directions of a flow normalise to the same key
+ * (endpoint a is the lower of (address, port)). */
+struct xw_ct_key {
+	__u8  a[16];
+	__u8  b[16];
+	__u16 pa;          /* ports; ICMP echo: id in pa, 0 in pb */
+	__u16 pb;
+	__u8  proto;
+	__u8  family;      /* 4 or 6 */
+	__u16 pad;
+};
+
+/* Entry states; each has its own timeout (xw_cfg.ct_timeout[state]). */
+enum xw_cts {
+	XW_CTS_NONE = 0,
+	XW_CTS_TCP_SYN_SENT, XW_CTS_TCP_SYN_RECV, XW_CTS_TCP_ESTABLISHED,
+	XW_CTS_TCP_FIN_WAIT, XW_CTS_TCP_TIME_WAIT, XW_CTS_TCP_CLOSE,
+	XW_CTS_UDP_UNREPLIED, XW_CTS_UDP_REPLIED,
+	XW_CTS_ICMP_UNREPLIED, XW_CTS_ICMP_REPLIED,
+	XW_CTS_OTHER_UNREPLIED, XW_CTS_OTHER_REPLIED,
+	XW_CTS_MAX
+};
+
+struct xw_ct_val {
+	__u64 created_ns;   /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 last_ns;
+	__u8  state;        /* enum xw_cts */
+	__u8  init_b;       /* the flow was initiated by endpoint b */
+	__u8  seen_reply;
+	__u8  fin;          /* bit 0: FIN from a, bit 1: FIN from b */
+	__u32 pad;
+	__u64 packets[2];   /* from a, from b */
+};
+
+/* Conntrack counters (per-CPU array index). */
+enum xw_ct_counter {
+	XW_CTC_NEW, XW_CTC_ESTABLISHED, XW_CTC_RELATED, XW_CTC_INVALID,
+	XW_CTC_CREATED, XW_CTC_EXPIRED, XW_CTC_EVICTED, XW_CTC_MAX
+};
+
+#define XW_CT_DEFAULT_SIZE 65536u
+
 /* Which generation of rule maps is live; flipping `active` is the atomic switch. */
 struct xw_cfg {
 	__u32 active;
 	__u8  policy[2][XW_DIR_MAX];  /* per generation: verdict if a stage fails */
 	__u64 generation;
+	__u8  ct_on[2];               /* per generation: a rule uses `ct` */
+	__u8  pad[2];
+	__u32 ct_timeout[XW_CTS_MAX]; /* seconds, by entry state */
+	__u32 ct_size;                /* flow table capacity (for the eviction count) */
 };
 
 struct xw_counter {
@@ -143,6 +195,11 @@ struct xw_scratch {
 	__u32 pkt_len;
 	__u32 reason;      /* final reason of the last packet (for `xwall test`) */
 	__u32 verdict;     /* final verdict of the last packet */
+	/* connection tracking: what to write back if the packet passes */
+	__u8  ct_op;       /* 0 nothing, 1 create, 2 update */
+	__u8  ct_pad[7];
+	struct xw_ct_key ct_key;
+	struct xw_ct_val ct_val;
 };
 
 #endif

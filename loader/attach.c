@@ -28,13 +28,6 @@ const char *xw_xdp_mode_name(int m)
 	}
 }
 
-static int libxdp_quiet(enum libxdp_print_level l, const char *fmt, va_list ap)
-{
-	if (getenv("XW_DEBUG") && l != LIBXDP_DEBUG)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
 static int dev_index(const char *dev, struct xw_err *err)
 {
 	unsigned int ifx = if_nametoindex(dev);
@@ -77,7 +70,6 @@ int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
 		*already = !egress || ifc.egress;
 		return egress && !ifc.egress ? attach_tc_egress(dp, dev, &ifc, err) : XW_OK;
 	}
-	libxdp_set_print(libxdp_quiet);
 	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
 	rc = libxdp_get_error(prog);
 	if (rc)
@@ -149,7 +141,6 @@ int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err)
 		if (rc && rc != -ENOENT && rc != -ENODEV && if_nametoindex(dev) == ifx)
 			return xw_errf(err, XW_ESYS, "detach TC egress filter from %s: %s", dev, strerror(-rc));
 	}
-	libxdp_set_print(libxdp_quiet);
 	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
 	rc = libxdp_get_error(prog);
 	if (!rc) {

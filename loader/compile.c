@@ -154,6 +154,23 @@ static int frag_alts(uint8_t kind, struct alts *out)
 	}
 }
 
+/* One alternative per state: the packet has exactly one state bit. */
+static int ct_alts(uint8_t states, struct alts *out)
+{
+	for (uint8_t bit = XW_CTB_NEW; bit <= XW_CTB_INVALID; bit <<= 1) {
+		struct alt a;
+
+		if (!(states & bit))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.key.ct_state = bit;
+		a.mask.ct_state = 0xff;
+		if (alts_push(out, &a))
+			return -1;
+	}
+	return 0;
+}
+
 /* Merge alternative b into (k, m).  Fields never overlap except the flag
  * bits, where both sides ask for set bits, so OR is exact. */
 static void merge(struct xw_key *k, struct xw_key *m, const struct alt *b)
@@ -195,8 +212,8 @@ static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *wh
 static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
 			struct recs *out, struct xw_err *err)
 {
-	struct alts f[7];
-	size_t nf = 0, idx[7] = { 0 };
+	struct alts f[8];
+	size_t nf = 0, idx[8] = { 0 };
 	struct xw_key bk, bm;
 	struct rec rec;
 	int rc = -1;
@@ -205,10 +222,6 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 	memset(&bk, 0, sizeof(bk));
 	memset(&bm, 0, sizeof(bm));
 
-	if (r->present & XM_CT) {
-		err_rule(err, r, "'ct' needs connection tracking, which this version does not have yet");
-		return -1;
-	}
 	if (r->present & XM_LIMIT) {
 		err_rule(err, r, "'limit' is not supported by this version yet");
 		return -1;
@@ -283,6 +296,8 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 	}
 	if ((r->present & XM_FRAG) && frag_alts(r->frag, &f[nf++]))
 		goto oom;
+	if ((r->present & XM_CT) && ct_alts(r->ct, &f[nf++]))
+		goto oom;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.val.prio = r->prio;
@@ -311,7 +326,7 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 oom:
 	snprintf(err->msg, sizeof(err->msg), "out of memory");
 out:
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < 8; i++)
 		free(f[i].v);
 	return rc;
 }
@@ -360,6 +375,9 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	size_t i, ne;
 
 	memset(out, 0, sizeof(*out));
+	for (i = 0; i < rs->n; i++)
+		if (rs->rules[i].present & XM_CT)
+			out->uses_ct = 1;
 	for (i = 0; i < rs->n; i++)
 		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, err))
 			goto fail;

@@ -11,6 +11,7 @@ struct xw_compiled {
 	size_t n_entries;
 	struct xw_entry_key *keys;
 	struct xw_entry_val *vals;
+	uint8_t uses_ct;                /* some rule matches `ct`: track flows */
 };
 
 /* slot[i] is the counter slot of rs->rules[i]; ifindex[i] its `iif` (0 if

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include "datapath.h"
 #include "compile.h"
 #include "xwall.skel.h"
@@ -30,8 +32,40 @@
 const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_entries", "xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
-	"xw_ifaces", "xw_tc_progs",
+	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 };
+
+const char *const xw_ct_state_names[XW_CTS_MAX] = {
+	[XW_CTS_NONE] = "none",
+	[XW_CTS_TCP_SYN_SENT] = "tcp_syn_sent", [XW_CTS_TCP_SYN_RECV] = "tcp_syn_recv",
+	[XW_CTS_TCP_ESTABLISHED] = "tcp_established", [XW_CTS_TCP_FIN_WAIT] = "tcp_fin_wait",
+	[XW_CTS_TCP_TIME_WAIT] = "tcp_time_wait", [XW_CTS_TCP_CLOSE] = "tcp_close",
+	[XW_CTS_UDP_UNREPLIED] = "udp", [XW_CTS_UDP_REPLIED] = "udp_stream",
+	[XW_CTS_ICMP_UNREPLIED] = "icmp", [XW_CTS_ICMP_REPLIED] = "icmp_replied",
+	[XW_CTS_OTHER_UNREPLIED] = "other", [XW_CTS_OTHER_REPLIED] = "other_stream",
+};
+
+const char *const xw_ct_counter_names[XW_CTC_MAX] = {
+	"new", "established", "related", "invalid", "created", "expired", "evicted",
+};
+
+/* nftables' defaults (nf_conntrack_*_timeout), in seconds */
+const uint32_t xw_ct_default_timeout[XW_CTS_MAX] = {
+	[XW_CTS_NONE] = 0,
+	[XW_CTS_TCP_SYN_SENT] = 120, [XW_CTS_TCP_SYN_RECV] = 60,
+	[XW_CTS_TCP_ESTABLISHED] = 432000, [XW_CTS_TCP_FIN_WAIT] = 120,
+	[XW_CTS_TCP_TIME_WAIT] = 120, [XW_CTS_TCP_CLOSE] = 10,
+	[XW_CTS_UDP_UNREPLIED] = 30, [XW_CTS_UDP_REPLIED] = 120,
+	[XW_CTS_ICMP_UNREPLIED] = 30, [XW_CTS_ICMP_REPLIED] = 30,
+	[XW_CTS_OTHER_UNREPLIED] = 600, [XW_CTS_OTHER_REPLIED] = 600,
+};
+
+static uint32_t ct_size = XW_CT_DEFAULT_SIZE;
+
+void xw_dp_set_ct_size(uint32_t n)
+{
+	ct_size = n ? n : XW_CT_DEFAULT_SIZE;
+}
 const char *const xw_prog_names[XW_P_COUNT] = {
 	"xw_xdp", "xw_xdp_stage", "xw_tc_in", "xw_tc_out", "xw_tc_stage_in", "xw_tc_stage_out",
 };
@@ -137,13 +171,35 @@ static struct bpf_map *skel_map(struct xwall_bpf *s, int i)
 	return bpf_object__find_map_by_name(s->obj, xw_map_names[i]);
 }
 
-static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+static int debug_level(void)
 {
-	if (lvl == LIBBPF_WARN && getenv("XW_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	if (lvl == LIBBPF_DEBUG && getenv("XW_DEBUG") && atoi(getenv("XW_DEBUG")) > 1)
+	const char *e = getenv("XW_DEBUG");
+
+	return e ? atoi(e) : 0;
+}
+
+static int libbpf_log(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	int d = debug_level();
+
+	if ((lvl == LIBBPF_WARN && d >= 1) || d >= 2)
 		return vfprintf(stderr, fmt, ap);
 	return 0;
+}
+
+static int libxdp_log(enum libxdp_print_level lvl, const char *fmt, va_list ap)
+{
+	int d = debug_level();
+
+	if ((lvl == LIBXDP_WARN && d >= 1) || d >= 2)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+void xw_log_init(void)
+{
+	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
 }
 
 static int prog_fd_by_name(struct bpf_object *obj, const char *name)
@@ -186,10 +242,10 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	__u32 k;
 	int rc;
 
-	libbpf_set_print(libbpf_quiet);
 	dp->skel = xwall_bpf__open();
 	if (!dp->skel)
 		return sys_err(err, "open BPF object", errno);
+	bpf_map__set_max_entries(dp->skel->maps.xw_ct, ct_size);
 	rc = xwall_bpf__load(dp->skel);
 	if (rc)
 		return sys_err(err, "load BPF programs (verifier or privilege; XW_DEBUG=1 shows why)", rc);
@@ -217,6 +273,16 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	k = XW_DIR_OUT;
 	if (bpf_map_update_elem(dp->map_fd[XW_M_TC_PROGS], &k, &dp->prog_fd[XW_P_TC_STAGE_OUT], 0))
 		return sys_err(err, "fill program array", errno);
+	{
+		struct xw_cfg cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		memcpy(cfg.ct_timeout, xw_ct_default_timeout, sizeof(cfg.ct_timeout));
+		cfg.ct_size = ct_size;
+		k = 0;
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &k, &cfg, 0))
+			return sys_err(err, "initialise xw_cfg", errno);
+	}
 	xw_ruleset_init(&empty);
 	return xw_dp_apply(dp, &empty, err);
 }
@@ -255,6 +321,7 @@ int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err)
 	rc = load(dp, err);
 	if (!rc)
 		rc = pin_all(dp, err);
+	dp->created = !rc;
 	if (rc) {
 		struct xw_err e2;
 
@@ -655,6 +722,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	/* 4. the switch: one update of xw_cfg */
 	cfg.policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	cfg.policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
+	cfg.ct_on[gen] = c.uses_ct;
 	cfg.active = gen;
 	cfg.generation++;
 	{
@@ -707,13 +775,14 @@ int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_co
 	return rc;
 }
 
-int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
-		   struct xw_test_result *res, struct xw_err *err)
+int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
+		       struct xw_test_result *res, struct xw_err *err)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len);
 	int ncpu = libbpf_num_possible_cpus(), cpu;
 	struct xw_scratch *s;
-	__u32 key = XW_DIR_IN;
+	__u32 key = dir == XW_DIR_OUT ? XW_DIR_OUT : XW_DIR_IN;
+	int fd = dp->prog_fd[key == XW_DIR_OUT ? XW_P_TC_OUT : XW_P_XDP];
 	cpu_set_t set;
 
 	/* the verdict details are in the per-CPU scratch of the CPU that ran it */
@@ -722,7 +791,7 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	cpu = sched_getcpu();
-	if (bpf_prog_test_run_opts(dp->prog_fd[XW_P_XDP], &o))
+	if (bpf_prog_test_run_opts(fd, &o))
 		return sys_err(err, "BPF_PROG_TEST_RUN", errno);
 	s = calloc((size_t)ncpu, sizeof(*s));
 	if (!s)
@@ -736,6 +805,109 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 	res->prio = s[cpu].best_prio;
 	res->reason = s[cpu].reason;
 	res->malformed = s[cpu].malformed;
+	res->ct_state = s[cpu].key.ct_state;
 	free(s);
+	return 0;
+}
+
+int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
+		   struct xw_test_result *res, struct xw_err *err)
+{
+	return xw_dp_test_run_dir(dp, XW_DIR_IN, pkt, len, res, err);
+}
+
+int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX])
+{
+	struct xw_cfg cfg;
+	int rc = read_cfg(dp, &cfg);
+
+	if (!rc)
+		memcpy(t, cfg.ct_timeout, sizeof(cfg.ct_timeout));
+	return rc;
+}
+
+int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0;
+	int rc = read_cfg(dp, &cfg);
+
+	if (rc)
+		return sys_err(err, "read xw_cfg", rc);
+	if (state <= XW_CTS_NONE || state >= XW_CTS_MAX)
+		return xw_errf(err, XW_EINPUT, "no such timeout");
+	cfg.ct_timeout[state] = secs;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0))
+		return sys_err(err, "write xw_cfg", errno);
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
+					      uint64_t now_ns, void *), void *arg)
+{
+	struct xw_ct_key k, next, *prev = NULL;
+	struct xw_ct_val v;
+	struct xw_cfg cfg;
+	int fd = dp->map_fd[XW_M_CT], rc = read_cfg(dp, &cfg);
+	uint64_t now = mono_ns();
+
+	if (rc)
+		return rc;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (v.state >= XW_CTS_MAX || now - v.last_ns > (uint64_t)cfg.ct_timeout[v.state] * 1000000000ull)
+			continue;   /* expired: the datapath removes it on its next packet */
+		rc = fn(&k, &v, now, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n)
+{
+	struct xw_ct_key k;
+	int fd = dp->map_fd[XW_M_CT];
+	__u32 zero = 0;
+	__s64 live = 0;
+
+	*n = 0;
+	/* delete the first key until none is left (keys shift as we delete) */
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+		(*n)++;
+	}
+	return bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live, 0) ? -errno : 0;
+}
+
+int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	__u32 zero = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < XW_CTC_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_STATS], &i, v) == 0)
+			for (int c = 0; c < ncpu; c++)
+				out[i] += v[c];
+	}
+	free(v);
+	*live = 0;
+	bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, live);
 	return 0;
 }

@@ -13,7 +13,7 @@ enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 enum xw_map_id {
 	XW_M_ENTRIES, XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
-	XW_M_IFACES, XW_M_TC_PROGS, XW_M_COUNT
+	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT, XW_M_COUNT
 };
 
 enum xw_prog_id {
@@ -31,12 +31,15 @@ struct xw_dp {
 	struct xwall_tc_bpf *tc_skel;
 	int lock_fd;
 	bool pinned;
+	bool created;            /* xw_dp_open loaded it in this process */
 };
 
 extern const char *const xw_map_names[XW_M_COUNT];
 extern const char *const xw_prog_names[XW_P_COUNT];
 
 void xw_dp_init(struct xw_dp *dp);
+/* libbpf/libxdp messages: quiet unless XW_DEBUG=1 (warnings) or 2 (all). */
+void xw_log_init(void);
 /* Take the global lock (flock on the pin directory, mounting bpffs and
  * creating the directory 0700 if needed). */
 int xw_dp_lock(struct xw_dp *dp, struct xw_err *err);
@@ -61,11 +64,29 @@ struct xw_test_result {
 	uint32_t prio;      /* XW_PRIO_NONE when the policy decided */
 	uint32_t reason;    /* enum xw_reason */
 	int malformed;      /* 1 malformed L3, 2 short frame */
-	uint32_t retval;    /* XDP action */
+	uint32_t retval;    /* XDP or TC action */
+	uint8_t ct_state;   /* XW_CTB_* the packet had, 0 untracked */
 };
-/* Run one frame through the XDP entry program with BPF_PROG_TEST_RUN. */
+/* Run one frame through the XDP entry program (dir XW_DIR_IN) or the TC
+ * egress program (XW_DIR_OUT) with BPF_PROG_TEST_RUN. */
+int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
+		       struct xw_test_result *res, struct xw_err *err);
 int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 		   struct xw_test_result *res, struct xw_err *err);
+
+/* Connection tracking. */
+extern const char *const xw_ct_state_names[XW_CTS_MAX];    /* entry states = timeout names */
+extern const char *const xw_ct_counter_names[XW_CTC_MAX];
+extern const uint32_t xw_ct_default_timeout[XW_CTS_MAX];
+/* Flow table size used when this process loads the datapath (attach --ct-size). */
+void xw_dp_set_ct_size(uint32_t n);
+int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX]);
+int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err);
+/* Calls fn for each live (not expired) flow; age/idle in ns. */
+int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
+					      uint64_t now_ns, void *), void *arg);
+int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n);
+int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live);
 
 /* Sum a per-CPU counter map at idx. */
 int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out);

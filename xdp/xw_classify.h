@@ -8,6 +8,7 @@
 
 #include "xw_maps.h"
 #include "xw_parse.h"
+#include "xw_ct.h"
 
 /* Start a packet: parse it into the per-CPU scratch of its direction. */
 static __always_inline struct xw_scratch *
@@ -16,6 +17,7 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
 	__u32 idx = dir, zero = 0;
 	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
 	struct xw_cfg *cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
+	struct xw_pkt_x x;
 	int r;
 
 	if (!s || !cfg)
@@ -27,11 +29,13 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
 	s->pkt_len = len;
 	s->key.dir = dir;
 	s->key.ifindex = ifindex;
-	r = xw_parse(data, end, &s->key);
+	__builtin_memset(&x, 0, sizeof(x));
+	r = xw_parse(data, end, &s->key, &x);
 	if (r == XW_REASON_SHORT)
 		s->malformed = 2;
 	else if (r == XW_REASON_MALFORMED)
 		s->malformed = 1;
+	xw_ct_begin(s, &x, cfg);
 	return s;
 }
 
@@ -64,6 +68,13 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 		xw_count(&xw_reason_stats, XW_REASON_SHORT, s->pkt_len);
 	verdict = verdict == XW_PASS ? XW_PASS : XW_DROP;
 	xw_count(&xw_verdict_stats, verdict, s->pkt_len);
+	if (verdict == XW_PASS && s->ct_op) {
+		__u32 zero = 0;
+		struct xw_cfg *cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
+
+		if (cfg)
+			xw_ct_commit(s, cfg);
+	}
 	s->reason = reason;
 	s->verdict = verdict;
 	return verdict;

@@ -99,4 +99,28 @@ struct {
 	__type(value, struct xw_iface);
 } xw_ifaces SEC(".maps");
 
+/* Flow table; its size is set by the loader before load (attach --ct-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XW_CT_DEFAULT_SIZE);
+	__type(key, struct xw_ct_key);
+	__type(value, struct xw_ct_val);
+} xw_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_CTC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xw_ct_stats SEC(".maps");
+
+/* Live entries as counted by inserts and expiries: an insert into a full
+ * table means the LRU evicted someone (counted as XW_CTC_EVICTED). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} xw_ct_count SEC(".maps");
+
 #endif

@@ -15,6 +15,17 @@
 #define XW_ETH_P_8021AD 0x88A8
 #define XW_IPV6_EXT_MAX 8
 
+/* What connection tracking needs beyond the match key. */
+struct xw_pkt_x {
+	__u16 icmp_id;        /* echo request/reply identifier */
+	__u8  has_inner;      /* an ICMP error quoting a packet's header */
+	__u8  inner_proto;
+	__u16 inner_sport;    /* ports, or echo id in sport for quoted ICMP */
+	__u16 inner_dport;
+	__u8  inner_src[16];
+	__u8  inner_dst[16];
+};
+
 struct xw_vlan_hdr {
 	__be16 tci;
 	__be16 encap;
@@ -25,8 +36,52 @@ static __always_inline int xw_is_ext6(__u8 nh)
 	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
 }
 
+static __always_inline int xw_icmp_is_error(__u8 type, int v6)
+{
+	if (v6)
+		return type >= 1 && type <= 4;
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* The header quoted by an ICMP error: the flow it belongs to. */
+static __always_inline void xw_parse_inner(__u8 *q, void *end, int v6, struct xw_pkt_x *x)
+{
+	__u8 *l4;
+
+	if (v6) {
+		struct ipv6hdr *ip6 = (void *)q;
+
+		if ((void *)(ip6 + 1) > end)
+			return;
+		x->inner_proto = ip6->nexthdr;
+		__builtin_memcpy(x->inner_src, &ip6->saddr, 16);
+		__builtin_memcpy(x->inner_dst, &ip6->daddr, 16);
+		l4 = q + sizeof(*ip6);
+	} else {
+		struct iphdr *ip = (void *)q;
+
+		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
+			return;
+		x->inner_proto = ip->protocol;
+		__builtin_memcpy(x->inner_src, &ip->saddr, 4);
+		__builtin_memcpy(x->inner_dst, &ip->daddr, 4);
+		l4 = q + ip->ihl * 4;
+	}
+	if ((void *)(l4 + 8) > end)
+		return;
+	if (x->inner_proto == IPPROTO_ICMP || x->inner_proto == IPPROTO_ICMPV6) {
+		x->inner_sport = ((__u16)l4[4] << 8) | l4[5];   /* echo id */
+		x->inner_dport = 0;
+	} else {
+		x->inner_sport = ((__u16)l4[0] << 8) | l4[1];
+		x->inner_dport = ((__u16)l4[2] << 8) | l4[3];
+	}
+	x->has_inner = 1;
+}
+
 /* L4 fields need the protocol's minimum header inside the frame. */
-static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, int v6)
+static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, int v6,
+					struct xw_pkt_x *x)
 {
 	__u8 p = k->proto;
 
@@ -47,6 +102,9 @@ static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, i
 		k->icmp_type = l4[0];
 		k->icmp_code = l4[1];
 		k->flags |= v6 ? XWK_ICMP6 : XWK_ICMP;
+		x->icmp_id = ((__u16)l4[4] << 8) | l4[5];
+		if (xw_icmp_is_error(l4[0], v6))
+			xw_parse_inner(l4 + 8, end, v6, x);
 		return;
 	} else {
 		return;
@@ -57,7 +115,8 @@ static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, i
 }
 
 /* Returns 1 if the IPv4 header is malformed. */
-static __always_inline int xw_parse_ip4(__u8 *p, void *end, struct xw_key *k)
+static __always_inline int xw_parse_ip4(__u8 *p, void *end, struct xw_key *k,
+					struct xw_pkt_x *x)
 {
 	struct iphdr *ip = (void *)p;
 	__u32 hl, tot;
@@ -83,12 +142,13 @@ static __always_inline int xw_parse_ip4(__u8 *p, void *end, struct xw_key *k)
 		k->flags |= XWK_FRAG_LATER;
 		return 0;
 	}
-	xw_parse_l4(p + hl, end, k, 0);
+	xw_parse_l4(p + hl, end, k, 0, x);
 	return 0;
 }
 
 /* Returns 1 if the IPv6 header or its extension chain is invalid. */
-static __always_inline int xw_parse_ip6(__u8 *p, void *end, struct xw_key *k)
+static __always_inline int xw_parse_ip6(__u8 *p, void *end, struct xw_key *k,
+					struct xw_pkt_x *x)
 {
 	struct ipv6hdr *ip6 = (void *)p;
 	__u8 *q = p + sizeof(*ip6);
@@ -142,12 +202,12 @@ done:
 	__builtin_memcpy(k->dst, &ip6->daddr, 16);
 	k->proto = nh;
 	if (!(k->flags & XWK_FRAG_LATER))
-		xw_parse_l4(q, end, k, 1);
+		xw_parse_l4(q, end, k, 1, x);
 	return 0;
 }
 
 /* Fill k from the frame.  Returns XW_REASON_SHORT, XW_REASON_MALFORMED or 0. */
-static __always_inline int xw_parse(void *data, void *end, struct xw_key *k)
+static __always_inline int xw_parse(void *data, void *end, struct xw_key *k, struct xw_pkt_x *x)
 {
 	struct ethhdr *eth = data;
 	__u8 *p = data;
@@ -178,8 +238,8 @@ static __always_inline int xw_parse(void *data, void *end, struct xw_key *k)
 	}
 	k->eth_type = type;
 
-	if ((type == ETH_P_IP && xw_parse_ip4(p, end, k)) ||
-	    (type == ETH_P_IPV6 && xw_parse_ip6(p, end, k))) {
+	if ((type == ETH_P_IP && xw_parse_ip4(p, end, k, x)) ||
+	    (type == ETH_P_IPV6 && xw_parse_ip6(p, end, k, x))) {
 		/* an invalid header gives no L3/L4 field at all */
 		k->flags &= XWK_VLAN;
 		return XW_REASON_MALFORMED;

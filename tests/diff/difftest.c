@@ -14,11 +14,12 @@
  * which the reference must give.  Frames longer than test_run accepts are
  * counted and reported as "not runnable".
  *
- * Usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-c CORPUS_DIR] [-q]
+ * Usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]
  * Exit: 0 no mismatch, 1 mismatches, 2 setup or system error.
  */
 #include <errno.h>
 #include <glob.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@
 #include "rulegen.h"
 
 #define DEF_CORPUS_DIR  "/work/shared/corpus/tcpdump"
-#define DEF_PER_SET     4000u
+#define DEF_PER_SET     10000u
+#define DEF_ROUNDS      3u
 #define MIN_RANDOM      100000u     /* random packets per run, at least */
 #define MAX_SHOWN       10
 /* XDP actions (linux/bpf.h clashes with pcap/bpf.h) */
@@ -51,6 +53,7 @@
 
 static uint64_t opt_seed = 0x5eed0001u;
 static size_t opt_per_set = DEF_PER_SET;
+static unsigned opt_rounds = DEF_ROUNDS;
 static int opt_quiet;
 static const char *opt_corpus = DEF_CORPUS_DIR;
 
@@ -343,8 +346,8 @@ static const char hand_b[] =
 	"rule 100 ip6 ip drop\n"
 	"rule 101 ip6 src 10.0.0.0/8 drop\n"
 	"rule 102 ether type arp src 10.0.0.1 drop\n"
-	"rule 103 udp icmp type 8 drop\n"
-	"rule 104 sctp tcp flags syn drop\n"
+	"rule 103 ip6 icmp type 8 drop\n"
+	"rule 104 ip icmpv6 type echo-request drop\n"
 	"rule 110 udp sport 53 log pass\n"
 	"rule 120 src 192.168.0.0/16,2001:db8:ffff::/48 dst 10.0.0.0/8,::/0 drop\n"
 	"rule 130 proto icmp drop\n"
@@ -783,35 +786,88 @@ static void run_set(struct rset *s, size_t n_random, int with_corpus)
 	rset_free(s);
 }
 
-/* Largest frame BPF_PROG_TEST_RUN takes for XDP (PAGE_SIZE minus headroom
- * and tailroom on most kernels): binary search with a harmless frame. */
-static size_t probe_max_run(void)
+/* libbpf's declarations (bpf/bpf.h pulls in linux/bpf.h, whose struct
+ * bpf_insn clashes with pcap/bpf.h). */
+int bpf_map_lookup_elem(int fd, const void *key, void *value);
+int libbpf_num_possible_cpus(void);
+
+/* How many bytes of the last frame the XDP program saw (data_end - data):
+ * xw_scratch.pkt_len of this CPU (xw_dp_test_run pinned us to it). */
+static size_t seen_len(void)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu = sched_getcpu();
+	size_t vs = (sizeof(struct xw_scratch) + 7) & ~(size_t)7, n;
+	uint8_t *v;
+	__u32 key = XW_DIR_IN;
+	struct xw_scratch sc;
+
+	if (ncpu <= 0 || cpu < 0 || cpu >= ncpu)
+		die("cannot tell the CPU count or the current CPU");
+	v = calloc((size_t)ncpu, vs);
+	if (!v)
+		die("out of memory");
+	if (bpf_map_lookup_elem(dp.map_fd[XW_M_SCRATCH], &key, v))
+		die("read xw_scratch: %s", strerror(errno));
+	memcpy(&sc, v + (size_t)cpu * vs, sizeof(sc));
+	n = sc.pkt_len;
+	free(v);
+	return n;
+}
+
+static int try_run(size_t len)
 {
 	struct xw_test_result res;
 	struct xw_err err;
-	size_t lo = 14, hi = BUF_MAX;
+
+	return xw_dp_test_run(&dp, pktbuf, len, &res, &err);
+}
+
+/* Largest frame the XDP program sees whole under BPF_PROG_TEST_RUN.
+ * test_run refuses frames above some size; on kernels with XDP multi-buffer
+ * it takes bigger ones but puts all beyond the linear part (PAGE_SIZE minus
+ * headroom and tailroom) into fragments, which a program without frags
+ * support never sees (nor could such a frame reach it on a real device). */
+static size_t probe_max_run(void)
+{
+	size_t lo = 14, hi = BUF_MAX, accepted, big, seen;
 
 	memset(pktbuf, 0, sizeof(pktbuf));
 	pktbuf[12] = 0x88;           /* EtherType 0x88b5 (local experimental) */
 	pktbuf[13] = 0xb5;
-	if (xw_dp_test_run(&dp, pktbuf, lo, &res, &err))
-		die("cannot run a 14-byte frame: %s", err.msg);
-	if (!xw_dp_test_run(&dp, pktbuf, hi, &res, &err))
-		return hi;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
+	if (try_run(lo))
+		die("BPF_PROG_TEST_RUN refuses a 14-byte frame");
+	if (seen_len() != lo)
+		die("the program saw %zu bytes of a 14-byte frame", seen_len());
+	if (!try_run(hi)) {
+		accepted = hi;
+	} else {
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
 
-		if (xw_dp_test_run(&dp, pktbuf, mid, &res, &err))
-			hi = mid;
-		else
-			lo = mid;
+			if (try_run(mid))
+				hi = mid;
+			else
+				lo = mid;
+		}
+		accepted = lo;
 	}
-	return lo;
+	big = accepted < 16384 ? accepted : 16384;
+	if (try_run(big))
+		die("BPF_PROG_TEST_RUN refuses a %zu-byte frame it took before", big);
+	seen = seen_len();
+	if (seen == big)
+		return accepted;
+	if (seen < 14 || seen > big)
+		die("the program saw %zu bytes of a %zu-byte frame", seen, big);
+	/* check the edge: `seen` bytes are seen whole, one more is not */
+	if (try_run(seen) || seen_len() != seen || try_run(seen + 1) || seen_len() != seen)
+		die("cannot determine the linear frame size of BPF_PROG_TEST_RUN (%zu?)", seen);
+	return seen;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-c CORPUS_DIR] [-q]\n");
+	fprintf(f, "usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]\n");
 }
 
 int main(int argc, char **argv)
@@ -821,7 +877,7 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	int opt, k = 0;
 
-	while ((opt = getopt(argc, argv, "s:n:c:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:r:c:qh")) != -1) {
 		char *e;
 
 		switch (opt) {
@@ -840,6 +896,14 @@ int main(int argc, char **argv)
 		case 'n':
 			errno = 0;
 			opt_per_set = strtoull(optarg, &e, 0);
+			if (errno || *e || e == optarg) {
+				usage(stderr);
+				return 1;
+			}
+			break;
+		case 'r':
+			errno = 0;
+			opt_rounds = (unsigned)strtoul(optarg, &e, 0);
 			if (errno || *e || e == optarg) {
 				usage(stderr);
 				return 1;
@@ -906,39 +970,109 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* 2. random sets of many sizes, in and in+out, plus random sizes */
+	/* 1b. iif: a rule on another interface never matches a test run (which
+	 *     comes in on lo); one on lo matches everything it otherwise would */
 	{
+		struct if_nameindex *ifs = if_nameindex();
+		const char *other = NULL;
+
+		for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+			if (i->if_index != lo_ifindex && strlen(i->if_name) < IF_NAMESIZE) {
+				other = i->if_name;
+				break;
+			}
+		if (other) {
+			struct sbuf b = { 0 };
+			struct rset s;
+
+			sb_printf(&b, "policy drop\nrule 1 iif %s drop\nrule 2 in iif %s tcp pass\n"
+				  "rule 3 iif lo udp pass\nrule 4 iif %s log pass\nrule 5 iif lo ip6 pass\n"
+				  "rule 6 out iif lo drop\n", other, other, other);
+			NEW_SET(s, "hand-iif-%s", other);
+			s.text = b.s;
+			run_set(&s, opt_per_set, 0);
+		}
+		if (ifs)
+			if_freenameindex(ifs);
+	}
+
+	/* 2. random sets of many sizes, in and in+out, plus random sizes, for
+	 *    several rounds of seeds */
+	for (unsigned round = 0; round < opt_rounds; round++) {
 		static const size_t sizes[] = { 1, 2, 5, 10, 30, 100, 300, 1000, 3000, 10000 };
+		const size_t ns = sizeof(sizes) / sizeof(sizes[0]);
+		int dirs = round % 2 ? 2 : 1;
 		size_t extra[3];
 
 		for (int i = 0; i < 3; i++)
 			extra[i] = xw_rng_range(&meta, 1, 10000);
-		for (int dirs = 1; dirs <= 2; dirs++) {
-			for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) + 3; i++) {
-				size_t n = i < 10 ? sizes[i] : extra[i - 10];
-				struct xw_rng r;
-				struct rset s;
+		for (size_t i = 0; i < ns + 3; i++) {
+			size_t n = i < ns ? sizes[i] : extra[i - ns];
+			struct xw_rng r;
+			struct rset s;
 
-				/* the big ones once per direction mode; halve their packets */
-				NEW_SET(s, "random-%zu%s", n, dirs == 2 ? "-inout" : "");
-				xw_rng_seed(&r, s.seed);
-				s.text = xw_rulegen(&r, n, dirs);
-				run_set(&s, n >= 3000 ? opt_per_set / 2 : opt_per_set,
-					dirs == 1 && n == 1000);
-			}
+			NEW_SET(s, "random-%zu%s-r%u", n, dirs == 2 ? "-inout" : "", round);
+			xw_rng_seed(&r, s.seed);
+			s.text = xw_rulegen(&r, n, dirs);
+			/* the corpus against a mid-size and the largest random set */
+			run_set(&s, n >= 3000 ? opt_per_set / 2 : opt_per_set,
+				round == 0 && (n == 1000 || n == 10000));
 		}
 	}
 
 	/* 3. many tuples: several tail-called stages */
 	{
-		struct xw_rulegen_opts o = { .n_rules = 3000, .dirs = 1, .max_shapes = 512,
-					     .tuple_budget = 900, .log_pct = 5 };
+		struct xw_rulegen_opts o = { .n_rules = 4000, .dirs = 1, .max_shapes = 1024,
+					     .tuple_budget = 2000, .log_pct = 5 };
 		struct xw_rng r;
 		struct rset s;
 
 		NEW_SET(s, "random-%zu-manytuples", o.n_rules);
 		xw_rng_seed(&r, s.seed);
 		s.text = xw_rulegen_ex(&r, &o, NULL);
+		run_set(&s, opt_per_set, 0);
+	}
+
+	/* 3b. exactly XW_MAX_TUPLES (1024) masks: src /1../32 x dst /1../32 */
+	{
+		struct sbuf b = { 0 };
+		struct xw_rng r;
+		struct rset s;
+		uint32_t prio[1024];
+
+		NEW_SET(s, "maxtuples-%u", 1024u);
+		xw_rng_seed(&r, s.seed);
+		for (uint32_t i = 0; i < 1024; i++)
+			prio[i] = i * 100 + 1 + xw_rng_below(&r, 100);
+		for (uint32_t i = 1024; i > 1; i--) {
+			uint32_t j = xw_rng_below(&r, i), t = prio[i - 1];
+
+			prio[i - 1] = prio[j];
+			prio[j] = t;
+		}
+		if (xw_rng_chance(&r, 50))
+			sb_printf(&b, "policy drop\n");
+		for (unsigned pl = 1; pl <= 32; pl++) {
+			for (unsigned ql = 1; ql <= 32; ql++) {
+				uint8_t a[2][4];
+				char t[2][INET_ADDRSTRLEN];
+
+				memcpy(a[0], xw_pool_ip4[xw_rng_below(&r, 12)], 4);
+				memcpy(a[1], xw_pool_ip4[xw_rng_below(&r, 12)], 4);
+				for (int d = 0; d < 2; d++) {
+					uint32_t v = (uint32_t)a[d][0] << 24 | a[d][1] << 16 | a[d][2] << 8 | a[d][3];
+					unsigned l = d ? ql : pl;
+
+					v &= l == 32 ? 0xffffffffu : ~(0xffffffffu >> l);
+					v = htonl(v);
+					inet_ntop(AF_INET, &v, t[d], sizeof(t[d]));
+				}
+				sb_printf(&b, "rule %u src %s/%u dst %s/%u %s\n",
+					  prio[(pl - 1) * 32 + ql - 1], t[0], pl, t[1], ql,
+					  xw_rng_chance(&r, 50) ? "pass" : "drop");
+			}
+		}
+		s.text = b.s;
 		run_set(&s, opt_per_set, 0);
 	}
 
@@ -959,7 +1093,7 @@ int main(int argc, char **argv)
 
 	/* 5. sets built from corpus packets, run against the corpus */
 	{
-		static const size_t sizes[] = { 200, 200, 50, 400 };
+		static const size_t sizes[] = { 200, 200, 50, 400, 300, 100 };
 
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			struct xw_rng r;
