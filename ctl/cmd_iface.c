@@ -14,6 +14,7 @@ int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, 0, 'm' },
 		{ "egress", no_argument, 0, 'e' },
+		{ "ct-size", required_argument, 0, 'c' },
 		{ 0 }
 	};
 	enum xw_mode mode = XW_MODE_AUTO;
@@ -23,8 +24,18 @@ int cmd_attach(int argc, char **argv)
 	bool already;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "m:e", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:ec:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': {
+			char *e;
+			unsigned long n = strtoul(optarg, &e, 10);
+
+			if (*e || !*optarg || n < 16 || n > (1ul << 26))
+				return xw_failf(XW_EINPUT, "--ct-size: expected 16..%lu entries, got '%s'",
+						1ul << 26, optarg);
+			xw_dp_set_ct_size((uint32_t)n);
+			break;
+		}
 		case 'm':
 			if (!strcmp(optarg, "auto"))
 				mode = XW_MODE_AUTO;

@@ -13,6 +13,8 @@ struct snap {
 	struct xw_counter *rule;            /* per rule, same order as rs */
 	struct xw_counter verdict[XW_VERDICT_MAX];
 	struct xw_counter reason[XW_REASON_MAX];
+	uint64_t ct[XW_CTC_MAX];
+	int64_t ct_live;
 	double t;
 };
 
@@ -55,6 +57,7 @@ static int take(struct snap *s)
 		xw_dp_counter(&dp, XW_M_VERDICT_STATS, i, &s->verdict[i]);
 	for (uint32_t i = 0; i < XW_REASON_MAX; i++)
 		xw_dp_counter(&dp, XW_M_REASON_STATS, i, &s->reason[i]);
+	xw_dp_ct_counters(&dp, s->ct, &s->ct_live);
 	s->t = now();
 	free(slots);
 	xw_dp_close(&dp);
@@ -85,9 +88,15 @@ static void print_json(const struct snap *s)
 		json_object_object_add(v, verdict_names[i], counter_json(&s->verdict[i]));
 	for (int i = 0; i < XW_REASON_MAX; i++)
 		json_object_object_add(r, xw_reason_names[i], counter_json(&s->reason[i]));
+	json_object *ct = json_object_new_object();
+
+	for (int i = 0; i < XW_CTC_MAX; i++)
+		json_object_object_add(ct, xw_ct_counter_names[i], json_object_new_int64((int64_t)s->ct[i]));
+	json_object_object_add(ct, "entries", json_object_new_int64(s->ct_live));
 	json_object_object_add(o, "rules", a);
 	json_object_object_add(o, "verdicts", v);
 	json_object_object_add(o, "reasons", r);
+	json_object_object_add(o, "conntrack", ct);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -119,6 +128,16 @@ static void print_prometheus(const struct snap *s)
 	for (int i = 0; i < XW_REASON_MAX; i++)
 		printf("xwall_reason_packets_total{reason=\"%s\"} %llu\n", xw_reason_names[i],
 		       (unsigned long long)s->reason[i].packets);
+	prom_family("conntrack_packets_total", "Packets by connection state (new, established, related, invalid).");
+	for (int i = XW_CTC_NEW; i <= XW_CTC_INVALID; i++)
+		printf("xwall_conntrack_packets_total{state=\"%s\"} %llu\n", xw_ct_counter_names[i],
+		       (unsigned long long)s->ct[i]);
+	prom_family("conntrack_events_total", "Flow table events (created, expired, evicted).");
+	for (int i = XW_CTC_CREATED; i < XW_CTC_MAX; i++)
+		printf("xwall_conntrack_events_total{event=\"%s\"} %llu\n", xw_ct_counter_names[i],
+		       (unsigned long long)s->ct[i]);
+	printf("# HELP xwall_conntrack_entries Flows in the table (inserts minus expiries).\n"
+	       "# TYPE xwall_conntrack_entries gauge\nxwall_conntrack_entries %lld\n", (long long)s->ct_live);
 }
 
 static double rate(uint64_t a, uint64_t b, double dt)
@@ -156,7 +175,10 @@ static void print_text(const struct snap *s, const struct snap *prev)
 	printf("\nreasons: ");
 	for (int i = 0; i < XW_REASON_MAX; i++)
 		printf("  %s %llu", xw_reason_names[i], (unsigned long long)s->reason[i].packets);
-	printf("\n");
+	printf("\nconntrack:");
+	for (int i = 0; i < XW_CTC_MAX; i++)
+		printf("  %s %llu", xw_ct_counter_names[i], (unsigned long long)s->ct[i]);
+	printf("  entries %lld\n", (long long)s->ct_live);
 }
 
 int cmd_stats(int argc, char **argv)

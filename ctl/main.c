@@ -16,10 +16,11 @@ const char *xw_reason_names[XW_REASON_MAX] = {
 
 static const struct xw_cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "attach DEV [--mode auto|native|skb] [--egress]\n"
+	  "attach DEV [--mode auto|native|skb] [--egress] [--ct-size N]\n"
 	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
 	  "  --mode   native (driver), skb (generic) or auto (native if possible)\n"
-	  "  --egress also attach the TC egress filter (rules with direction out)\n" },
+	  "  --egress also attach the TC egress filter (rules with direction out)\n"
+	  "  --ct-size flow table entries (LRU), when this attach loads the datapath\n" },
 	{ "detach", cmd_detach,
 	  "detach DEV | --all\n"
 	  "  Detach from DEV (or from every interface). The last detach unloads\n"
@@ -44,6 +45,12 @@ static const struct xw_cmd cmds[] = {
 	  "stats [--json | --prometheus] [--watch SECS]\n"
 	  "  Per-rule packets/bytes, per-verdict and per-reason counters.\n"
 	  "  --watch  redraw every SECS seconds with rates per second\n" },
+	{ "ct", cmd_ct,
+	  "ct list [--json] | ct flush | ct timeout [NAME SECS]...\n"
+	  "  list: tracked flows with their state and age (from the initiator's side)\n"
+	  "  flush: forget every flow\n"
+	  "  timeout: show the timeouts (seconds) or set some, e.g. 'ct timeout udp 5'\n"
+	  "  Flows are tracked only while the rule set uses a 'ct' match.\n" },
 	{ "test", cmd_test,
 	  "test --pcap FILE [--rules FILE] [--json]\n"
 	  "  Run each packet of FILE through the real datapath (BPF_PROG_TEST_RUN).\n"

@@ -7,6 +7,9 @@ and the comparison of model, `xwall test --pcap`, arrivals and counters.
   check.py verify SET --label L --host-mac MAC --manifest M.json
            --test T.jsonl [--test-private T2.jsonl] --rx RX.json --stats S.json
       print PASS/FAIL lines; exit 1 if any check failed
+  check.py flows --label L --sent SENT.json --rx RX.json --before S0.json
+           --after S1.json --switches N
+      the checks of the rule-switching scenario (run.sh scen_b)
 
 Each rule below is written twice: as xwall rule text and as a Python
 predicate over the manifest of mkpcap.py (the values the frames were built
@@ -220,6 +223,66 @@ def cmd_verify(a):
     return 1 if R.failed else 0
 
 
+def delta(after, before, *path):
+    a, b = after, before
+    for k in path:
+        a, b = a[k], b[k]
+    return a - b
+
+
+def cmd_flows(a):
+    """Flow X (udp 7001) is passed by rule 10 in set P and dropped by rule 5,
+    which set D adds in front of it; flow Y (udp 7002) is passed by rule 30 in
+    both; rule 1 passes the test bed's own frames; the policy is drop.  Rules
+    1, 10 and 30 stay (same text) in every set, so their counters run through
+    all switches; rule 5's counter restarts each time it is added again
+    ("Counters of unchanged rules stay"), so its share is taken from the drop
+    verdict counter, which nothing else feeds."""
+    R = Report(a.label)
+    sent = json.load(open(a.sent))
+    rx = json.load(open(a.rx))
+    s0, s1 = json.load(open(a.before)), json.load(open(a.after))
+    r0 = {r["prio"]: r for r in s0["rules"]}
+    r1 = {r["prio"]: r for r in s1["rules"]}
+    rule = {p: r1[p]["packets"] - r0.get(p, {"packets": 0})["packets"] for p in (1, 10, 30)}
+    nx, ny = sent["X"], sent["Y"]
+    seen = rx["markers"]
+    xs = sorted(int(m[3:]) for m in seen if m.startswith("XWX"))
+    ys = sorted(int(m[3:]) for m in seen if m.startswith("XWY"))
+    dups = [m for m, c in seen.items() if c != 1]
+    ax = len(xs)
+
+    R.check(a.switches >= 20 and nx > 0 and ny > 0,
+            "%d rule-set switches (apply and rule add/del) while sending %d X + %d Y frames"
+            % (a.switches, nx, ny))
+    R.check(ys == list(range(ny)) and rule[30] == ny and not dups and rx["socket_drops"] == 0,
+            "flow Y (always passed): %d/%d arrived once each, rule 30 counted %d"
+            % (len(ys), ny, rule[30]),
+            "duplicates %s, socket drops %d" % (dups[:5], rx["socket_drops"]))
+    R.check(0 < ax < nx and rule[10] == ax and len(set(xs)) == ax and all(x < nx for x in xs),
+            "flow X: %d passed and arrived = rule 10 (pass) counted %d; %d dropped"
+            % (ax, rule[10], nx - ax))
+    pol = delta(s1, s0, "reasons", "policy", "packets")
+    other = sum(delta(s1, s0, "reasons", k, "packets") for k in ("malformed", "short", "tail_call"))
+    rules_d = delta(s1, s0, "reasons", "rule", "packets")
+    drop_d = delta(s1, s0, "verdicts", "drop", "packets")
+    pass_d = delta(s1, s0, "verdicts", "pass", "packets")
+    R.check(pol == 0 and other == 0 and rules_d == nx + ny + rule[1],
+            "every frame decided by a rule: reason rule +%d = %d sent + %d host, policy +%d, "
+            "malformed/short/tail_call +%d" % (rules_d, nx + ny, rule[1], pol, other))
+    R.check(drop_d == nx - ax and pass_d == ax + ny + rule[1],
+            "flow X: rule 10 (pass) %d + rule 5 (drop, = drop verdicts) %d = %d sent"
+            % (rule[10], drop_d, nx),
+            "pass verdicts +%d (want %d)" % (pass_d, ax + ny + rule[1]))
+    # frames are processed in order, so X flips between passing and dropping
+    # only at switches: the passed X frames form at most one run per P period
+    runs = sum(1 for i, x in enumerate(xs) if i == 0 or xs[i - 1] != x - 1)
+    periods = a.switches // 2 + 1
+    R.check(runs <= periods, "flow X verdict changes only at switches: %d runs of passed "
+            "frames in %d pass periods" % (runs, periods))
+    return 1 if R.failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -235,8 +298,12 @@ def main():
     v.add_argument("--test-private")
     v.add_argument("--rx", required=True)
     v.add_argument("--stats", required=True)
+    f = sub.add_parser("flows")
+    for k in ("label", "sent", "rx", "before", "after"):
+        f.add_argument("--" + k, required=True)
+    f.add_argument("--switches", type=int, required=True)
     a = ap.parse_args()
-    return cmd_rules(a) if a.cmd == "rules" else cmd_verify(a)
+    return {"rules": cmd_rules, "verify": cmd_verify, "flows": cmd_flows}[a.cmd](a)
 
 
 if __name__ == "__main__":
