@@ -43,8 +43,10 @@ int cmd_attach(int argc, char **argv)
 				mode = XW_MODE_NATIVE;
 			else if (!strcmp(optarg, "skb"))
 				mode = XW_MODE_SKB;
+			else if (!strcmp(optarg, "tc"))
+				mode = XW_MODE_TC;
 			else
-				return xw_failf(XW_EINPUT, "--mode: expected auto, native or skb, got '%s'", optarg);
+				return xw_failf(XW_EINPUT, "--mode: expected auto, native, skb or tc, got '%s'", optarg);
 			break;
 		case 'e':
 			egress = true;
@@ -202,8 +204,10 @@ int cmd_status(int argc, char **argv)
 		printf("programs: xdp id %u, stage id %u\n", prog_id(dp.prog_fd[XW_P_XDP]),
 		       prog_id(dp.prog_fd[XW_P_XDP_STAGE]));
 		for (size_t i = 0; i < n; i++)
-			printf("%s (ifindex %u): xdp %s, %s%s\n", l[i].name, l[i].ifindex,
+			printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,
+			       l[i].xdp_mode == XW_IFMODE_TC ? "ingress " : "xdp ",
 			       xw_xdp_mode_name(l[i].xdp_mode),
+			       l[i].xdp_mode == XW_IFMODE_TC ? "cls_bpf on clsact" :
 			       l[i].kind == XW_ATTACH_DISPATCHER ? "via libxdp dispatcher" :
 			       "direct attach (libxdp dispatcher not used)",
 			       l[i].egress ? ", tc egress" : "");

@@ -16,9 +16,10 @@ const char *xw_reason_names[XW_REASON_MAX] = {
 
 static const struct xw_cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "attach DEV [--mode auto|native|skb] [--egress] [--ct-size N]\n"
+	  "attach DEV [--mode auto|native|skb|tc] [--egress] [--ct-size N]\n"
 	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
-	  "  --mode   native (driver), skb (generic) or auto (native if possible)\n"
+	  "  --mode   native (driver), skb (generic) or auto (native if possible) XDP;\n"
+	  "           tc: filter ingress with the TC program instead of XDP\n"
 	  "  --egress also attach the TC egress filter (rules with direction out)\n"
 	  "  --ct-size flow table entries (LRU), when this attach loads the datapath\n" },
 	{ "detach", cmd_detach,

@@ -169,11 +169,13 @@ struct xw_counter {
 };
 
 /* Interfaces xwall is attached to (written and read by the CLI only). */
+#define XW_IFMODE_TC 0xff   /* ingress through TC cls_bpf instead of XDP */
+
 enum xw_attach_kind { XW_ATTACH_DISPATCHER = 0, XW_ATTACH_DIRECT = 1 };
 
 struct xw_iface {
 	__u32 ifindex;
-	__u8  xdp_mode;     /* enum xdp_attach_mode of libxdp */
+	__u8  xdp_mode;     /* enum xdp_attach_mode of libxdp, or XW_IFMODE_TC */
 	__u8  kind;         /* enum xw_attach_kind */
 	__u8  egress;       /* TC egress filter attached too */
 	__u8  pad;

@@ -13,9 +13,10 @@
 #include "attach.h"
 #include "tc_attach.h"
 
-static enum xdp_attach_mode to_libxdp(enum xw_mode m)
+static int to_libxdp(enum xw_mode m)
 {
-	return m == XW_MODE_NATIVE ? XDP_MODE_NATIVE : m == XW_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_UNSPEC;
+	return m == XW_MODE_NATIVE ? XDP_MODE_NATIVE : m == XW_MODE_SKB ? XDP_MODE_SKB :
+	       m == XW_MODE_TC ? XW_IFMODE_TC : XDP_MODE_UNSPEC;
 }
 
 const char *xw_xdp_mode_name(int m)
@@ -24,6 +25,7 @@ const char *xw_xdp_mode_name(int m)
 	case XDP_MODE_NATIVE: return "native";
 	case XDP_MODE_SKB: return "skb";
 	case XDP_MODE_HW: return "hw";
+	case XW_IFMODE_TC: return "tc";
 	default: return "unspec";
 	}
 }
@@ -70,21 +72,28 @@ int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
 		*already = !egress || ifc.egress;
 		return egress && !ifc.egress ? attach_tc_egress(dp, dev, &ifc, err) : XW_OK;
 	}
+	memset(&ifc, 0, sizeof(ifc));
+	ifc.ifindex = key;
+	snprintf(ifc.name, sizeof(ifc.name), "%s", dev);
+	ifc.kind = XW_ATTACH_DIRECT;
+	if (mode == XW_MODE_TC) {
+		rc = xw_tc_attach(ifx, false, dp->prog_fd[XW_P_TC_IN]);
+		if (rc)
+			return xw_errf(err, XW_ESYS, "attach TC ingress filter to %s: %s", dev, strerror(-rc));
+		ifc.xdp_mode = XW_IFMODE_TC;
+		goto record;
+	}
 	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
 	rc = libxdp_get_error(prog);
 	if (rc)
 		return xw_errf(err, XW_ESYS, "libxdp: %s", strerror(-rc));
-	rc = xdp_program__attach(prog, ifx, to_libxdp(mode), 0);
+	rc = xdp_program__attach(prog, ifx, (enum xdp_attach_mode)to_libxdp(mode), 0);
 	if (rc) {
 		xdp_program__close(prog);
 		return xw_errf(err, XW_ESYS, "attach XDP to %s: %s%s", dev, strerror(-rc),
 			       rc == -EEXIST || rc == -EBUSY ? " (another XDP program is attached)" :
 			       rc == -EOPNOTSUPP ? " (try --mode skb)" : "");
 	}
-	memset(&ifc, 0, sizeof(ifc));
-	ifc.ifindex = key;
-	snprintf(ifc.name, sizeof(ifc.name), "%s", dev);
-	ifc.kind = XW_ATTACH_DIRECT;
 	ifc.xdp_mode = (__u8)xdp_program__is_attached(prog, ifx);
 	mp = xdp_multiprog__get_from_ifindex(ifx);
 	if (!libxdp_get_error(mp) && mp) {
@@ -94,6 +103,7 @@ int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
 		xdp_multiprog__close(mp);
 	}
 	xdp_program__close(prog);
+record:
 	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &key, &ifc, 0))
 		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
 	if (egress) {
@@ -141,11 +151,15 @@ int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err)
 		if (rc && rc != -ENOENT && rc != -ENODEV && if_nametoindex(dev) == ifx)
 			return xw_errf(err, XW_ESYS, "detach TC egress filter from %s: %s", dev, strerror(-rc));
 	}
-	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
-	rc = libxdp_get_error(prog);
-	if (!rc) {
-		rc = xdp_program__detach(prog, (int)ifx, ifc.xdp_mode, 0);
-		xdp_program__close(prog);
+	if (ifc.xdp_mode == XW_IFMODE_TC) {
+		rc = xw_tc_detach((int)ifx, false);
+	} else {
+		prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
+		rc = libxdp_get_error(prog);
+		if (!rc) {
+			rc = xdp_program__detach(prog, (int)ifx, (enum xdp_attach_mode)ifc.xdp_mode, 0);
+			xdp_program__close(prog);
+		}
 	}
 	/* a vanished device took the program with it */
 	if (rc && if_nametoindex(dev) == ifx)

@@ -4,7 +4,8 @@
 
 #include "datapath.h"
 
-enum xw_mode { XW_MODE_AUTO, XW_MODE_NATIVE, XW_MODE_SKB };
+/* tc: ingress through the TC program (clsact ingress) instead of XDP */
+enum xw_mode { XW_MODE_AUTO, XW_MODE_NATIVE, XW_MODE_SKB, XW_MODE_TC };
 
 /* XDP on dev, and with `egress` also the TC egress filter.  Returns XW_OK
  * (also when already attached: *already set), or an error. */

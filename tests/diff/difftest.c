@@ -11,8 +11,13 @@
  * policy decided), reason, XDP action and the malformed / short flags must
  * agree.  Frames shorter than 14 bytes cannot be run (BPF_PROG_TEST_RUN
  * refuses them); the datapath's defined answer for them is "policy, short",
- * which the reference must give.  Frames longer than test_run accepts are
- * counted and reported as "not runnable".
+ * which the reference must give.  Frames longer than the program can see
+ * whole under test_run (probed at start: 3520 bytes with 4 KiB pages; the
+ * kernel takes longer ones but hides the rest in XDP fragments) are counted
+ * and reported as "not runnable".  The reference is called with direction
+ * in and the ifindex of lo, where test runs arrive.
+ *
+ * The default seed is fixed (reproducible `make check`); -s random picks one.
  *
  * Usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]
  * Exit: 0 no mismatch, 1 mismatches, 2 setup or system error.
@@ -40,7 +45,7 @@
 #include "rulegen.h"
 
 #define DEF_CORPUS_DIR  "/work/shared/corpus/tcpdump"
-#define DEF_PER_SET     10000u
+#define DEF_PER_SET     25000u
 #define DEF_ROUNDS      3u
 #define MIN_RANDOM      100000u     /* random packets per run, at least */
 #define MAX_SHOWN       10
@@ -1115,7 +1120,7 @@ int main(int argc, char **argv)
 		NEW_SET(s, "random-%zu-topup", n);
 		xw_rng_seed(&r, s.seed);
 		s.text = xw_rulegen(&r, n, 2);
-		size_t chunk = opt_per_set ? opt_per_set : DEF_PER_SET;
+		size_t chunk = opt_per_set > DEF_PER_SET ? opt_per_set : DEF_PER_SET;
 
 		run_set(&s, MIN_RANDOM - tot.random < chunk ? MIN_RANDOM - tot.random : chunk, 0);
 	}

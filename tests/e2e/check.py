@@ -6,6 +6,7 @@ and the comparison of model, `xwall test --pcap`, arrivals and counters.
       print SET as an xwall rule file
   check.py verify SET --label L --host-mac MAC --manifest M.json
            --test T.jsonl [--test-private T2.jsonl] --rx RX.json --stats S.json
+           [--stats-before S0.json]
       print PASS/FAIL lines; exit 1 if any check failed
   check.py flows --label L --sent SENT.json --rx RX.json --before S0.json
            --after S1.json --switches N
@@ -151,6 +152,21 @@ class Report:
         self.failed += not ok
 
 
+def stats_delta(after, before):
+    """after - before, for the rules of after (missing before: zero)"""
+    b = {r["prio"]: r for r in before["rules"]}
+    z = {"packets": 0, "bytes": 0}
+    return {
+        "rules": [{"prio": r["prio"],
+                   "packets": r["packets"] - b.get(r["prio"], z)["packets"],
+                   "bytes": r["bytes"] - b.get(r["prio"], z)["bytes"]} for r in after["rules"]],
+        "reasons": {k: {f: v[f] - before["reasons"].get(k, z)[f] for f in z}
+                    for k, v in after["reasons"].items()},
+        "verdicts": {k: {f: v[f] - before["verdicts"].get(k, z)[f] for f in z}
+                     for k, v in after["verdicts"].items()},
+    }
+
+
 def read_test(path):
     res = [json.loads(line) for line in open(path) if line.strip()]
     return [(r["verdict"], r["rule"]) for r in sorted(res, key=lambda r: r["index"])]
@@ -188,8 +204,12 @@ def cmd_verify(a):
             "missing %s extra %s duplicated %s socket drops %d"
             % (missing, extra, dups, rx["socket_drops"]))
 
-    # 3. counters: per rule exactly the frames (and bytes) the model gives it
+    # 3. counters: per rule exactly the frames (and bytes) the model gives it;
+    # counted from the snapshot taken just before sending (the kernel of A
+    # may send before the rule set is in place, under the initial policy)
     st = json.load(open(a.stats))
+    if a.stats_before:
+        st = stats_delta(st, json.load(open(a.stats_before)))
     live = {r["prio"]: r for r in st["rules"]}
     policy, rules = ruleset(a.set, host)
     bad = []
@@ -298,6 +318,7 @@ def main():
     v.add_argument("--test-private")
     v.add_argument("--rx", required=True)
     v.add_argument("--stats", required=True)
+    v.add_argument("--stats-before")
     f = sub.add_parser("flows")
     for k in ("label", "sent", "rx", "before", "after"):
         f.add_argument("--" + k, required=True)
