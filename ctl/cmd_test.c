@@ -41,7 +41,7 @@ int cmd_test(int argc, char **argv)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	bool json = false;
-	uint64_t idx = 0, npass = 0, ndrop = 0;
+	uint64_t idx = 0, npass = 0, ndrop = 0, ntrunc = 0;
 	pcap_t *pc;
 	int c, rc;
 
@@ -97,6 +97,12 @@ int cmd_test(int argc, char **argv)
 			rc = xw_fail(XW_ESYS, &err);
 			break;
 		}
+		if (h->caplen >= XW_MIN_RUN && r.seen_len < h->caplen) {
+			fprintf(stderr, "xwall: packet %llu: %u bytes, of which BPF_PROG_TEST_RUN shows "
+				"the program only %u: its verdict may differ from the real datapath's\n",
+				(unsigned long long)idx, h->caplen, r.seen_len);
+			ntrunc++;
+		}
 		if (r.verdict == XW_PASS)
 			npass++;
 		else
@@ -108,6 +114,8 @@ int cmd_test(int argc, char **argv)
 			json_object_object_add(o, "verdict", json_object_new_string(r.verdict == XW_PASS ? "pass" : "drop"));
 			json_object_object_add(o, "rule", r.prio == XW_PRIO_NONE ? NULL : json_object_new_int64(r.prio));
 			json_object_object_add(o, "reason", json_object_new_string(reason_of(&r)));
+			if (h->caplen >= XW_MIN_RUN && r.seen_len < h->caplen)
+				json_object_object_add(o, "truncated", json_object_new_boolean(1));
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		} else {
@@ -127,8 +135,9 @@ int cmd_test(int argc, char **argv)
 		rc = 0;
 	}
 	if (!json && !rc)
-		printf("%llu packets: %llu pass, %llu drop\n", (unsigned long long)idx,
-		       (unsigned long long)npass, (unsigned long long)ndrop);
+		printf("%llu packets: %llu pass, %llu drop%s\n", (unsigned long long)idx,
+		       (unsigned long long)npass, (unsigned long long)ndrop,
+		       ntrunc ? " (some larger than BPF_PROG_TEST_RUN shows; see above)" : "");
 	xw_ruleset_free(&rs);
 	xw_dp_close(&dp);
 	pcap_close(pc);

@@ -152,6 +152,57 @@ enum xw_ct_counter {
 
 #define XW_CT_DEFAULT_SIZE 65536u
 
+/* `log` events through the ring buffer. */
+#define XW_EVENT_SNAP 128
+#define XW_RING_DEFAULT (1u << 20)
+
+struct xw_event {
+	__u64 time_ns;      /* bpf_ktime_get_ns() */
+	__u64 lost;         /* events this CPU lost so far (ring full), cumulative */
+	__u32 ifindex;
+	__u32 prio;
+	__u32 len;          /* packet length */
+	__u32 cpu;
+	__u16 caplen;       /* bytes in data */
+	__u8  dir;
+	__u8  verdict;
+	__u32 pad;
+	__u8  data[XW_EVENT_SNAP];
+};
+
+enum xw_ev_counter { XW_EVC_SENT, XW_EVC_LOST, XW_EVC_CAPPED, XW_EVC_MAX };
+
+/* `limit over N/s|N/m [burst B] [per src]`: rules with a limit are checked
+ * apart from the tuple search, in priority order (at most this many entries
+ * per rule set), because evaluating a token bucket consumes a token. */
+#define XW_MAX_LIMIT_ENTRIES 64u
+#define XW_LIMIT_DEFAULT_BURST 5u
+
+struct xw_limit_entry {
+	struct xw_key mask;
+	struct xw_key key;     /* masked */
+	__u32 prio;
+	__u32 slot;            /* counter slot; also indexes the rule's bucket */
+	__u8  verdict;
+	__u8  flags;           /* XWF_* */
+	__u8  per_src;
+	__u8  pad;
+	__u32 pad2;
+	__u64 cost_ns;         /* period / rate: credit one packet costs */
+	__u64 cap_ns;          /* burst * cost */
+};
+
+/* Token bucket in time units (credit grows 1 per ns up to cap). */
+struct xw_bucket {
+	__u64 credit_ns;
+	__u64 last_ns;         /* 0: never used, starts full */
+};
+
+struct xw_src_key {
+	__u32 slot;
+	__u8  addr[16];
+};
+
 /* Which generation of rule maps is live; flipping `active` is the atomic switch. */
 struct xw_cfg {
 	__u32 active;
@@ -161,6 +212,8 @@ struct xw_cfg {
 	__u8  pad[2];
 	__u32 ct_timeout[XW_CTS_MAX]; /* seconds, by entry state */
 	__u32 ct_size;                /* flow table capacity (for the eviction count) */
+	__u32 log_rate;               /* events per second per rule, 0 = no cap */
+	__u32 n_limit[2];             /* per generation: limit entries */
 };
 
 struct xw_counter {
@@ -192,7 +245,9 @@ struct xw_scratch {
 	__u8  gen;
 	__u8  malformed;     /* 1 malformed L3, 2 short frame */
 	__u8  fail_verdict;  /* policy, used if a tail call fails */
-	__u8  pad[3];
+	__u8  n_limit;       /* limit entries of the generation */
+	__u8  policy_verdict;/* the policy, found by the tuple walk, for the limit stage */
+	__u8  pad;
 	__u32 next_tuple;
 	__u32 pkt_len;
 	__u32 reason;      /* final reason of the last packet (for `xwall test`) */

@@ -210,7 +210,7 @@ static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *wh
 }
 
 static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
-			struct recs *out, struct xw_err *err)
+			struct recs *out, struct recs *lim, struct xw_err *err)
 {
 	struct alts f[8];
 	size_t nf = 0, idx[8] = { 0 };
@@ -222,10 +222,8 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 	memset(&bk, 0, sizeof(bk));
 	memset(&bm, 0, sizeof(bm));
 
-	if (r->present & XM_LIMIT) {
-		err_rule(err, r, "'limit' is not supported by this version yet");
-		return -1;
-	}
+	if (r->present & XM_LIMIT)
+		out = lim;   /* checked in priority order, apart from the tuples */
 
 	bk.dir = r->dir;
 	bm.dir = 0xff;
@@ -331,6 +329,60 @@ out:
 	return rc;
 }
 
+static int cmp_prio(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	return x->val.prio < y->val.prio ? -1 : x->val.prio > y->val.prio;
+}
+
+static const struct xw_rule *rule_by_prio(const struct xw_ruleset *rs, uint32_t prio)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->rules[i].prio == prio)
+			return &rs->rules[i];
+	return NULL;
+}
+
+/* Limit entries in priority order with their token bucket parameters. */
+static int compile_limits(const struct xw_ruleset *rs, struct recs *lv, struct xw_compiled *out,
+			  struct xw_err *err)
+{
+	if (!lv->n)
+		return 0;
+	if (lv->n > XW_MAX_LIMIT_ENTRIES) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "rules with 'limit' expand to %zu entries, at most %u are supported "
+			 "(fewer limit rules or list values)", lv->n, XW_MAX_LIMIT_ENTRIES);
+		return -1;
+	}
+	qsort(lv->v, lv->n, sizeof(*lv->v), cmp_prio);
+	out->limits = calloc(lv->n, sizeof(*out->limits));
+	if (!out->limits) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < lv->n; i++) {
+		struct xw_limit_entry *e = &out->limits[i];
+		const struct xw_rule *r = rule_by_prio(rs, lv->v[i].val.prio);
+		uint64_t period = (uint64_t)(r && r->limit_period ? r->limit_period : 1) * 1000000000ull;
+		uint32_t rate = r && r->limit_rate ? r->limit_rate : 1;
+		uint32_t burst = r && r->limit_burst ? r->limit_burst : XW_LIMIT_DEFAULT_BURST;
+
+		e->mask = lv->v[i].mask;
+		e->key = lv->v[i].key;
+		e->prio = lv->v[i].val.prio;
+		e->slot = lv->v[i].val.slot;
+		e->verdict = lv->v[i].val.verdict;
+		e->flags = lv->v[i].val.flags;
+		e->per_src = r ? r->limit_per_src : 0;
+		e->cost_ns = period / rate ? period / rate : 1;
+		e->cap_ns = e->cost_ns * burst;
+	}
+	out->n_limits = (uint32_t)lv->n;
+	return 0;
+}
+
 static int cmp_mask(const void *a, const void *b)
 {
 	return memcmp(&((const struct rec *)a)->mask, &((const struct rec *)b)->mask,
@@ -368,7 +420,7 @@ static int cmp_entry(const void *a, const void *b)
 int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err)
 {
-	struct recs rv = { 0 };
+	struct recs rv = { 0 }, lv = { 0 };
 	struct tinfo *ti = NULL;
 	uint32_t nt = 0, *rank = NULL;
 	uint8_t *seen = NULL;
@@ -379,8 +431,10 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		if (rs->rules[i].present & XM_CT)
 			out->uses_ct = 1;
 	for (i = 0; i < rs->n; i++)
-		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, err))
+		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, &lv, err))
 			goto fail;
+	if (compile_limits(rs, &lv, out, err))
+		goto fail;
 
 	/* group equal masks into tuples */
 	if (rv.n)
@@ -463,6 +517,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	}
 	out->n_entries = ne;
 	free(rv.v);
+	free(lv.v);
 	free(ti);
 	free(rank);
 	free(seen);
@@ -471,6 +526,7 @@ oom:
 	snprintf(err->msg, sizeof(err->msg), "out of memory");
 fail:
 	free(rv.v);
+	free(lv.v);
 	free(ti);
 	free(rank);
 	free(seen);
@@ -480,6 +536,7 @@ fail:
 
 void xw_compiled_free(struct xw_compiled *c)
 {
+	free(c->limits);
 	free(c->tuples);
 	free(c->keys);
 	free(c->vals);

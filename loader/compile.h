@@ -12,6 +12,8 @@ struct xw_compiled {
 	struct xw_entry_key *keys;
 	struct xw_entry_val *vals;
 	uint8_t uses_ct;                /* some rule matches `ct`: track flows */
+	uint32_t n_limits;              /* entries of rules with `limit`, by prio */
+	struct xw_limit_entry *limits;
 };
 
 /* slot[i] is the counter slot of rs->rules[i]; ifindex[i] its `iif` (0 if

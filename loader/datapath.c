@@ -33,6 +33,8 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_entries", "xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
+	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
+	"xw_log_windows",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -61,13 +63,27 @@ const uint32_t xw_ct_default_timeout[XW_CTS_MAX] = {
 };
 
 static uint32_t ct_size = XW_CT_DEFAULT_SIZE;
+static uint32_t ring_size = XW_RING_DEFAULT;
+static uint32_t log_rate = 1000;
+
+void xw_dp_set_ring_size(uint32_t bytes)
+{
+	ring_size = bytes ? bytes : XW_RING_DEFAULT;
+}
+
+void xw_dp_set_log_rate(uint32_t per_sec)
+{
+	log_rate = per_sec;
+}
 
 void xw_dp_set_ct_size(uint32_t n)
 {
 	ct_size = n ? n : XW_CT_DEFAULT_SIZE;
 }
 const char *const xw_prog_names[XW_P_COUNT] = {
-	"xw_xdp", "xw_xdp_stage", "xw_tc_in", "xw_tc_out", "xw_tc_stage_in", "xw_tc_stage_out",
+	"xw_xdp", "xw_xdp_stage", "xw_xdp_limit",
+	"xw_tc_in", "xw_tc_out", "xw_tc_stage_in", "xw_tc_stage_out",
+	"xw_tc_limit_in", "xw_tc_limit_out",
 };
 
 int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
@@ -246,6 +262,7 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	if (!dp->skel)
 		return sys_err(err, "open BPF object", errno);
 	bpf_map__set_max_entries(dp->skel->maps.xw_ct, ct_size);
+	bpf_map__set_max_entries(dp->skel->maps.xw_events, ring_size);
 	rc = xwall_bpf__load(dp->skel);
 	if (rc)
 		return sys_err(err, "load BPF programs (verifier or privilege; XW_DEBUG=1 shows why)", rc);
@@ -264,21 +281,30 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 		if (dp->prog_fd[i] < 0)
 			return sys_err(err, xw_prog_names[i], dp->prog_fd[i]);
 	}
-	k = 0;
-	if (bpf_map_update_elem(dp->map_fd[XW_M_XDP_PROGS], &k, &dp->prog_fd[XW_P_XDP_STAGE], 0))
-		return sys_err(err, "fill program array", errno);
-	k = XW_DIR_IN;
-	if (bpf_map_update_elem(dp->map_fd[XW_M_TC_PROGS], &k, &dp->prog_fd[XW_P_TC_STAGE_IN], 0))
-		return sys_err(err, "fill program array", errno);
-	k = XW_DIR_OUT;
-	if (bpf_map_update_elem(dp->map_fd[XW_M_TC_PROGS], &k, &dp->prog_fd[XW_P_TC_STAGE_OUT], 0))
-		return sys_err(err, "fill program array", errno);
+	{
+		/* program arrays: (map, slot, program) */
+		static const int arr[][3] = {
+			{ XW_M_XDP_PROGS, 0, XW_P_XDP_STAGE },
+			{ XW_M_XDP_PROGS, 1, XW_P_XDP_LIMIT },
+			{ XW_M_TC_PROGS, XW_DIR_IN, XW_P_TC_STAGE_IN },
+			{ XW_M_TC_PROGS, XW_DIR_OUT, XW_P_TC_STAGE_OUT },
+			{ XW_M_TC_PROGS, 2 + XW_DIR_IN, XW_P_TC_LIMIT_IN },
+			{ XW_M_TC_PROGS, 2 + XW_DIR_OUT, XW_P_TC_LIMIT_OUT },
+		};
+
+		for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {
+			k = (__u32)arr[i][1];
+			if (bpf_map_update_elem(dp->map_fd[arr[i][0]], &k, &dp->prog_fd[arr[i][2]], 0))
+				return sys_err(err, "fill program array", errno);
+		}
+	}
 	{
 		struct xw_cfg cfg;
 
 		memset(&cfg, 0, sizeof(cfg));
 		memcpy(cfg.ct_timeout, xw_ct_default_timeout, sizeof(cfg.ct_timeout));
 		cfg.ct_size = ct_size;
+		cfg.log_rate = log_rate;
 		k = 0;
 		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &k, &cfg, 0))
 			return sys_err(err, "initialise xw_cfg", errno);
@@ -564,16 +590,24 @@ out:
 	return rc;
 }
 
+/* A slot given to a new rule starts from zero: counters, token bucket,
+ * event window. */
 static int zero_slot(struct xw_dp *dp, uint32_t slot)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct xw_counter *z = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*z));
+	struct xw_bucket b = { 0 };
+	struct { __u64 a, b; } w = { 0, 0 };
 	int rc;
 
 	if (!z)
 		return -ENOMEM;
 	rc = bpf_map_update_elem(dp->map_fd[XW_M_RULE_STATS], &slot, z, 0) ? -errno : 0;
 	free(z);
+	if (!rc && bpf_map_update_elem(dp->map_fd[XW_M_BUCKETS], &slot, &b, 0))
+		rc = -errno;
+	if (!rc && bpf_map_update_elem(dp->map_fd[XW_M_LOG_WINDOWS], &slot, &w, 0))
+		rc = -errno;
 	return rc;
 }
 
@@ -620,7 +654,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	uint8_t *fresh = NULL;
 	struct xw_compiled c = { 0 };
 	struct xw_cfg cfg;
-	int fd_e = -1, fd_t = -1, fd_x = -1, rc;
+	int fd_e = -1, fd_t = -1, fd_x = -1, fd_l = -1, rc;
 	char *text = NULL;
 	size_t tlen = 0;
 	__u32 gen, nchunks, *idx = NULL;
@@ -687,17 +721,20 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK);
 	fd_x = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
 			 BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
-	if (fd_e < 0 || fd_t < 0 || fd_x < 0) {
-		rc = sys_err(err, "create rule maps", fd_e < 0 ? fd_e : fd_t < 0 ? fd_t : fd_x);
+	fd_l = new_inner(BPF_MAP_TYPE_ARRAY, "xw_limits_g", 4, sizeof(struct xw_limit_entry),
+			 XW_MAX_LIMIT_ENTRIES, 0);
+	if (fd_e < 0 || fd_t < 0 || fd_x < 0 || fd_l < 0) {
+		rc = sys_err(err, "create rule maps", fd_e < 0 ? fd_e : fd_t < 0 ? fd_t : fd_x < 0 ? fd_x : fd_l);
 		goto out;
 	}
-	idx = calloc(nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1, sizeof(*idx));
+	idx = calloc((nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1) + XW_MAX_LIMIT_ENTRIES,
+		     sizeof(*idx));
 	chunks = calloc(nchunks, TEXT_CHUNK);
 	if (!idx || !chunks) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
-	for (__u32 i = 0; i < nchunks || i <= c.n_tuples; i++)
+	for (__u32 i = 0; i < nchunks || i <= c.n_tuples || i < XW_MAX_LIMIT_ENTRIES; i++)
 		idx[i] = i;
 	memcpy(chunks, text, tlen);
 	rc = fill(fd_e, c.keys, c.vals, (__u32)c.n_entries);
@@ -705,6 +742,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = fill(fd_t, idx, c.tuples, c.n_tuples + 1);
 	if (!rc)
 		rc = fill(fd_x, idx, chunks, nchunks);
+	if (!rc)
+		rc = fill(fd_l, idx, c.limits, c.n_limits);
 	for (size_t i = 0; !rc && i < rs->n; i++)
 		if (fresh[i])
 			rc = zero_slot(dp, slots[i]);
@@ -715,6 +754,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	/* 3. install in the inactive slot (no packet uses it) */
 	if (bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES], &gen, &fd_e, 0) ||
 	    bpf_map_update_elem(dp->map_fd[XW_M_TUPLES], &gen, &fd_t, 0) ||
+	    bpf_map_update_elem(dp->map_fd[XW_M_LIMITS], &gen, &fd_l, 0) ||
 	    bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
 		rc = sys_err(err, "install rule maps", errno);
 		goto out;
@@ -723,6 +763,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	cfg.policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	cfg.policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
 	cfg.ct_on[gen] = c.uses_ct;
+	cfg.n_limit[gen] = c.n_limits;
 	cfg.active = gen;
 	cfg.generation++;
 	{
@@ -744,6 +785,8 @@ out:
 		close(fd_t);
 	if (fd_x >= 0)
 		close(fd_x);
+	if (fd_l >= 0)
+		close(fd_l);
 	free(idx);
 	free(chunks);
 	free(text);
@@ -806,6 +849,7 @@ int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 	res->reason = s[cpu].reason;
 	res->malformed = s[cpu].malformed;
 	res->ct_state = s[cpu].key.ct_state;
+	res->seen_len = s[cpu].pkt_len;
 	free(s);
 	return 0;
 }

@@ -13,12 +13,15 @@ enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 enum xw_map_id {
 	XW_M_ENTRIES, XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
-	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT, XW_M_COUNT
+	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
+	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
+	XW_M_LOG_WINDOWS, XW_M_COUNT
 };
 
-enum xw_prog_id {
-	XW_P_XDP, XW_P_XDP_STAGE, XW_P_TC_IN, XW_P_TC_OUT, XW_P_TC_STAGE_IN,
-	XW_P_TC_STAGE_OUT, XW_P_COUNT
+enum xw_prog_id {   /* XDP programs first, then TC (see load()) */
+	XW_P_XDP, XW_P_XDP_STAGE, XW_P_XDP_LIMIT,
+	XW_P_TC_IN, XW_P_TC_OUT, XW_P_TC_STAGE_IN, XW_P_TC_STAGE_OUT,
+	XW_P_TC_LIMIT_IN, XW_P_TC_LIMIT_OUT, XW_P_COUNT
 };
 
 struct xwall_bpf;
@@ -66,6 +69,8 @@ struct xw_test_result {
 	int malformed;      /* 1 malformed L3, 2 short frame */
 	uint32_t retval;    /* XDP or TC action */
 	uint8_t ct_state;   /* XW_CTB_* the packet had, 0 untracked */
+	uint32_t seen_len;  /* bytes the program saw: less than the frame when
+			     * BPF_PROG_TEST_RUN put the rest into fragments */
 };
 /* Run one frame through the XDP entry program (dir XW_DIR_IN) or the TC
  * egress program (XW_DIR_OUT) with BPF_PROG_TEST_RUN. */
@@ -80,6 +85,10 @@ extern const char *const xw_ct_counter_names[XW_CTC_MAX];
 extern const uint32_t xw_ct_default_timeout[XW_CTS_MAX];
 /* Flow table size used when this process loads the datapath (attach --ct-size). */
 void xw_dp_set_ct_size(uint32_t n);
+/* Event ring size in bytes (power of two >= page size) and the per-rule
+ * event cap (events/s, 0 none), used when this process loads the datapath. */
+void xw_dp_set_ring_size(uint32_t bytes);
+void xw_dp_set_log_rate(uint32_t per_sec);
 int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX]);
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err);
 /* Calls fn for each live (not expired) flow; age/idle in ns. */

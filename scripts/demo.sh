@@ -22,29 +22,29 @@ XW_IF_A=xw-demo-a
 XW_IF_B=xw-demo-b
 export XWALL PY RULES NS_A NS_B XW_IF_A XW_IF_B ROOT
 
-head() { printf '\n== %s\n' "$*"; }
+title() { printf '\n== %s\n' "$*"; }
 run() { echo "\$ xwall $*"; "$XWALL" "$@"; }
 
 inner() {
 	mount -t bpf bpf /sys/fs/bpf
 	trap '"$XWALL" detach --all >/dev/null 2>&1 || true' EXIT
 
-	head "Attach xwall to $IF_B in $NS_B (native XDP)"
+	title "Attach xwall to $IF_B in $NS_B (native XDP)"
 	run attach "$IF_B" --mode native
 	run status
 
-	head "Rule set ($RULES)"
+	title "Rule set ($RULES)"
 	run apply "$RULES"
 	run rule list
 
-	head "Traffic: frames that $NS_A will send (each carries a marker XWMnnnnnn)"
+	title "Traffic: frames that $NS_A will send (each carries a marker XWMnnnnnn)"
 	"$PY" "$ROOT/tests/e2e/mkpcap.py" --dst-mac "$MAC_B" --out "$W/demo.pcap" \
 		--manifest "$W/demo.json" 2>/dev/null
 	"$PY" -c 'import json, sys
 for p in json.load(open(sys.argv[1])):
     print("  %2d  %s  %s" % (p["index"], p["marker"], p["desc"]))' "$W/demo.json"
 
-	head "Replay from $NS_A with tcpreplay; capture what gets through in $NS_B"
+	title "Replay from $NS_A with tcpreplay; capture what gets through in $NS_B"
 	rm -f "$W/rx.ready"
 	"$PY" "$ROOT/tests/e2e/pkt.py" rx "$IF_B" "$W/rx.json" --ready "$W/rx.ready" &
 	rx=$!
@@ -55,7 +55,7 @@ for p in json.load(open(sys.argv[1])):
 	kill -TERM $rx
 	wait $rx
 
-	head "Verdicts: xwall test --pcap (each frame through the datapath) and what arrived at $NS_B"
+	title "Verdicts: xwall test --pcap (each frame through the datapath) and what arrived at $NS_B"
 	# --rules: a private copy of the datapath with the same rules, so the
 	# live counters below show only the replayed traffic
 	echo "\$ xwall test --pcap demo.pcap --rules $(basename "$RULES") --json"
@@ -78,10 +78,10 @@ for p in json.load(open(sys.argv[1])):
 		      % (sum(1 for p in man if seen.get(p["marker"])), len(man), agree, len(man)))
 	EOF
 
-	head "Counters"
+	title "Counters"
 	run stats
 
-	head "Detach"
+	title "Detach"
 	run detach "$IF_B"
 }
 
@@ -102,7 +102,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-head "Test bed: $NS_A <-> $NS_B over a veth pair"
+title "Test bed: $NS_A <-> $NS_B over a veth pair"
 sh "$HERE/netns.sh" down "$NS_A" "$NS_B"
 sh "$HERE/netns.sh" up "$NS_A" "$NS_B"
 eval "$(sh "$HERE/netns.sh" info "$NS_A" "$NS_B")"
@@ -111,4 +111,4 @@ echo "  $NS_A: $IF_A $MAC_A 10.199.0.1/24 fd00:199::1/64"
 echo "  $NS_B: $IF_B $MAC_B 10.199.0.2/24 fd00:199::2/64"
 
 ip netns exec "$NS_B" sh "$HERE/demo.sh" --inner
-head "Done: test bed removed"
+title "Done: test bed removed"

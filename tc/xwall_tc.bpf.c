@@ -7,10 +7,11 @@
 #include <bpf/bpf_helpers.h>
 #include "xw_classify.h"
 
-/* slot XW_DIR_IN / XW_DIR_OUT: the rule stage of that direction */
+/* slot XW_DIR_IN / XW_DIR_OUT: the rule stage of that direction;
+ * 2 + dir: its limit stage */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, XW_DIR_MAX);
+	__uint(max_entries, 2 * XW_DIR_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
 } xw_tc_progs SEC(".maps");
@@ -23,6 +24,20 @@ static __always_inline int xw_tc_action(int verdict)
 	return verdict == XW_PASS ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
+static __always_inline int xw_tc_done(struct __sk_buff *skb, struct xw_scratch *s, int verdict)
+{
+	struct xw_event *ev = xw_log_reserve(s);
+
+	if (ev) {
+		__u32 n = s->pkt_len < XW_EVENT_SNAP ? s->pkt_len : XW_EVENT_SNAP;
+
+		if (n >= 1 && n <= XW_EVENT_SNAP && bpf_skb_load_bytes(skb, 0, ev->data, n) == 0)
+			ev->caplen = (__u16)n;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return xw_tc_action(verdict);
+}
+
 static __always_inline int xw_tc_stage(struct __sk_buff *skb, __u32 dir)
 {
 	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &dir);
@@ -32,9 +47,18 @@ static __always_inline int xw_tc_stage(struct __sk_buff *skb, __u32 dir)
 		return TC_ACT_OK;
 	v = xw_classify_batch(s);
 	if (v >= 0)
-		return xw_tc_action(v);
-	bpf_tail_call(skb, &xw_tc_progs, dir);
+		return xw_tc_done(skb, s, v);
+	bpf_tail_call(skb, &xw_tc_progs, v == XW_NEXT_LIMIT ? 2 + dir : dir);
 	return xw_tc_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
+}
+
+static __always_inline int xw_tc_limit(struct __sk_buff *skb, __u32 dir)
+{
+	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &dir);
+
+	if (!s)
+		return TC_ACT_OK;
+	return xw_tc_done(skb, s, xw_limit_stage(s));
 }
 
 static __always_inline int xw_tc_entry(struct __sk_buff *skb, __u32 dir)
@@ -65,6 +89,18 @@ SEC("tc")
 int xw_tc_stage_out(struct __sk_buff *skb)
 {
 	return xw_tc_stage(skb, XW_DIR_OUT);
+}
+
+SEC("tc")
+int xw_tc_limit_in(struct __sk_buff *skb)
+{
+	return xw_tc_limit(skb, XW_DIR_IN);
+}
+
+SEC("tc")
+int xw_tc_limit_out(struct __sk_buff *skb)
+{
+	return xw_tc_limit(skb, XW_DIR_OUT);
 }
 
 SEC("tc")

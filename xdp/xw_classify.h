@@ -26,6 +26,8 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
 	s->best_prio = XW_PRIO_NONE;
 	s->gen = cfg->active & 1;
 	s->fail_verdict = cfg->policy[s->gen][dir & 1];
+	s->n_limit = cfg->n_limit[s->gen] > XW_MAX_LIMIT_ENTRIES ? XW_MAX_LIMIT_ENTRIES :
+		     (__u8)cfg->n_limit[s->gen];
 	s->pkt_len = len;
 	s->key.dir = dir;
 	s->key.ifindex = ifindex;
@@ -80,8 +82,10 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	return verdict;
 }
 
-/* Probe the next batch of tuples.  Returns a verdict, or -1 when the next
- * stage must run (the caller tail-calls it). */
+#define XW_NEXT_BATCH -1   /* tail-call the rule stage again */
+#define XW_NEXT_LIMIT -2   /* tail-call the limit stage */
+
+/* Probe the next batch of tuples.  Returns a verdict, or XW_NEXT_*. */
 static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
 	__u32 gen = s->gen, i = s->next_tuple, j;
@@ -109,6 +113,10 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 
 			if (t->min_prio == XW_PRIO_NONE)
 				pol = t->policy[s->key.dir & 1];
+			if (s->n_limit) {
+				s->policy_verdict = pol;
+				return XW_NEXT_LIMIT;
+			}
 			return xw_finish(s, XW_REASON_POLICY, pol);
 		}
 		{
@@ -134,7 +142,165 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 		}
 	}
 	s->next_tuple = i;
-	return -1;
+	return XW_NEXT_BATCH;
+}
+
+/* Token bucket in time units: credit grows 1/ns up to cap; a packet costs
+ * cost_ns.  Updates race between CPUs (no lock): see README on accuracy. */
+static __always_inline int xw_bucket_over(struct xw_bucket *b, const struct xw_limit_entry *e,
+					  __u64 now)
+{
+	if (!b->last_ns) {
+		b->credit_ns = e->cap_ns;
+	} else {
+		__u64 c = b->credit_ns + (now - b->last_ns);
+
+		b->credit_ns = c > e->cap_ns ? e->cap_ns : c;
+	}
+	b->last_ns = now;
+	if (b->credit_ns >= e->cost_ns) {
+		b->credit_ns -= e->cost_ns;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline int xw_limit_over(struct xw_scratch *s, const struct xw_limit_entry *e,
+					 __u64 now)
+{
+	struct xw_bucket *b;
+
+	if (!e->per_src) {
+		__u32 slot = e->slot;
+
+		b = bpf_map_lookup_elem(&xw_buckets, &slot);
+		return b ? xw_bucket_over(b, e, now) : 0;
+	}
+	{
+		struct xw_src_key sk;
+
+		if (!(s->key.flags & XWK_L3))
+			return 0;   /* no source address: `per src` cannot match */
+		__builtin_memset(&sk, 0, sizeof(sk));
+		sk.slot = e->slot;
+		__builtin_memcpy(sk.addr, s->key.src, 16);
+		b = bpf_map_lookup_elem(&xw_src_buckets, &sk);
+		if (!b) {
+			struct xw_bucket nb = { .credit_ns = e->cap_ns - e->cost_ns, .last_ns = now };
+
+			bpf_map_update_elem(&xw_src_buckets, &sk, &nb, BPF_NOEXIST);
+			return e->cap_ns < e->cost_ns;
+		}
+		return xw_bucket_over(b, e, now);
+	}
+}
+
+/* Rules with a limit, in priority order, that could beat the tuple search's
+ * answer: the first whose fields match and whose bucket is over wins.  A
+ * bucket is evaluated (and a token taken) only when first-match order
+ * reaches its rule, as nftables does. */
+static __always_inline int xw_limit_stage(struct xw_scratch *s)
+{
+	__u32 gen = s->gen, i, last = XW_PRIO_NONE;
+	void *limits = bpf_map_lookup_elem(&xw_limits, &gen);
+	__u64 *pk = (__u64 *)&s->key, now = 0;
+
+	if (!limits)
+		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+	for (i = 0; i < XW_MAX_LIMIT_ENTRIES; i++) {
+		struct xw_limit_entry *e;
+		__u64 *mk, *kk, diff = 0;
+		int w;
+
+		if (i >= s->n_limit)
+			break;
+		e = bpf_map_lookup_elem(limits, &i);
+		if (!e || e->prio >= s->best_prio)
+			break;
+		if (e->prio == last)
+			continue;   /* this rule's bucket was evaluated already */
+		mk = (__u64 *)&e->mask;
+		kk = (__u64 *)&e->key;
+#pragma unroll
+		for (w = 0; w < (int)XW_KEY_WORDS; w++)
+			diff |= (pk[w] & mk[w]) ^ kk[w];
+		if (diff)
+			continue;
+		last = e->prio;
+		if (!now)
+			now = bpf_ktime_get_ns();
+		if (xw_limit_over(s, e, now)) {
+			s->best_prio = e->prio;
+			s->best_slot = e->slot;
+			s->best_verdict = e->verdict;
+			s->best_flags = e->flags;
+			break;
+		}
+	}
+	return xw_finish(s, XW_REASON_POLICY, s->policy_verdict);
+}
+
+/* A rule with `log` decided: reserve its event, or count why not.  The
+ * caller copies the packet bytes and submits. */
+static __always_inline struct xw_event *xw_log_reserve(struct xw_scratch *s)
+{
+	__u32 zero = 0, slot = s->best_slot;
+	struct xw_cfg *cfg;
+	struct xw_event *ev;
+	__u64 now, *lost;
+
+	if (s->best_prio == XW_PRIO_NONE || !(s->best_flags & XWF_LOG))
+		return 0;
+	now = bpf_ktime_get_ns();
+	cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
+	if (cfg && cfg->log_rate) {
+		struct xw_log_window *w = bpf_map_lookup_elem(&xw_log_windows, &slot);
+
+		if (w) {
+			if (now - w->start_ns >= 1000000000ull) {
+				w->start_ns = now;
+				w->count = 0;
+			}
+			if (w->count >= cfg->log_rate) {
+				__u32 k = XW_EVC_CAPPED;
+				__u64 *c = bpf_map_lookup_elem(&xw_event_stats, &k);
+
+				if (c)
+					(*c)++;
+				return 0;
+			}
+			w->count++;
+		}
+	}
+	{
+		__u32 k = XW_EVC_LOST;
+
+		lost = bpf_map_lookup_elem(&xw_event_stats, &k);
+	}
+	ev = bpf_ringbuf_reserve(&xw_events, sizeof(*ev), 0);
+	if (!ev) {
+		if (lost)
+			(*lost)++;
+		return 0;
+	}
+	ev->time_ns = now;
+	ev->lost = lost ? *lost : 0;
+	ev->ifindex = s->key.ifindex;
+	ev->prio = s->best_prio;
+	ev->len = s->pkt_len;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->dir = s->key.dir;
+	ev->verdict = (__u8)s->verdict;
+	ev->caplen = 0;
+	ev->pad = 0;
+	{
+		__u32 k = XW_EVC_SENT;
+		__u64 *c = bpf_map_lookup_elem(&xw_event_stats, &k);
+
+		if (c)
+			(*c)++;
+	}
+	return ev;
 }
 
 #endif

@@ -35,6 +35,13 @@ struct xw_text_inner {
 	__type(value, char[4096]);
 };
 
+struct xw_limits_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_LIMIT_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xw_limit_entry));
+};
+
 /* Two generations; cfg.active says which one packets use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -58,11 +65,60 @@ struct {
 } xw_text SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_limits_inner);
+} xw_limits SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xw_cfg);
 } xw_cfg SEC(".maps");
+
+/* Token buckets of limit rules, by counter slot (kept across applies for
+ * unchanged rules), and per source address for `per src`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xw_bucket);
+} xw_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xw_src_key);
+	__type(value, struct xw_bucket);
+} xw_src_buckets SEC(".maps");
+
+/* Log events; the size is set by the loader (attach --ring-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XW_RING_DEFAULT);
+} xw_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XW_EVC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xw_event_stats SEC(".maps");
+
+/* Per-rule event cap: events in the current one-second window. */
+struct xw_log_window {
+	__u64 start_ns;
+	__u64 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xw_log_window);
+} xw_log_windows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -174,6 +174,8 @@ static __always_inline int xw_parse_ip6(__u8 *p, void *end, struct xw_key *k,
 			if ((void *)(q + 8) > end)
 				return 1;
 			fo = ((__u16)q[2] << 8) | q[3];
+			/* several fragment headers: the last one walked counts */
+			k->flags &= ~XWK_FRAG_MF;
 			if (fo & 1)
 				k->flags |= XWK_FRAG_MF;
 			nh = q[0];

@@ -7,14 +7,32 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } xw_xdp_progs SEC(".maps");
 
+#define XW_XDP_STAGE 0
+#define XW_XDP_LIMIT 1
+
 static __always_inline int xw_xdp_action(int verdict)
 {
 	return verdict == XW_PASS ? XDP_PASS : XDP_DROP;
+}
+
+/* Verdict decided: emit the `log` event if the rule asks for one. */
+static __always_inline int xw_xdp_done(struct xdp_md *ctx, struct xw_scratch *s, int verdict)
+{
+	struct xw_event *ev = xw_log_reserve(s);
+
+	if (ev) {
+		__u32 n = s->pkt_len < XW_EVENT_SNAP ? s->pkt_len : XW_EVENT_SNAP;
+
+		if (n >= 1 && n <= XW_EVENT_SNAP && bpf_xdp_load_bytes(ctx, 0, ev->data, n) == 0)
+			ev->caplen = (__u16)n;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return xw_xdp_action(verdict);
 }
 
 SEC("xdp")
@@ -28,9 +46,20 @@ int xw_xdp_stage(struct xdp_md *ctx)
 		return XDP_PASS;
 	v = xw_classify_batch(s);
 	if (v >= 0)
-		return xw_xdp_action(v);
-	bpf_tail_call(ctx, &xw_xdp_progs, 0);
+		return xw_xdp_done(ctx, s, v);
+	bpf_tail_call(ctx, &xw_xdp_progs, v == XW_NEXT_LIMIT ? XW_XDP_LIMIT : XW_XDP_STAGE);
 	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
+}
+
+SEC("xdp")
+int xw_xdp_limit(struct xdp_md *ctx)
+{
+	__u32 idx = XW_DIR_IN;
+	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
+
+	if (!s)
+		return XDP_PASS;
+	return xw_xdp_done(ctx, s, xw_limit_stage(s));
 }
 
 SEC("xdp")
@@ -43,7 +72,7 @@ int xw_xdp(struct xdp_md *ctx)
 	s = xw_begin(data, end, (__u32)(end - data), XW_DIR_IN, ctx->ingress_ifindex);
 	if (!s)
 		return XDP_PASS;
-	bpf_tail_call(ctx, &xw_xdp_progs, 0);
+	bpf_tail_call(ctx, &xw_xdp_progs, XW_XDP_STAGE);
 	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
 }
 

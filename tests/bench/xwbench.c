@@ -101,9 +101,6 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 
 enum kind { K_SRC4, K_DST4, K_SRC6, K_DST6, K_TCP_DPORT, K_UDP_SPORT, K_OTHER, K_N };
 
-static const char *const kind_name[K_N] = {
-	"src4", "dst4", "src6", "dst6", "tcp dport", "udp sport", "other",
-};
 
 static enum kind rule_kind(const struct xw_rule *r)
 {
@@ -123,14 +120,38 @@ struct setinfo {
 	const struct xw_rule *last[K_N];   /* highest priority number per kind */
 	size_t count[K_N];
 	uint8_t tcp_dport[65536], udp_sport[65536];
+	/* near misses: inside the rules' address space (10.0.0.0/8 and
+	 * 2001:db8::/96) but in no rule, so xwall cannot skip the lookup on
+	 * bits all entries of a tuple share */
+	uint8_t miss4[2][4], miss6[2][16];
 };
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int has_u32(const uint32_t *v, size_t n, uint32_t x)
+{
+	return n && bsearch(&x, v, n, sizeof(*v), cmp_u32) != NULL;
+}
 
 static void set_info(const struct xw_ruleset *rs, struct setinfo *si)
 {
+	static const uint8_t db8[12] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint32_t *a4 = calloc(rs->n + 1, sizeof(uint32_t)), *a6 = calloc(rs->n + 1, sizeof(uint32_t));
+	size_t n4 = 0, n6 = 0;
+	uint32_t c4 = 0x0afffffeu, c6 = 0xfffffffeu;
+
+	if (!a4 || !a6)
+		die("out of memory");
 	memset(si, 0, sizeof(*si));
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct xw_rule *r = &rs->rules[i];
 		enum kind k = rule_kind(r);
+		const uint8_t *ad = NULL;
 
 		si->last[k] = r;
 		si->count[k]++;
@@ -138,7 +159,30 @@ static void set_info(const struct xw_ruleset *rs, struct setinfo *si)
 			si->tcp_dport[r->dport[0].lo] = 1;
 		if (k == K_UDP_SPORT)
 			si->udp_sport[r->sport[0].lo] = 1;
+		if (k == K_SRC4 || k == K_SRC6)
+			ad = r->src[0].addr;
+		if (k == K_DST4 || k == K_DST6)
+			ad = r->dst[0].addr;
+		if (k == K_SRC4 || k == K_DST4)
+			a4[n4++] = (uint32_t)ad[0] << 24 | ad[1] << 16 | ad[2] << 8 | ad[3];
+		if ((k == K_SRC6 || k == K_DST6) && !memcmp(ad, db8, 12))
+			a6[n6++] = (uint32_t)ad[12] << 24 | ad[13] << 16 | ad[14] << 8 | ad[15];
 	}
+	qsort(a4, n4, sizeof(*a4), cmp_u32);
+	qsort(a6, n6, sizeof(*a6), cmp_u32);
+	for (int j = 0; j < 2; j++, c4--, c6--) {
+		while (has_u32(a4, n4, c4))
+			c4--;
+		while (has_u32(a6, n6, c6))
+			c6--;
+		for (int b = 0; b < 4; b++)
+			si->miss4[j][b] = (uint8_t)(c4 >> (24 - 8 * b));
+		memcpy(si->miss6[j], db8, 12);
+		for (int b = 0; b < 4; b++)
+			si->miss6[j][12 + b] = (uint8_t)(c6 >> (24 - 8 * b));
+	}
+	free(a4);
+	free(a6);
 }
 
 static int parse_rules(const char *text, struct xw_ruleset *rs)
@@ -191,17 +235,46 @@ static void compiled_stats(const struct xw_ruleset *rs, struct xw_compiled *c)
 	free(slots);
 }
 
-/* The datapath probes every tuple whose min_prio beats the best match so
+/* The datapath visits every tuple whose min_prio beats the best match so
  * far and stops at the first that cannot: exactly the tuples with min_prio
- * below the final match's priority (all of them when nothing matched). */
-static unsigned tuples_probed(const struct xw_compiled *c, uint32_t prio)
+ * below the final match's priority (all of them when nothing matched).  Of
+ * those it skips the hash lookup where the key differs from the bits all
+ * entries of the tuple share (cmask/cval). */
+static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const struct xw_key *k,
+			  unsigned *visited, unsigned *lookups)
 {
-	unsigned n = 0;
+	const uint8_t *kb = (const uint8_t *)k;
 
-	for (uint32_t i = 0; i < c->n_tuples; i++)
-		if (c->tuples[i].min_prio < prio)
-			n++;
-	return n;
+	*visited = *lookups = 0;
+	for (uint32_t i = 0; i < c->n_tuples; i++) {
+		const uint8_t *cm = (const uint8_t *)&c->tuples[i].cmask;
+		const uint8_t *cv = (const uint8_t *)&c->tuples[i].cval;
+		int skip = 0;
+
+		if (c->tuples[i].min_prio >= prio)
+			continue;
+		(*visited)++;
+		for (size_t b = 0; b < sizeof(*k); b++)
+			skip |= (kb[b] & cm[b]) ^ cv[b];
+		if (!skip)
+			(*lookups)++;
+	}
+}
+
+/* The key xwall parsed from the last frame it ran on this CPU. */
+static void last_key(struct xw_dp *dp, struct xw_key *k)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu = sched_getcpu();
+	size_t sz = (sizeof(struct xw_scratch) + 7) / 8 * 8;
+	uint8_t *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sz);
+	__u32 idx = XW_DIR_IN;
+
+	if (!v || cpu < 0 || cpu >= ncpu)
+		die("read scratch: out of memory or no CPU");
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SCRATCH], &idx, v))
+		die("read scratch: %s", strerror(errno));
+	memcpy(k, &((struct xw_scratch *)(v + (size_t)cpu * sz))->key, sizeof(*k));
+	free(v);
 }
 
 /* ---------------------------------------------------------------- packets */
@@ -320,12 +393,6 @@ static void build_pkt(const struct pspec *s, struct pkt *out)
 	out->len = (uint32_t)(l4 + l4len - p);
 }
 
-/* Addresses and ports outside every rule: IPv4 TEST-NET-2/3, IPv6 3fff::/20
- * (rules use 10/8 and 2001:db8::/96), ports no port rule names. */
-static const uint8_t miss4_s[4] = { 198, 51, 100, 1 }, miss4_d[4] = { 203, 0, 113, 1 };
-static const uint8_t miss6_s[16] = { 0x3f, 0xff, 0, 0, 0, 1, [15] = 1 };
-static const uint8_t miss6_d[16] = { 0x3f, 0xff, 0, 0, 0, 2, [15] = 2 };
-
 static uint16_t free_port(const struct setinfo *si, uint16_t from)
 {
 	uint16_t p = from;
@@ -335,8 +402,9 @@ static uint16_t free_port(const struct setinfo *si, uint16_t from)
 	return p;
 }
 
-/* The 16 measured frames: ten that match no rule (every tuple probed, every
- * xdp-filter lookup done) and six that match the last rule of each kind. */
+/* The 16 measured frames: ten that match no rule (every tuple visited, every
+ * xdp-filter lookup done) and six that match the last rule of each kind;
+ * addresses and ports they do not match on are near misses (see setinfo). */
 static void build_mix(const struct setinfo *si, struct pkt *pk)
 {
 	uint16_t pa = free_port(si, 40000), pb = free_port(si, (uint16_t)(pa + 1));
@@ -348,14 +416,14 @@ static void build_mix(const struct setinfo *si, struct pkt *pk)
 	memset(s, 0, sizeof(s));
 	for (i = 0; i < NPKT; i++) {
 		s[i].v6 = 0;
-		memcpy(s[i].src, miss4_s, 4);
-		memcpy(s[i].dst, miss4_d, 4);
+		memcpy(s[i].src, si->miss4[0], 4);
+		memcpy(s[i].dst, si->miss4[1], 4);
 		s[i].proto = IPPROTO_TCP;
 		s[i].tcp_flags = 0x10;
 		s[i].sport = pa;
 		s[i].dport = pb;
 	}
-#define V6(i) do { s[i].v6 = 1; memcpy(s[i].src, miss6_s, 16); memcpy(s[i].dst, miss6_d, 16); } while (0)
+#define V6(i) do { s[i].v6 = 1; memcpy(s[i].src, si->miss6[0], 16); memcpy(s[i].dst, si->miss6[1], 16); } while (0)
 	s[0].name = "v4 tcp ack, no match";
 	s[1].name = "v4 udp, no match";       s[1].proto = IPPROTO_UDP;
 	s[2].name = "v4 icmp echo, no match"; s[2].proto = IPPROTO_ICMP;
@@ -394,8 +462,8 @@ static void build_mix(const struct setinfo *si, struct pkt *pk)
 			if (si->last[k[i]])
 				pk[10 + i].want_prio = si->last[k[i]]->prio;
 			else
-				snprintf(pk[10 + i].name, sizeof(pk[10 + i].name), "%s (no %s rule)",
-					 s[10 + i].name, kind_name[k[i]]);
+				snprintf(pk[10 + i].name, sizeof(pk[10 + i].name), "%s (none)",
+					 s[10 + i].name);
 	}
 }
 
@@ -650,7 +718,8 @@ struct row {
 	double ns[P_N];
 	unsigned tuples;
 	size_t entries;
-	double probed;         /* mean tuples probed per frame */
+	double visited;        /* mean tuples visited per frame */
+	double lookups;        /* mean hash lookups per frame */
 	int matched;           /* frames that matched a rule */
 	int mismatches;        /* verdicts that differ from the expectation */
 	int have_xf;
@@ -662,7 +731,7 @@ struct detail {
 	size_t n;
 	struct pkt pk[NPKT];
 	struct run r[P_N][NPKT];
-	unsigned probed[NPKT];
+	unsigned visited[NPKT], lookups[NPKT];
 	uint32_t prio[NPKT];
 	int verdict[NPKT];
 	int have_xf;
@@ -786,14 +855,17 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 	 * what the frame was built to hit */
 	for (int i = 0; i < NPKT; i++) {
 		struct xw_test_result tr;
+		struct xw_key key;
 		uint32_t want = kind == SET_SIMPLE ? pk[i].want_prio : XW_PRIO_NONE;
 
 		if (xw_dp_test_run(dp, pk[i].b, pk[i].len, &tr, &err))
 			die("xwall test run: %s", err.msg);
 		det->prio[i] = tr.prio;
 		det->verdict[i] = tr.verdict;
-		det->probed[i] = tuples_probed(&c, tr.prio);
-		row->probed += det->probed[i];
+		last_key(dp, &key);
+		tuples_probed(&c, tr.prio, &key, &det->visited[i], &det->lookups[i]);
+		row->visited += det->visited[i];
+		row->lookups += det->lookups[i];
 		if (tr.prio != XW_PRIO_NONE)
 			row->matched++;
 		if (kind != SET_GENERAL && tr.prio != want) {
@@ -802,7 +874,8 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 				pk[i].name, tr.prio, want);
 		}
 	}
-	row->probed /= NPKT;
+	row->visited /= NPKT;
+	row->lookups /= NPKT;
 
 	measure(fds, nprog, pk, tmp);
 	memcpy(r[P_XW], tmp[xw_i], sizeof(r[0]));
@@ -841,9 +914,9 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 
 static void print_detail(const struct detail *d, const char *what)
 {
-	printf("\nPer-frame detail, %s, %zu rules (ns/pkt; probed = xwall tuples probed; D/P = drop/pass):\n",
-	       what, d->n);
-	printf("  %-36s | %-14s | %6s | %6s | %10s | %8s\n", "frame", "xwall verdict", "probed",
+	printf("\nPer-frame detail, %s, %zu rules (ns/pkt; visited/lookups = xwall tuples visited\n"
+	       "and hash lookups done; D/P = drop/pass):\n", what, d->n);
+	printf("  %-36s | %-14s | %9s | %6s | %10s | %8s\n", "frame", "xwall verdict", "vis/look",
 	       "xwall", "xdp-filter", "XDP_DROP");
 	for (int i = 0; i < NPKT; i++) {
 		char v[24], xf[16];
@@ -858,8 +931,11 @@ static void print_detail(const struct detail *d, const char *what)
 				 d->r[P_XF][i].retval == XDP_DROP ? "D" : "P");
 		else
 			snprintf(xf, sizeof(xf), "-");
-		printf("  %-36s | %-14s | %6u | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
-		       d->probed[i], d->r[P_XW][i].ns, xf, d->r[P_DROP][i].ns);
+		char vl[24];
+
+		snprintf(vl, sizeof(vl), "%u/%u", d->visited[i], d->lookups[i]);
+		printf("  %-36s | %-14s | %9s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
+		       vl, d->r[P_XW][i].ns, xf, d->r[P_DROP][i].ns);
 	}
 }
 
@@ -944,9 +1020,9 @@ static int bench_pkt(void)
 		printf("   xdp-filter: %s (features all,\n"
 		       "   policy allow: what `xdp-filter load` attaches), the same addresses and ports in\n"
 		       "   its maps, test-run directly (no libxdp dispatcher, like xwall here)\n", g_xdpfilt_obj);
-	printf("\n%8s | %12s | %17s | %15s | %16s | %18s | %6s | %10s\n", "rules", "xwall ns/pkt",
+	printf("\n%8s | %12s | %17s | %15s | %16s | %18s | %6s | %11s | %11s\n", "rules", "xwall ns/pkt",
 	       "xdp-filter ns/pkt", "XDP_DROP ns/pkt", "xwall/xdp-filter", "xwall(N)/xwall(10)",
-	       "tuples", "probed/pkt");
+	       "tuples", "visited/pkt", "lookups/pkt");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *w = &rows[i];
 		char xf[24], rat[24], sc[24];
@@ -962,8 +1038,8 @@ static int bench_pkt(void)
 			snprintf(sc, sizeof(sc), "%.2fx", w->ns[P_XW] / rows[i10].ns[P_XW]);
 		else
 			snprintf(sc, sizeof(sc), "n/a");
-		printf("%8zu | %12.1f | %17s | %15.1f | %16s | %18s | %6u | %10.1f%s\n", w->n, w->ns[P_XW],
-		       xf, w->ns[P_DROP], rat, sc, w->tuples, w->probed,
+		printf("%8zu | %12.1f | %17s | %15.1f | %16s | %18s | %6u | %11.1f | %11.1f%s\n", w->n,
+		       w->ns[P_XW], xf, w->ns[P_DROP], rat, sc, w->tuples, w->visited, w->lookups,
 		       w->mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 	}
 	printf("%8s | %12.1f | %17s | %15.1f |   (empty rule set: parse, tail call, counters)\n", "0",
@@ -977,9 +1053,9 @@ static int bench_pkt(void)
 	if (ngrows) {
 		printf("\nGeneral random rules, xw_rulegen(N): prefixes, port ranges, lists, ICMP, TCP flags, ...\n"
 		       "   as generated (frames may match an early rule and stop early), and minus the rules\n"
-		       "   any measured frame matches (every tuple probed: the worst case)\n");
-		printf("%8s | %-16s | %12s | %6s | %8s | %10s | %12s\n", "rules", "set",
-		       "xwall ns/pkt", "tuples", "entries", "probed/pkt", "frames match");
+		       "   any measured frame matches (every tuple visited: the worst case)\n");
+		printf("%8s | %-16s | %12s | %6s | %8s | %11s | %11s | %12s\n", "rules", "set",
+		       "xwall ns/pkt", "tuples", "entries", "visited/pkt", "lookups/pkt", "frames match");
 		for (size_t i = 0; i < ngrows; i++) {
 			char set[32];
 
@@ -987,8 +1063,9 @@ static int bench_pkt(void)
 				snprintf(set, sizeof(set), "%zu removed", grows[i].n - grows[i].applied);
 			else
 				snprintf(set, sizeof(set), "as generated");
-			printf("%8zu | %-16s | %12.1f | %6u | %8zu | %10.1f | %9d/%d%s\n", grows[i].n, set,
-			       grows[i].ns[P_XW], grows[i].tuples, grows[i].entries, grows[i].probed,
+			printf("%8zu | %-16s | %12.1f | %6u | %8zu | %11.1f | %11.1f | %9d/%d%s\n", grows[i].n,
+			       set, grows[i].ns[P_XW], grows[i].tuples, grows[i].entries, grows[i].visited,
+			       grows[i].lookups,
 			       grows[i].matched, NPKT,
 			       grows[i].mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 		}
@@ -1180,11 +1257,16 @@ static void time_fw(const struct xw_ruleset *rs, struct fwtimes *t)
 }
 
 struct xwtimes {
-	double parse, apply, reapply;
+	size_t n;
+	double parse, apply, same, other;   /* ms; < 0: failed */
+	char other_err[512];
 	unsigned tuples;
 	size_t entries;
 };
 
+/* Apply text into a fresh private instance, then apply the same set again
+ * (nothing changes: what `xwall apply` of an unchanged file costs), then
+ * replace it with text2, a different set of the same size. */
 static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 {
 	struct xw_ruleset rs, rs2;
@@ -1193,6 +1275,7 @@ static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 	struct xw_err err;
 	double t0;
 
+	memset(t, 0, sizeof(*t));
 	if (xw_dp_load_private(&dp, &err))
 		die("load xwall: %s", err.msg);
 	libbpf_set_print(libbpf_silent);
@@ -1206,13 +1289,20 @@ static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 	if (xw_dp_apply(&dp, &rs, &err))
 		die("apply: %s", err.msg);
 	t->apply = now_ms() - t0;
-	/* replacing a live set of the same size (reads the old set back) */
+	t0 = now_ms();
+	if (xw_dp_apply(&dp, &rs, &err))
+		die("apply: %s", err.msg);
+	t->same = now_ms() - t0;
 	if (parse_rules(text2, &rs2))
 		die("parse failed");
 	t0 = now_ms();
-	if (xw_dp_apply(&dp, &rs2, &err))
-		die("apply: %s", err.msg);
-	t->reapply = now_ms() - t0;
+	if (xw_dp_apply(&dp, &rs2, &err)) {
+		t->other = -1;
+		snprintf(t->other_err, sizeof(t->other_err), "%s", err.msg);
+		progress("replace with another set failed: %s", err.msg);
+	} else {
+		t->other = now_ms() - t0;
+	}
 	compiled_stats(&rs, &c);
 	t->tuples = c.n_tuples;
 	t->entries = c.n_entries;
@@ -1266,6 +1356,7 @@ static int bench_apply(void)
 		text = gen_simple(ns[k], SEED + ns[k]);
 		text2 = gen_simple(ns[k], SEED + 7 * ns[k] + 1);
 		time_xwall(text, text2, &xt[nn]);
+		xt[nn].n = ns[k];
 		xw_ruleset_init(&rs);
 		if (parse_rules(text, &rs))
 			die("parse failed");
@@ -1284,6 +1375,7 @@ static int bench_apply(void)
 		text = gen_general(gns[k], SEED + gns[k]);
 		text2 = gen_general(gns[k], SEED + 7 * gns[k] + 1);
 		time_xwall(text, text2, &gt[ng]);
+		gt[ng].n = gns[k];
 		free(text);
 		free(text2);
 		ng++;
@@ -1297,38 +1389,44 @@ static int bench_apply(void)
 	}
 
 	printf("\n== Apply time (ms, CLOCK_MONOTONIC, one run each)\n");
-	printf("   xwall: xw_dp_apply of xw_rulegen_simple(N) into a fresh private instance (parse is\n"
-	       "   xw_parse_text of the rule text, re-apply replaces a live N-rule set with another);\n"
-	       "   iptables: the same rules as `-A INPUT -s A -j DROP`, `-p tcp --dport P -j DROP`, ...,\n"
-	       "   iptables-restore + ip6tables-restore (port rules in both families), nft: `nft -f` of\n"
-	       "   one inet table with one chain of the same N rules; each tool runs in a fresh\n"
-	       "   network namespace (host firewall untouched), process start to exit.\n\n");
-	printf("%8s | %11s | %11s | %11s | %14s | %16s | %23s | %8s |\n", "rules", "xwall parse",
-	       "xwall apply", "parse+apply", "xwall re-apply", "iptables-restore", "iptables-legacy-restore",
-	       "nft -f");
+	printf("   xwall: xw_parse_text of xw_rulegen_simple(N), then xw_dp_apply into a fresh private\n"
+	       "   instance (compile, fill maps, zero counters, switch generation, RCU grace periods).\n"
+	       "   iptables: the same rules as `-A INPUT -s A -j DROP`, `-A INPUT -p tcp --dport P -j DROP`,\n"
+	       "   ...; iptables-restore + ip6tables-restore (port rules go into both families).\n"
+	       "   nft: `nft -f` of one inet table, one input chain of the same N rules.  Each tool runs\n"
+	       "   in a fresh network namespace (host firewall untouched), timed from process start to\n"
+	       "   exit; the namespace is made before the clock starts.\n\n");
+	printf("%8s | %11s | %11s | %11s | %16s | %23s | %8s |\n", "rules", "xwall parse",
+	       "xwall apply", "xwall total", "iptables-restore", "iptables-legacy-restore", "nft -f");
 	for (size_t i = 0; i < nn; i++) {
-		size_t n = 0;
-
-		for (size_t k = 0, j = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
-			if (ns[k] <= g_max_rules && j++ == i)
-				n = ns[k];
-		printf("%8zu |", n);
+		printf("%8zu |", xt[i].n);
 		print_ms(xt[i].parse, 11);
 		print_ms(xt[i].apply, 11);
 		print_ms(xt[i].parse + xt[i].apply, 11);
-		print_ms(xt[i].reapply, 14);
 		print_ms(ft[i].ipt, 16);
 		print_ms(ft[i].ipt_legacy, 23);
 		print_ms(ft[i].nft, 8);
 		printf("\n");
 	}
-	if (ng) {
-		printf("\nGeneral random rules, xw_rulegen(N):\n");
-		printf("%8s | %11s | %11s | %14s | %6s | %8s\n", "rules", "xwall parse", "xwall apply",
-		       "xwall re-apply", "tuples", "entries");
-		for (size_t i = 0; i < ng; i++)
-			printf("%8zu | %11.1f | %11.1f | %14.1f | %6u | %8zu\n", gns[i], gt[i].parse,
-			       gt[i].apply, gt[i].reapply, gt[i].tuples, gt[i].entries);
+	printf("\nxwall apply onto a live set of N rules (ms): the same set again, and another set of\n"
+	       "N rules (replace); general = xw_rulegen(N) (prefixes, ranges, lists, ...)\n");
+	printf("%8s | %-7s | %11s | %11s | %13s | %11s | %6s | %8s\n", "rules", "set", "parse",
+	       "apply fresh", "apply same", "replace", "tuples", "entries");
+	for (size_t i = 0; i < nn + ng; i++) {
+		const struct xwtimes *t = i < nn ? &xt[i] : &gt[i - nn];
+
+		printf("%8zu | %-7s |", t->n, i < nn ? "simple" : "general");
+		print_ms(t->parse, 11);
+		print_ms(t->apply, 11);
+		print_ms(t->same, 13);
+		print_ms(t->other, 11);
+		printf(" %6u | %8zu\n", t->tuples, t->entries);
+	}
+	for (size_t i = 0; i < nn + ng; i++) {
+		const struct xwtimes *t = i < nn ? &xt[i] : &gt[i - nn];
+
+		if (t->other < 0)
+			printf("   replace of %zu rules failed: %s\n", t->n, t->other_err);
 	}
 	fflush(stdout);
 	return 0;

@@ -38,8 +38,8 @@ def rx(a):
     s.bind((a.iface, 0))
     counts, frames = {}, 0
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(time.monotonic()))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(time.monotonic()))
     s.settimeout(0.1)
     if a.ready:
         with open(a.ready, "w") as f:
@@ -53,13 +53,13 @@ def rx(a):
             continue
         except InterruptedError:
             continue
-        if addr[2] == PACKET_OUTGOING:
-            continue
-        frames += 1
-        for m in MARK_RE.findall(data):
-            k = m.decode()
-            counts[k] = counts.get(k, 0) + 1
-        # keep draining what is queued even after the stop signal
+        if addr[2] != PACKET_OUTGOING:
+            frames += 1
+            for m in MARK_RE.findall(data):
+                k = m.decode()
+                counts[k] = counts.get(k, 0) + 1
+        if stop and time.monotonic() - stop[0] > 1.0:
+            break   # stopped a while ago and traffic keeps coming: enough
     st = s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
     _, drops = struct.unpack("II", st)
     with open(a.out, "w") as f:

@@ -154,16 +154,50 @@ START_TEST(test_cross_product)
 }
 END_TEST
 
-START_TEST(test_ct_and_limit_rejected)
+START_TEST(test_ct_and_limit)
 {
 	struct xw_ruleset rs;
 	struct xw_compiled c;
 	struct xw_err err;
-	uint32_t slot = 0;
+	uint32_t slots[3] = { 7, 8, 9 };
 
-	parse("rule 5 ct established pass\n", &rs);
-	ck_assert_int_eq(xw_compile(&rs, &slot, NULL, &c, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.msg, "rule 5"));
+	/* ct: one alternative per state; tracking switched on */
+	parse("rule 5 ct established,related pass\n", &rs);
+	compile(&rs, &c);
+	ck_assert_uint_eq(c.uses_ct, 1);
+	ck_assert_uint_eq(c.n_entries, 2);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+
+	/* limit rules are kept apart, in priority order, with bucket sizes */
+	parse("rule 30 udp limit over 10/s drop\n"
+	      "rule 10 tcp dport 22,80 limit over 2/m burst 4 per src drop\n"
+	      "rule 20 tcp pass\n", &rs);
+	ck_assert_int_eq(xw_compile(&rs, slots, NULL, &c, &err), 0);
+	ck_assert_uint_eq(c.uses_ct, 0);
+	ck_assert_uint_eq(c.n_limits, 3);
+	ck_assert_uint_eq(c.n_entries, 1);
+	ck_assert_uint_eq(c.limits[0].prio, 10);
+	ck_assert_uint_eq(c.limits[1].prio, 10);
+	ck_assert_uint_eq(c.limits[2].prio, 30);
+	ck_assert_uint_eq(c.limits[0].per_src, 1);
+	ck_assert_uint_eq(c.limits[0].cost_ns, 30000000000ull);
+	ck_assert_uint_eq(c.limits[0].cap_ns, 4 * 30000000000ull);
+	ck_assert_uint_eq(c.limits[2].cost_ns, 100000000ull);
+	ck_assert_uint_eq(c.limits[2].cap_ns, XW_LIMIT_DEFAULT_BURST * 100000000ull);
+	ck_assert_uint_eq(c.limits[0].slot, 7);   /* rules are sorted: prio 10 is first */
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+
+	/* more limit entries than the limit stage checks: refused */
+	parse("rule 1 dport 1-65535 limit over 1/s drop\n", &rs);
+	ck_assert_int_eq(xw_compile(&rs, slots, NULL, &c, &err), 0);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+	parse("rule 1 src 10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8 "
+	      "dport 1,2,3,4,5,6,7,8,9 limit over 1/s drop\n", &rs);
+	ck_assert_int_eq(xw_compile(&rs, slots, NULL, &c, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "limit"));
 	xw_ruleset_free(&rs);
 }
 END_TEST
@@ -263,7 +297,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_tuples_sorted_and_deduped);
 	tcase_add_test(t, test_never_matching_rules);
 	tcase_add_test(t, test_cross_product);
-	tcase_add_test(t, test_ct_and_limit_rejected);
+	tcase_add_test(t, test_ct_and_limit);
 	tcase_add_loop_test(t, test_random_against_reference, 0, 3);
 	suite_add_tcase(s, t);
 	return s;
