@@ -15,6 +15,8 @@ int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, 0, 'm' },
 		{ "egress", no_argument, 0, 'e' },
 		{ "ct-size", required_argument, 0, 'c' },
+		{ "ring-size", required_argument, 0, 'r' },
+		{ "log-rate", required_argument, 0, 'l' },
 		{ 0 }
 	};
 	enum xw_mode mode = XW_MODE_AUTO;
@@ -24,8 +26,27 @@ int cmd_attach(int argc, char **argv)
 	bool already;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "m:ec:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:ec:r:l:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r': {
+			char *e;
+			unsigned long n = strtoul(optarg, &e, 10);
+
+			if (*e || !*optarg || n < 4096 || n > (1ul << 30) || (n & (n - 1)))
+				return xw_failf(XW_EINPUT, "--ring-size: expected a power of two from 4096 to %lu, got '%s'",
+						1ul << 30, optarg);
+			xw_dp_set_ring_size((uint32_t)n);
+			break;
+		}
+		case 'l': {
+			char *e;
+			unsigned long n = strtoul(optarg, &e, 10);
+
+			if (*e || !*optarg || n > 0xffffffffu)
+				return xw_failf(XW_EINPUT, "--log-rate: expected events per second (0: no cap), got '%s'", optarg);
+			xw_dp_set_log_rate((uint32_t)n);
+			break;
+		}
 		case 'c': {
 			char *e;
 			unsigned long n = strtoul(optarg, &e, 10);

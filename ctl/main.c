@@ -17,11 +17,15 @@ const char *xw_reason_names[XW_REASON_MAX] = {
 static const struct xw_cmd cmds[] = {
 	{ "attach", cmd_attach,
 	  "attach DEV [--mode auto|native|skb|tc] [--egress] [--ct-size N]\n"
+	  "           [--ring-size BYTES] [--log-rate N]\n"
 	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
 	  "  --mode   native (driver), skb (generic) or auto (native if possible) XDP;\n"
 	  "           tc: filter ingress with the TC program instead of XDP\n"
 	  "  --egress also attach the TC egress filter (rules with direction out)\n"
-	  "  --ct-size flow table entries (LRU), when this attach loads the datapath\n" },
+	  "  When this attach loads the datapath (the first one):\n"
+	  "  --ct-size   flow table entries (LRU; default 65536)\n"
+	  "  --ring-size event ring bytes (power of two; default 1 MiB)\n"
+	  "  --log-rate  events per second per logging rule (default 1000, 0: no cap)\n" },
 	{ "detach", cmd_detach,
 	  "detach DEV | --all\n"
 	  "  Detach from DEV (or from every interface). The last detach unloads\n"
@@ -52,6 +56,12 @@ static const struct xw_cmd cmds[] = {
 	  "  flush: forget every flow\n"
 	  "  timeout: show the timeouts (seconds) or set some, e.g. 'ct timeout udp 5'\n"
 	  "  Flows are tracked only while the rule set uses a 'ct' match.\n" },
+	{ "events", cmd_events,
+	  "events [--json | --pcap FILE] [--count N]\n"
+	  "  Stream the events of rules with 'log' (header and first 128 bytes).\n"
+	  "  Each event says how many were lost (ring full) since the previous one;\n"
+	  "  a final line gives losses not yet reported.  --pcap writes the bytes as a\n"
+	  "  pcap file; --count stops after N events.\n" },
 	{ "test", cmd_test,
 	  "test --pcap FILE [--rules FILE] [--json]\n"
 	  "  Run each packet of FILE through the real datapath (BPF_PROG_TEST_RUN).\n"
@@ -224,7 +234,7 @@ int main(int argc, char **argv)
 					return xw_usage(cmd, 0);
 			return cmds[i].run(argc - 1, argv + 1);
 		}
-	if (!strcmp(cmd, "events") || !strcmp(cmd, "lint") || !strcmp(cmd, "verify"))
+	if (!strcmp(cmd, "lint") || !strcmp(cmd, "verify"))
 		return xw_failf(XW_EINPUT, "'%s' is not available in this version yet", cmd);
 	fprintf(stderr, "xwall: unknown command '%s'\n", cmd);
 	return xw_usage(NULL, XW_EINPUT);
