@@ -57,7 +57,7 @@ int cmd_test(int argc, char **argv)
 		return xw_usage("test", XW_EINPUT);
 	pc = pcap_open_offline(pcap_path, ebuf);
 	if (!pc)
-		return xw_failf(XW_EINPUT, "%s: %s", pcap_path, ebuf);
+		return xw_failf(XW_EINPUT, "%s", ebuf);   /* libpcap names the file */
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		pcap_close(pc);
 		return xw_failf(XW_EINPUT, "%s: link type %s, xwall needs Ethernet", pcap_path,

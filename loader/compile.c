@@ -206,7 +206,11 @@ static int recs_push(struct recs *r, const struct rec *x)
 
 static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *what)
 {
-	snprintf(err->msg, sizeof(err->msg), "rule %u: %s", r->prio, what);
+	if (r->pos.line)
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: rule %u: %s", r->pos.file,
+			 r->pos.line, r->pos.col, r->prio, what);
+	else
+		snprintf(err->msg, sizeof(err->msg), "rule %u: %s", r->prio, what);
 }
 
 static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
@@ -351,9 +355,19 @@ static int compile_limits(const struct xw_ruleset *rs, struct recs *lv, struct x
 	if (!lv->n)
 		return 0;
 	if (lv->n > XW_MAX_LIMIT_ENTRIES) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "rules with 'limit' expand to %zu entries, at most %u are supported "
-			 "(fewer limit rules or list values)", lv->n, XW_MAX_LIMIT_ENTRIES);
+		char what[200];
+
+		snprintf(what, sizeof(what), "rules with 'limit' expand to %zu entries, at most %u are "
+			 "supported (fewer limit rules or list values)", lv->n, XW_MAX_LIMIT_ENTRIES);
+		qsort(lv->v, lv->n, sizeof(*lv->v), cmp_prio);
+		{
+			const struct xw_rule *r = rule_by_prio(rs, lv->v[XW_MAX_LIMIT_ENTRIES].val.prio);
+
+			if (r)
+				err_rule(err, r, what);
+			else
+				snprintf(err->msg, sizeof(err->msg), "%s", what);
+		}
 		return -1;
 	}
 	qsort(lv->v, lv->n, sizeof(*lv->v), cmp_prio);

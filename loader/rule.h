@@ -51,7 +51,8 @@ struct xw_range {          /* inclusive */
 	uint16_t lo, hi;
 };
 
-struct xw_pos {            /* for messages: 1-based line and column */
+struct xw_pos {            /* for messages: file, 1-based line and column */
+	char file[64];
 	int line, col;
 };
 

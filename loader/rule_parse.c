@@ -877,6 +877,7 @@ static int parse_rule(struct parser *p, struct xw_rule *r)
 
 	memset(r, 0, sizeof(*r));
 	r->dir = XW_DIR_IN;
+	snprintf(r->pos.file, sizeof(r->pos.file), "%s", p->fname ? p->fname : "<input>");
 	r->pos.line = p->line;
 	r->pos.col = w ? w->col : p->endcol;
 	p->seen_dir = p->seen_log = 0;

@@ -258,6 +258,11 @@ static struct ctm_entry *find_any(const struct ctm *m, const struct ctm_flow *f)
 	return NULL;
 }
 
+const struct ctm_entry *ctm_find(const struct ctm *m, const struct ctm_flow *f)
+{
+	return find_any(m, f);
+}
+
 const struct ctm_entry *ctm_lookup(const struct ctm *m, const struct ctm_flow *f, uint64_t now_ns)
 {
 	const struct ctm_entry *e = find_any(m, f);

@@ -121,6 +121,8 @@ int ctm_flow_eq(const struct ctm_flow *a, const struct ctm_flow *b);
 int ctm_flow_make(struct ctm_flow *f, uint8_t family, uint8_t proto,
 		  const struct ctm_ep *x, const struct ctm_ep *y);
 
+/* Entry of a flow, alive or dead (expired, not yet replaced), or NULL. */
+const struct ctm_entry *ctm_find(const struct ctm *m, const struct ctm_flow *f);
 /* Live entry of a flow at now_ns, or NULL. */
 const struct ctm_entry *ctm_lookup(const struct ctm *m, const struct ctm_flow *f, uint64_t now_ns);
 
