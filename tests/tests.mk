@@ -23,8 +23,9 @@ verifier: all
 diff: $(DIFF_BINS)
 	@set -e; for t in $(DIFF_BINS); do echo "== $$t"; $$t; done
 
+E2E_SCRIPTS := $(wildcard tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh)
 e2e: all
-	@./tests/e2e/run.sh
+	@set -e; for t in $(E2E_SCRIPTS); do echo "== $$t"; ./$$t; done
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
