@@ -81,6 +81,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
 
 -include tests/tests.mk
+-include install.mk
 
 clean:
 	rm -rf $(BUILD)

@@ -14,9 +14,7 @@ int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, 0, 'm' },
 		{ "egress", no_argument, 0, 'e' },
-		{ "ct-size", required_argument, 0, 'c' },
-		{ "ring-size", required_argument, 0, 'r' },
-		{ "log-rate", required_argument, 0, 'l' },
+		XW_LOAD_OPTIONS,
 		{ 0 }
 	};
 	enum xw_mode mode = XW_MODE_AUTO;
@@ -28,35 +26,13 @@ int cmd_attach(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "m:ec:r:l:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': {
-			char *e;
-			unsigned long n = strtoul(optarg, &e, 10);
-
-			if (*e || !*optarg || n < 4096 || n > (1ul << 30) || (n & (n - 1)))
-				return xw_failf(XW_EINPUT, "--ring-size: expected a power of two from 4096 to %lu, got '%s'",
-						1ul << 30, optarg);
-			xw_dp_set_ring_size((uint32_t)n);
+		case 'r':
+		case 'l':
+		case 'c':
+			rc = xw_load_option(c, optarg);
+			if (rc)
+				return rc;
 			break;
-		}
-		case 'l': {
-			char *e;
-			unsigned long n = strtoul(optarg, &e, 10);
-
-			if (*e || !*optarg || n > 0xffffffffu)
-				return xw_failf(XW_EINPUT, "--log-rate: expected events per second (0: no cap), got '%s'", optarg);
-			xw_dp_set_log_rate((uint32_t)n);
-			break;
-		}
-		case 'c': {
-			char *e;
-			unsigned long n = strtoul(optarg, &e, 10);
-
-			if (*e || !*optarg || n < 16 || n > (1ul << 26))
-				return xw_failf(XW_EINPUT, "--ct-size: expected 16..%lu entries, got '%s'",
-						1ul << 26, optarg);
-			xw_dp_set_ct_size((uint32_t)n);
-			break;
-		}
 		case 'm':
 			if (!strcmp(optarg, "auto"))
 				mode = XW_MODE_AUTO;
@@ -83,7 +59,9 @@ int cmd_attach(int argc, char **argv)
 	rc = xw_open(&dp, true);
 	if (rc)
 		return rc;
-	rc = xw_attach(&dp, argv[optind], mode, egress, &already, &err);
+	rc = xw_dp_settle_options(&dp, &err);
+	if (!rc)
+		rc = xw_attach(&dp, argv[optind], mode, egress, &already, &err);
 	if (rc) {
 		xw_fail(rc, &err);
 		xw_close(&dp, rc);

@@ -40,7 +40,9 @@ static int apply_locked(const struct xw_ruleset *rs)
 
 	if (rc)
 		return rc;
-	rc = xw_dp_apply(&dp, rs, &err);
+	rc = xw_dp_settle_options(&dp, &err);
+	if (!rc)
+		rc = xw_dp_apply(&dp, rs, &err);
 	if (rc)
 		xw_fail(rc, &err);
 	xw_close(&dp, rc);
@@ -49,15 +51,23 @@ static int apply_locked(const struct xw_ruleset *rs)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option opts[] = { { "check", no_argument, 0, 'c' }, { 0 } };
+	static const struct option opts[] = {
+		{ "check", no_argument, 0, 'k' }, XW_LOAD_OPTIONS, { 0 }
+	};
 	struct xw_ruleset rs;
 	bool check = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c", opts, NULL)) != -1) {
-		if (c != 'c')
+	while ((c = getopt_long(argc, argv, "kc:r:l:", opts, NULL)) != -1) {
+		if (c == 'k') {
+			check = true;
+		} else if (c == 'c' || c == 'r' || c == 'l') {
+			rc = xw_load_option(c, optarg);
+			if (rc)
+				return rc;
+		} else {
 			return xw_usage("apply", XW_EINPUT);
-		check = true;
+		}
 	}
 	if (optind != argc - 1)
 		return xw_usage("apply", XW_EINPUT);

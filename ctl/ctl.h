@@ -41,4 +41,11 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs);
 
 extern const char *xw_reason_names[XW_REASON_MAX];
 
+/* Options that size the datapath when a command loads it (attach, apply). */
+#define XW_LOAD_OPTIONS \
+	{ "ct-size", required_argument, 0, 'c' }, \
+	{ "ring-size", required_argument, 0, 'r' }, \
+	{ "log-rate", required_argument, 0, 'l' }
+int xw_load_option(int c, const char *arg);
+
 #endif

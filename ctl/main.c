@@ -34,8 +34,10 @@ static const struct xw_cmd cmds[] = {
 	  "status [--json]\n"
 	  "  Interfaces, modes, program ids, rule count, policies, generation.\n" },
 	{ "apply", cmd_apply,
-	  "apply [--check] FILE|-\n"
-	  "  Replace the whole rule set (rules and policies) atomically.\n"
+	  "apply [--check] [--ct-size N] [--ring-size BYTES] [--log-rate N] FILE|-\n"
+	  "  Replace the whole rule set (rules and policies) atomically.  Loads the\n"
+	  "  datapath if needed (sizes as for attach), so rules can be in place\n"
+	  "  before the first attach.\n"
 	  "  --check  parse and compile only; change nothing (no root needed)\n" },
 	{ "rule", cmd_rule,
 	  "rule add RULE... | rule del PRIO | rule list [--json]\n"
@@ -91,6 +93,32 @@ int xw_usage(const char *cmd, int code)
 	fprintf(o, "\n'xwall COMMAND --help' tells more; see also xwall(8).\n"
 		   "Exit codes: 0 success, 1 bad usage or input, 2 the system refused.\n");
 	return code;
+}
+
+int xw_load_option(int c, const char *arg)
+{
+	char *e;
+	unsigned long n = strtoul(arg, &e, 10);
+	bool bad = *e || !*arg;
+
+	switch (c) {
+	case 'c':
+		if (bad || n < 16 || n > (1ul << 26))
+			return xw_failf(XW_EINPUT, "--ct-size: expected 16..%lu entries, got '%s'", 1ul << 26, arg);
+		xw_dp_set_ct_size((uint32_t)n);
+		return 0;
+	case 'r':
+		if (bad || n < 4096 || n > (1ul << 30) || (n & (n - 1)))
+			return xw_failf(XW_EINPUT, "--ring-size: expected a power of two from 4096 to %lu, got '%s'",
+					1ul << 30, arg);
+		xw_dp_set_ring_size((uint32_t)n);
+		return 0;
+	default:
+		if (bad || n > 0xffffffffu)
+			return xw_failf(XW_EINPUT, "--log-rate: expected events per second (0: no cap), got '%s'", arg);
+		xw_dp_set_log_rate((uint32_t)n);
+		return 0;
+	}
 }
 
 int xw_fail(int code, const struct xw_err *err)

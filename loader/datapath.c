@@ -62,23 +62,66 @@ const uint32_t xw_ct_default_timeout[XW_CTS_MAX] = {
 	[XW_CTS_OTHER_UNREPLIED] = 600, [XW_CTS_OTHER_REPLIED] = 600,
 };
 
+static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg);
+static int sys_err(struct xw_err *err, const char *what, int e);
+
 static uint32_t ct_size = XW_CT_DEFAULT_SIZE;
 static uint32_t ring_size = XW_RING_DEFAULT;
 static uint32_t log_rate = 1000;
+static bool ct_size_set, ring_size_set, log_rate_set;
 
 void xw_dp_set_ring_size(uint32_t bytes)
 {
 	ring_size = bytes ? bytes : XW_RING_DEFAULT;
+	ring_size_set = true;
 }
 
 void xw_dp_set_log_rate(uint32_t per_sec)
 {
 	log_rate = per_sec;
+	log_rate_set = true;
+}
+
+static uint32_t map_max_entries(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+int xw_dp_settle_options(struct xw_dp *dp, struct xw_err *err)
+{
+	uint32_t have;
+
+	if (dp->created)
+		return 0;   /* loaded with the requested options just now */
+	have = map_max_entries(dp->map_fd[XW_M_CT]);
+	if (ct_size_set && have != ct_size)
+		return xw_errf(err, XW_EINPUT, "--ct-size %u: the datapath is already loaded with %u "
+			       "flow entries (sizes are fixed at load; detach --all to change)", ct_size, have);
+	have = map_max_entries(dp->map_fd[XW_M_EVENTS]);
+	if (ring_size_set && have != ring_size)
+		return xw_errf(err, XW_EINPUT, "--ring-size %u: the datapath is already loaded with a "
+			       "%u-byte ring (sizes are fixed at load; detach --all to change)", ring_size, have);
+	if (log_rate_set) {
+		struct xw_cfg cfg;
+		__u32 zero = 0;
+
+		if (read_cfg(dp, &cfg))
+			return sys_err(err, "read xw_cfg", errno);
+		cfg.log_rate = log_rate;
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0))
+			return sys_err(err, "write xw_cfg", errno);
+	}
+	return 0;
 }
 
 void xw_dp_set_ct_size(uint32_t n)
 {
 	ct_size = n ? n : XW_CT_DEFAULT_SIZE;
+	ct_size_set = true;
 }
 const char *const xw_prog_names[XW_P_COUNT] = {
 	"xw_xdp", "xw_xdp_stage", "xw_xdp_limit",

@@ -89,6 +89,9 @@ void xw_dp_set_ct_size(uint32_t n);
  * event cap (events/s, 0 none), used when this process loads the datapath. */
 void xw_dp_set_ring_size(uint32_t bytes);
 void xw_dp_set_log_rate(uint32_t per_sec);
+/* After opening an already loaded datapath: sizes asked for must be the
+ * loaded ones (else XW_EINPUT); a log rate asked for is applied. */
+int xw_dp_settle_options(struct xw_dp *dp, struct xw_err *err);
 int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX]);
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err);
 /* Calls fn for each live (not expired) flow; age/idle in ns. */

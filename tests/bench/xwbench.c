@@ -6,14 +6,19 @@
  *   xwbench all     both (default)
  *
  * Environment: XWB_REPEAT (test-run repeat, default 200000), XWB_TRIALS
- * (default 3; the median is used), XWB_XDPFILT_OBJ (xdp-filter's BPF object),
- * XWB_MAX_RULES (largest rule count, default 100000, for quick runs).
+ * (default 3; the median is used), XWB_APPLY_RUNS (default 3, median),
+ * XWB_XDPFILT_OBJ (xdp-filter's BPF object), XWB_MAX_RULES (largest rule
+ * count, default 100000, for quick runs).
  *
  * Per-packet numbers are the kernel's `duration` of BPF_PROG_TEST_RUN: the
  * mean ns of one run of the program over `repeat` runs of the same frame, so
  * caches are warm; it measures instructions and map lookups, not memory
- * misses of a big table under real traffic.  Progress goes to stderr, the
- * tables to stdout. */
+ * misses of a big table under real traffic.  All programs run unattached:
+ * xwall as a private instance, xdp-filter as its own BPF object
+ * (xdpfilt_alw_all.o of xdp-tools, what `xdp-filter load` attaches by
+ * default) loaded with libbpf, unpinned, its maps filled the way `xdp-filter
+ * ip|port` fills them.  iptables-restore and nft run in throw-away network
+ * namespaces.  Progress goes to stderr, the tables to stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -24,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -40,6 +44,64 @@
 #define SEED 0x5eedbe7c4ull
 
 static unsigned g_repeat = 200000, g_trials = 3;
+static unsigned g_apply_runs = 3;
+static size_t g_max_rules = 100000;
+static const char *g_xdpfilt_obj;
+static char g_tmpdir[64];
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "xwbench: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "xwbench: error: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_WARN && getenv("XW_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
 
 /* every xwall frame measured: (tuples visited, hash lookups, ns) */
 #define MAX_SAMPLES 256
@@ -97,7 +159,6 @@ static double fit_samples(double c0, double c[3])
 /* ------------------------------------------------------------------ rules */
 
 enum kind { K_SRC4, K_DST4, K_SRC6, K_DST6, K_TCP_DPORT, K_UDP_SPORT, K_OTHER, K_N };
-
 
 static enum kind rule_kind(const struct xw_rule *r)
 {
@@ -949,10 +1010,12 @@ static int bench_pkt(void)
 	struct xw_err err;
 	double empty_ns, empty_drop;
 	int drop_fd, i10 = -1, i10k = -1, i100k = -1;
-	cpu_set_t set;
+	cpu_set_t set, saved;
 	int cpu = sched_getcpu();
 
 	/* one CPU: test runs execute on the calling CPU */
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		CPU_ZERO(&saved);
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
@@ -1010,6 +1073,8 @@ static int bench_pkt(void)
 	}
 	xw_dp_close(&dp);
 	close(drop_fd);
+	if (CPU_COUNT(&saved))
+		sched_setaffinity(0, sizeof(saved), &saved);
 
 	printf("== Per-packet cost: BPF_PROG_TEST_RUN `duration` (kernel, whole ns), median of %u\n"
 	       "   trials of up to %u runs, mean over %d frames\n", g_trials, g_repeat, NPKT);
@@ -1324,6 +1389,64 @@ static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 	xw_dp_close(&dp);
 }
 
+static void rm_tmpdir(void)
+{
+	static const char *const f[] = { "rules.v4", "rules.v6", "rules.nft", "stderr" };
+	char path[128];
+
+	if (!g_tmpdir[0])
+		return;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", g_tmpdir, f[i]);
+		unlink(path);
+	}
+	if (rmdir(g_tmpdir))
+		fprintf(stderr, "xwbench: could not remove %s: %s\n", g_tmpdir, strerror(errno));
+	g_tmpdir[0] = 0;
+}
+
+static double median_or_fail(double *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] < 0)
+			return -1;
+	return median(v, n);
+}
+
+/* Median of g_apply_runs runs of each. */
+static void time_xwall_med(const char *text, const char *text2, size_t n, struct xwtimes *t)
+{
+	double p[9], a[9], sa[9], o[9];
+
+	for (unsigned r = 0; r < g_apply_runs; r++) {
+		time_xwall(text, text2, t);
+		p[r] = t->parse;
+		a[r] = t->apply;
+		sa[r] = t->same;
+		o[r] = t->other;
+	}
+	t->n = n;
+	t->parse = median_or_fail(p, g_apply_runs);
+	t->apply = median_or_fail(a, g_apply_runs);
+	t->same = median_or_fail(sa, g_apply_runs);
+	t->other = median_or_fail(o, g_apply_runs);
+}
+
+static void time_fw_med(const struct xw_ruleset *rs, struct fwtimes *t)
+{
+	double a[9], b[9], c[9];
+
+	for (unsigned r = 0; r < g_apply_runs; r++) {
+		time_fw(rs, t);
+		a[r] = t->ipt;
+		b[r] = t->ipt_legacy;
+		c[r] = t->nft;
+	}
+	t->ipt = median_or_fail(a, g_apply_runs);
+	t->ipt_legacy = median_or_fail(b, g_apply_runs);
+	t->nft = median_or_fail(c, g_apply_runs);
+}
+
 static void print_ms(double ms, int width)
 {
 	if (ms < 0)
@@ -1343,6 +1466,7 @@ static int bench_apply(void)
 	snprintf(g_tmpdir, sizeof(g_tmpdir), "/tmp/xwbench.XXXXXX");
 	if (!mkdtemp(g_tmpdir))
 		die("mkdtemp: %s", strerror(errno));
+	atexit(rm_tmpdir);
 
 	/* warm up the tools and load their kernel modules, untimed */
 	{
@@ -1367,12 +1491,11 @@ static int bench_apply(void)
 		progress("apply: %zu simple rules", ns[k]);
 		text = gen_simple(ns[k], SEED + ns[k]);
 		text2 = gen_simple(ns[k], SEED + 7 * ns[k] + 1);
-		time_xwall(text, text2, &xt[nn]);
-		xt[nn].n = ns[k];
+		time_xwall_med(text, text2, ns[k], &xt[nn]);
 		xw_ruleset_init(&rs);
 		if (parse_rules(text, &rs))
 			die("parse failed");
-		time_fw(&rs, &ft[nn]);
+		time_fw_med(&rs, &ft[nn]);
 		xw_ruleset_free(&rs);
 		free(text);
 		free(text2);
@@ -1386,21 +1509,14 @@ static int bench_apply(void)
 		progress("apply: %zu general rules", gns[k]);
 		text = gen_general(gns[k], SEED + gns[k]);
 		text2 = gen_general(gns[k], SEED + 7 * gns[k] + 1);
-		time_xwall(text, text2, &gt[ng]);
-		gt[ng].n = gns[k];
+		time_xwall_med(text, text2, gns[k], &gt[ng]);
 		free(text);
 		free(text2);
 		ng++;
 	}
-	{
-		char cmd[128];
+	rm_tmpdir();
 
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", g_tmpdir);
-		if (system(cmd))
-			progress("could not remove %s", g_tmpdir);
-	}
-
-	printf("\n== Apply time (ms, CLOCK_MONOTONIC, one run each)\n");
+	printf("\n== Apply time (ms, CLOCK_MONOTONIC, median of %u runs)\n", g_apply_runs);
 	printf("   xwall: xw_parse_text of xw_rulegen_simple(N), then xw_dp_apply into a fresh private\n"
 	       "   instance (compile, fill maps, zero counters, switch generation, RCU grace periods).\n"
 	       "   iptables: the same rules as `-A INPUT -s A -j DROP`, `-A INPUT -p tcp --dport P -j DROP`,\n"
@@ -1453,6 +1569,8 @@ int main(int argc, char **argv)
 		g_repeat = (unsigned)atoi(e);
 	if ((e = getenv("XWB_TRIALS")) && atoi(e) > 0)
 		g_trials = (unsigned)atoi(e);
+	if ((e = getenv("XWB_APPLY_RUNS")) && atoi(e) > 0 && atoi(e) <= 9)
+		g_apply_runs = (unsigned)atoi(e);
 	if ((e = getenv("XWB_MAX_RULES")) && atol(e) > 0)
 		g_max_rules = (size_t)atol(e);
 	if (geteuid() != 0)

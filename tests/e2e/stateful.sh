@@ -276,6 +276,26 @@ elif cmd == "forge":             # forge IFACE MAC_A MAC_B A4 A6 B4 B6 PORT_ECHO
     sendp(pk, iface=ifc, verbose=False)
     print("sent %d" % len(pk))
 
+elif cmd == "echo_id":           # echo_id CTJSON SRC DST -> id of a tracked echo flow
+    fl = json.load(open(args[0]))["flows"]
+    m = [f["sport"] for f in fl if f["proto"] in ("icmp", "icmpv6")
+         and f["src"] == args[1] and f["dst"] == args[2]]
+    print(m[-1] if m else "none")
+
+elif cmd == "free_id":           # free_id CTJSON -> an echo id no flow uses
+    used = {f["sport"] for f in json.load(open(args[0]))["flows"]}
+    print(next(i for i in range(40000, 65536) if i not in used))
+
+elif cmd == "nflows":
+    print(len(json.load(open(args[0]))["flows"]))
+
+elif cmd == "forge_echo":        # forge_echo IFACE MAC_A MAC_B A4 B4 ID TYPE (in A)
+    from scapy.all import Ether, IP, ICMP, sendp
+    ifc, ma, mb, a4, b4, eid, t = args[0], args[1], args[2], args[3], args[4], int(args[5]), int(args[6])
+    sendp(Ether(src=ma, dst=mb) / IP(src=a4, dst=b4) / ICMP(type=t, code=0) /
+          IP(src=b4, dst=a4, ttl=1) / ICMP(type=8, id=eid, seq=1), iface=ifc, verbose=False)
+    print("sent type %d quoting echo id %d" % (t, eid))
+
 elif cmd == "late_server":       # late_server DIR A4 (in A): UDP 9100, TCP 9101
     d, a = args[0], args[1]
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -440,6 +460,25 @@ st [ "$n" -ge 1 ]; expect $R "IPv6 neighbour discovery passed by rule 12 ($n pac
 ip -6 neigh show "$A6" dev "$IF_B" >"$W/neigh"
 st grep -q lladdr "$W/neigh"; expect $R "B resolved $A6 through ND under the firewall" "$(oneline "$W/neigh")"
 
+# a flow A initiates, let in by a `ct new` rule: created at XDP ingress,
+# B's answers seen at TC egress make it established
+RC=0
+"$XWALL" rule add 20 in ct new tcp dport 8090 pass >"$W/a.out" 2>&1 || RC=$?
+expect $RC "xwall rule add 20 in ct new tcp dport 8090 pass" "$(oneline "$W/a.out")"
+for a in "$B4" "$B6"; do
+	tcp_try_A "$(hp "$a")" 8090 x "$W/a.out"
+	st grep -qx B-here "$W/a.out"
+	expect $R "with rule 20, TCP A -> [$a]:8090 works" "rc=$RC out=$(oneline "$W/a.out") err=$(oneline "$W/a.out.err")"
+done
+ctlist "$W/ct.a3.json"
+for f in "$A4 $B4" "$A6 $B6"; do
+	# shellcheck disable=SC2086
+	st=$(H flow "$W/ct.a3.json" tcp $f 8090)
+	case $st in established/*) r=0 ;; *) r=1 ;; esac
+	expect $r "ct list --json: flow tcp $f 8090 (from A) is established" "got: $st"
+done
+"$XWALL" rule del 20
+
 # ================================================================== (b)
 LABEL=b
 stats "$W/s3.json"
@@ -478,6 +517,26 @@ d=$(H delta "$W/s5.json" "$W/s6.json" conntrack.related)
 st [ "$d" -ge 2 ]; expect $R "conntrack related +$d (>= 2, the control errors)"
 d=$(H delta "$W/s5.json" "$W/s6.json" reasons.policy.packets)
 st [ "$d" -ge 2 ]; expect $R "policy dropped the forged errors (policy +$d)"
+
+# ICMP errors quoting an echo request (what traceroute gets): related to B's
+# ping flow when the echo id is tracked, invalid otherwise
+timeout 3 ping -c1 -W1 "$A4" >/dev/null 2>&1 || true
+ctlist "$W/ct.b.json"
+id=$(H echo_id "$W/ct.b.json" "$B4" "$A4")
+case $id in ''|*[!0-9]*) fail "no tracked echo flow from B to $A4" "got: $id"; id=1 ;; esac
+stats "$W/s6a.json"
+inA timeout 20 "$PY" "$W/st.py" forge_echo "$IF_A" "$MAC_A" "$MAC_B" "$A4" "$B4" "$id" 11 >"$W/forge.out" 2>&1 || true
+stats "$W/s6b.json"
+inA timeout 20 "$PY" "$W/st.py" forge_echo "$IF_A" "$MAC_A" "$MAC_B" "$A4" "$B4" "$(H free_id "$W/ct.b.json")" 11 >>"$W/forge.out" 2>&1 || true
+stats "$W/s6c.json"
+d=$(H delta "$W/s6a.json" "$W/s6b.json" conntrack.related)
+st [ "$d" -ge 1 ]; expect $R "time exceeded quoting B's echo request (id $id) is related (+$d)" "$(oneline "$W/forge.out")"
+d=$(H delta "$W/s6a.json" "$W/s6b.json" rules.10.packets)
+st [ "$d" -ge 1 ]; expect $R "... and passed by rule 10 (+$d)"
+d=$(H delta "$W/s6b.json" "$W/s6c.json" conntrack.invalid)
+st [ "$d" -ge 1 ]; expect $R "time exceeded quoting an untracked echo id is invalid (+$d)" "$(oneline "$W/forge.out")"
+d=$(H delta "$W/s6b.json" "$W/s6c.json" rules.10.packets)
+st [ "$d" -eq 0 ]; expect $R "... and not passed by rule 10 (+$d)"
 
 # ================================================================== (d) egress
 LABEL=d
@@ -567,6 +626,20 @@ for p in 9100 9101; do
 	case $st in *established*) r=1 ;; *) r=0 ;; esac
 	expect $r "ct list: the expired flow on port $p is not established any more" "got: $st"
 done
+# ================================================================== flush
+LABEL=flush
+RC=0
+"$XWALL" ct flush >"$W/flush.out" 2>&1 || RC=$?
+st grep -Eq '^[1-9][0-9]* flows flushed$' "$W/flush.out"
+[ $RC -eq 0 ] || R=1
+expect $R "xwall ct flush removes the flows" "rc=$RC $(oneline "$W/flush.out")"
+ctlist "$W/ct.f.json"
+st=$(H nflows "$W/ct.f.json")
+st [ "$st" = 0 ]; expect $R "ct list --json is empty after the flush" "got $st flows"
+stats "$W/s10.json"
+n=$(H get "$W/s10.json" conntrack.entries)
+st [ "$n" = 0 ]; expect $R "stats conntrack.entries is 0 after the flush" "got $n"
+
 # back to the values from before
 # shellcheck disable=SC2046
 "$XWALL" ct timeout $(tr '\n' ' ' <"$W/timeouts.orig")

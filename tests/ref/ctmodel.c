@@ -666,9 +666,12 @@ void ctm_pkt_str(const struct ctm_pkt *p, char *buf, size_t len)
 				if (is_icmp(p->family, p->q.proto))
 					snprintf(buf + n, len - n, " quote: p%u %s -> %s type %u id %u",
 						 p->q.proto, s, d, p->q.icmp_type, p->q.icmp_id);
-				else
+				else if (is_ported(p->q.proto))
 					snprintf(buf + n, len - n, " quote: p%u %s -> %s sport %u dport %u",
 						 p->q.proto, s, d, p->q.sport, p->q.dport);
+				else
+					snprintf(buf + n, len - n, " quote: p%u %s -> %s",
+						 p->q.proto, s, d);
 			}
 		}
 	}

@@ -1,0 +1,1445 @@
+/* Differential test of connection tracking: the real datapath (XDP ingress
+ * and TC egress programs of a private instance, sharing their maps, run with
+ * BPF_PROG_TEST_RUN) against the independent model in tests/ref/ctmodel.c.
+ *
+ * A generator plays many interleaved flows between a protected host (local
+ * addresses; its packets go through TC egress) and remote peers (their
+ * packets arrive through XDP): IPv4 and IPv6 TCP handshakes, data, FIN/RST,
+ * retransmitted SYNs, bogus flags, replies before requests, port reuse;
+ * UDP, SCTP and other protocols both ways; ICMP echo (id 0 too); ICMP
+ * errors quoting tracked and untracked flows (TCP, UDP, SCTP, echo, other
+ * protocols, truncated quotes); informational ICMP; first and non-first
+ * fragments; truncated L4 headers; VLAN tags, IPv4 options, IPv6 extension
+ * headers; non-IP and malformed frames.  Address and port pools are small so
+ * flows collide and reuse ports.
+ *
+ * Each packet goes to the datapath and to the model; ct_state, verdict and
+ * rule priority must agree.  The live flow tables are compared too
+ * (xw_dp_ct_each against the model: state, initiator, reply seen, FIN bits).
+ * A disagreement is printed in detail (packet, frame bytes, expected and
+ * actual, the model's entry, the flow's history); both tables are then
+ * flushed so one bug does not cascade.
+ *
+ * Phases: several rule sets with the default timeouts, then a short phase
+ * with every timeout at 1 s and sleeps between bursts so entries expire.
+ * Packets whose outcome depends on an entry within MARGIN of its timeout
+ * are not sent (counted as skipped): the model and the kernel read the
+ * clock at slightly different moments.
+ *
+ * Usage: cttest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-v] [-X]
+ * Exit: 0 all agree, 1 disagreements, 2 setup error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datapath.h"
+#include "rule.h"
+#include "xwall.h"
+#include "pktgen.h"
+#include "ctmodel.h"
+
+#define DEF_PER_SET   20000u
+#define MAX_SHOWN     8
+#define MAX_ACTIVE    12
+#define HIST_SHOWN    40
+#define MARGIN_NS     200000000ull      /* 0.2 s around an expiry */
+
+#define P_ICMP  1
+#define P_TCP   6
+#define P_UDP   17
+#define P_GRE   47
+#define P_ESP   50
+#define P_ICMP6 58
+#define P_SCTP  132
+
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define PSH 0x08
+#define ACK 0x10
+#define URG 0x20
+
+static uint64_t opt_seed = 0xc7c7c7c7u;
+static size_t opt_per_set = DEF_PER_SET;
+static int opt_verbose;
+static unsigned opt_rounds = 2;
+/* -X: do not generate the ICMP error quotes on which the datapath is known
+ * to deviate (see the header comment) */
+static int opt_avoid_known;
+
+static struct xw_dp dp;
+static struct ctm *model;
+
+static struct {
+	size_t packets, flows, skipped, disagreements, table_checks, table_entries;
+	size_t by_state[16];          /* packets by XW_CTB bit (index: bit number + 1, 0 untracked) */
+	size_t created, expired_hits, committed, dropped, sets;
+} tot;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cttest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---- pools ---- */
+
+static const uint8_t local4[2][4] = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 } };
+static const uint8_t remote4[3][4] = { { 192, 0, 2, 1 }, { 192, 0, 2, 77 }, { 198, 51, 100, 3 } };
+static const uint8_t local6[2][16] = {
+	{ 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+	{ 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+};
+static const uint8_t remote6[3][16] = {
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+	{ 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 },
+};
+static const uint16_t lports[] = { 80, 22, 53, 40000, 40001 };
+static const uint16_t rports[] = { 80, 53, 443, 40000, 50000 };
+static const uint16_t echo_ids[] = { 0, 1, 7, 0x1234, 40000 };
+static const uint8_t bogus_flags[] = {
+	0, FIN, SYN | FIN, RST, RST | ACK, SYN | ACK, ACK, PSH, URG, SYN | RST, 0xff,
+	SYN | PSH, FIN | ACK, SYN | ACK | FIN, SYN | 0x40 | 0x80,
+};
+static const uint8_t info4[] = { 13, 14, 9, 10, 17, 1, 6, 15, 30 };
+static const uint8_t info6[] = { 133, 134, 135, 136, 130, 0, 5, 100, 200 };
+static const uint8_t err4[] = { 3, 4, 5, 11, 12 };
+static const uint8_t err6[] = { 1, 2, 3, 4 };
+
+static const uint8_t MAC_HOST[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t MAC_PEER[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+/* ---- generated packets ---- */
+
+enum gkind { GK_TCP, GK_UDP, GK_SCTP, GK_ECHO, GK_OTHER, GK_N };
+
+struct gflow {
+	uint32_t id;
+	uint8_t family, proto, kind;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport, echo_id;
+	uint8_t init_local;      /* the generator's intended initiator */
+	int phase, fin_side, left;
+	uint8_t other_hdr[4];    /* first bytes of an "other" protocol's payload */
+};
+
+struct gpkt {
+	struct ctm_pkt m;
+	int dir;
+	uint32_t flow_id;
+	const char *what;
+	/* frame shape */
+	uint16_t vlan;           /* 0: no tag */
+	uint8_t bad;             /* 1 ARP, 2 IPv4 version 5, 3 IPv6 payload length too long */
+	uint8_t ip4_opt;         /* IPv4 option bytes (0 or 4) */
+	uint8_t v6_dstopt;       /* a destination options header before the L4 */
+	uint8_t frag;            /* 0 none, 1 first (MF, offset 0), 2 non-first */
+	int trunc;               /* -1 whole L4 written, else bytes of L4 kept */
+	uint16_t payload;
+	uint8_t raw[8];          /* first bytes of an "other" L4 / quoted other L4 */
+	/* ICMP error quote */
+	uint8_t q_opt;           /* quoted IPv4 options (4 bytes) */
+	int q_l4len;             /* quoted L4 bytes */
+	int q_cut;               /* -1, else the quote is cut to this many bytes (within the IP header) */
+	uint8_t q_icmp_type;
+};
+
+struct frame {
+	uint8_t b[1600];
+	size_t n;
+};
+
+static void put8(struct frame *f, unsigned v) { f->b[f->n++] = (uint8_t)v; }
+static void put16(struct frame *f, unsigned v) { put8(f, (v >> 8) & 0xff); put8(f, v & 0xff); }
+static void put32(struct frame *f, uint32_t v) { put16(f, v >> 16); put16(f, v & 0xffff); }
+static void putb(struct frame *f, const void *p, size_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
+
+static uint16_t csum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void ip4_header(struct frame *f, size_t opt, size_t l4len, uint16_t frag, uint8_t proto,
+		       const uint8_t *src, const uint8_t *dst, uint16_t id)
+{
+	size_t start = f->n, hl = 20 + opt;
+	uint16_t c;
+
+	put8(f, 0x40 | (unsigned)(hl / 4));
+	put8(f, 0);
+	put16(f, (unsigned)(hl + l4len));
+	put16(f, id);
+	put16(f, frag);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	putb(f, src, 4);
+	putb(f, dst, 4);
+	for (size_t i = 0; i < opt; i++)
+		put8(f, 1);       /* NOP */
+	c = csum16(f->b + start, hl);
+	f->b[start + 10] = (uint8_t)(c >> 8);
+	f->b[start + 11] = (uint8_t)c;
+}
+
+static void ip6_header(struct frame *f, size_t plen, uint8_t nh, const uint8_t *src,
+		       const uint8_t *dst)
+{
+	put32(f, 0x60000000u);
+	put16(f, (unsigned)plen);
+	put8(f, nh);
+	put8(f, 64);
+	putb(f, src, 16);
+	putb(f, dst, 16);
+}
+
+/* L4 bytes of a header (TCP, UDP, SCTP, ICMP echo) as the quote shows it. */
+static void quoted_l4(const struct gpkt *g, uint8_t *o, size_t n)
+{
+	const struct ctm_quote *q = &g->m.q;
+	uint8_t t[32];
+
+	memset(t, 0, sizeof(t));
+	if (q->proto == P_TCP || q->proto == P_UDP || q->proto == P_SCTP) {
+		t[0] = (uint8_t)(q->sport >> 8);
+		t[1] = (uint8_t)q->sport;
+		t[2] = (uint8_t)(q->dport >> 8);
+		t[3] = (uint8_t)q->dport;
+		t[4] = 0x12;
+		t[5] = 0x34;
+		t[6] = 0x56;
+		t[7] = 0x78;
+		if (q->proto == P_TCP) {
+			t[12] = 0x50;
+			t[13] = SYN;
+		}
+	} else if ((g->m.family == 4 && q->proto == P_ICMP) ||
+		   (g->m.family == 6 && q->proto == P_ICMP6)) {
+		t[0] = q->icmp_type;
+		t[4] = (uint8_t)(q->icmp_id >> 8);
+		t[5] = (uint8_t)q->icmp_id;
+		t[7] = 1;
+	} else {
+		memcpy(t, g->raw, 8);
+		for (size_t i = 8; i < sizeof(t); i++)
+			t[i] = (uint8_t)(0xa0 + i);
+	}
+	memcpy(o, t, n < sizeof(t) ? n : sizeof(t));
+	if (n > sizeof(t))
+		memset(o + sizeof(t), 0x5a, n - sizeof(t));
+}
+
+/* The L4 part (everything after the IP headers). */
+static size_t build_l4(const struct gpkt *g, uint8_t *o)
+{
+	const struct ctm_pkt *p = &g->m;
+	size_t n = 0;
+
+	if (g->frag == 2) {
+		n = 8 + (size_t)g->payload;
+		for (size_t i = 0; i < n; i++)
+			o[i] = (uint8_t)(0x30 + i * 7);
+		return n;
+	}
+	if (p->proto == P_TCP || p->proto == P_UDP || p->proto == P_SCTP) {
+		o[0] = (uint8_t)(p->sport >> 8);
+		o[1] = (uint8_t)p->sport;
+		o[2] = (uint8_t)(p->dport >> 8);
+		o[3] = (uint8_t)p->dport;
+		if (p->proto == P_TCP) {
+			memset(o + 4, 0, 16);
+			o[4] = 0x11;             /* seq */
+			o[8] = 0x22;             /* ack */
+			o[12] = 0x50;
+			o[13] = p->tcp_flags;
+			o[14] = 0xff;            /* window */
+			n = 20;
+		} else if (p->proto == P_UDP) {
+			o[4] = (uint8_t)((8 + g->payload) >> 8);
+			o[5] = (uint8_t)(8 + g->payload);
+			o[6] = o[7] = 0;
+			n = 8;
+		} else {
+			memset(o + 4, 0, 8);
+			o[4] = 0xde;             /* verification tag */
+			n = 12;
+		}
+	} else if ((p->family == 4 && p->proto == P_ICMP) || (p->family == 6 && p->proto == P_ICMP6)) {
+		o[0] = p->icmp_type;
+		o[1] = p->icmp_code;
+		o[2] = o[3] = 0;
+		o[4] = (uint8_t)(p->icmp_id >> 8);
+		o[5] = (uint8_t)p->icmp_id;
+		o[6] = 0;
+		o[7] = 1;
+		n = 8;
+		if (g->q_l4len >= 0) {
+			/* an error: quoted header, then q_l4len bytes of its L4 */
+			struct frame q;
+			uint8_t l4[256];
+
+			o[4] = o[5] = 0;  /* "unused" */
+			q.n = 0;
+			/* the quoted packet was sent q.src -> q.dst */
+			if (p->family == 4)
+				ip4_header(&q, g->q_opt, 40, 0, p->q.proto, p->q.src, p->q.dst, 0x4242);
+			else
+				ip6_header(&q, 40, p->q.proto, p->q.src, p->q.dst);
+			quoted_l4(g, l4, (size_t)g->q_l4len);
+			putb(&q, l4, (size_t)g->q_l4len);
+			if (g->q_cut >= 0 && (size_t)g->q_cut < q.n)
+				q.n = (size_t)g->q_cut;
+			memcpy(o + n, q.b, q.n);
+			n += q.n;
+			return n;
+		}
+	} else {
+		memcpy(o, g->raw, 8);
+		n = 8;
+	}
+	for (size_t i = 0; i < g->payload; i++)
+		o[n + i] = (uint8_t)(0x61 + i % 26);
+	n += g->payload;
+	return n;
+}
+
+static size_t build(const struct gpkt *g, struct frame *f, size_t *l4_written)
+{
+	const struct ctm_pkt *p = &g->m;
+	uint8_t l4[1500];
+	size_t n4;
+	uint8_t fam = g->bad == 2 ? 4 : g->bad == 3 ? 6 : p->family;
+
+	f->n = 0;
+	if (g->dir == XW_DIR_OUT) {
+		putb(f, MAC_PEER, 6);
+		putb(f, MAC_HOST, 6);
+	} else {
+		putb(f, MAC_HOST, 6);
+		putb(f, MAC_PEER, 6);
+	}
+	if (g->vlan) {
+		put16(f, 0x8100);
+		put16(f, g->vlan);
+	}
+	if (g->bad == 1) {
+		put16(f, 0x0806);
+		put16(f, 1);
+		put16(f, 0x0800);
+		put8(f, 6);
+		put8(f, 4);
+		put16(f, 1);
+		putb(f, MAC_PEER, 6);
+		putb(f, remote4[0], 4);
+		putb(f, MAC_HOST, 6);
+		putb(f, local4[0], 4);
+		*l4_written = 0;
+		return f->n;
+	}
+	n4 = build_l4(g, l4);
+	if (g->trunc >= 0 && (size_t)g->trunc < n4)
+		n4 = (size_t)g->trunc;
+	*l4_written = n4;
+	if (fam == 4) {
+		uint16_t frag = g->frag == 1 ? 0x2000 : g->frag == 2 ? (uint16_t)(0x2000 * (g->flow_id & 1) | 185) : 0x4000;
+		size_t start;
+
+		put16(f, 0x0800);
+		start = f->n;
+		ip4_header(f, g->ip4_opt, n4, frag, p->proto, p->src, p->dst, (uint16_t)(0x1000 + g->flow_id));
+		if (g->bad == 2)
+			f->b[start] = (uint8_t)(0x50 | (f->b[start] & 0x0f));
+	} else {
+		size_t ext = (g->v6_dstopt ? 8 : 0) + (g->frag ? 8 : 0);
+		uint8_t nh = g->v6_dstopt ? 60 : g->frag ? 44 : p->proto;
+
+		put16(f, 0x86dd);
+		ip6_header(f, ext + n4 + (g->bad == 3 ? 64 : 0), nh, p->src, p->dst);
+		if (g->v6_dstopt) {
+			put8(f, g->frag ? 44 : p->proto);
+			put8(f, 0);
+			put8(f, 1);        /* PadN */
+			put8(f, 4);
+			put32(f, 0);
+		}
+		if (g->frag) {
+			unsigned off = g->frag == 2 ? 185u : 0u;
+
+			put8(f, p->proto);
+			put8(f, 0);
+			put16(f, off << 3 | (g->frag == 1 ? 1u : (g->flow_id & 1u)));
+			put32(f, 0xabcd0000u + g->flow_id);
+		}
+	}
+	putb(f, l4, n4);
+	return f->n;
+}
+
+/* ---- rule sets ---- */
+
+#define R(p, d, c, pr, dp_, v) { (p), (d), (c), (pr), (dp_), (v) }
+#define IN XW_DIR_IN
+#define OUT XW_DIR_OUT
+#define NEW_ XW_CTB_NEW
+#define EST_ XW_CTB_ESTABLISHED
+#define REL_ XW_CTB_RELATED
+#define INV_ XW_CTB_INVALID
+
+static const struct ctm_rules rulesets[] = {
+	{ "inbound-web", { XW_DROP, XW_PASS }, 2, {
+		R(10, IN, EST_ | REL_, -1, -1, XW_PASS),
+		R(20, IN, NEW_, P_TCP, 80, XW_PASS),
+	} },
+	{ "egress-invalid", { XW_DROP, XW_PASS }, 6, {
+		R(5, OUT, INV_, -1, -1, XW_DROP),
+		R(10, IN, EST_ | REL_, -1, -1, XW_PASS),
+		R(20, IN, NEW_, P_TCP, 80, XW_PASS),
+		R(25, IN, NEW_, P_UDP, 53, XW_PASS),
+		R(30, IN, NEW_, P_ICMP, -1, XW_PASS),
+		R(31, IN, NEW_, P_ICMP6, -1, XW_PASS),
+	} },
+	{ "egress-filter", { XW_PASS, XW_DROP }, 5, {
+		R(5, OUT, NEW_, P_UDP, 53, XW_DROP),
+		R(10, OUT, NEW_ | EST_, -1, -1, XW_PASS),
+		R(15, OUT, REL_, -1, -1, XW_PASS),
+		R(20, IN, INV_, -1, -1, XW_DROP),
+		R(30, IN, NEW_, P_TCP, 22, XW_DROP),
+	} },
+	{ "new-drop", { XW_PASS, XW_PASS }, 3, {
+		R(10, IN, NEW_, -1, -1, XW_DROP),
+		R(20, OUT, NEW_, P_GRE, -1, XW_DROP),
+		R(30, OUT, INV_, -1, -1, XW_DROP),
+	} },
+	{ "related-drop", { XW_DROP, XW_PASS }, 6, {
+		R(10, IN, REL_, -1, -1, XW_DROP),
+		R(20, IN, EST_, -1, -1, XW_PASS),
+		R(30, IN, NEW_, P_SCTP, -1, XW_PASS),
+		R(40, IN, NEW_, -1, 80, XW_PASS),
+		R(50, IN, 0, P_TCP, 22, XW_PASS),
+		R(60, OUT, NEW_ | INV_, P_ESP, -1, XW_DROP),
+	} },
+	{ "no-ct", { XW_PASS, XW_PASS }, 2, {
+		R(10, IN, 0, P_TCP, 22, XW_DROP),
+		R(20, OUT, 0, P_UDP, -1, XW_DROP),
+	} },
+};
+#define N_RULESETS (sizeof(rulesets) / sizeof(rulesets[0]))
+
+static void apply_rules(const struct ctm_rules *rs)
+{
+	struct xw_ruleset xr;
+	struct xw_err err;
+	char *text = ctm_rules_text(rs);
+	uint64_t n;
+
+	if (!text)
+		die("out of memory");
+	xw_ruleset_init(&xr);
+	if (xw_parse_text(text, strlen(text), rs->name, &xr, &err))
+		die("rule set %s: %s\n%s", rs->name, err.msg, text);
+	if (xw_dp_apply(&dp, &xr, &err))
+		die("apply %s: %s", rs->name, err.msg);
+	xw_ruleset_free(&xr);
+	if (opt_verbose)
+		printf("-- rule set %s:\n%s", rs->name, text);
+	free(text);
+	if (xw_dp_ct_flush(&dp, &n))
+		die("ct flush failed");
+	ctm_flush(model);
+	ctm_set_enabled(model, ctm_rules_use_ct(rs));
+}
+
+/* ---- history ---- */
+
+struct rec {
+	size_t idx;
+	uint64_t t;
+	struct gpkt g;
+	uint8_t exp_ct, got_ct, exp_v, got_v;
+	uint32_t exp_prio, got_prio;
+	uint8_t op;
+};
+
+static struct {
+	struct rec *r;
+	size_t n, cap;
+} hist;
+
+static void hist_add(const struct rec *r)
+{
+	if (hist.n == hist.cap) {
+		size_t nc = hist.cap ? hist.cap * 2 : 8192;
+		struct rec *nr = realloc(hist.r, nc * sizeof(*nr));
+
+		if (!nr)
+			die("out of memory");
+		hist.r = nr;
+		hist.cap = nc;
+	}
+	hist.r[hist.n++] = *r;
+}
+
+static const char *dirname_(int d)
+{
+	return d == XW_DIR_OUT ? "out" : "in";
+}
+
+static const char *verdict_name(int v)
+{
+	return v == XW_PASS ? "pass" : "drop";
+}
+
+static void prio_str(uint32_t p, char *b, size_t n)
+{
+	if (p == XW_PRIO_NONE)
+		snprintf(b, n, "policy");
+	else
+		snprintf(b, n, "rule %u", p);
+}
+
+static void print_rec(const struct rec *r, uint64_t t0)
+{
+	char s[400], pe[24], pg[24];
+
+	ctm_pkt_str(&r->g.m, s, sizeof(s));
+	prio_str(r->exp_prio, pe, sizeof(pe));
+	prio_str(r->got_prio, pg, sizeof(pg));
+	printf("    #%zu t=%.3fs %-3s %s (%s)\n        model %s %s %s%s | datapath %s %s %s%s\n",
+	       r->idx, (double)(r->t - t0) / 1e9, dirname_(r->g.dir), s, r->g.what,
+	       ctm_ctb_name(r->exp_ct), verdict_name(r->exp_v), pe,
+	       r->exp_v == XW_PASS && r->op ? (r->op == CTM_OP_CREATE ? " [creates]" : " [updates]") : "",
+	       ctm_ctb_name(r->got_ct), verdict_name(r->got_v), pg,
+	       (r->exp_ct != r->got_ct || r->exp_v != r->got_v || r->exp_prio != r->got_prio) ? "  <-- differs" : "");
+}
+
+/* Records touching a flow: own flow or quoted flow. */
+static int rec_touches(const struct rec *r, const struct ctm_flow *f)
+{
+	struct ctm_flow x;
+
+	if (ctm_pkt_flow(&r->g.m, &x, NULL) && ctm_flow_eq(&x, f))
+		return 1;
+	if (ctm_quote_flow(&r->g.m, &x) && ctm_flow_eq(&x, f))
+		return 1;
+	return 0;
+}
+
+static void print_history(const struct ctm_flow *f, size_t upto, uint64_t t0)
+{
+	size_t idx[HIST_SHOWN], k = 0, total = 0;
+	char s[256];
+
+	ctm_flow_str(f, s, sizeof(s));
+	for (size_t i = upto; i-- > 0;) {
+		if (!rec_touches(&hist.r[i], f))
+			continue;
+		if (k < HIST_SHOWN)
+			idx[k++] = i;
+		total++;
+	}
+	printf("  history of flow %s in this rule set (%zu earlier packets%s):\n", s, total,
+	       total > HIST_SHOWN ? ", last ones shown" : "");
+	while (k-- > 0)
+		print_rec(&hist.r[idx[k]], t0);
+}
+
+static void hexdump(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%s%02x", i % 32 == 0 ? "\n      " : i % 2 == 0 ? " " : "", b[i]);
+	printf("\n");
+}
+
+/* ---- the comparison ---- */
+
+struct setctx {
+	const struct ctm_rules *rs;
+	struct xw_rng rng;
+	struct gflow act[MAX_ACTIVE];
+	size_t nact;
+	struct gflow past[64];      /* recently retired flows (for quotes and reuse) */
+	size_t npast, pastpos;
+	uint32_t next_id;
+	uint64_t t0;
+	size_t packets, skipped, disagreements;
+};
+
+static void disagree_resync(void)
+{
+	uint64_t n;
+
+	if (xw_dp_ct_flush(&dp, &n))
+		die("ct flush failed");
+	ctm_flush(model);
+}
+
+/* Send one packet to both sides and compare.  Returns 1 if it was sent. */
+static int run_packet(struct setctx *c, struct gpkt *g)
+{
+	struct frame f;
+	struct xw_test_result res;
+	struct xw_err err;
+	struct ctm_out o;
+	struct rec r;
+	struct ctm_flow fl;
+	uint64_t now;
+	size_t l4n;
+
+	build(g, &f, &l4n);
+	/* SPEC "Packet semantics" 5: the protocol's minimum header in the frame */
+	{
+		size_t min = 0;
+
+		switch (g->m.proto) {
+		case P_TCP: min = 20; break;
+		case P_UDP: min = 8; break;
+		case P_SCTP: min = 12; break;
+		case P_ICMP: min = g->m.family == 4 ? 8 : 0; break;
+		case P_ICMP6: min = g->m.family == 6 ? 8 : 0; break;
+		}
+		g->m.l4 = !g->m.later_frag && g->m.family && l4n >= min;
+	}
+	if (f.n < 14 || f.n > 1514)
+		die("internal: frame of %zu bytes", f.n);
+	now = mono_ns();
+	if (ctm_enabled(model) && ctm_near_expiry(model, &g->m, now, MARGIN_NS)) {
+		c->skipped++;
+		return 0;
+	}
+	if (ctm_enabled(model) && ctm_pkt_flow(&g->m, &fl, NULL)) {
+		const struct ctm_entry *e = ctm_find(model, &fl);
+
+		if (e && !ctm_lookup(model, &fl, now))
+			tot.expired_hits++;
+	}
+	ctm_step(model, c->rs, &g->m, g->dir, now, &o);
+	memset(&res, 0, sizeof(res));
+	if (xw_dp_test_run_dir(&dp, g->dir, f.b, f.n, &res, &err))
+		die("test run: %s", err.msg);
+	c->packets++;
+	tot.by_state[o.ct_state == 0 ? 0 : __builtin_ctz(o.ct_state) + 1]++;
+	if (o.verdict == XW_PASS && o.res.op)
+		tot.committed++;
+	if (o.verdict == XW_PASS && o.res.op == CTM_OP_CREATE)
+		tot.created++;
+	if (o.verdict != XW_PASS)
+		tot.dropped++;
+
+	memset(&r, 0, sizeof(r));
+	r.idx = c->packets - 1;
+	r.t = now;
+	r.g = *g;
+	r.exp_ct = o.ct_state;
+	r.exp_v = o.verdict;
+	r.exp_prio = o.prio;
+	r.got_ct = res.ct_state;
+	r.got_v = (uint8_t)res.verdict;
+	r.got_prio = res.prio;
+	r.op = o.res.op;
+
+	if (r.exp_ct != r.got_ct || r.exp_v != r.got_v || r.exp_prio != r.got_prio) {
+		c->disagreements++;
+		tot.disagreements++;
+		if (tot.disagreements <= MAX_SHOWN) {
+			char s[400];
+
+			ctm_pkt_str(&g->m, s, sizeof(s));
+			printf("DISAGREEMENT %zu (rule set %s, packet #%zu, %s): dir %s\n"
+			       "  packet: %s\n  frame (%zu bytes):", tot.disagreements, c->rs->name,
+			       r.idx, g->what, dirname_(g->dir), s, f.n);
+			hexdump(f.b, f.n);
+			print_rec(&r, c->t0);
+			printf("  model: %s\n", o.res.why ? o.res.why : "");
+			if (o.res.had_entry) {
+				ctm_entry_str(&o.res.before, s, sizeof(s));
+				printf("  model entry before: %s\n", s);
+			}
+			if (o.res.op) {
+				ctm_entry_str(&o.res.after, s, sizeof(s));
+				printf("  model entry %s: %s\n", o.verdict == XW_PASS ? "written" :
+				       "not written (drop)", s);
+			}
+			if (o.res.has_flow)
+				print_history(&o.res.flow, hist.n, c->t0);
+			if (o.res.has_qflow) {
+				const struct ctm_entry *e = ctm_find(model, &o.res.qflow);
+
+				if (e) {
+					ctm_entry_str(e, s, sizeof(s));
+					printf("  model entry of the quoted flow: %s%s\n", s,
+					       ctm_lookup(model, &o.res.qflow, now) ? "" : " (dead)");
+				} else {
+					printf("  the model has no entry for the quoted flow\n");
+				}
+				print_history(&o.res.qflow, hist.n, c->t0);
+			}
+		}
+		hist_add(&r);
+		disagree_resync();
+		return 1;
+	}
+	hist_add(&r);
+	return 1;
+}
+
+/* ---- flow tables ---- */
+
+struct dpent {
+	struct ctm_flow f;
+	uint8_t init, state, seen_reply, fin[2];
+};
+
+struct dplist {
+	struct dpent *e;
+	size_t n, cap;
+};
+
+static int collect_dp(const struct xw_ct_key *k, const struct xw_ct_val *v, uint64_t now, void *arg)
+{
+	struct dplist *l = arg;
+	struct ctm_ep a, b;
+	struct dpent d;
+	int ia;
+
+	(void)now;
+	memcpy(a.addr, k->a, 16);
+	a.port = k->pa;
+	memcpy(b.addr, k->b, 16);
+	b.port = k->pb;
+	memset(&d, 0, sizeof(d));
+	ia = ctm_flow_make(&d.f, k->family, k->proto, &a, &b);
+	/* datapath: init_b, fin bit 0 = from a, bit 1 = from b */
+	d.init = (uint8_t)(v->init_b ? !ia : ia);
+	d.state = v->state;
+	d.seen_reply = v->seen_reply;
+	d.fin[ia] = v->fin & 1;
+	d.fin[!ia] = (v->fin >> 1) & 1;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 256;
+		struct dpent *ne = realloc(l->e, nc * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		l->e = ne;
+		l->cap = nc;
+	}
+	l->e[l->n++] = d;
+	return 0;
+}
+
+struct mcount {
+	uint64_t now;
+	size_t n;            /* live model entries the datapath lacks */
+	size_t shown;
+	const struct dplist *l;
+	struct setctx *c;
+	const char *when;
+};
+
+static void print_history(const struct ctm_flow *f, size_t upto, uint64_t t0);
+
+static int missing_in_dp(const struct ctm_entry *e, void *arg)
+{
+	struct mcount *m = arg;
+	char s[400];
+
+	if (ctm_entry_near_expiry(model, e, m->now, MARGIN_NS))
+		return 0;
+	for (size_t i = 0; i < m->l->n; i++)
+		if (ctm_flow_eq(&m->l->e[i].f, &e->f))
+			return 0;
+	m->n++;
+	if (tot.disagreements + m->shown++ < MAX_SHOWN) {
+		ctm_entry_str(e, s, sizeof(s));
+		printf("TABLE DISAGREEMENT (rule set %s, %s, after packet #%zu)\n"
+		       "  model entry the datapath lacks: %s\n", m->c->rs->name, m->when,
+		       m->c->packets, s);
+		print_history(&e->f, hist.n, m->c->t0);
+	}
+	return 0;
+}
+
+/* Compare the live tables; returns the number of differences. */
+static size_t compare_tables(struct setctx *c, const char *when)
+{
+	struct dplist l = { 0 };
+	uint64_t now = mono_ns();
+	struct mcount mc = { .now = now };
+	size_t diffs = 0;
+	char s[400];
+
+	if (xw_dp_ct_each(&dp, collect_dp, &l))
+		die("reading the flow table failed");
+	tot.table_checks++;
+	tot.table_entries += l.n;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct dpent *d = &l.e[i];
+		const struct ctm_entry *e = ctm_find(model, &d->f);
+		int tcp = d->f.proto == P_TCP;
+
+		if (e && ctm_entry_near_expiry(model, e, now, MARGIN_NS))
+			continue;
+		if (e && !ctm_lookup(model, &d->f, now))
+			e = NULL;
+		if (e && e->state == d->state && e->init == d->init &&
+		    e->seen_reply == d->seen_reply &&
+		    (!tcp || (e->fin[0] == d->fin[0] && e->fin[1] == d->fin[1])))
+			continue;
+		diffs++;
+		if (tot.disagreements + diffs <= MAX_SHOWN) {
+			struct ctm_entry x;
+
+			memset(&x, 0, sizeof(x));
+			x.f = d->f;
+			x.init = d->init;
+			x.state = d->state;
+			x.seen_reply = d->seen_reply;
+			x.fin[0] = d->fin[0];
+			x.fin[1] = d->fin[1];
+			ctm_entry_str(&x, s, sizeof(s));
+			printf("TABLE DISAGREEMENT (rule set %s, %s, after packet #%zu)\n"
+			       "  datapath entry: %s\n", c->rs->name, when, c->packets, s);
+			if (e) {
+				ctm_entry_str(e, s, sizeof(s));
+				printf("  model entry:    %s\n", s);
+			} else {
+				printf("  model: no live entry\n");
+			}
+			print_history(&d->f, hist.n, c->t0);
+		}
+	}
+	mc.l = &l;
+	mc.c = c;
+	mc.when = when;
+	ctm_each(model, now, missing_in_dp, &mc);
+	diffs += mc.n;
+	free(l.e);
+	if (diffs) {
+		tot.disagreements += diffs;
+		c->disagreements += diffs;
+		disagree_resync();
+	}
+	return diffs;
+}
+
+/* ---- generator ---- */
+
+static uint32_t below(struct setctx *c, uint32_t n) { return xw_rng_below(&c->rng, n); }
+static int chance(struct setctx *c, unsigned pct) { return xw_rng_chance(&c->rng, pct); }
+
+static void pick_addrs(struct setctx *c, struct gflow *f)
+{
+	memset(f->laddr, 0, 16);
+	memset(f->raddr, 0, 16);
+	if (f->family == 4) {
+		memcpy(f->laddr, local4[below(c, 2)], 4);
+		memcpy(f->raddr, remote4[below(c, 3)], 4);
+	} else {
+		memcpy(f->laddr, local6[below(c, 2)], 16);
+		memcpy(f->raddr, remote6[below(c, 3)], 16);
+	}
+}
+
+static void new_flow(struct setctx *c, struct gflow *f)
+{
+	static const unsigned w[GK_N] = { 45, 18, 6, 16, 10 };
+
+	memset(f, 0, sizeof(*f));
+	f->id = ++c->next_id;
+	tot.flows++;
+	if (c->npast && chance(c, 15)) {
+		/* reuse a past flow's tuple (port reuse, maybe the other way round) */
+		*f = c->past[below(c, (uint32_t)c->npast)];
+		f->id = c->next_id;
+		f->phase = 0;
+		f->fin_side = 0;
+		if (chance(c, 30))
+			f->init_local = !f->init_local;
+		f->left = (int)xw_rng_range(&c->rng, 1, 8);
+		return;
+	}
+	f->family = chance(c, 50) ? 4 : 6;
+	f->kind = (uint8_t)xw_rng_weighted(&c->rng, w, GK_N);
+	switch (f->kind) {
+	case GK_TCP: f->proto = P_TCP; break;
+	case GK_UDP: f->proto = P_UDP; break;
+	case GK_SCTP: f->proto = P_SCTP; break;
+	case GK_ECHO: f->proto = f->family == 4 ? P_ICMP : P_ICMP6; break;
+	default: {
+		/* GRE, ESP, an unknown number, or ICMP of the wrong family */
+		static const uint8_t other4[] = { P_GRE, P_ESP, 253, P_ICMP6, 51 };
+		static const uint8_t other6[] = { P_GRE, P_ESP, 253, P_ICMP, 51, 59 };
+
+		f->proto = f->family == 4 ? other4[below(c, XW_POOL_N(other4))] :
+			other6[below(c, XW_POOL_N(other6))];
+		break;
+	}
+	}
+	pick_addrs(c, f);
+	f->lport = lports[below(c, XW_POOL_N(lports))];
+	f->rport = rports[below(c, XW_POOL_N(rports))];
+	f->echo_id = echo_ids[below(c, XW_POOL_N(echo_ids))];
+	f->init_local = chance(c, 50);
+	if (!f->init_local && f->kind == GK_TCP && chance(c, 50))
+		f->lport = 80;      /* inbound connections some rule sets allow */
+	f->left = (int)xw_rng_range(&c->rng, 1, 8);
+	for (int i = 0; i < 4; i++)
+		f->other_hdr[i] = (uint8_t)xw_rng_range(&c->rng, 1, 255);
+}
+
+static void retire(struct setctx *c, size_t i)
+{
+	c->past[c->pastpos] = c->act[i];
+	c->pastpos = (c->pastpos + 1) % XW_POOL_N(c->past);
+	if (c->npast < XW_POOL_N(c->past))
+		c->npast++;
+	c->act[i] = c->act[--c->nact];
+}
+
+static void gpkt_init(struct gpkt *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->trunc = -1;
+	g->q_l4len = -1;
+	g->q_cut = -1;
+}
+
+/* Addresses and direction of a packet of flow f sent by the local side or not. */
+static void flow_pkt(struct setctx *c, const struct gflow *f, int from_local, struct gpkt *g)
+{
+	gpkt_init(g);
+	g->flow_id = f->id;
+	g->m.family = f->family;
+	g->m.proto = f->proto;
+	g->dir = from_local ? XW_DIR_OUT : XW_DIR_IN;
+	memcpy(g->m.src, from_local ? f->laddr : f->raddr, 16);
+	memcpy(g->m.dst, from_local ? f->raddr : f->laddr, 16);
+	g->m.sport = from_local ? f->lport : f->rport;
+	g->m.dport = from_local ? f->rport : f->lport;
+	memcpy(g->raw, f->other_hdr, 4);
+	g->raw[4] = 0x77;
+	g->payload = (uint16_t)(chance(c, 50) ? 0 : xw_rng_range(&c->rng, 1, 200));
+	if (chance(c, 3))
+		g->vlan = (uint16_t)xw_rng_range(&c->rng, 1, 4094);
+	if (chance(c, 4)) {
+		if (f->family == 4)
+			g->ip4_opt = 4;
+		else
+			g->v6_dstopt = 1;
+	}
+	if (chance(c, 3))
+		g->frag = 1;    /* first fragment: tracked like any packet */
+}
+
+/* TCP: the next packet of the generator's script, with perturbations. */
+static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
+{
+	struct gflow *f = &c->act[i];
+	int I = f->init_local, side = I, done = 0;
+	uint8_t fl = 0;
+	const char *what = "";
+
+	if (chance(c, 15)) {
+		int k = (int)below(c, 6);
+
+		switch (k) {
+		case 0: side = I; fl = SYN; what = "retransmitted SYN"; break;
+		case 1: side = chance(c, 50) ? I : !I; fl = bogus_flags[below(c, XW_POOL_N(bogus_flags))];
+			what = "bogus flags"; break;
+		case 2: side = chance(c, 50) ? I : !I; fl = chance(c, 50) ? RST : RST | ACK;
+			what = "RST"; if (chance(c, 50)) done = 1; break;
+		case 3: side = !I; fl = SYN; what = "SYN from the responder"; break;
+		case 4: side = !I; fl = SYN | ACK; what = "SYN+ACK (maybe early)"; break;
+		default: side = chance(c, 50) ? I : !I; fl = ACK | PSH; what = "data out of order"; break;
+		}
+		flow_pkt(c, f, side, g);
+		g->what = what;
+		g->m.tcp_flags = fl;
+		if (done)
+			retire(c, i);
+		return;
+	}
+	switch (f->phase) {
+	case 0:
+		if (chance(c, 5)) {
+			side = !I; fl = SYN | ACK; what = "SYN+ACK before SYN";
+		} else {
+			side = I; fl = SYN; what = "SYN"; f->phase = 1;
+		}
+		break;
+	case 1: side = !I; fl = SYN | ACK; what = "SYN+ACK"; f->phase = 2; break;
+	case 2: side = I; fl = ACK; what = "ACK of the handshake"; f->phase = 3; break;
+	case 3:
+		side = chance(c, 50) ? I : !I; fl = ACK | PSH; what = "data";
+		if (chance(c, 25))
+			f->phase = 4;
+		break;
+	case 4:
+		f->fin_side = chance(c, 50) ? I : !I;
+		side = f->fin_side; fl = FIN | ACK; what = "first FIN"; f->phase = 5;
+		break;
+	case 5:
+		side = !f->fin_side;
+		if (chance(c, 40)) {
+			fl = ACK; what = "ACK of the first FIN";
+		} else {
+			fl = FIN | ACK; what = "second FIN"; f->phase = 6;
+		}
+		break;
+	case 6: side = f->fin_side; fl = ACK; what = "last ACK"; f->phase = 7; break;
+	default:
+		if (chance(c, 35)) {
+			/* the same ports again */
+			if (chance(c, 20))
+				f->init_local = !f->init_local;
+			I = side = f->init_local; fl = SYN; what = "SYN reusing the ports"; f->phase = 1;
+		} else {
+			side = chance(c, 50) ? I : !I; fl = ACK; what = "late ACK";
+			done = 1;
+		}
+		break;
+	}
+	flow_pkt(c, f, side, g);
+	g->what = what;
+	g->m.tcp_flags = fl;
+	if (chance(c, 2)) {
+		g->trunc = (int)below(c, 20);   /* no complete TCP header */
+		g->what = "truncated TCP";
+	}
+	if (done)
+		retire(c, i);
+}
+
+static void dgram_next(struct setctx *c, size_t i, struct gpkt *g)
+{
+	struct gflow *f = &c->act[i];
+	int side = f->phase == 0 ? f->init_local : chance(c, 55) ? f->init_local : !f->init_local;
+
+	flow_pkt(c, f, side, g);
+	g->what = f->phase == 0 ? "first datagram" : side == f->init_local ? "datagram" : "reply datagram";
+	if (f->kind != GK_OTHER && chance(c, 3)) {
+		g->trunc = (int)below(c, f->kind == GK_SCTP ? 12 : 8);
+		g->what = "truncated ports header";
+	}
+	f->phase++;
+	if (--f->left <= 0)
+		retire(c, i);
+}
+
+static void echo_next(struct setctx *c, size_t i, struct gpkt *g)
+{
+	struct gflow *f = &c->act[i];
+	int I = f->init_local, side, req;
+	const char *what;
+
+	if (f->phase == 0 && chance(c, 10)) {
+		side = !I; req = 0; what = "echo reply before request";
+	} else if (f->phase == 0 || chance(c, 35)) {
+		side = I; req = 1; what = "echo request"; f->phase = 1;
+	} else if (chance(c, 8)) {
+		side = !I; req = 1; what = "echo request from the peer";
+	} else {
+		side = !I; req = 0; what = "echo reply";
+	}
+	flow_pkt(c, f, side, g);
+	g->what = what;
+	g->m.icmp_type = req ? (f->family == 4 ? 8 : 128) : (f->family == 4 ? 0 : 129);
+	g->m.icmp_id = f->echo_id;
+	g->m.sport = g->m.dport = 0;
+	if (chance(c, 2)) {
+		g->trunc = (int)below(c, 8);
+		g->what = "truncated ICMP echo";
+	}
+	if (--f->left <= 0)
+		retire(c, i);
+}
+
+/* A flow to quote in an ICMP error: active, past, or made up. */
+static void pick_any_flow(struct setctx *c, struct gflow *f)
+{
+	if (c->nact && chance(c, 55)) {
+		*f = c->act[below(c, (uint32_t)c->nact)];
+	} else if (c->npast && chance(c, 60)) {
+		*f = c->past[below(c, (uint32_t)c->npast)];
+	} else {
+		uint32_t saved = c->next_id;
+
+		new_flow(c, f);
+		c->next_id = saved;   /* not a real flow */
+		tot.flows--;
+		f->id = 0;
+	}
+}
+
+static void icmp_error(struct setctx *c, struct gpkt *g)
+{
+	struct gflow f;
+	int qfrom_local = chance(c, 50), from_local;
+	const uint8_t *qs, *qd;
+
+	pick_any_flow(c, &f);
+	gpkt_init(g);
+	g->flow_id = f.id;
+	g->what = "ICMP error";
+	g->m.family = f.family;
+	g->m.proto = f.family == 4 ? P_ICMP : P_ICMP6;
+	g->m.icmp_type = f.family == 4 ? err4[below(c, 5)] : err6[below(c, 4)];
+	g->m.icmp_code = (uint8_t)below(c, 4);
+	/* the quoted packet went qs -> qd; the error goes back to qs, from qd
+	 * or from a router on the way */
+	qs = qfrom_local ? f.laddr : f.raddr;
+	qd = qfrom_local ? f.raddr : f.laddr;
+	from_local = !qfrom_local;
+	memcpy(g->m.dst, qs, 16);
+	if (chance(c, 60)) {
+		memcpy(g->m.src, qd, 16);
+	} else {
+		memset(g->m.src, 0, 16);
+		if (f.family == 4)
+			memcpy(g->m.src, from_local ? local4[below(c, 2)] : remote4[below(c, 3)], 4);
+		else
+			memcpy(g->m.src, from_local ? local6[below(c, 2)] : remote6[below(c, 3)], 16);
+	}
+	g->dir = from_local ? XW_DIR_OUT : XW_DIR_IN;
+	memcpy(g->m.q.src, qs, 16);
+	memcpy(g->m.q.dst, qd, 16);
+	g->m.q.proto = f.proto;
+	g->m.q.sport = qfrom_local ? f.lport : f.rport;
+	g->m.q.dport = qfrom_local ? f.rport : f.lport;
+	memcpy(g->raw, f.other_hdr, 4);
+	g->raw[4] = 0x66;
+	if (opt_avoid_known)
+		memset(g->raw, 0, sizeof(g->raw));
+	if (f.kind == GK_ECHO) {
+		/* quoting a request, or a reply, or (rarely) another ICMP message */
+		int k = (int)below(c, 10);
+
+		g->m.q.icmp_id = f.echo_id;
+		g->m.q.sport = g->m.q.dport = 0;
+		if (k < 6 || opt_avoid_known)
+			g->m.q.icmp_type = f.family == 4 ? 8 : 128;
+		else if (k < 9)
+			g->m.q.icmp_type = f.family == 4 ? 0 : 129;
+		else
+			g->m.q.icmp_type = f.family == 4 ? 13 : 135;
+		g->what = "ICMP error quoting ICMP";
+	}
+	if (chance(c, 10) && f.family == 4)
+		g->q_opt = 4;
+	{
+		int k = (int)below(c, 100);
+
+		if (k < 70)
+			g->q_l4len = 8;
+		else if (k < 88)
+			g->q_l4len = (int)xw_rng_range(&c->rng, 9, 40);
+		else if (k < 95)
+			g->q_l4len = (int)below(c, 8);
+		else {
+			g->q_l4len = 8;
+			g->q_cut = (int)below(c, f.family == 4 ? 20u + g->q_opt : 40u);
+		}
+	}
+	g->m.q.present = g->q_l4len >= 8 && g->q_cut < 0;
+	if (!g->m.q.present)
+		g->what = "ICMP error with a short quote";
+	if (chance(c, 2)) {
+		g->trunc = (int)below(c, 8);
+		g->what = "truncated ICMP error";
+	}
+}
+
+static void icmp_info(struct setctx *c, struct gpkt *g)
+{
+	struct gflow f;
+
+	pick_any_flow(c, &f);
+	f.proto = f.family == 4 ? P_ICMP : P_ICMP6;
+	flow_pkt(c, &f, chance(c, 50), g);
+	g->m.sport = g->m.dport = 0;
+	g->m.icmp_type = f.family == 4 ? info4[below(c, XW_POOL_N(info4))] :
+		info6[below(c, XW_POOL_N(info6))];
+	g->m.icmp_id = f.echo_id;
+	g->what = "informational ICMP";
+}
+
+static void later_fragment(struct setctx *c, struct gpkt *g)
+{
+	struct gflow f;
+
+	pick_any_flow(c, &f);
+	flow_pkt(c, &f, chance(c, 50), g);
+	g->frag = 2;
+	g->payload = (uint16_t)(8 * below(c, 8));
+	g->m.later_frag = 1;
+	g->m.l4 = 0;
+	g->what = "non-first fragment";
+}
+
+static void bad_frame(struct setctx *c, struct gpkt *g)
+{
+	struct gflow f;
+
+	pick_any_flow(c, &f);
+	flow_pkt(c, &f, chance(c, 50), g);
+	g->frag = 0;
+	g->bad = (uint8_t)xw_rng_range(&c->rng, 1, 3);
+	g->what = g->bad == 1 ? "ARP" : g->bad == 2 ? "IPv4 with version 5" : "IPv6 with a long payload length";
+	if (g->bad == 2 || g->bad == 1)
+		g->m.family = 0;
+	if (g->bad == 3)
+		g->m.family = 0;
+	if (f.proto == P_TCP)
+		g->m.tcp_flags = SYN;
+}
+
+/* Next packet of the mix. */
+static void next_packet(struct setctx *c, struct gpkt *g)
+{
+	unsigned k = below(c, 1000);
+
+	if (k < 60) {
+		icmp_error(c, g);
+		return;
+	}
+	if (k < 80) {
+		icmp_info(c, g);
+		return;
+	}
+	if (k < 100) {
+		later_fragment(c, g);
+		return;
+	}
+	if (k < 110) {
+		bad_frame(c, g);
+		return;
+	}
+	if (c->nact == 0 || (c->nact < MAX_ACTIVE && k < 220)) {
+		new_flow(c, &c->act[c->nact++]);
+	}
+	{
+		size_t i = below(c, (uint32_t)c->nact);
+
+		switch (c->act[i].kind) {
+		case GK_TCP: tcp_next(c, i, g); break;
+		case GK_ECHO: echo_next(c, i, g); break;
+		default: dgram_next(c, i, g); break;
+		}
+	}
+}
+
+static void set_begin(struct setctx *c, const struct ctm_rules *rs, uint64_t seed)
+{
+	memset(c, 0, sizeof(*c));
+	c->rs = rs;
+	xw_rng_seed(&c->rng, seed);
+	c->t0 = mono_ns();
+	hist.n = 0;
+	apply_rules(rs);
+	tot.sets++;
+}
+
+static void set_end(struct setctx *c, const char *phase)
+{
+	compare_tables(c, "end of set");
+	if (!ctm_enabled(model)) {
+		struct dplist l = { 0 };
+
+		if (xw_dp_ct_each(&dp, collect_dp, &l))
+			die("reading the flow table failed");
+		if (l.n) {
+			printf("TABLE DISAGREEMENT (rule set %s): tracking is off but the datapath "
+			       "holds %zu flows\n", c->rs->name, l.n);
+			tot.disagreements++;
+			c->disagreements++;
+		}
+		free(l.e);
+	}
+	printf("  %-16s %-8s %7zu packets, %3zu skipped near expiry, %zu disagreements "
+	       "(%.1fs)\n", c->rs->name, phase, c->packets, c->skipped, c->disagreements,
+	       (double)(mono_ns() - c->t0) / 1e9);
+	tot.packets += c->packets;
+	tot.skipped += c->skipped;
+}
+
+static void run_set(const struct ctm_rules *rs, uint64_t seed, size_t n)
+{
+	struct setctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		die("out of memory");
+	set_begin(c, rs, seed);
+	while (c->packets < n) {
+		struct gpkt g;
+
+		next_packet(c, &g);
+		run_packet(c, &g);
+		if (c->packets % 5000 == 0)
+			compare_tables(c, "periodic");
+	}
+	set_end(c, "long");
+	free(c);
+}
+
+/* orig NULL: short timeouts, 1 s for states with an odd index (SYN_SENT,
+ * ESTABLISHED, TIME_WAIT, the *_UNREPLIED ones), 2 s for the others, so a
+ * datapath reading the wrong state's timeout shows */
+static void set_timeouts(const uint32_t *orig)
+{
+	struct xw_err err;
+
+	for (int st = XW_CTS_NONE + 1; st < XW_CTS_MAX; st++) {
+		uint32_t t = orig ? orig[st] : st % 2 ? 1 : 2;
+
+		if (xw_dp_ct_set_timeout(&dp, st, t, &err))
+			die("set timeout: %s", err.msg);
+		ctm_set_timeout(model, st, t);
+	}
+}
+
+/* Short timeouts: bursts separated by sleeps shorter and longer than them. */
+static void run_short(const struct ctm_rules *rs, uint64_t seed, const uint32_t *orig)
+{
+	static const double sleeps[] = { 0.5, 1.4, 1.1, 1.5 };
+	struct setctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		die("out of memory");
+	set_timeouts(NULL);
+	set_begin(c, rs, seed);
+	for (size_t b = 0; b <= XW_POOL_N(sleeps); b++) {
+		for (int i = 0; i < 600; i++) {
+			struct gpkt g;
+
+			next_packet(c, &g);
+			run_packet(c, &g);
+		}
+		compare_tables(c, "short phase");
+		if (b < XW_POOL_N(sleeps))
+			sleep_s(sleeps[b]);
+	}
+	set_end(c, "short");
+	free(c);
+	set_timeouts(orig);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cttest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-v] [-X]\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct xw_err err;
+	uint32_t orig[XW_CTS_MAX];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:n:r:vXh")) != -1) {
+		switch (opt) {
+		case 's':
+			opt_seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			opt_per_set = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			opt_rounds = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			opt_verbose = 1;
+			break;
+		case 'X':
+			opt_avoid_known = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	xw_log_init();
+	xw_dp_init(&dp);
+	if (xw_dp_load_private(&dp, &err))
+		die("load a private datapath: %s", err.msg);
+	model = ctm_new();
+	if (!model)
+		die("out of memory");
+	if (xw_dp_ct_timeouts(&dp, orig))
+		die("cannot read the timeouts");
+	for (int st = XW_CTS_NONE + 1; st < XW_CTS_MAX; st++) {
+		if (orig[st] != ctm_timeout(model, st))
+			printf("note: datapath default timeout of %s is %u s, the model's %u s; "
+			       "using the datapath's\n", ctm_state_name(st), orig[st],
+			       ctm_timeout(model, st));
+		ctm_set_timeout(model, st, orig[st]);
+	}
+	printf("cttest: seed 0x%" PRIx64 ", %u rounds of %zu rule sets x %zu packets, then a "
+	       "short-timeout phase\n", opt_seed, opt_rounds, N_RULESETS, opt_per_set);
+
+	for (unsigned round = 0; round < opt_rounds; round++)
+		for (size_t i = 0; i < N_RULESETS; i++)
+			run_set(&rulesets[i], mix64(opt_seed + 16 * round + i), opt_per_set);
+	run_short(&rulesets[(opt_seed >> 4) % 3], mix64(opt_seed + 1000), orig);
+
+	printf("cttest: states seen: untracked %zu, new %zu, established %zu, related %zu, "
+	       "invalid %zu; %zu entries created, %zu updates+creates written, %zu drops, "
+	       "%zu packets on expired entries, %zu table checks (%zu datapath entries)\n",
+	       tot.by_state[0], tot.by_state[1], tot.by_state[2], tot.by_state[3], tot.by_state[4],
+	       tot.created, tot.committed, tot.dropped, tot.expired_hits, tot.table_checks,
+	       tot.table_entries);
+	printf("cttest: %zu packets, %zu flows, %zu disagreements\n", tot.packets, tot.flows,
+	       tot.disagreements);
+	free(hist.r);
+	ctm_free(model);
+	xw_dp_close(&dp);
+	return tot.disagreements ? 1 : 0;
+}
