@@ -572,8 +572,8 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 			struct xw_err *err)
 {
 	char **keys = calloc(old->n + 1, sizeof(char *));
-	uint8_t *used = calloc(XW_MAX_RULES, 1);
-	uint32_t next = 0;
+	uint8_t *used = calloc(XW_MAX_RULES, 1);   /* 1: old generation, 2: new */
+	uint32_t next = 0, late = 0;
 	int rc = 0;
 
 	if (!keys || !used) {
@@ -600,6 +600,7 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 			used[old_slots[i]] = 1;
 	}
 	qsort(keys, old->n, sizeof(char *), cmp_str);
+	/* 1: rules whose text is unchanged keep their slot */
 	for (size_t i = 0; i < rs->n; i++) {
 		char *k = xw_rule_text(&rs->rules[i]), **hit;
 
@@ -609,21 +610,36 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 		}
 		hit = old->n ? bsearch(&k, keys, old->n, sizeof(char *), cmp_str) : NULL;
 		free(k);
+		fresh[i] = 1;
 		if (hit) {
 			/* priorities are unique, so each old rule matches at most once */
 			memcpy(&slots[i], *hit + strlen(*hit) + 1, sizeof(uint32_t));
+			if (slots[i] < XW_MAX_RULES)
+				used[slots[i]] = 2;
 			fresh[i] = 0;
-			continue;
 		}
+	}
+	/* 2: new rules take slots nobody used; when none are left, slots of
+	 * deleted rules, which are zeroed only after the switch (fresh 2) */
+	for (size_t i = 0; i < rs->n; i++) {
+		if (!fresh[i])
+			continue;
 		while (next < XW_MAX_RULES && used[next])
 			next++;
-		if (next == XW_MAX_RULES) {
+		if (next < XW_MAX_RULES) {
+			slots[i] = next;
+			used[next] = 2;
+			continue;
+		}
+		while (late < XW_MAX_RULES && used[late] != 1)
+			late++;
+		if (late == XW_MAX_RULES) {
 			rc = xw_errf(err, XW_EINPUT, "too many rules for the counter table (%u)", XW_MAX_RULES);
 			goto out;
 		}
-		slots[i] = next;
-		used[next] = 1;
-		fresh[i] = 1;
+		slots[i] = late;
+		used[late] = 2;
+		fresh[i] = 2;
 	}
 out:
 	for (size_t i = 0; keys && i < old->n; i++)
@@ -788,7 +804,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	if (!rc)
 		rc = fill(fd_l, idx, c.limits, c.n_limits);
 	for (size_t i = 0; !rc && i < rs->n; i++)
-		if (fresh[i])
+		if (fresh[i] == 1)
 			rc = zero_slot(dp, slots[i]);
 	if (rc) {
 		rc = sys_err(err, "fill rule maps", rc);
@@ -817,9 +833,13 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 			goto out;
 		}
 	}
+	/* slots taken over from deleted rules start now: packets still in
+	 * flight on the old generation may add to them for microseconds */
+	for (size_t i = 0; i < rs->n; i++)
+		if (fresh[i] == 2 && zero_slot(dp, slots[i]) && !rc)
+			rc = sys_err(err, "zero counters", errno);
 	/* 5. wait until no packet runs on the old generation */
-	rc = grace_period(dp, gen);
-	if (rc)
+	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
 out:
 	if (fd_e >= 0)

@@ -13,7 +13,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@echo '  LD      $@'
 	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
 
-.PHONY: check-build verifier diff e2e bench demo
+.PHONY: check-build verifier diff e2e bench demo install-test
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
 
 # Every BPF object must pass the kernel verifier: load each one privately.
@@ -27,9 +27,12 @@ E2E_SCRIPTS := $(wildcard tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.s
 e2e: all
 	@set -e; for t in $(E2E_SCRIPTS); do echo "== $$t"; ./$$t; done
 
+install-test: all
+	@MAKE=$(MAKE) ./tests/install.sh
+
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@$(MAKE) --no-print-directory unit verifier diff e2e
+	@$(MAKE) --no-print-directory unit verifier diff e2e install-test
 	@echo "make check: all tests passed"
 
 bench: deps

@@ -602,6 +602,27 @@ struct setctx {
 	size_t packets, skipped, disagreements;
 };
 
+/* Disagreements by generator label and outcome, for the summary. */
+#define MAX_CATS 64
+static struct cat {
+	const char *what;
+	uint8_t exp_ct, got_ct, exp_v, got_v;
+	size_t n;
+} cats[MAX_CATS];
+static size_t ncats;
+
+static void cat_add(const char *what, uint8_t ec, uint8_t gc, uint8_t ev, uint8_t gv)
+{
+	for (size_t i = 0; i < ncats; i++)
+		if (!strcmp(cats[i].what, what) && cats[i].exp_ct == ec && cats[i].got_ct == gc &&
+		    cats[i].exp_v == ev && cats[i].got_v == gv) {
+			cats[i].n++;
+			return;
+		}
+	if (ncats < MAX_CATS)
+		cats[ncats++] = (struct cat){ what, ec, gc, ev, gv, 1 };
+}
+
 static void disagree_resync(void)
 {
 	uint64_t n;
@@ -678,6 +699,7 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 	if (r.exp_ct != r.got_ct || r.exp_v != r.got_v || r.exp_prio != r.got_prio) {
 		c->disagreements++;
 		tot.disagreements++;
+		cat_add(g->what ? g->what : "?", r.exp_ct, r.got_ct, r.exp_v, r.got_v);
 		if (tot.disagreements <= MAX_SHOWN) {
 			char s[400];
 
@@ -1118,7 +1140,6 @@ static void icmp_error(struct setctx *c, struct gpkt *g)
 	pick_any_flow(c, &f);
 	gpkt_init(g);
 	g->flow_id = f.id;
-	g->what = "ICMP error";
 	g->m.family = f.family;
 	g->m.proto = f.family == 4 ? P_ICMP : P_ICMP6;
 	g->m.icmp_type = f.family == 4 ? err4[below(c, 5)] : err6[below(c, 4)];
@@ -1139,6 +1160,8 @@ static void icmp_error(struct setctx *c, struct gpkt *g)
 			memcpy(g->m.src, from_local ? local6[below(c, 2)] : remote6[below(c, 3)], 16);
 	}
 	g->dir = from_local ? XW_DIR_OUT : XW_DIR_IN;
+	g->what = f.kind == GK_OTHER ? "ICMP error quoting another protocol" :
+		"ICMP error quoting TCP/UDP/SCTP";
 	memcpy(g->m.q.src, qs, 16);
 	memcpy(g->m.q.dst, qd, 16);
 	g->m.q.proto = f.proto;
@@ -1154,13 +1177,16 @@ static void icmp_error(struct setctx *c, struct gpkt *g)
 
 		g->m.q.icmp_id = f.echo_id;
 		g->m.q.sport = g->m.q.dport = 0;
-		if (k < 6 || opt_avoid_known)
+		if (k < 6 || opt_avoid_known) {
 			g->m.q.icmp_type = f.family == 4 ? 8 : 128;
-		else if (k < 9)
+			g->what = "ICMP error quoting an echo request";
+		} else if (k < 9) {
 			g->m.q.icmp_type = f.family == 4 ? 0 : 129;
-		else
+			g->what = "ICMP error quoting an echo reply";
+		} else {
 			g->m.q.icmp_type = f.family == 4 ? 13 : 135;
-		g->what = "ICMP error quoting ICMP";
+			g->what = "ICMP error quoting a non-echo ICMP message";
+		}
 	}
 	if (chance(c, 10) && f.family == 4)
 		g->q_opt = 4;
@@ -1436,6 +1462,12 @@ int main(int argc, char **argv)
 	       tot.by_state[0], tot.by_state[1], tot.by_state[2], tot.by_state[3], tot.by_state[4],
 	       tot.created, tot.committed, tot.dropped, tot.expired_hits, tot.table_checks,
 	       tot.table_entries);
+	if (ncats)
+		printf("cttest: packet disagreements by kind (model -> datapath):\n");
+	for (size_t i = 0; i < ncats; i++)
+		printf("  %6zu  %-45s ct %s -> %s, %s -> %s\n", cats[i].n, cats[i].what,
+		       ctm_ctb_name(cats[i].exp_ct), ctm_ctb_name(cats[i].got_ct),
+		       verdict_name(cats[i].exp_v), verdict_name(cats[i].got_v));
 	printf("cttest: %zu packets, %zu flows, %zu disagreements\n", tot.packets, tot.flows,
 	       tot.disagreements);
 	free(hist.r);
