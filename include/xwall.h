@@ -101,7 +101,22 @@ struct xw_tuple {
 	struct xw_key cval;
 	__u32 min_prio;
 	__u8  policy[XW_DIR_MAX];   /* sentinel only */
-	__u16 pad;
+	/* the 8-byte words of the key the mask touches: the hash key is the
+	 * tuple id and these words only (class: which entries map) */
+	__u8  cls;
+	__u8  nw;
+	__u8  widx[8];
+	__u8  pad2[6];
+};
+
+/* Entries maps by hash key size: a shorter key hashes faster. */
+#define XW_KEY_CLASSES 3
+#define XW_CLASS_WORDS(c) ((c) == 0 ? 2 : (c) == 1 ? 4 : 8)
+
+struct xw_ckey {
+	__u32 tuple;
+	__u32 pad;
+	__u64 w[8];        /* only XW_CLASS_WORDS(cls) are part of the map key */
 };
 
 /* Connection tracking.  The packet's state as the `ct` match sees it: */

@@ -333,6 +333,42 @@ out:
 	return rc;
 }
 
+void xw_ckey_make(const struct xw_tuple *t, uint32_t tuple_id, const struct xw_key *k,
+		  struct xw_ckey *out)
+{
+	const uint64_t *kw = (const uint64_t *)k, *mw = (const uint64_t *)&t->mask;
+
+	memset(out, 0, sizeof(*out));
+	out->tuple = tuple_id;
+	for (int j = 0; j < t->nw; j++)
+		out->w[j] = kw[t->widx[j]] & mw[t->widx[j]];
+}
+
+/* Entries into the per-class arrays the datapath's maps are filled from. */
+static int split_classes(struct xw_compiled *c)
+{
+	size_t at[XW_KEY_CLASSES] = { 0 };
+
+	for (size_t i = 0; i < c->n_entries; i++)
+		c->cls[c->tuples[c->keys[i].tuple].cls].n++;
+	for (int k = 0; k < XW_KEY_CLASSES; k++) {
+		c->cls[k].keys = calloc(c->cls[k].n ? c->cls[k].n : 1, xw_ckey_size(k));
+		c->cls[k].vals = calloc(c->cls[k].n ? c->cls[k].n : 1, sizeof(struct xw_entry_val));
+		if (!c->cls[k].keys || !c->cls[k].vals)
+			return -1;
+	}
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct xw_tuple *t = &c->tuples[c->keys[i].tuple];
+		struct xw_ckey ck;
+		int k = t->cls;
+
+		xw_ckey_make(t, c->keys[i].tuple, &c->keys[i].k, &ck);
+		memcpy(c->cls[k].keys + at[k] * xw_ckey_size(k), &ck, xw_ckey_size(k));
+		c->cls[k].vals[at[k]++] = c->vals[i];
+	}
+	return 0;
+}
+
 static int cmp_prio(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
@@ -506,6 +542,16 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 			cv[b] &= cm[b];
 		}
 	}
+	/* which words each mask touches decides its key class */
+	for (i = 0; i < nt; i++) {
+		struct xw_tuple *t = &out->tuples[i];
+		const uint64_t *m = (const uint64_t *)&t->mask;
+
+		for (uint8_t w = 0; w < XW_KEY_WORDS; w++)
+			if (m[w])
+				t->widx[t->nw++] = w;
+		t->cls = t->nw <= XW_CLASS_WORDS(0) ? 0 : t->nw <= XW_CLASS_WORDS(1) ? 1 : 2;
+	}
 	out->tuples[nt].min_prio = XW_PRIO_NONE;
 	out->tuples[nt].policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	out->tuples[nt].policy[XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
@@ -530,6 +576,8 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		ne++;
 	}
 	out->n_entries = ne;
+	if (split_classes(out))
+		goto oom;
 	free(rv.v);
 	free(lv.v);
 	free(ti);
@@ -550,6 +598,10 @@ fail:
 
 void xw_compiled_free(struct xw_compiled *c)
 {
+	for (int k = 0; k < XW_KEY_CLASSES; k++) {
+		free(c->cls[k].keys);
+		free(c->cls[k].vals);
+	}
 	free(c->limits);
 	free(c->tuples);
 	free(c->keys);

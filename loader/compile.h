@@ -8,9 +8,16 @@
 struct xw_compiled {
 	uint32_t n_tuples;              /* without the sentinel */
 	struct xw_tuple *tuples;        /* n_tuples + 1; last is the sentinel */
-	size_t n_entries;
+	size_t n_entries;               /* deduplicated entries, full keys */
 	struct xw_entry_key *keys;
 	struct xw_entry_val *vals;
+	/* the same entries as the datapath stores them: per key class, the
+	 * tuple id and the words its mask touches (struct xw_ckey prefix) */
+	struct {
+		size_t n;
+		uint8_t *keys;              /* n keys of xw_ckey_size(class) bytes */
+		struct xw_entry_val *vals;
+	} cls[XW_KEY_CLASSES];
 	uint8_t uses_ct;                /* some rule matches `ct`: track flows */
 	uint32_t n_limits;              /* entries of rules with `limit`, by prio */
 	struct xw_limit_entry *limits;
@@ -21,6 +28,14 @@ struct xw_compiled {
 int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err);
 void xw_compiled_free(struct xw_compiled *c);
+
+static inline size_t xw_ckey_size(int cls)
+{
+	return 8 + 8 * (size_t)XW_CLASS_WORDS(cls);
+}
+/* The compact key of a full key for tuple t (as the datapath builds it). */
+void xw_ckey_make(const struct xw_tuple *t, uint32_t tuple_id, const struct xw_key *k,
+		  struct xw_ckey *out);
 
 /* Split [lo, hi] into value/mask prefixes of `bits` width.  Returns the count
  * written (at most 2*bits), vals/masks need room for 2*bits. */

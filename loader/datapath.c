@@ -34,7 +34,7 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows",
+	"xw_log_windows", "xw_entries_s", "xw_entries_m",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -713,7 +713,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	uint8_t *fresh = NULL;
 	struct xw_compiled c = { 0 };
 	struct xw_cfg cfg;
-	int fd_e = -1, fd_t = -1, fd_x = -1, fd_l = -1, rc;
+	int fd_c[XW_KEY_CLASSES] = { -1, -1, -1 }, cls_err = 0, fd_t = -1, fd_x = -1, fd_l = -1, rc;
 	char *text = NULL;
 	size_t tlen = 0;
 	__u32 gen, nchunks, *idx = NULL;
@@ -772,9 +772,12 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		goto out;
 	}
 	/* 2. fresh maps for the new generation */
-	fd_e = new_inner(BPF_MAP_TYPE_HASH, "xw_entries_g", sizeof(struct xw_entry_key),
-			 sizeof(struct xw_entry_val), (__u32)c.n_entries,
-			 BPF_F_NO_PREALLOC);
+	for (int k = 0; k < XW_KEY_CLASSES; k++) {
+		fd_c[k] = new_inner(BPF_MAP_TYPE_HASH, "xw_entries_g", (__u32)xw_ckey_size(k),
+				    sizeof(struct xw_entry_val), (__u32)c.cls[k].n, BPF_F_NO_PREALLOC);
+		if (fd_c[k] < 0)
+			cls_err = fd_c[k];
+	}
 	fd_t = new_inner(BPF_MAP_TYPE_ARRAY, "xw_tuples_g", 4, sizeof(struct xw_tuple),
 			 XW_MAX_TUPLES + 1, 0);
 	nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK);
@@ -782,8 +785,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 			 BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
 	fd_l = new_inner(BPF_MAP_TYPE_ARRAY, "xw_limits_g", 4, sizeof(struct xw_limit_entry),
 			 XW_MAX_LIMIT_ENTRIES, 0);
-	if (fd_e < 0 || fd_t < 0 || fd_x < 0 || fd_l < 0) {
-		rc = sys_err(err, "create rule maps", fd_e < 0 ? fd_e : fd_t < 0 ? fd_t : fd_x < 0 ? fd_x : fd_l);
+	if (cls_err < 0 || fd_t < 0 || fd_x < 0 || fd_l < 0) {
+		rc = sys_err(err, "create rule maps", cls_err < 0 ? cls_err : fd_t < 0 ? fd_t : fd_x < 0 ? fd_x : fd_l);
 		goto out;
 	}
 	idx = calloc((nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1) + XW_MAX_LIMIT_ENTRIES,
@@ -796,7 +799,9 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	for (__u32 i = 0; i < nchunks || i <= c.n_tuples || i < XW_MAX_LIMIT_ENTRIES; i++)
 		idx[i] = i;
 	memcpy(chunks, text, tlen);
-	rc = fill(fd_e, c.keys, c.vals, (__u32)c.n_entries);
+	rc = 0;
+	for (int k = 0; !rc && k < XW_KEY_CLASSES; k++)
+		rc = fill(fd_c[k], c.cls[k].keys, c.cls[k].vals, (__u32)c.cls[k].n);
 	if (!rc)
 		rc = fill(fd_t, idx, c.tuples, c.n_tuples + 1);
 	if (!rc)
@@ -811,7 +816,9 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		goto out;
 	}
 	/* 3. install in the inactive slot (no packet uses it) */
-	if (bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES], &gen, &fd_e, 0) ||
+	if (bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES_S], &gen, &fd_c[0], 0) ||
+	    bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES_M], &gen, &fd_c[1], 0) ||
+	    bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES], &gen, &fd_c[2], 0) ||
 	    bpf_map_update_elem(dp->map_fd[XW_M_TUPLES], &gen, &fd_t, 0) ||
 	    bpf_map_update_elem(dp->map_fd[XW_M_LIMITS], &gen, &fd_l, 0) ||
 	    bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
@@ -842,8 +849,9 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
 out:
-	if (fd_e >= 0)
-		close(fd_e);
+	for (int k = 0; k < XW_KEY_CLASSES; k++)
+		if (fd_c[k] >= 0)
+			close(fd_c[k]);
 	if (fd_t >= 0)
 		close(fd_t);
 	if (fd_x >= 0)

@@ -22,7 +22,8 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
 
 	if (!s || !cfg)
 		return 0;
-	__builtin_memset(s, 0, sizeof(*s));
+	/* the conntrack write-back part is set only when ct_op says so */
+	__builtin_memset(s, 0, __builtin_offsetof(struct xw_scratch, ct_key));
 	s->best_prio = XW_PRIO_NONE;
 	s->gen = cfg->active & 1;
 	s->fail_verdict = cfg->policy[s->gen][dir & 1];
@@ -89,19 +90,23 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
 	__u32 gen = s->gen, i = s->next_tuple, j;
-	struct xw_entry_key ek;
-	void *tuples, *entries;
+	struct xw_ckey ck;
+	void *tuples, *ents[XW_KEY_CLASSES];
+	__u64 *pk = (__u64 *)&s->key;
 
 	tuples = bpf_map_lookup_elem(&xw_tuples, &gen);
-	entries = bpf_map_lookup_elem(&xw_entries, &gen);
-	if (!tuples || !entries)
+	ents[0] = bpf_map_lookup_elem(&xw_entries_s, &gen);
+	ents[1] = bpf_map_lookup_elem(&xw_entries_m, &gen);
+	ents[2] = bpf_map_lookup_elem(&xw_entries, &gen);
+	if (!tuples || !ents[0] || !ents[1] || !ents[2])
 		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
 
-	__builtin_memset(&ek, 0, sizeof(ek));
+	__builtin_memset(&ck, 0, sizeof(ck));
 	for (j = 0; j < XW_TUPLES_PER_STAGE; j++, i++) {
 		struct xw_tuple *t = bpf_map_lookup_elem(tuples, &i);
 		struct xw_entry_val *v;
-		__u64 *km = (__u64 *)&ek.k, *pk = (__u64 *)&s->key, *mk;
+		__u64 *mk, *cm, *cv, diff = 0;
+		__u32 nw, cls;
 		int w;
 
 		if (!t)
@@ -119,21 +124,33 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 			}
 			return xw_finish(s, XW_REASON_POLICY, pol);
 		}
-		{
-			__u64 *cm = (__u64 *)&t->cmask, *cv = (__u64 *)&t->cval, diff = 0;
-
-#pragma unroll
-			for (w = 0; w < (int)XW_KEY_WORDS; w++)
-				diff |= (pk[w] & cm[w]) ^ cv[w];
-			if (diff)
-				continue;
-		}
 		mk = (__u64 *)&t->mask;
+		cm = (__u64 *)&t->cmask;
+		cv = (__u64 *)&t->cval;
+		nw = t->nw;
+		/* gather the words the mask touches; a packet that differs from
+		 * bits all entries share cannot hit: skip the hash lookup */
 #pragma unroll
-		for (w = 0; w < (int)XW_KEY_WORDS; w++)
-			km[w] = pk[w] & mk[w];
-		ek.tuple = i;
-		v = bpf_map_lookup_elem(entries, &ek);
+		for (w = 0; w < 8; w++) {
+			__u32 x = t->widx[w] & 7;
+
+			if ((__u32)w < nw) {
+				diff |= (pk[x] & cm[x]) ^ cv[x];
+				ck.w[w] = pk[x] & mk[x];
+			} else {
+				ck.w[w] = 0;
+			}
+		}
+		if (diff)
+			continue;
+		ck.tuple = i;
+		cls = t->cls;
+		if (cls == 0)
+			v = bpf_map_lookup_elem(ents[0], &ck);
+		else if (cls == 1)
+			v = bpf_map_lookup_elem(ents[1], &ck);
+		else
+			v = bpf_map_lookup_elem(ents[2], &ck);
 		if (v && v->prio < s->best_prio) {
 			s->best_prio = v->prio;
 			s->best_slot = v->slot;

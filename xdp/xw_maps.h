@@ -8,15 +8,20 @@
 #include <bpf/bpf_helpers.h>
 #include "xwall.h"
 
-/* One rule-set generation: masked-key -> rule.  Sized per apply (INNER_MAP). */
-struct xw_entries_inner {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* hash inner maps may differ in size */
-	__uint(max_entries, 1);
-	/* sizes, not __type: clang 14 emits only a forward BTF type here */
-	__uint(key_size, sizeof(struct xw_entry_key));
-	__uint(value_size, sizeof(struct xw_entry_val));
-};
+/* One rule-set generation: (tuple, masked words) -> rule, one map per key
+ * size class.  Hash inner maps may differ in max_entries (sized per apply). */
+#define XW_ENTRIES_INNER(name, words)                                          \
+	struct name {                                                          \
+		__uint(type, BPF_MAP_TYPE_HASH);                               \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                          \
+		__uint(max_entries, 1);                                        \
+		/* sizes, not __type: clang 14 emits only a forward BTF type */ \
+		__uint(key_size, 8 + 8 * (words));                             \
+		__uint(value_size, sizeof(struct xw_entry_val));               \
+	}
+XW_ENTRIES_INNER(xw_entries_inner_s, XW_CLASS_WORDS(0));
+XW_ENTRIES_INNER(xw_entries_inner_m, XW_CLASS_WORDS(1));
+XW_ENTRIES_INNER(xw_entries_inner, XW_CLASS_WORDS(2));
 
 struct xw_tuples_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -43,6 +48,20 @@ struct xw_limits_inner {
 };
 
 /* Two generations; cfg.active says which one packets use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_entries_inner_s);
+} xw_entries_s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct xw_entries_inner_m);
+} xw_entries_m SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 2);

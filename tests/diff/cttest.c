@@ -1292,6 +1292,188 @@ static void next_packet(struct setctx *c, struct gpkt *g)
 	}
 }
 
+static void set_begin(struct setctx *c, const struct ctm_rules *rs, uint64_t seed);
+static void set_end(struct setctx *c, const char *phase);
+
+/* ---- scenarios: short fixed sequences, each from empty tables ---- */
+
+static const uint8_t *A4(int i) { return i < 2 ? local4[i] : remote4[i - 2]; }
+
+static void sc_pkt(struct gpkt *g, int dir, uint8_t fam, uint8_t proto, int src, int dst)
+{
+	gpkt_init(g);
+	g->dir = dir;
+	g->m.family = fam;
+	g->m.proto = proto;
+	if (fam == 4) {
+		memcpy(g->m.src, A4(src), 4);
+		memcpy(g->m.dst, A4(dst), 4);
+	} else {
+		memcpy(g->m.src, src < 2 ? local6[src] : remote6[src - 2], 16);
+		memcpy(g->m.dst, dst < 2 ? local6[dst] : remote6[dst - 2], 16);
+	}
+}
+
+/* local addresses 0, 1; remote 2, 3, 4 */
+static void sc_tcp(struct setctx *c, int dir, uint8_t fam, int src, uint16_t sp, int dst,
+		   uint16_t dp_, uint8_t fl, const char *what)
+{
+	struct gpkt g;
+
+	sc_pkt(&g, dir, fam, P_TCP, src, dst);
+	g.m.sport = sp;
+	g.m.dport = dp_;
+	g.m.tcp_flags = fl;
+	g.what = what;
+	run_packet(c, &g);
+}
+
+static void sc_l4(struct setctx *c, int dir, uint8_t fam, uint8_t proto, int src, uint16_t sp,
+		  int dst, uint16_t dp_, const uint8_t raw[4], const char *what)
+{
+	struct gpkt g;
+
+	sc_pkt(&g, dir, fam, proto, src, dst);
+	g.m.sport = sp;
+	g.m.dport = dp_;
+	if (raw)
+		memcpy(g.raw, raw, 4);
+	g.what = what;
+	run_packet(c, &g);
+}
+
+static void sc_icmp(struct setctx *c, int dir, uint8_t fam, int src, int dst, uint8_t type,
+		    uint16_t id, const char *what)
+{
+	struct gpkt g;
+
+	sc_pkt(&g, dir, fam, fam == 4 ? P_ICMP : P_ICMP6, src, dst);
+	g.m.icmp_type = type;
+	g.m.icmp_id = id;
+	g.what = what;
+	run_packet(c, &g);
+}
+
+/* ICMP error (type) from src to dst quoting a packet qsrc -> qdst */
+static void sc_err(struct setctx *c, int dir, uint8_t fam, int src, int dst, uint8_t type,
+		   uint8_t qproto, int qsrc, uint16_t qsp, int qdst, uint16_t qdp, uint8_t qtype,
+		   uint16_t qid, const uint8_t raw[4], const char *what)
+{
+	struct gpkt g, t;
+
+	sc_pkt(&g, dir, fam, fam == 4 ? P_ICMP : P_ICMP6, src, dst);
+	sc_pkt(&t, dir, fam, qproto, qsrc, qdst);
+	g.m.icmp_type = type;
+	g.m.q.present = 1;
+	g.m.q.proto = qproto;
+	memcpy(g.m.q.src, t.m.src, 16);
+	memcpy(g.m.q.dst, t.m.dst, 16);
+	g.m.q.sport = qsp;
+	g.m.q.dport = qdp;
+	g.m.q.icmp_type = qtype;
+	g.m.q.icmp_id = qid;
+	g.q_l4len = 8;
+	if (raw)
+		memcpy(g.raw, raw, 4);
+	g.what = what;
+	run_packet(c, &g);
+}
+
+static void run_scenarios(void)
+{
+	static const uint8_t gre_ip[4] = { 0x00, 0x00, 0x08, 0x00 };  /* GRE, protocol IPv4 */
+	static const uint8_t esp_spi[4] = { 0x00, 0x00, 0x10, 0x01 };
+	struct setctx *c = calloc(1, sizeof(*c));
+	size_t before = tot.disagreements;
+	int n = 0;
+
+	if (!c)
+		die("out of memory");
+#define SCENARIO(rs_idx, title)                                                  \
+	do {                                                                     \
+		if (n++)                                                         \
+			set_end(c, "scenario");                                  \
+		set_begin(c, &rulesets[rs_idx], 0);                              \
+		if (opt_verbose)                                                 \
+			printf("  scenario: %s\n", title);                       \
+	} while (0)
+
+	/* TCP: outbound handshake, data, teardown, reuse of the ports */
+	SCENARIO(0, "outbound TCP life cycle and port reuse");
+	for (uint8_t fam = 4; fam <= 6; fam += 2) {
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, SYN, "SYN");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, SYN | ACK, "SYN+ACK");
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, ACK, "ACK");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, ACK | PSH, "data");
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, FIN | ACK, "FIN");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, FIN | ACK, "FIN");
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, ACK, "last ACK");
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, SYN, "SYN reusing the ports (TIME_WAIT)");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, ACK, "ACK before SYN+ACK");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, RST, "RST");
+		sc_tcp(c, IN, fam, 2, 443, 0, 40000, SYN, "SYN from the responder in CLOSE");
+		sc_tcp(c, OUT, fam, 0, 40000, 2, 443, SYN, "SYN reusing the ports (CLOSE)");
+	}
+	/* TCP: inbound connections, allowed to port 80 only */
+	SCENARIO(0, "inbound TCP");
+	sc_tcp(c, IN, 4, 3, 50000, 0, 22, SYN, "SYN to 22 (dropped: not created)");
+	sc_tcp(c, OUT, 4, 0, 22, 3, 50000, SYN | ACK, "SYN+ACK without entry");
+	sc_tcp(c, IN, 4, 3, 50000, 0, 80, SYN, "SYN to 80");
+	sc_tcp(c, OUT, 4, 0, 80, 3, 50000, SYN | ACK, "SYN+ACK");
+	sc_tcp(c, IN, 4, 3, 50000, 0, 80, ACK, "ACK");
+	sc_tcp(c, IN, 4, 3, 50001, 0, 80, ACK, "ACK without entry");
+	/* UDP and echo */
+	SCENARIO(0, "UDP and ICMP echo");
+	sc_l4(c, OUT, 4, P_UDP, 0, 40000, 2, 53, NULL, "query");
+	sc_l4(c, IN, 4, P_UDP, 2, 53, 0, 40000, NULL, "answer");
+	sc_l4(c, IN, 4, P_UDP, 2, 53, 0, 40001, NULL, "unsolicited");
+	sc_icmp(c, IN, 6, 2, 0, 129, 7, "echo reply without request");
+	sc_icmp(c, OUT, 6, 0, 2, 128, 7, "echo request");
+	sc_icmp(c, IN, 6, 2, 0, 129, 7, "echo reply");
+	sc_icmp(c, OUT, 4, 0, 2, 8, 0, "echo request, id 0");
+	sc_icmp(c, IN, 4, 2, 0, 0, 0, "echo reply, id 0");
+	/* errors quoting tracked TCP and UDP flows */
+	SCENARIO(0, "ICMP errors quoting TCP and UDP");
+	sc_tcp(c, OUT, 4, 0, 40000, 2, 443, SYN, "SYN");
+	sc_err(c, IN, 4, 4, 0, 3, P_TCP, 0, 40000, 2, 443, 0, 0, NULL,
+	       "port unreachable quoting the SYN");
+	sc_err(c, IN, 4, 4, 0, 3, P_TCP, 0, 40001, 2, 443, 0, 0, NULL,
+	       "port unreachable quoting an untracked TCP packet");
+	sc_l4(c, OUT, 6, P_UDP, 0, 40000, 2, 53, NULL, "query");
+	sc_err(c, IN, 6, 4, 0, 1, P_UDP, 0, 40000, 2, 53, 0, 0, NULL,
+	       "destination unreachable quoting the query");
+
+	if (opt_avoid_known)
+		goto out;
+	/* Known datapath deviations (xw_parse_inner): */
+	/* 1. a quoted protocol without ports (GRE, ESP, ...) must give ports 0 */
+	SCENARIO(0, "ICMP error quoting a tracked GRE flow");
+	sc_l4(c, OUT, 4, P_GRE, 0, 0, 2, 0, gre_ip, "GRE out (creates the flow)");
+	sc_l4(c, IN, 4, P_GRE, 2, 0, 0, 0, gre_ip, "GRE back (established)");
+	sc_err(c, IN, 4, 4, 0, 3, P_GRE, 0, 0, 2, 0, 0, 0, gre_ip,
+	       "unreachable quoting the GRE packet: related");
+	SCENARIO(0, "ICMPv6 error quoting a tracked ESP flow");
+	sc_l4(c, OUT, 6, P_ESP, 0, 0, 2, 0, esp_spi, "ESP out (creates the flow)");
+	sc_err(c, IN, 6, 4, 0, 1, P_ESP, 0, 0, 2, 0, 0, 0, esp_spi,
+	       "unreachable quoting the ESP packet: related");
+	/* 2. a quoted echo reply belongs to the flow (src,0 -> dst,id) */
+	SCENARIO(1, "ICMP error quoting an echo reply");
+	sc_icmp(c, OUT, 4, 0, 2, 8, 7, "echo request out (creates)");
+	sc_icmp(c, IN, 4, 2, 0, 0, 7, "echo reply in");
+	sc_err(c, OUT, 4, 0, 2, 3, P_ICMP, 2, 0, 0, 0, 0, 7, NULL,
+	       "unreachable sent back quoting the reply: related");
+	/* 3. a quoted non-echo ICMP message has no flow */
+	SCENARIO(1, "ICMP error quoting an ICMP timestamp request");
+	sc_icmp(c, IN, 4, 2, 0, 8, 7, "echo request in (allowed, creates)");
+	sc_err(c, OUT, 4, 0, 2, 3, P_ICMP, 2, 0, 0, 0, 13, 7, NULL,
+	       "unreachable quoting a timestamp request whose id is 7: invalid");
+out:
+	set_end(c, "scenario");
+#undef SCENARIO
+	printf("  scenarios: %d, %zu disagreements\n", n, tot.disagreements - before);
+	free(c);
+}
+
 static void set_begin(struct setctx *c, const struct ctm_rules *rs, uint64_t seed)
 {
 	memset(c, 0, sizeof(*c));
@@ -1451,6 +1633,7 @@ int main(int argc, char **argv)
 	printf("cttest: seed 0x%" PRIx64 ", %u rounds of %zu rule sets x %zu packets, then a "
 	       "short-timeout phase\n", opt_seed, opt_rounds, N_RULESETS, opt_per_set);
 
+	run_scenarios();
 	for (unsigned round = 0; round < opt_rounds; round++)
 		for (size_t i = 0; i < N_RULESETS; i++)
 			run_set(&rulesets[i], mix64(opt_seed + 16 * round + i), opt_per_set);

@@ -31,6 +31,8 @@
 #
 # Usage: tests/e2e/stateful.sh   (root; namespaces xwst-a/xwst-b, veth xwst0/1)
 # One PASS/FAIL line per check; exit status 1 if any check failed.
+# XWST_PCAP=FILE also records A's side of the link (all that B sent and all
+# that A sent towards B, before xwall) with tcpdump, for debugging.
 #
 # bpffs: `ip netns exec` gives its command a private /sys and each bpffs mount
 # is its own instance, so everything after the setup runs as ONE process tree
@@ -50,7 +52,7 @@ A4=10.201.0.1
 B4=10.201.0.2
 A6=fd00:201::1
 B6=fd00:201::2
-export XWALL PY NS_A NS_B IF_A IF_B A4 B4 A6 B6
+export XWST_PCAP="${XWST_PCAP:-}" XWALL PY NS_A NS_B IF_A IF_B A4 B4 A6 B6
 
 # ------------------------------------------------------------------ outer side
 if [ "${1:-}" != --inner ]; then
@@ -350,6 +352,10 @@ elif cmd == "late_client":       # late_client DIR A4 B4
 EOF
 
 # ================================================================== control
+if [ -n "${XWST_PCAP:-}" ]; then
+	bgA timeout 115 tcpdump -i "$IF_A" -nn -U -s 256 -w "$XWST_PCAP" 2>/dev/null
+	sleep 0.5
+fi
 LABEL=control
 # B's services the "attacker" A will try later
 bgB timeout 110 socat TCP4-LISTEN:8090,reuseaddr,fork SYSTEM:'echo B-here'

@@ -28,22 +28,45 @@ static void compile(const struct xw_ruleset *rs, struct xw_compiled *c)
 	free(slots);
 }
 
-static int cmp_ek(const void *a, const void *b)
+static size_t cmp_size;
+
+static int cmp_ck(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct xw_entry_key));
+	return memcmp(a, b, cmp_size);
 }
 
-/* The datapath's algorithm over the compiled tables: walk tuples by
- * min_prio, mask, look up, keep the best; stop at the sentinel or early. */
+/* Sort each class's compact keys so lookup() can bsearch them. */
+static void sort_classes(struct xw_compiled *c)
+{
+	for (int k = 0; k < XW_KEY_CLASSES; k++) {
+		size_t ks = xw_ckey_size(k), rs = ks + sizeof(struct xw_entry_val);
+		uint8_t *tmp = malloc(c->cls[k].n * rs + 1);
+
+		for (size_t i = 0; i < c->cls[k].n; i++) {
+			memcpy(tmp + i * rs, c->cls[k].keys + i * ks, ks);
+			memcpy(tmp + i * rs + ks, &c->cls[k].vals[i], sizeof(struct xw_entry_val));
+		}
+		cmp_size = ks;
+		qsort(tmp, c->cls[k].n, rs, cmp_ck);
+		for (size_t i = 0; i < c->cls[k].n; i++) {
+			memcpy(c->cls[k].keys + i * ks, tmp + i * rs, ks);
+			memcpy(&c->cls[k].vals[i], tmp + i * rs + ks, sizeof(struct xw_entry_val));
+		}
+		free(tmp);
+	}
+}
+
+/* The datapath's algorithm over the compiled tables, with the same compact
+ * keys in the same per-class maps: walk tuples by min_prio, skip on the
+ * common bits, look up, keep the best; stop at the sentinel or early. */
 static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int *verdict)
 {
 	uint32_t best = XW_PRIO_NONE;
 
 	for (uint32_t t = 0;; t++) {
 		const struct xw_tuple *tu = &c->tuples[t];
-		struct xw_entry_key ek;
-		const uint8_t *pk = (const uint8_t *)k, *mk = (const uint8_t *)&tu->mask;
-		uint8_t *o = (uint8_t *)&ek.k;
+		const uint8_t *pk = (const uint8_t *)k;
+		struct xw_ckey ck;
 
 		if (tu->min_prio >= best) {
 			if (tu->min_prio == XW_PRIO_NONE && best == XW_PRIO_NONE)
@@ -59,14 +82,14 @@ static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int 
 			if (differs)
 				continue;
 		}
-		memset(&ek, 0, sizeof(ek));
-		ek.tuple = t;
-		for (size_t i = 0; i < sizeof(*k); i++)
-			o[i] = pk[i] & mk[i];
-		struct xw_entry_key *hit = bsearch(&ek, c->keys, c->n_entries, sizeof(ek), cmp_ek);
+		xw_ckey_make(tu, t, k, &ck);
+		cmp_size = xw_ckey_size(tu->cls);
+		const uint8_t *hit = bsearch(&ck, c->cls[tu->cls].keys, c->cls[tu->cls].n,
+					     cmp_size, cmp_ck);
 
 		if (hit) {
-			const struct xw_entry_val *v = &c->vals[hit - c->keys];
+			const struct xw_entry_val *v =
+				&c->cls[tu->cls].vals[(size_t)(hit - c->cls[tu->cls].keys) / cmp_size];
 
 			if (v->prio < best) {
 				best = v->prio;
@@ -220,6 +243,7 @@ START_TEST(test_random_against_reference)
 		parse(text, &rs);
 		free(text);
 		compile(&rs, &c);
+		sort_classes(&c);
 		for (int p = 0; p < 3000; p++) {
 			size_t len = xw_pktgen(&rng, pkt, sizeof(pkt));
 			struct xw_ref_result ref;
