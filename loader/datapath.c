@@ -1,10 +1,12 @@
 /* Load/open/pin the datapath and switch rule sets atomically.
  *
- * Atomic apply: every generation's maps are fresh inner maps of the outer
- * ARRAY_OF_MAPS xw_entries/xw_tuples/xw_text.  The new generation is built in
- * the inactive slot, then one array update flips xw_cfg.active.  Updates of
- * map-in-map slots wait for an RCU grace period in the kernel, which we use as
- * the barrier that no packet still runs on the slot we are about to reuse. */
+ * Atomic apply: the datapath has two generations of rule maps (entries per
+ * key class, tuples, limits, rule text).  The new rule set is written into the
+ * inactive generation, then one array update flips xw_cfg.active; a packet
+ * reads `active` once and uses that generation throughout.  Updates of a
+ * map-in-map slot (xw_text) return only after an RCU grace period; we use one
+ * before touching the inactive generation and one after the flip, so no packet
+ * is still running on the generation being rewritten. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -30,11 +32,12 @@
 #define TEXT_CHUNK 4096
 
 const char *const xw_map_names[XW_M_COUNT] = {
-	"xw_entries", "xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
+	"xw_ent_s0", "xw_ent_s1", "xw_ent_m0", "xw_ent_m1", "xw_ent_l0", "xw_ent_l1",
+	"xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows", "xw_entries_s", "xw_entries_m",
+	"xw_log_windows",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -691,6 +694,39 @@ static int fill(int fd, const void *keys, const void *vals, __u32 n)
 	return -errno;
 }
 
+/* Delete every entry of a hash map, in batches. */
+static int clear_hash(int fd, size_t key_size)
+{
+	enum { BATCH = 4096 };
+	uint8_t *keys = malloc(BATCH * key_size);
+	struct xw_entry_val *vals = malloc(BATCH * sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u64 out_batch = 0;
+	void *in = NULL;
+	int rc = 0;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+		int r = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, keys, vals, &count, &o);
+
+		if (r && errno != ENOENT) {
+			rc = -errno;
+			break;
+		}
+		in = &out_batch;
+		if (r)   /* ENOENT: that was the last batch */
+			break;
+	}
+	free(keys);
+	free(vals);
+	return rc;
+}
+
 /* An update of a map-in-map slot returns only after an RCU grace period:
  * re-install what a slot holds to wait for packets in flight. */
 static int grace_period(struct xw_dp *dp, __u32 gen)
@@ -713,7 +749,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	uint8_t *fresh = NULL;
 	struct xw_compiled c = { 0 };
 	struct xw_cfg cfg;
-	int fd_c[XW_KEY_CLASSES] = { -1, -1, -1 }, cls_err = 0, fd_t = -1, fd_x = -1, fd_l = -1, rc;
+	int fd_x = -1, rc;
 	char *text = NULL;
 	size_t tlen = 0;
 	__u32 gen, nchunks, *idx = NULL;
@@ -758,6 +794,13 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = XW_EINPUT;
 		goto out;
 	}
+	for (int k = 0; k < XW_KEY_CLASSES; k++)
+		if (c.cls[k].n > XW_MAX_CLASS_ENTRIES) {
+			rc = xw_errf(err, XW_EINPUT, "the rule set needs %zu map entries of %zu-byte keys, "
+				     "more than the %u the datapath holds", c.cls[k].n, xw_ckey_size(k),
+				     XW_MAX_CLASS_ENTRIES);
+			goto out;
+		}
 	text = compose_text(rs, slots, &tlen);
 	if (!text) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
@@ -772,21 +815,18 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		goto out;
 	}
 	/* 2. fresh maps for the new generation */
-	for (int k = 0; k < XW_KEY_CLASSES; k++) {
-		fd_c[k] = new_inner(BPF_MAP_TYPE_HASH, "xw_entries_g", (__u32)xw_ckey_size(k),
-				    sizeof(struct xw_entry_val), (__u32)c.cls[k].n, BPF_F_NO_PREALLOC);
-		if (fd_c[k] < 0)
-			cls_err = fd_c[k];
-	}
-	fd_t = new_inner(BPF_MAP_TYPE_ARRAY, "xw_tuples_g", 4, sizeof(struct xw_tuple),
-			 XW_MAX_TUPLES + 1, 0);
 	nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK);
 	fd_x = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
 			 BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
-	fd_l = new_inner(BPF_MAP_TYPE_ARRAY, "xw_limits_g", 4, sizeof(struct xw_limit_entry),
-			 XW_MAX_LIMIT_ENTRIES, 0);
-	if (cls_err < 0 || fd_t < 0 || fd_x < 0 || fd_l < 0) {
-		rc = sys_err(err, "create rule maps", cls_err < 0 ? cls_err : fd_t < 0 ? fd_t : fd_x < 0 ? fd_x : fd_l);
+	if (fd_x < 0) {
+		rc = sys_err(err, "create rule text map", fd_x);
+		goto out;
+	}
+	/* 2. empty the inactive generation's entries (no packet uses them) */
+	for (int k = 0; !rc && k < XW_KEY_CLASSES; k++)
+		rc = clear_hash(dp->map_fd[XW_M_ENT(k, gen)], xw_ckey_size(k));
+	if (rc) {
+		rc = sys_err(err, "clear the inactive rule maps", rc);
 		goto out;
 	}
 	idx = calloc((nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1) + XW_MAX_LIMIT_ENTRIES,
@@ -796,18 +836,21 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
-	for (__u32 i = 0; i < nchunks || i <= c.n_tuples || i < XW_MAX_LIMIT_ENTRIES; i++)
-		idx[i] = i;
 	memcpy(chunks, text, tlen);
-	rc = 0;
 	for (int k = 0; !rc && k < XW_KEY_CLASSES; k++)
-		rc = fill(fd_c[k], c.cls[k].keys, c.cls[k].vals, (__u32)c.cls[k].n);
+		rc = fill(dp->map_fd[XW_M_ENT(k, gen)], c.cls[k].keys, c.cls[k].vals, (__u32)c.cls[k].n);
+	for (__u32 i = 0; i <= c.n_tuples; i++)
+		idx[i] = gen * XW_TUPLE_SLOTS + i;
 	if (!rc)
-		rc = fill(fd_t, idx, c.tuples, c.n_tuples + 1);
+		rc = fill(dp->map_fd[XW_M_TUPLES], idx, c.tuples, c.n_tuples + 1);
+	for (__u32 i = 0; i < c.n_limits; i++)
+		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
+	if (!rc)
+		rc = fill(dp->map_fd[XW_M_LIMITS], idx, c.limits, c.n_limits);
+	for (__u32 i = 0; i < nchunks; i++)
+		idx[i] = i;
 	if (!rc)
 		rc = fill(fd_x, idx, chunks, nchunks);
-	if (!rc)
-		rc = fill(fd_l, idx, c.limits, c.n_limits);
 	for (size_t i = 0; !rc && i < rs->n; i++)
 		if (fresh[i] == 1)
 			rc = zero_slot(dp, slots[i]);
@@ -815,14 +858,9 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "fill rule maps", rc);
 		goto out;
 	}
-	/* 3. install in the inactive slot (no packet uses it) */
-	if (bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES_S], &gen, &fd_c[0], 0) ||
-	    bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES_M], &gen, &fd_c[1], 0) ||
-	    bpf_map_update_elem(dp->map_fd[XW_M_ENTRIES], &gen, &fd_c[2], 0) ||
-	    bpf_map_update_elem(dp->map_fd[XW_M_TUPLES], &gen, &fd_t, 0) ||
-	    bpf_map_update_elem(dp->map_fd[XW_M_LIMITS], &gen, &fd_l, 0) ||
-	    bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
-		rc = sys_err(err, "install rule maps", errno);
+	/* 3. the rule text of the new generation */
+	if (bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
+		rc = sys_err(err, "install rule text", errno);
 		goto out;
 	}
 	/* 4. the switch: one update of xw_cfg */
@@ -849,15 +887,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
 out:
-	for (int k = 0; k < XW_KEY_CLASSES; k++)
-		if (fd_c[k] >= 0)
-			close(fd_c[k]);
-	if (fd_t >= 0)
-		close(fd_t);
 	if (fd_x >= 0)
 		close(fd_x);
-	if (fd_l >= 0)
-		close(fd_l);
 	free(idx);
 	free(chunks);
 	free(text);

@@ -86,80 +86,92 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 #define XW_NEXT_BATCH -1   /* tail-call the rule stage again */
 #define XW_NEXT_LIMIT -2   /* tail-call the limit stage */
 
+/* One batch for generation G: the entries maps are named, not looked up, so
+ * each lookup below is inlined by the verifier. */
+#define XW_DEFINE_BATCH(G)                                                        \
+static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)            \
+{                                                                                 \
+	__u32 i = s->next_tuple, j;                                               \
+	__u64 *pk = (__u64 *)&s->key;                                             \
+	struct xw_ckey ck;                                                        \
+                                                                                  \
+	__builtin_memset(&ck, 0, sizeof(ck));                                     \
+	for (j = 0; j < XW_TUPLES_PER_STAGE; j++, i++) {                          \
+		__u32 ti = G * XW_TUPLE_SLOTS + i;                                \
+		struct xw_tuple *t;                                               \
+		struct xw_entry_val *v;                                           \
+		__u64 *mk, *cm, *cv, diff = 0;                                    \
+		__u32 nw, cls;                                                    \
+		int w;                                                            \
+                                                                                  \
+		if (i >= XW_TUPLE_SLOTS)                                          \
+			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict); \
+		t = bpf_map_lookup_elem(&xw_tuples, &ti);                         \
+		if (!t)                                                           \
+			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict); \
+		/* sorted by min_prio: nothing later can beat what we have; the  \
+		 * sentinel (min_prio NONE) always stops and holds the policy */ \
+		if (t->min_prio >= s->best_prio)                                  \
+			return xw_tuples_done(s, t);                              \
+		mk = (__u64 *)&t->mask;                                           \
+		cm = (__u64 *)&t->cmask;                                          \
+		cv = (__u64 *)&t->cval;                                           \
+		nw = t->nw;                                                       \
+		/* gather the words the mask touches; a packet that differs from \
+		 * bits all entries share cannot hit: skip the hash lookup */     \
+		_Pragma("unroll")                                                 \
+		for (w = 0; w < 8; w++) {                                         \
+			__u32 x = t->widx[w] & 7;                                 \
+                                                                                  \
+			if ((__u32)w < nw) {                                      \
+				diff |= (pk[x] & cm[x]) ^ cv[x];                  \
+				ck.w[w] = pk[x] & mk[x];                          \
+			} else {                                                  \
+				ck.w[w] = 0;                                      \
+			}                                                         \
+		}                                                                 \
+		if (diff)                                                         \
+			continue;                                                 \
+		ck.tuple = i;                                                     \
+		cls = t->cls;                                                     \
+		if (cls == 0)                                                     \
+			v = bpf_map_lookup_elem(&xw_ent_s##G, &ck);               \
+		else if (cls == 1)                                                \
+			v = bpf_map_lookup_elem(&xw_ent_m##G, &ck);               \
+		else                                                              \
+			v = bpf_map_lookup_elem(&xw_ent_l##G, &ck);               \
+		if (v && v->prio < s->best_prio) {                                \
+			s->best_prio = v->prio;                                   \
+			s->best_slot = v->slot;                                   \
+			s->best_verdict = v->verdict;                             \
+			s->best_flags = v->flags;                                 \
+		}                                                                 \
+	}                                                                         \
+	s->next_tuple = i;                                                        \
+	return XW_NEXT_BATCH;                                                     \
+}
+
+/* The tuple walk ended at t: the limit stage next, or the verdict. */
+static __always_inline int xw_tuples_done(struct xw_scratch *s, const struct xw_tuple *t)
+{
+	__u8 pol = XW_PASS;
+
+	if (t->min_prio == XW_PRIO_NONE)
+		pol = t->policy[s->key.dir & 1];
+	if (s->n_limit) {
+		s->policy_verdict = pol;
+		return XW_NEXT_LIMIT;
+	}
+	return xw_finish(s, XW_REASON_POLICY, pol);
+}
+
+XW_DEFINE_BATCH(0)
+XW_DEFINE_BATCH(1)
+
 /* Probe the next batch of tuples.  Returns a verdict, or XW_NEXT_*. */
 static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
-	__u32 gen = s->gen, i = s->next_tuple, j;
-	struct xw_ckey ck;
-	void *tuples, *ents[XW_KEY_CLASSES];
-	__u64 *pk = (__u64 *)&s->key;
-
-	tuples = bpf_map_lookup_elem(&xw_tuples, &gen);
-	ents[0] = bpf_map_lookup_elem(&xw_entries_s, &gen);
-	ents[1] = bpf_map_lookup_elem(&xw_entries_m, &gen);
-	ents[2] = bpf_map_lookup_elem(&xw_entries, &gen);
-	if (!tuples || !ents[0] || !ents[1] || !ents[2])
-		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
-
-	__builtin_memset(&ck, 0, sizeof(ck));
-	for (j = 0; j < XW_TUPLES_PER_STAGE; j++, i++) {
-		struct xw_tuple *t = bpf_map_lookup_elem(tuples, &i);
-		struct xw_entry_val *v;
-		__u64 *mk, *cm, *cv, diff = 0;
-		__u32 nw, cls;
-		int w;
-
-		if (!t)
-			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
-		/* sorted by min_prio: nothing later can beat what we have;
-		 * the sentinel (min_prio NONE) always stops and holds the policy */
-		if (t->min_prio >= s->best_prio) {
-			__u8 pol = XW_PASS;
-
-			if (t->min_prio == XW_PRIO_NONE)
-				pol = t->policy[s->key.dir & 1];
-			if (s->n_limit) {
-				s->policy_verdict = pol;
-				return XW_NEXT_LIMIT;
-			}
-			return xw_finish(s, XW_REASON_POLICY, pol);
-		}
-		mk = (__u64 *)&t->mask;
-		cm = (__u64 *)&t->cmask;
-		cv = (__u64 *)&t->cval;
-		nw = t->nw;
-		/* gather the words the mask touches; a packet that differs from
-		 * bits all entries share cannot hit: skip the hash lookup */
-#pragma unroll
-		for (w = 0; w < 8; w++) {
-			__u32 x = t->widx[w] & 7;
-
-			if ((__u32)w < nw) {
-				diff |= (pk[x] & cm[x]) ^ cv[x];
-				ck.w[w] = pk[x] & mk[x];
-			} else {
-				ck.w[w] = 0;
-			}
-		}
-		if (diff)
-			continue;
-		ck.tuple = i;
-		cls = t->cls;
-		if (cls == 0)
-			v = bpf_map_lookup_elem(ents[0], &ck);
-		else if (cls == 1)
-			v = bpf_map_lookup_elem(ents[1], &ck);
-		else
-			v = bpf_map_lookup_elem(ents[2], &ck);
-		if (v && v->prio < s->best_prio) {
-			s->best_prio = v->prio;
-			s->best_slot = v->slot;
-			s->best_verdict = v->verdict;
-			s->best_flags = v->flags;
-		}
-	}
-	s->next_tuple = i;
-	return XW_NEXT_BATCH;
+	return s->gen ? xw_classify_batch_1(s) : xw_classify_batch_0(s);
 }
 
 /* Token bucket in time units: credit grows 1/ns up to cap; a packet costs
@@ -218,20 +230,18 @@ static __always_inline int xw_limit_over(struct xw_scratch *s, const struct xw_l
  * reaches its rule, as nftables does. */
 static __always_inline int xw_limit_stage(struct xw_scratch *s)
 {
-	__u32 gen = s->gen, i, last = XW_PRIO_NONE;
-	void *limits = bpf_map_lookup_elem(&xw_limits, &gen);
+	__u32 base = (s->gen & 1) * XW_MAX_LIMIT_ENTRIES, i, last = XW_PRIO_NONE;
 	__u64 *pk = (__u64 *)&s->key, now = 0;
 
-	if (!limits)
-		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
 	for (i = 0; i < XW_MAX_LIMIT_ENTRIES; i++) {
 		struct xw_limit_entry *e;
 		__u64 *mk, *kk, diff = 0;
+		__u32 li = base + i;
 		int w;
 
 		if (i >= s->n_limit)
 			break;
-		e = bpf_map_lookup_elem(limits, &i);
+		e = bpf_map_lookup_elem(&xw_limits, &li);
 		if (!e || e->prio >= s->best_prio)
 			break;
 		if (e->prio == last)

@@ -8,27 +8,41 @@
 #include <bpf/bpf_helpers.h>
 #include "xwall.h"
 
-/* One rule-set generation: (tuple, masked words) -> rule, one map per key
- * size class.  Hash inner maps may differ in max_entries (sized per apply). */
-#define XW_ENTRIES_INNER(name, words)                                          \
-	struct name {                                                          \
+/* Rule-set generations g = 0, 1: (tuple, masked words) -> rule, one hash map
+ * per key size class.  These are plain maps, not maps in maps, so the
+ * verifier inlines their lookups (no indirect call per probe); the loader
+ * clears and refills the inactive generation. */
+#define XW_ENTRIES(name, words)                                                \
+	struct {                                                               \
 		__uint(type, BPF_MAP_TYPE_HASH);                               \
 		__uint(map_flags, BPF_F_NO_PREALLOC);                          \
-		__uint(max_entries, 1);                                        \
+		__uint(max_entries, XW_MAX_CLASS_ENTRIES);                     \
 		/* sizes, not __type: clang 14 emits only a forward BTF type */ \
 		__uint(key_size, 8 + 8 * (words));                             \
 		__uint(value_size, sizeof(struct xw_entry_val));               \
-	}
-XW_ENTRIES_INNER(xw_entries_inner_s, XW_CLASS_WORDS(0));
-XW_ENTRIES_INNER(xw_entries_inner_m, XW_CLASS_WORDS(1));
-XW_ENTRIES_INNER(xw_entries_inner, XW_CLASS_WORDS(2));
+	} name SEC(".maps")
+XW_ENTRIES(xw_ent_s0, XW_CLASS_WORDS(0));
+XW_ENTRIES(xw_ent_s1, XW_CLASS_WORDS(0));
+XW_ENTRIES(xw_ent_m0, XW_CLASS_WORDS(1));
+XW_ENTRIES(xw_ent_m1, XW_CLASS_WORDS(1));
+XW_ENTRIES(xw_ent_l0, XW_CLASS_WORDS(2));
+XW_ENTRIES(xw_ent_l1, XW_CLASS_WORDS(2));
 
-struct xw_tuples_inner {
+/* Tuples of generation g at [g * XW_TUPLE_SLOTS, ...). */
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XW_MAX_TUPLES + 1);
+	__uint(max_entries, 2 * XW_TUPLE_SLOTS);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct xw_tuple));
-};
+} xw_tuples SEC(".maps");
+
+/* Limit entries of generation g at [g * XW_MAX_LIMIT_ENTRIES, ...). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XW_MAX_LIMIT_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xw_limit_entry));
+} xw_limits SEC(".maps");
 
 /* Canonical rule text of a generation, in 4 KiB chunks: read back by
  * `rule list` and `verify`; never touched by the programs. */
@@ -40,55 +54,13 @@ struct xw_text_inner {
 	__type(value, char[4096]);
 };
 
-struct xw_limits_inner {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XW_MAX_LIMIT_ENTRIES);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct xw_limit_entry));
-};
-
 /* Two generations; cfg.active says which one packets use. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct xw_entries_inner_s);
-} xw_entries_s SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct xw_entries_inner_m);
-} xw_entries_m SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct xw_entries_inner);
-} xw_entries SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct xw_tuples_inner);
-} xw_tuples SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, struct xw_text_inner);
 } xw_text SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct xw_limits_inner);
-} xw_limits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

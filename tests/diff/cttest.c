@@ -20,11 +20,23 @@
  * actual, the model's entry, the flow's history); both tables are then
  * flushed so one bug does not cascade.
  *
- * Phases: several rule sets with the default timeouts, then a short phase
- * with every timeout at 1 s and sleeps between bursts so entries expire.
+ * Phases: first fixed scenarios (short hand-written sequences that are also
+ * the minimal reproductions of the deviations found so far), then several
+ * rule sets with the default timeouts, then a short phase with every
+ * timeout at 1 s or 2 s (by state, so a wrong state's timeout shows) and
+ * sleeps of 0.5-1.5 s between bursts so entries expire.
  * Packets whose outcome depends on an entry within MARGIN of its timeout
  * are not sent (counted as skipped): the model and the kernel read the
  * clock at slightly different moments.
+ *
+ * Known datapath deviations from the conntrack semantics (reported; the
+ * scenarios "ICMP error quoting ..." reproduce them): the header quoted by an
+ * ICMP error is mapped to a flow by xw_parse_inner, which (1) reads the first
+ * 4 bytes of any non-ICMP protocol as ports although GRE, ESP, ... flows have
+ * ports 0, (2) treats a quoted echo reply like a request (id as the source
+ * "port"), and (3) gives a quoted non-echo ICMP message (and ICMP of the
+ * wrong family) the echo id as a port.  -X leaves those quotes out of the
+ * generated traffic and skips those scenarios, to look for anything else.
  *
  * Usage: cttest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-v] [-X]
  * Exit: 0 all agree, 1 disagreements, 2 setup error.
@@ -49,6 +61,7 @@
 #define MAX_ACTIVE    12
 #define HIST_SHOWN    40
 #define MARGIN_NS     200000000ull      /* 0.2 s around an expiry */
+#define SLOW_NS       50000000ull       /* a test run that took longer: resync */
 
 #define P_ICMP  1
 #define P_TCP   6
@@ -79,7 +92,7 @@ static struct ctm *model;
 static struct {
 	size_t packets, flows, skipped, disagreements, table_checks, table_entries;
 	size_t by_state[16];          /* packets by XW_CTB bit (index: bit number + 1, 0 untracked) */
-	size_t created, expired_hits, committed, dropped, sets;
+	size_t created, expired_hits, committed, dropped, sets, slow;
 } tot;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -641,7 +654,7 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 	struct ctm_out o;
 	struct rec r;
 	struct ctm_flow fl;
-	uint64_t now;
+	uint64_t now, t1;
 	size_t l4n;
 
 	build(g, &f, &l4n);
@@ -671,10 +684,25 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 		if (e && !ctm_lookup(model, &fl, now))
 			tot.expired_hits++;
 	}
-	ctm_step(model, c->rs, &g->m, g->dir, now, &o);
+	memset(&o, 0, sizeof(o));
+	ctm_classify(model, &g->m, now, &o.res);
+	o.ct_state = o.res.ct_state;
+	o.verdict = ctm_decide(c->rs, &g->m, g->dir, o.ct_state, &o.prio);
 	memset(&res, 0, sizeof(res));
 	if (xw_dp_test_run_dir(&dp, g->dir, f.b, f.n, &res, &err))
 		die("test run: %s", err.msg);
+	t1 = mono_ns();
+	if (t1 - now > SLOW_NS) {
+		/* descheduled between the two clock reads: the datapath's idea of
+		 * this packet's time (and of the entry's last use) may be off
+		 * by more than the margin; restart both tables */
+		c->skipped++;
+		tot.slow++;
+		disagree_resync();
+		return 0;
+	}
+	if (o.verdict == XW_PASS)
+		ctm_commit(model, &o.res);
 	c->packets++;
 	tot.by_state[o.ct_state == 0 ? 0 : __builtin_ctz(o.ct_state) + 1]++;
 	if (o.verdict == XW_PASS && o.res.op)
@@ -1432,6 +1460,17 @@ static void run_scenarios(void)
 	sc_icmp(c, IN, 6, 2, 0, 129, 7, "echo reply");
 	sc_icmp(c, OUT, 4, 0, 2, 8, 0, "echo request, id 0");
 	sc_icmp(c, IN, 4, 2, 0, 0, 0, "echo reply, id 0");
+	/* a new entry right after packets of an established flow in the same
+	 * direction: nothing of the earlier flow may carry over */
+	SCENARIO(0, "creation after an established flow");
+	sc_tcp(c, OUT, 4, 0, 40000, 2, 443, SYN, "SYN");
+	sc_tcp(c, IN, 4, 2, 443, 0, 40000, SYN | ACK, "SYN+ACK");
+	sc_tcp(c, OUT, 4, 0, 40000, 2, 443, FIN | ACK, "FIN");
+	sc_l4(c, OUT, 4, P_UDP, 0, 40000, 2, 53, NULL, "UDP query of a new flow (creates)");
+	sc_l4(c, OUT, 4, P_UDP, 0, 40000, 2, 53, NULL, "the query again: still new");
+	sc_tcp(c, OUT, 4, 0, 40001, 2, 443, SYN, "SYN of a new connection (creates)");
+	sc_tcp(c, IN, 4, 2, 443, 0, 40001, SYN | ACK, "SYN+ACK");
+	sc_tcp(c, OUT, 4, 0, 40001, 2, 443, ACK, "ACK: ESTABLISHED, not FIN_WAIT");
 	/* errors quoting tracked TCP and UDP flows */
 	SCENARIO(0, "ICMP errors quoting TCP and UDP");
 	sc_tcp(c, OUT, 4, 0, 40000, 2, 443, SYN, "SYN");
@@ -1641,10 +1680,11 @@ int main(int argc, char **argv)
 
 	printf("cttest: states seen: untracked %zu, new %zu, established %zu, related %zu, "
 	       "invalid %zu; %zu entries created, %zu updates+creates written, %zu drops, "
-	       "%zu packets on expired entries, %zu table checks (%zu datapath entries)\n",
+	       "%zu packets on expired entries, %zu table checks (%zu datapath entries), "
+	       "%zu slow test runs (tables reset)\n",
 	       tot.by_state[0], tot.by_state[1], tot.by_state[2], tot.by_state[3], tot.by_state[4],
 	       tot.created, tot.committed, tot.dropped, tot.expired_hits, tot.table_checks,
-	       tot.table_entries);
+	       tot.table_entries, tot.slow);
 	if (ncats)
 		printf("cttest: packet disagreements by kind (model -> datapath):\n");
 	for (size_t i = 0; i < ncats; i++)

@@ -435,7 +435,13 @@ struct reader_arg {
 static void *reader_thread(void *p)
 {
 	struct reader_arg *r = p;
+	cpu_set_t set;
 
+	/* any CPU (the creator may be pinned to a flood CPU) */
+	CPU_ZERO(&set);
+	for (int c = 0; c < nonline; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	while (!atomic_load(&r->stop)) {
 		int n = r->slow_us ? ring_buffer__consume(r->rb) : ring_buffer__poll(r->rb, 5);
 
@@ -755,17 +761,27 @@ static void phase3b(void)
 		return;
 	}
 	inst_load(&in, ring, rate, "rule 10 in udp log drop\n");
+	{
+		struct bpf_map_info mi;
+		__u32 mlen = sizeof(mi);
+
+		memset(&mi, 0, sizeof(mi));
+		if (bpf_obj_get_info_by_fd(in.dp.map_fd[XW_M_LOG_WINDOWS], &mi, &mlen))
+			die("xw_log_windows info: %s", strerror(errno));
+		if (mi.value_size < 16 || mi.value_size > 256)
+			die("xw_log_windows: value size %u", mi.value_size);
+	}
 	rb = ring_open(&in, &l);
 	mkframe(udp, sizeof(udp), 17, 40000, 5353, 1);
 	for (uint32_t r = 0; r < rounds; r++) {
 		pthread_t ft[64];
 		struct flood_arg fa[64];
-		struct { uint64_t start_ns, count; } zw = { 0, 0 };  /* xw_maps.h xw_log_window */
+		uint8_t zw[256] = { 0 };   /* xw_log_window: start_ns 0, count 0 */
 		uint32_t slot = in.slot[0];
 		size_t from = l.n;
 		double t;
 
-		if (bpf_map_update_elem(in.dp.map_fd[XW_M_LOG_WINDOWS], &slot, &zw, 0))
+		if (bpf_map_update_elem(in.dp.map_fd[XW_M_LOG_WINDOWS], &slot, zw, 0))
 			die("reset xw_log_windows: %s", strerror(errno));
 		if (pthread_barrier_init(&start_bar, NULL, (unsigned)nf))
 			die("pthread_barrier_init");
