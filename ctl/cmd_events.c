@@ -134,8 +134,10 @@ static int on_event(void *arg, void *data, size_t size)
 	}
 	fflush(stdout);
 	c->count++;
-	if (c->max && c->count >= c->max)
+	if (c->max && c->count >= c->max) {
 		stop = 1;
+		return -ECANCELED;  /* libbpf stops after this record; the rest stay */
+	}
 	return 0;
 }
 
@@ -220,7 +222,7 @@ int cmd_events(int argc, char **argv)
 	while (!stop) {
 		int n = ring_buffer__poll(rb, 200);
 
-		if (n < 0 && n != -EINTR) {
+		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			rc = xw_failf(XW_ESYS, "read event ring: %s", strerror(-n));
 			break;
 		}

@@ -659,7 +659,7 @@ static int zero_slot(struct xw_dp *dp, uint32_t slot)
 	int ncpu = libbpf_num_possible_cpus();
 	struct xw_counter *z = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*z));
 	struct xw_bucket b = { 0 };
-	struct { __u64 a, b; } w = { 0, 0 };
+	char w[64] = { 0 };   /* struct xw_log_window (BPF-only type), zeroed */
 	int rc;
 
 	if (!z)

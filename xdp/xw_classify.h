@@ -284,11 +284,18 @@ static __always_inline struct xw_event *xw_log_reserve(struct xw_scratch *s)
 		struct xw_log_window *w = bpf_map_lookup_elem(&xw_log_windows, &slot);
 
 		if (w) {
-			if (now - w->start_ns >= 1000000000ull) {
+			int over;
+
+			bpf_spin_lock(&w->lock);
+			if ((__s64)(now - w->start_ns) >= 1000000000ll) {
 				w->start_ns = now;
 				w->count = 0;
 			}
-			if (w->count >= cfg->log_rate) {
+			over = w->count >= cfg->log_rate;
+			if (!over)
+				w->count++;
+			bpf_spin_unlock(&w->lock);
+			if (over) {
 				__u32 k = XW_EVC_CAPPED;
 				__u64 *c = bpf_map_lookup_elem(&xw_event_stats, &k);
 
@@ -296,7 +303,6 @@ static __always_inline struct xw_event *xw_log_reserve(struct xw_scratch *s)
 					(*c)++;
 				return 0;
 			}
-			w->count++;
 		}
 	}
 	{

@@ -160,6 +160,8 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 	if (!e) {
 		struct xw_ct_val *v = &s->ct_val;
 
+		__builtin_memset(v, 0, sizeof(*v));
+
 		if (proto == IPPROTO_TCP) {
 			if ((f & (XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST)) != XW_TCP_SYN) {
 				k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);

@@ -102,6 +102,8 @@ struct {
 struct xw_log_window {
 	__u64 start_ns;
 	__u64 count;
+	struct bpf_spin_lock lock;
+	__u32 pad;
 };
 
 struct {

@@ -69,13 +69,23 @@ static __always_inline void xw_parse_inner(__u8 *q, void *end, int v6, struct xw
 	}
 	if ((void *)(l4 + 8) > end)
 		return;
-	if (x->inner_proto == IPPROTO_ICMP || x->inner_proto == IPPROTO_ICMPV6) {
-		x->inner_sport = ((__u16)l4[4] << 8) | l4[5];   /* echo id */
-		x->inner_dport = 0;
-	} else {
+	if (x->inner_proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		__u16 id = ((__u16)l4[4] << 8) | l4[5];
+
+		if (l4[0] == (v6 ? 128 : 8)) {          /* echo request */
+			x->inner_sport = id;
+			x->inner_dport = 0;
+		} else if (l4[0] == (v6 ? 129 : 0)) {   /* echo reply */
+			x->inner_sport = 0;
+			x->inner_dport = id;
+		} else {
+			return;                         /* no flow */
+		}
+	} else if (x->inner_proto == IPPROTO_TCP || x->inner_proto == IPPROTO_UDP ||
+		   x->inner_proto == IPPROTO_SCTP) {
 		x->inner_sport = ((__u16)l4[0] << 8) | l4[1];
 		x->inner_dport = ((__u16)l4[2] << 8) | l4[3];
-	}
+	}                                               /* other: ports 0 */
 	x->has_inner = 1;
 }
 
