@@ -105,17 +105,26 @@ struct xw_tuple {
 	struct xw_key cval;
 	__u32 min_prio;
 	__u8  policy[XW_DIR_MAX];   /* sentinel only */
-	/* the 8-byte words of the key the mask touches: the hash key is the
-	 * tuple id and these words only (class: which entries map) */
+	/* the 8-byte words where cmask has bits (checked before the lookup),
+	 * and the words where entries differ: the hash key is the tuple id and
+	 * those words only; cls says which entries map (by key size) */
 	__u8  cls;
 	__u8  nw;
 	__u8  widx[8];
-	__u8  pad2[6];
+	__u8  nc;
+	__u8  cidx[8];
+	__u8  pad2[5];
+	/* the same, laid out for branch-free code (zero past nw / nc):
+	 * key word j = packet word widx[j] & kmask[j]; the packet may hit only
+	 * if (packet word cidx[j] & cmw[j]) == cvw[j] for every j */
+	__u64 kmask[8];
+	__u64 cmw[8];
+	__u64 cvw[8];
 };
 
 /* Entries maps by hash key size: a shorter key hashes faster. */
-#define XW_KEY_CLASSES 3
-#define XW_CLASS_WORDS(c) ((c) == 0 ? 2 : (c) == 1 ? 4 : 8)
+#define XW_KEY_CLASSES 4
+#define XW_CLASS_WORDS(c) (1u << (c))   /* 1, 2, 4, 8 words */
 
 struct xw_ckey {
 	__u32 tuple;

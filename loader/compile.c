@@ -542,15 +542,28 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 			cv[b] &= cm[b];
 		}
 	}
-	/* which words each mask touches decides its key class */
+	/* words with common bits are checked before the lookup; words where
+	 * entries differ form the hash key, whose size decides the class */
 	for (i = 0; i < nt; i++) {
 		struct xw_tuple *t = &out->tuples[i];
-		const uint64_t *m = (const uint64_t *)&t->mask;
+		const uint64_t *m = (const uint64_t *)&t->mask, *cm = (const uint64_t *)&t->cmask;
 
-		for (uint8_t w = 0; w < XW_KEY_WORDS; w++)
-			if (m[w])
+		const uint64_t *cv = (const uint64_t *)&t->cval;
+
+		for (uint8_t w = 0; w < XW_KEY_WORDS; w++) {
+			if (cm[w]) {
+				t->cmw[t->nc] = cm[w];
+				t->cvw[t->nc] = cv[w];
+				t->cidx[t->nc++] = w;
+			}
+			if (m[w] & ~cm[w]) {
+				t->kmask[t->nw] = m[w];
 				t->widx[t->nw++] = w;
-		t->cls = t->nw <= XW_CLASS_WORDS(0) ? 0 : t->nw <= XW_CLASS_WORDS(1) ? 1 : 2;
+			}
+		}
+		t->cls = 0;
+		while (t->nw > XW_CLASS_WORDS(t->cls))
+			t->cls++;
 	}
 	out->tuples[nt].min_prio = XW_PRIO_NONE;
 	out->tuples[nt].policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];

@@ -32,7 +32,8 @@
 #define TEXT_CHUNK 4096
 
 const char *const xw_map_names[XW_M_COUNT] = {
-	"xw_ent_s0", "xw_ent_s1", "xw_ent_m0", "xw_ent_m1", "xw_ent_l0", "xw_ent_l1",
+	"xw_ent_a0", "xw_ent_a1", "xw_ent_b0", "xw_ent_b1", "xw_ent_c0", "xw_ent_c1",
+	"xw_ent_d0", "xw_ent_d1",
 	"xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",

@@ -11,7 +11,8 @@
 enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 
 enum xw_map_id {
-	XW_M_ENT_S0, XW_M_ENT_S1, XW_M_ENT_M0, XW_M_ENT_M1, XW_M_ENT_L0, XW_M_ENT_L1,
+	XW_M_ENT_A0, XW_M_ENT_A1, XW_M_ENT_B0, XW_M_ENT_B1, XW_M_ENT_C0, XW_M_ENT_C1,
+	XW_M_ENT_D0, XW_M_ENT_D1,
 	XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
 	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
@@ -19,7 +20,7 @@ enum xw_map_id {
 	XW_M_LOG_WINDOWS, XW_M_COUNT
 };
 /* the entries map of key class c in generation g */
-#define XW_M_ENT(c, g) ((enum xw_map_id)(XW_M_ENT_S0 + 2 * (c) + (g)))
+#define XW_M_ENT(c, g) ((enum xw_map_id)(XW_M_ENT_A0 + 2 * (c) + (g)))
 
 enum xw_prog_id {   /* XDP programs first, then TC (see load()) */
 	XW_P_XDP, XW_P_XDP_STAGE, XW_P_XDP_LIMIT,

@@ -86,6 +86,28 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 #define XW_NEXT_BATCH -1   /* tail-call the rule stage again */
 #define XW_NEXT_LIMIT -2   /* tail-call the limit stage */
 
+/* One lookup function per entries map: with the map fixed at each call
+ * site the verifier inlines the hash lookup (a shared call site with a
+ * chosen map would go through the map's ops, an indirect call). */
+#define XW_DEFINE_LOOKUP(fn, map)                                                 \
+static __attribute__((noinline)) int fn(struct xw_ckey *k, struct xw_entry_val *out) \
+{                                                                                 \
+	struct xw_entry_val *v = bpf_map_lookup_elem(&map, k);                    \
+                                                                                  \
+	if (!v)                                                                   \
+		return 0;                                                         \
+	*out = *v;                                                                \
+	return 1;                                                                 \
+}
+XW_DEFINE_LOOKUP(xw_lookup_a0, xw_ent_a0)
+XW_DEFINE_LOOKUP(xw_lookup_b0, xw_ent_b0)
+XW_DEFINE_LOOKUP(xw_lookup_c0, xw_ent_c0)
+XW_DEFINE_LOOKUP(xw_lookup_d0, xw_ent_d0)
+XW_DEFINE_LOOKUP(xw_lookup_a1, xw_ent_a1)
+XW_DEFINE_LOOKUP(xw_lookup_b1, xw_ent_b1)
+XW_DEFINE_LOOKUP(xw_lookup_c1, xw_ent_c1)
+XW_DEFINE_LOOKUP(xw_lookup_d1, xw_ent_d1)
+
 /* One batch for generation G: the entries maps are named, not looked up, so
  * each lookup below is inlined by the verifier. */
 #define XW_DEFINE_BATCH(G)                                                        \
@@ -99,10 +121,10 @@ static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)          
 	for (j = 0; j < XW_TUPLES_PER_STAGE; j++, i++) {                          \
 		__u32 ti = G * XW_TUPLE_SLOTS + i;                                \
 		struct xw_tuple *t;                                               \
-		struct xw_entry_val *v;                                           \
-		__u64 *mk, *cm, *cv, diff = 0;                                    \
-		__u32 nw, cls;                                                    \
-		int w;                                                            \
+		struct xw_entry_val val;                                          \
+		__u64 diff = 0;                                                   \
+		__u32 cls;                                                        \
+		int w, hit;                                                       \
                                                                                   \
 		if (i >= XW_TUPLE_SLOTS)                                          \
 			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict); \
@@ -113,38 +135,39 @@ static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)          
 		 * sentinel (min_prio NONE) always stops and holds the policy */ \
 		if (t->min_prio >= s->best_prio)                                  \
 			return xw_tuples_done(s, t);                              \
-		mk = (__u64 *)&t->mask;                                           \
-		cm = (__u64 *)&t->cmask;                                          \
-		cv = (__u64 *)&t->cval;                                           \
-		nw = t->nw;                                                       \
-		/* gather the words the mask touches; a packet that differs from \
-		 * bits all entries share cannot hit: skip the hash lookup */     \
+		/* a packet that differs from bits all entries share cannot hit: \
+		 * skip the hash lookup; else the key is the words where the     \
+		 * tuple's entries differ (slots past nw stay zero) */            \
 		_Pragma("unroll")                                                 \
 		for (w = 0; w < 8; w++) {                                         \
-			__u32 x = t->widx[w] & 7;                                 \
-                                                                                  \
-			if ((__u32)w < nw) {                                      \
-				diff |= (pk[x] & cm[x]) ^ cv[x];                  \
-				ck.w[w] = pk[x] & mk[x];                          \
-			} else {                                                  \
-				ck.w[w] = 0;                                      \
-			}                                                         \
+			if ((__u32)w >= t->nc)                                    \
+				break;                                            \
+			diff |= (pk[t->cidx[w] & 7] & t->cmw[w]) ^ t->cvw[w];     \
 		}                                                                 \
 		if (diff)                                                         \
 			continue;                                                 \
+		__builtin_memset(ck.w, 0, sizeof(ck.w));                          \
+		_Pragma("unroll")                                                 \
+		for (w = 0; w < 8; w++) {                                         \
+			if ((__u32)w >= t->nw)                                    \
+				break;                                            \
+			ck.w[w] = pk[t->widx[w] & 7] & t->kmask[w];               \
+		}                                                                 \
 		ck.tuple = i;                                                     \
 		cls = t->cls;                                                     \
 		if (cls == 0)                                                     \
-			v = bpf_map_lookup_elem(&xw_ent_s##G, &ck);               \
+			hit = xw_lookup_a##G(&ck, &val);                          \
 		else if (cls == 1)                                                \
-			v = bpf_map_lookup_elem(&xw_ent_m##G, &ck);               \
+			hit = xw_lookup_b##G(&ck, &val);                          \
+		else if (cls == 2)                                                \
+			hit = xw_lookup_c##G(&ck, &val);                          \
 		else                                                              \
-			v = bpf_map_lookup_elem(&xw_ent_l##G, &ck);               \
-		if (v && v->prio < s->best_prio) {                                \
-			s->best_prio = v->prio;                                   \
-			s->best_slot = v->slot;                                   \
-			s->best_verdict = v->verdict;                             \
-			s->best_flags = v->flags;                                 \
+			hit = xw_lookup_d##G(&ck, &val);                          \
+		if (hit && val.prio < s->best_prio) {                             \
+			s->best_prio = val.prio;                                  \
+			s->best_slot = val.slot;                                  \
+			s->best_verdict = val.verdict;                            \
+			s->best_flags = val.flags;                                \
 		}                                                                 \
 	}                                                                         \
 	s->next_tuple = i;                                                        \

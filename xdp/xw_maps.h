@@ -21,12 +21,14 @@
 		__uint(key_size, 8 + 8 * (words));                             \
 		__uint(value_size, sizeof(struct xw_entry_val));               \
 	} name SEC(".maps")
-XW_ENTRIES(xw_ent_s0, XW_CLASS_WORDS(0));
-XW_ENTRIES(xw_ent_s1, XW_CLASS_WORDS(0));
-XW_ENTRIES(xw_ent_m0, XW_CLASS_WORDS(1));
-XW_ENTRIES(xw_ent_m1, XW_CLASS_WORDS(1));
-XW_ENTRIES(xw_ent_l0, XW_CLASS_WORDS(2));
-XW_ENTRIES(xw_ent_l1, XW_CLASS_WORDS(2));
+XW_ENTRIES(xw_ent_a0, XW_CLASS_WORDS(0));
+XW_ENTRIES(xw_ent_a1, XW_CLASS_WORDS(0));
+XW_ENTRIES(xw_ent_b0, XW_CLASS_WORDS(1));
+XW_ENTRIES(xw_ent_b1, XW_CLASS_WORDS(1));
+XW_ENTRIES(xw_ent_c0, XW_CLASS_WORDS(2));
+XW_ENTRIES(xw_ent_c1, XW_CLASS_WORDS(2));
+XW_ENTRIES(xw_ent_d0, XW_CLASS_WORDS(3));
+XW_ENTRIES(xw_ent_d1, XW_CLASS_WORDS(3));
 
 /* Tuples of generation g at [g * XW_TUPLE_SLOTS, ...). */
 struct {

@@ -62,6 +62,12 @@ if [ "${1:-}" != --inner ]; then
 	fi
 	[ -x "$XWALL" ] || { echo "FAIL stateful: $XWALL not built" >&2; exit 1; }
 	ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+	# one run at a time: a second run would delete the first one's namespaces
+	exec 9>/tmp/xwall-stateful.lock
+	if ! flock -w 150 9; then
+		echo "FAIL stateful: another run holds /tmp/xwall-stateful.lock" >&2
+		exit 1
+	fi
 	W=$(mktemp -d /tmp/xwst.XXXXXX)
 	export W
 	cleanup() {
@@ -93,7 +99,7 @@ if [ "${1:-}" != --inner ]; then
 	MAC_B=$(ip netns exec "$NS_B" cat "/sys/class/net/$IF_B/address")
 	export MAC_A MAC_B
 	rc=0
-	ip netns exec "$NS_B" timeout -k 5 120 bash "$0" --inner || rc=$?
+	ip netns exec "$NS_B" timeout -k 5 120 bash "$0" --inner 9>&- || rc=$?
 	exit $rc
 fi
 
@@ -358,8 +364,10 @@ if [ -n "${XWST_PCAP:-}" ]; then
 fi
 LABEL=control
 # B's services the "attacker" A will try later
-bgB timeout 110 socat TCP4-LISTEN:8090,reuseaddr,fork SYSTEM:'echo B-here'
-bgB timeout 110 socat TCP6-LISTEN:8090,ipv6only=1,reuseaddr,fork SYSTEM:'echo B-here'
+# (the services read the request before answering: closing a socket with
+# unread data sends RST, which can overtake the answer)
+bgB timeout 110 socat TCP4-LISTEN:8090,reuseaddr,fork SYSTEM:'read l; echo B-here'
+bgB timeout 110 socat TCP6-LISTEN:8090,ipv6only=1,reuseaddr,fork SYSTEM:'read l; echo B-here'
 bgB timeout 110 socat UDP4-RECVFROM:9090,fork SYSTEM:'read l; echo "B-got:$l"'
 bgB timeout 110 socat UDP6-RECVFROM:9090,ipv6only=1,fork SYSTEM:'read l; echo "B-got:$l"'
 # A's services for B
@@ -367,7 +375,7 @@ bgA timeout 110 socat TCP4-LISTEN:8080,reuseaddr,fork SYSTEM:'read l; echo "A-go
 bgA timeout 110 socat TCP6-LISTEN:8080,ipv6only=1,reuseaddr,fork SYSTEM:'read l; echo "A-got:$l"'
 bgA timeout 110 socat UDP4-RECVFROM:9000,fork SYSTEM:'read l; echo "A-got:$l"'
 bgA timeout 110 socat UDP6-RECVFROM:9000,ipv6only=1,fork SYSTEM:'read l; echo "A-got:$l"'
-for p in 8090; do wait_port B tcp $p; done
+wait_port B tcp 8090
 wait_port B udp 9090
 wait_port A tcp 8080
 wait_port A udp 9000
@@ -651,7 +659,7 @@ st [ "$n" = 0 ]; expect $R "stats conntrack.entries is 0 after the flush" "got $
 "$XWALL" ct timeout $(tr '\n' ' ' <"$W/timeouts.orig")
 
 # ================================================================== (d) detach
-LABEL=d-detach
+LABEL=detach
 RC=0
 "$XWALL" detach "$IF_B" >"$W/det.out" 2>&1 || RC=$?
 expect $RC "xwall detach $IF_B" "$(oneline "$W/det.out")"
