@@ -32,7 +32,7 @@ install-test: all
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@$(MAKE) --no-print-directory unit verifier diff e2e install-test
+	@$(MAKE) --no-print-directory unit verifier diff e2e install-test unit-asan
 	@echo "make check: all tests passed"
 
 bench: deps
@@ -42,3 +42,5 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@./scripts/demo.sh
+
+-include tests/fuzz/fuzz.mk

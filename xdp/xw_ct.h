@@ -32,6 +32,17 @@ static __always_inline void xw_ct_live(__s64 d)
 		__sync_fetch_and_add(c, d);
 }
 
+static __always_inline int xw_addr_eq(const __u8 *a, const __u8 *b)
+{
+	__u64 a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
 /* Normalised key; returns 1 when the packet travels from endpoint b. */
 static __always_inline int xw_ct_make(struct xw_ct_key *ck, __u8 proto, int v6,
 				      const __u8 *src, const __u8 *dst, __u16 sp, __u16 dp)
@@ -122,7 +133,8 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		if (xw_icmp_is_error(t, v6)) {
 			struct xw_ct_key ik;
 
-			if (x->has_inner) {
+			/* an error goes back to the sender of the packet it quotes */
+			if (x->has_inner && xw_addr_eq(k->dst, x->inner_src)) {
 				xw_ct_make(&ik, x->inner_proto, v6, x->inner_src, x->inner_dst,
 					   x->inner_sport, x->inner_dport);
 				e = bpf_map_lookup_elem(&xw_ct, &ik);

@@ -14,20 +14,26 @@
 #   a  TCP (v4, v6) and UDP (v4, v6) initiated by B work both ways, the same
 #      initiated by A fail; ping B->A works, A->B does not; `ct list --json`
 #      shows B's flows established and none of A's; ARP and IPv6 ND (nodad
-#      addresses, neighbour caches flushed) go through rules 11/12
+#      addresses, neighbour caches flushed) go through rules 11/12; with
+#      `rule 20 in ct new tcp dport 8090 pass` A's connections work and are
+#      listed established (flow created at XDP ingress, answered at egress)
 #   b  ICMP errors: A's kernel answers B's UDP to a closed port with port
 #      unreachable, which must reach B (ECONNREFUSED on a connected socket, v4
 #      and v6) and count as conntrack related; port unreachables forged in A
 #      (scapy) quoting a tracked flow get through (control), those quoting a
-#      flow that does not exist are dropped (no ECONNREFUSED, ct invalid)
+#      flow that does not exist are dropped (no ECONNREFUSED, ct invalid);
+#      time exceeded quoting B's echo request is related, quoting an unknown
+#      echo id invalid
 #   d  egress: `rule 60 out tcp dport 25 drop` stops B connecting to A:25 (v4,
 #      v6) while A listens there; A:2525 works; no flow is created for 25
 #   c  timeouts: with udp/udp_stream/tcp_established at 2 s, a UDP reply and
 #      TCP data from A after 3.5 s of silence on B's flows are dropped (not
 #      established; expired, policy), while data 0.5 s after the last packet
 #      passes
-#   d  detach: our cls_bpf filter (pref 1, handle 0x7877, xwall_out) leaves
-#      `tc filter show`; the clsact qdisc and our own u32 filters remain
+#   flush   `ct flush` empties `ct list` and the entries gauge
+#   detach  our cls_bpf filter (pref 1, handle 0x7877, xwall_out) leaves
+#      `tc filter show`; the clsact qdisc and our own u32 filters remain; no
+#      XDP program is left; A reaches B again
 #
 # Usage: tests/e2e/stateful.sh   (root; namespaces xwst-a/xwst-b, veth xwst0/1)
 # One PASS/FAIL line per check; exit status 1 if any check failed.

@@ -1,0 +1,101 @@
+# Fuzzing and sanitizers (included by tests/tests.mk).
+#
+#   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer harnesses with clang and
+#                                 run each for FUZZ_SECONDS; fails on a crash
+#                                 (the input is left in build/fuzz/artifacts/)
+#   make fuzz-rules / fuzz-packets   one harness (`make -j2 fuzz` runs both at once)
+#   make unit-asan                the Check unit tests under ASan + UBSan
+#
+# The harnesses are built from the sources directly, never from the gcc-built
+# libxwall.a, so that every line they reach is instrumented.  Each run starts
+# from a copy of the seed corpus (tests/fuzz/corpus/*) in build/fuzz/corpus-*,
+# which keeps what the fuzzer adds for the next run.  To replay a crash:
+#   build/fuzz/fuzz_rules build/fuzz/artifacts/rules-crash-...
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= $(CLANG)
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+                -Iinclude -Iloader -Itests/ref
+# libFuzzer options for every run; -timeout makes a slow input a failure too.
+FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_HDRS    := $(wildcard include/*.h loader/*.h tests/ref/*.h)
+
+FUZZ_SRCS_rules   := loader/rule.c loader/rule_parse.c loader/rule_format.c loader/compile.c
+FUZZ_SRCS_packets := loader/rule.c loader/rule_parse.c loader/rule_format.c tests/ref/refclass.c
+FUZZ_MAXLEN_rules   := 4096
+FUZZ_MAXLEN_packets := 1600
+FUZZ_DICT_rules     := -dict=tests/fuzz/rules.dict
+
+FUZZ_NAMES := rules packets
+FUZZ_BINS  := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_RUNS  := $(patsubst %,fuzz-%,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build $(FUZZ_RUNS) unit-asan
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_SRCS_rules) $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	@echo '  FUZZ-CC $@'
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_rules)
+$(FUZZ_DIR)/fuzz_packets: tests/fuzz/fuzz_packets.c $(FUZZ_SRCS_packets) $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	@echo '  FUZZ-CC $@'
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_packets)
+
+$(FUZZ_RUNS): fuzz-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus-$* $(FUZZ_DIR)/artifacts
+	@cp tests/fuzz/corpus/$*/* $(FUZZ_DIR)/corpus-$*/
+	@echo "== fuzz $* for $(FUZZ_SECONDS)s (corpus $(FUZZ_DIR)/corpus-$*)"
+	@$< $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) \
+		$(FUZZ_DICT_$*) -artifact_prefix=$(FUZZ_DIR)/artifacts/$*- \
+		$(FUZZ_DIR)/corpus-$* \
+	|| { echo "fuzz $*: FAILED, input in $(FUZZ_DIR)/artifacts/ (replay: $< FILE)"; exit 1; }
+
+fuzz: $(FUZZ_RUNS)
+	@echo "make fuzz: no crash in $(FUZZ_SECONDS)s per harness"
+
+# ---- unit tests under AddressSanitizer + UndefinedBehaviorSanitizer --------
+# The same sources as libxwall.a / libxwref.a, compiled again with the
+# sanitizers into build/asan/; static archives, so a test links only the
+# objects it uses (none of the BPF loader parts for the tests here).
+ASAN_CC     ?= $(CLANG)
+ASAN_DIR    := $(BUILD)/asan
+ASAN_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O1 -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+               CK_FORK=yes CK_TIMEOUT_MULTIPLIER=10
+ASAN_LIB_OBJS  := $(patsubst loader/%.c,$(ASAN_DIR)/loader/%.o,$(LIB_SRCS))
+ASAN_REF_OBJS  := $(patsubst tests/ref/%.c,$(ASAN_DIR)/ref/%.o,$(REF_SRCS))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN_DIR)/unit/%,$(UNIT_SRCS))
+
+$(ASAN_DIR)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard include/*.h) $(SKELS)
+	@mkdir -p $(dir $@)
+	@echo '  ASAN-CC $@'
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -c $< -o $@
+$(ASAN_DIR)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(wildcard loader/*.h) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  ASAN-CC $@'
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -Itests/ref -c $< -o $@
+$(ASAN_DIR)/libxwall.a: $(ASAN_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ASAN_DIR)/libxwref.a: $(ASAN_REF_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_DIR)/libxwall.a $(ASAN_DIR)/libxwref.a
+	@mkdir -p $(dir $@)
+	@echo '  ASAN-LD $@'
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -Itests/ref -o $@ $< $(ASAN_DIR)/libxwref.a \
+		$(ASAN_DIR)/libxwall.a $(CHECK_LIBS) $(LDLIBS)
+
+# A test fails on its own exit status (a sanitizer report ends the process, or
+# the forked test, with an error) and, to be sure, on any report in its output.
+unit-asan: $(ASAN_UNIT_BINS)
+	@set -e; for t in $(ASAN_UNIT_BINS); do echo "== $$t (asan, ubsan)"; \
+		{ $(ASAN_ENV) $$t; echo $$? > $$t.rc; } 2>&1 | tee $$t.log; \
+		if [ "$$(cat $$t.rc)" != 0 ] || \
+		   grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $$t.log; then \
+			echo "unit-asan: $$t FAILED (log $$t.log)"; exit 1; fi; \
+	done
