@@ -80,20 +80,24 @@ static int ct_timeout(struct xw_dp *dp, int argc, char **argv)
 	}
 	if (argc % 2)
 		return xw_usage("ct", XW_EINPUT);
-	for (int a = 0; a < argc; a += 2) {
-		int st = -1;
-		char *e;
-		unsigned long secs = strtoul(argv[a + 1], &e, 10);
+	/* check every pair before changing anything: all or nothing */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int a = 0; a < argc; a += 2) {
+			int st = -1;
+			char *e;
+			unsigned long secs = strtoul(argv[a + 1], &e, 10);
 
-		for (int i = 1; i < XW_CTS_MAX; i++)
-			if (!strcmp(argv[a], xw_ct_state_names[i]))
-				st = i;
-		if (st < 0)
-			return xw_failf(XW_EINPUT, "ct timeout: unknown timeout '%s' (see 'xwall ct timeout')", argv[a]);
-		if (*e || !*argv[a + 1] || secs == 0 || secs > 0xffffffffu)
-			return xw_failf(XW_EINPUT, "ct timeout: expected seconds > 0, got '%s'", argv[a + 1]);
-		if (xw_dp_ct_set_timeout(dp, st, (uint32_t)secs, &err))
-			return xw_fail(XW_ESYS, &err);
+			for (int i = 1; i < XW_CTS_MAX; i++)
+				if (!strcmp(argv[a], xw_ct_state_names[i]))
+					st = i;
+			if (st < 0)
+				return xw_failf(XW_EINPUT, "ct timeout: unknown timeout '%s' (see 'xwall ct timeout')",
+						argv[a]);
+			if (*e || !*argv[a + 1] || secs == 0 || secs > 0xffffffffu)
+				return xw_failf(XW_EINPUT, "ct timeout: expected seconds > 0, got '%s'", argv[a + 1]);
+			if (pass && xw_dp_ct_set_timeout(dp, st, (uint32_t)secs, &err))
+				return xw_fail(XW_ESYS, &err);
+		}
 	}
 	return 0;
 }

@@ -27,6 +27,18 @@ static int check_only(const struct xw_ruleset *rs)
 	free(slots);
 	if (rc)
 		return xw_fail(XW_EINPUT, &err);
+	/* the limits apply enforces, so --check answers the same */
+	if (rs->n > XW_MAX_RULES) {
+		xw_compiled_free(&c);
+		return xw_failf(XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
+	}
+	for (int k = 0; k < XW_KEY_CLASSES; k++)
+		if (c.cls[k].n > XW_MAX_CLASS_ENTRIES) {
+			xw_failf(XW_EINPUT, "the rule set needs %zu map entries of %zu-byte keys, more than "
+				 "the %u the datapath holds", c.cls[k].n, xw_ckey_size(k), XW_MAX_CLASS_ENTRIES);
+			xw_compiled_free(&c);
+			return XW_EINPUT;
+		}
 	printf("ok: %zu rules, %u match shapes, %zu map entries\n", rs->n, c.n_tuples, c.n_entries);
 	xw_compiled_free(&c);
 	return 0;

@@ -15,10 +15,12 @@ struct snap {
 	struct xw_counter reason[XW_REASON_MAX];
 	uint64_t ct[XW_CTC_MAX];
 	int64_t ct_live;
+	uint64_t ev[XW_EVC_MAX];
 	double t;
 };
 
 static const char *verdict_names[XW_VERDICT_MAX] = { "drop", "pass" };
+static const char *event_names[XW_EVC_MAX] = { "sent", "lost", "capped" };
 
 static double now(void)
 {
@@ -58,6 +60,8 @@ static int take(struct snap *s)
 	for (uint32_t i = 0; i < XW_REASON_MAX; i++)
 		xw_dp_counter(&dp, XW_M_REASON_STATS, i, &s->reason[i]);
 	xw_dp_ct_counters(&dp, s->ct, &s->ct_live);
+	for (uint32_t i = 0; i < XW_EVC_MAX; i++)
+		s->ev[i] = xw_dp_percpu_u64(&dp, XW_M_EVENT_STATS, i);
 	s->t = now();
 	free(slots);
 	xw_dp_close(&dp);
@@ -97,6 +101,13 @@ static void print_json(const struct snap *s)
 	json_object_object_add(o, "verdicts", v);
 	json_object_object_add(o, "reasons", r);
 	json_object_object_add(o, "conntrack", ct);
+	{
+		json_object *ev = json_object_new_object();
+
+		for (int i = 0; i < XW_EVC_MAX; i++)
+			json_object_object_add(ev, event_names[i], json_object_new_int64((int64_t)s->ev[i]));
+		json_object_object_add(o, "events", ev);
+	}
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -136,6 +147,10 @@ static void print_prometheus(const struct snap *s)
 	for (int i = XW_CTC_CREATED; i < XW_CTC_MAX; i++)
 		printf("xwall_conntrack_events_total{event=\"%s\"} %llu\n", xw_ct_counter_names[i],
 		       (unsigned long long)s->ct[i]);
+	prom_family("log_events_total", "Log events by outcome (sent, lost: ring full, capped: per-rule cap).");
+	for (int i = 0; i < XW_EVC_MAX; i++)
+		printf("xwall_log_events_total{outcome=\"%s\"} %llu\n", event_names[i],
+		       (unsigned long long)s->ev[i]);
 	printf("# HELP xwall_conntrack_entries Flows in the table (inserts minus expiries).\n"
 	       "# TYPE xwall_conntrack_entries gauge\nxwall_conntrack_entries %lld\n", (long long)s->ct_live);
 }
@@ -179,6 +194,10 @@ static void print_text(const struct snap *s, const struct snap *prev)
 	for (int i = 0; i < XW_CTC_MAX; i++)
 		printf("  %s %llu", xw_ct_counter_names[i], (unsigned long long)s->ct[i]);
 	printf("  entries %lld\n", (long long)s->ct_live);
+	printf("log events:");
+	for (int i = 0; i < XW_EVC_MAX; i++)
+		printf("  %s %llu", event_names[i], (unsigned long long)s->ev[i]);
+	printf("\n");
 }
 
 int cmd_stats(int argc, char **argv)

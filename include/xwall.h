@@ -22,8 +22,6 @@
 #define XW_MAX_TUPLES      1024u     /* distinct masks per rule set */
 #define XW_TUPLE_SLOTS     (XW_MAX_TUPLES + 1)  /* per generation, with the sentinel */
 #define XW_MAX_CLASS_ENTRIES (1u << 18) /* entries per key class and generation */
-#define XW_TUPLE_SLOTS     (XW_MAX_TUPLES + 1)  /* per generation, with the sentinel */
-#define XW_MAX_CLASS_ENTRIES (1u << 18) /* entries per key class and generation */
 #define XW_TUPLES_PER_STAGE 64u      /* tuples probed by one tail-called stage */
 #define XW_MAX_RULES       131072u   /* counter slots (rules) */
 #define XW_PRIO_NONE       0xffffffffu

@@ -153,6 +153,8 @@ int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err)
 	}
 	if (ifc.xdp_mode == XW_IFMODE_TC) {
 		rc = xw_tc_detach((int)ifx, false);
+		if (rc == -ENOENT)
+			rc = 0;   /* somebody removed our filter already */
 	} else {
 		prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
 		rc = libxdp_get_error(prog);
@@ -163,7 +165,8 @@ int xw_detach(struct xw_dp *dp, const char *dev, struct xw_err *err)
 	}
 	/* a vanished device took the program with it */
 	if (rc && if_nametoindex(dev) == ifx)
-		return xw_errf(err, XW_ESYS, "detach XDP from %s: %s", dev, strerror(-rc));
+		return xw_errf(err, XW_ESYS, "detach %s from %s: %s",
+			       ifc.xdp_mode == XW_IFMODE_TC ? "TC ingress filter" : "XDP", dev, strerror(-rc));
 	bpf_map_delete_elem(dp->map_fd[XW_M_IFACES], &key);
 	return XW_OK;
 }

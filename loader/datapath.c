@@ -390,7 +390,7 @@ int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err)
 	if (xw_dp_is_loaded())
 		return open_pins(dp, err);
 	if (!create)
-		return xw_errf(err, -1, "xwall is not loaded (attach an interface first)");
+		return xw_errf(err, -1, "xwall is not loaded (attach an interface or apply a rule set first)");
 	rc = load(dp, err);
 	if (!rc)
 		rc = pin_all(dp, err);
@@ -1039,21 +1039,24 @@ int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n)
 	return bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live, 0) ? -errno : 0;
 }
 
-int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
+uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	uint64_t *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v)), sum = 0;
+
+	if (v && bpf_map_lookup_elem(dp->map_fd[m], &idx, v) == 0)
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
+}
+
+int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
+{
 	__u32 zero = 0;
 
-	if (!v)
-		return -ENOMEM;
-	for (__u32 i = 0; i < XW_CTC_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_STATS], &i, v) == 0)
-			for (int c = 0; c < ncpu; c++)
-				out[i] += v[c];
-	}
-	free(v);
+	for (__u32 i = 0; i < XW_CTC_MAX; i++)
+		out[i] = xw_dp_percpu_u64(dp, XW_M_CT_STATS, i);
 	*live = 0;
 	bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, live);
 	return 0;

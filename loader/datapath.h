@@ -103,6 +103,8 @@ int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const st
 					      uint64_t now_ns, void *), void *arg);
 int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n);
 int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live);
+/* Sum of a per-CPU __u64 counter (xw_ct_stats, xw_event_stats). */
+uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx);
 
 /* Sum a per-CPU counter map at idx. */
 int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out);

@@ -131,7 +131,7 @@ RING_SIZE=65536
 LOG_RATE=0
 EOF
 opts="--mode skb --egress --ct-size 4096 --ring-size 65536 --log-rate 0"
-set -- "apply $T/rules.conf"
+set -- "apply --ct-size 4096 --ring-size 65536 --log-rate 0 $T/rules.conf"
 for i in $ifaces; do set -- "$@" "attach $i $opts"; done
 check "start: apply first, then attach $ifaces with the options" run start "$@"
 check "reload: apply" run reload "apply $T/rules.conf"

@@ -301,14 +301,17 @@ static void compiled_stats(const struct xw_ruleset *rs, struct xw_compiled *c)
 }
 
 /* The datapath visits every tuple whose min_prio beats the best match so
- * far and stops at the first that cannot: exactly the tuples with min_prio
- * below the final match's priority (all of them when nothing matched).  Of
- * those it skips the hash lookup where the key differs from the bits all
- * entries of the tuple share (cmask/cval). */
+ * far and stops at the first that cannot: the tuples with min_prio below the
+ * final match's priority (all of them when nothing matched), and the
+ * matching tuple itself when the matched rule is its first (min_prio equal
+ * to the priority: counted here as the first such tuple).  Of those it skips
+ * the hash lookup where the key differs from the bits all entries of the
+ * tuple share (cmask/cval). */
 static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const struct xw_key *k,
 			  unsigned *visited, unsigned *lookups)
 {
 	const uint8_t *kb = (const uint8_t *)k;
+	int eq_seen = 0;
 
 	*visited = *lookups = 0;
 	for (uint32_t i = 0; i < c->n_tuples; i++) {
@@ -316,8 +319,13 @@ static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const stru
 		const uint8_t *cv = (const uint8_t *)&c->tuples[i].cval;
 		int skip = 0;
 
-		if (c->tuples[i].min_prio >= prio)
+		if (c->tuples[i].min_prio > prio)
 			continue;
+		if (c->tuples[i].min_prio == prio) {
+			if (prio == XW_PRIO_NONE || eq_seen)
+				continue;
+			eq_seen = 1;
+		}
 		(*visited)++;
 		for (size_t b = 0; b < sizeof(*k); b++)
 			skip |= (kb[b] & cm[b]) ^ cv[b];
@@ -993,8 +1001,9 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 
 static void print_detail(const struct detail *d, const char *what)
 {
-	printf("\nPer-frame detail, %s, %zu rules (ns/pkt; visited/lookups = xwall tuples visited\n"
-	       "and hash lookups done; D/P = drop/pass):\n", what, d->n);
+	printf("\n== Per-frame detail, %s, %zu rules\n"
+	       "   ns/pkt; vis/look = xwall tuples visited and hash lookups done; D/P = drop/pass\n\n",
+	       what, d->n);
 	printf("  %-36s | %-14s | %9s | %6s | %10s | %8s\n", "frame", "xwall verdict", "vis/look",
 	       "xwall", "xdp-filter", "XDP_DROP");
 	for (int i = 0; i < NPKT; i++) {
@@ -1095,8 +1104,9 @@ static int bench_pkt(void)
 	if (CPU_COUNT(&saved))
 		sched_setaffinity(0, sizeof(saved), &saved);
 
-	printf("== Per-packet cost: BPF_PROG_TEST_RUN `duration` (kernel, whole ns), median of %u\n"
-	       "   trials of up to %u runs, mean over %d frames\n", g_trials, g_repeat, NPKT);
+	printf("== Per-packet cost: xwall, xdp-filter and XDP_DROP by rule count\n");
+	printf("   BPF_PROG_TEST_RUN `duration` (kernel, whole ns), median of %u trials of up to %u\n"
+	       "   runs, mean over %d frames\n", g_trials, g_repeat, NPKT);
 	printf("   frames: 10 matching no rule (v4/v6 TCP, UDP, ICMP, VLAN, fragments) and 6 matching\n"
 	       "   the last rule of each kind; one CPU, the same frame over and over (warm caches)\n");
 	printf("   xwall: xw_rulegen_simple(N): exact src/dst IPv4 and IPv6 addresses, tcp dport,\n"
@@ -1159,9 +1169,10 @@ static int bench_pkt(void)
 			       rows[i].n, rows[i].xf_n4, rows[i].xf_n6);
 
 	if (ngrows) {
-		printf("\nGeneral random rules, xw_rulegen(N): prefixes, port ranges, lists, ICMP, TCP flags, ...\n"
-		       "   as generated (frames may match an early rule and stop early), and minus the rules\n"
-		       "   any measured frame matches (every tuple visited: the worst case)\n");
+		printf("\n== Per-packet cost: general random rules\n"
+		       "   xw_rulegen(N): prefixes, port ranges, lists, ICMP, TCP flags, ...  as generated\n"
+		       "   (frames may match an early rule and stop early), and minus the rules any measured\n"
+		       "   frame matches (every tuple visited: the worst case); the same 16 frames\n\n");
 		printf("%8s | %-16s | %12s | %6s | %8s | %11s | %11s | %12s\n", "rules", "set",
 		       "xwall ns/pkt", "tuples", "entries", "visited/pkt", "lookups/pkt", "frames match");
 		for (size_t i = 0; i < ngrows; i++) {
@@ -1179,7 +1190,8 @@ static int bench_pkt(void)
 		}
 	}
 
-	printf("\nTargets (from the issue; its machine: xdp-filter ~29 ns/pkt, trivial drop ~5 ns/pkt):\n");
+	printf("\n== Targets\n"
+	       "   from the issue; its machine: xdp-filter ~29 ns/pkt, trivial drop ~5 ns/pkt\n");
 	if (i10 >= 0 && i100k >= 0) {
 		double q = rows[i100k].ns[P_XW] / rows[i10].ns[P_XW];
 
@@ -1200,12 +1212,14 @@ static int bench_pkt(void)
 		double c[3], r2 = fit_samples(empty_ns, c);
 
 		if (r2 >= 0)
-			printf("\nWhere xwall's time goes (least-squares fit over all %d xwall frames above, R^2 %.3f):\n"
+			printf("\n== Where xwall's time goes\n"
+			       "   least-squares fit over all %d xwall frames above, R^2 %.3f:\n"
 			       "  ns/pkt ~= %.1f fixed (empty rule set: parse, scratch, tail call, counters)\n"
 			       "          + %.1f per tuple visited (tuple read, common-bits test)\n"
-			       "          + %.1f per hash lookup (key masking, jhash of the %zu-byte entry key, bucket walk)\n"
+			       "          + %.1f per hash lookup (key masking, jhash of the %zu..%zu-byte key, bucket walk)\n"
 			       "  (trivial XDP_DROP: %.1f ns, so the test-run harness itself is about that)\n",
-			       g_nsmp, r2, c[0], c[1], c[2], sizeof(struct xw_entry_key), empty_drop);
+			       g_nsmp, r2, c[0], c[1], c[2], 8 + 8 * (size_t)XW_CLASS_WORDS(0),
+			       8 + 8 * (size_t)XW_CLASS_WORDS(3), empty_drop);
 	}
 	if (i10k >= 0)
 		print_detail(&det[i10k], "simple rules");
@@ -1382,21 +1396,34 @@ static const char *ct_state_name(uint8_t st)
 	}
 }
 
-/* What xwall makes of the frame (one extra run through the datapath). */
+/* The compiled form of the live rule set, for tuples_probed(). */
+static struct xw_compiled *g_ct_live;
+
+/* What xwall makes of the frame (one extra run through the datapath);
+ * ingress: also tuples visited / hash lookups done. */
 static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct pkt *p, char *buf,
 					 size_t len)
 {
 	struct xw_test_result r;
 	struct xw_err err;
+	char vl[24] = "";
 
 	if (xw_dp_test_run_dir(dp, dir, p->b, p->len, &r, &err))
 		die("xwall test run: %s", err.msg);
+	if (dir == XW_DIR_IN && g_ct_live) {
+		struct xw_key k;
+		unsigned vis, look;
+
+		last_key(dp, &k);
+		tuples_probed(g_ct_live, r.prio, &k, &vis, &look);
+		snprintf(vl, sizeof(vl), ", %u/%u", vis, look);
+	}
 	if (r.prio == XW_PRIO_NONE)
-		snprintf(buf, len, "%s (policy), %s", r.verdict == XW_PASS ? "pass" : "drop",
-			 ct_state_name(r.ct_state));
+		snprintf(buf, len, "%s (policy), %s%s", r.verdict == XW_PASS ? "pass" : "drop",
+			 ct_state_name(r.ct_state), vl);
 	else
-		snprintf(buf, len, "%s (rule %u), %s", r.verdict == XW_PASS ? "pass" : "drop", r.prio,
-			 ct_state_name(r.ct_state));
+		snprintf(buf, len, "%s (rule %u), %s%s", r.verdict == XW_PASS ? "pass" : "drop", r.prio,
+			 ct_state_name(r.ct_state), vl);
 	return r;
 }
 
@@ -1481,6 +1508,13 @@ struct ctrow {
 	char s_desc[64], c_desc[64];
 };
 
+static void ct_row(struct ctrow *r, const char *path, const char *prog, const char *method)
+{
+	r->path = path;
+	r->prog = prog;
+	r->method = method;
+}
+
 static double net(double ns, double harness)
 {
 	return ns - harness;
@@ -1496,6 +1530,7 @@ static int bench_ct(void)
 	size_t nrules = g_max_rules < 1000 ? g_max_rules : 1000;
 	char *ts = ct_rules_text(nrules, 0), *tc = ct_rules_text(nrules, 1);
 	struct xw_ruleset rs_s, rs_c;
+	struct xw_compiled cs, cc;
 	struct setinfo *si = calloc(1, sizeof(*si));
 	struct xw_dp dp;
 	struct xw_err err;
@@ -1553,17 +1588,19 @@ static int bench_ct(void)
 		die("read conntrack timeouts");
 
 	memset(row, 0, sizeof(row));
-	row[CR_IN_EST] = (struct ctrow){ "ingress ACK, reply of an established flow", "XDP", "repeat" };
-	row[CR_IN_NEW] = (struct ctrow){ "ingress SYN, no flow (policy drops it)", "XDP", "repeat" };
-	row[CR_OUT_EST] = (struct ctrow){ "egress ACK of an established flow", "TC out", "repeat" };
-	row[CR_OUT_EST_N] = (struct ctrow){ "egress ACK, another existing flow each call", "TC out", "1/call" };
-	row[CR_OUT_NEW_N] = (struct ctrow){ "egress SYN, a new flow each call", "TC out", "1/call" };
-	row[CR_OUT_T0] = (struct ctrow){ "egress SYN, one flow, SYN_SENT timeout 0", "TC out", "repeat" };
+	ct_row(&row[CR_IN_EST], "ingress ACK, reply of an established flow", "XDP", "repeat");
+	ct_row(&row[CR_IN_NEW], "ingress SYN, no flow (policy drops it)", "XDP", "repeat");
+	ct_row(&row[CR_OUT_EST], "egress ACK of an established flow", "TC out", "repeat");
+	ct_row(&row[CR_OUT_EST_N], "egress ACK, another existing flow each call", "TC out", "1/call");
+	ct_row(&row[CR_OUT_NEW_N], "egress SYN, a new flow each call", "TC out", "1/call");
+	ct_row(&row[CR_OUT_T0], "egress SYN, one flow, SYN_SENT timeout 0", "TC out", "repeat");
 
 	/* stateless set: the same frames, no conntrack at all */
 	progress("conntrack: stateless set, %zu rules", rs_s.n);
 	if (xw_dp_apply(&dp, &rs_s, &err))
 		die("apply: %s", err.msg);
+	compiled_stats(&rs_s, &cs);
+	g_ct_live = &cs;
 	ct_describe(&dp, XW_DIR_IN, &f_in_ack, row[CR_IN_EST].s_desc, sizeof(row[0].s_desc));
 	ct_describe(&dp, XW_DIR_IN, &f_in_syn, row[CR_IN_NEW].s_desc, sizeof(row[0].s_desc));
 	ct_describe(&dp, XW_DIR_OUT, &f_out_ack, row[CR_OUT_EST].s_desc, sizeof(row[0].s_desc));
@@ -1590,6 +1627,8 @@ static int bench_ct(void)
 	progress("conntrack: ct set, established and new flows");
 	if (xw_dp_apply(&dp, &rs_c, &err))
 		die("apply: %s", err.msg);
+	compiled_stats(&rs_c, &cc);
+	g_ct_live = &cc;
 	if (xw_dp_ct_flush(&dp, &n_flushed))
 		die("flush conntrack: %s", strerror(errno));
 	ct_expect(&dp, XW_DIR_OUT, &f_out_syn, XW_PASS, XW_CTB_NEW, "egress SYN");
@@ -1726,6 +1765,9 @@ static int bench_ct(void)
 	}
 	fflush(stdout);
 
+	g_ct_live = NULL;
+	xw_compiled_free(&cs);
+	xw_compiled_free(&cc);
 	xw_ruleset_free(&rs_s);
 	xw_ruleset_free(&rs_c);
 	free(si);
@@ -2077,7 +2119,8 @@ static int bench_apply(void)
 	}
 	rm_tmpdir();
 
-	printf("\n== Apply time (ms, CLOCK_MONOTONIC, median of %u runs)\n", g_apply_runs);
+	printf("\n== Apply time: xwall, iptables-restore, nft -f\n");
+	printf("   ms, CLOCK_MONOTONIC, median of %u runs\n", g_apply_runs);
 	printf("   xwall: xw_parse_text of xw_rulegen_simple(N), then xw_dp_apply into a fresh private\n"
 	       "   instance (compile, fill maps, zero counters, switch generation, RCU grace periods).\n"
 	       "   iptables: the same rules as `-A INPUT -s A -j DROP`, `-A INPUT -p tcp --dport P -j DROP`,\n"
@@ -2097,8 +2140,9 @@ static int bench_apply(void)
 		print_ms(ft[i].nft, 8);
 		printf("\n");
 	}
-	printf("\nxwall apply onto a live set of N rules (ms): the same set again, and another set of\n"
-	       "N rules (replace); general = xw_rulegen(N) (prefixes, ranges, lists, ...)\n");
+	printf("\n== Apply time: xwall onto a live rule set\n"
+	       "   ms; a fresh instance, then the same set again, then another set of N rules\n"
+	       "   (replace); general = xw_rulegen(N) (prefixes, ranges, lists, ...)\n\n");
 	printf("%8s | %-7s | %11s | %11s | %13s | %11s | %6s | %8s\n", "rules", "set", "parse",
 	       "apply fresh", "apply same", "replace", "tuples", "entries");
 	for (size_t i = 0; i < nn + ng; i++) {

@@ -55,7 +55,7 @@ static const char rules_text[] =
 	"rule 28 in ether type vlan drop\n"
 	"rule 29 in vlan 0 ether type ip6 drop\n"
 	"rule 30 in ip ip6 drop\n"
-	"rule 31 out src 2001:db8::1/127 dport 1-1023 drop\n"
+	"rule 31 out src 2001:db8::2/127 dport 1-1023 drop\n"
 	"rule 32 out ip6 dst fe80::/10 pass\n"
 	"rule 33 out vlan 4095 frag later log drop\n"
 	"rule 34 out ether src 00:00:00:00:00:00 ether dst 00:00:00:00:00:00 drop\n"
