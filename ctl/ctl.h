@@ -21,6 +21,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_ct(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 
 /* Print an error (the message alone when it is FILE:LINE:COL:, else
  * prefixed "xwall: ") and return its code. */

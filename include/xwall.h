@@ -280,7 +280,8 @@ struct xw_scratch {
 	__u32 verdict;     /* final verdict of the last packet */
 	/* connection tracking: what to write back if the packet passes */
 	__u8  ct_op;       /* 0 nothing, 1 create, 2 update */
-	__u8  ct_pad[7];
+	__u8  ct_from_b;   /* the packet travels from endpoint b */
+	__u8  ct_pad[6];
 	struct xw_ct_key ct_key;
 	struct xw_ct_val ct_val;
 };

@@ -9,13 +9,14 @@ if (!exists("subtitle")) subtitle = ''
 
 set terminal pngcairo size 900,560 enhanced font "sans,11"
 set output outfile
-set title "Per-packet cost, BPF\\_PROG\\_TEST\\_RUN (warm caches, mean over 16 frames)\n{/*0.8 ".subtitle."}"
+set title sprintf("Per-packet cost, BPF_PROG_TEST_RUN (warm caches, mean over 16 frames)\n%s", subtitle) noenhanced
 set xlabel "rules (exact IPv4/IPv6 addresses, TCP/UDP ports)"
 set ylabel "ns/packet"
 set logscale x 10
 set format x "10^{%L}"
 set xrange [5:200000]
 set yrange [0:*]
+set offsets 0, 0, graph 0.1, 0    # room above the top labels
 set grid xtics ytics mxtics
 set key top left box opaque
 set datafile missing "?"

@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 BIN=build/bench/xwbench
 OUT=build/bench.txt
+DAT=build/bench-pkt.dat   # the per-packet table's numbers, for the plot
 DOC=docs/benchmarks.md
 PNG=docs/bench-ns-per-packet.png
 PLOT=scripts/bench-plot.gp
@@ -47,8 +48,9 @@ if [ "$only" = all ] && [ "${XWB_DOCS:-1}" != 0 ]; then
 fi
 
 tmp=$(mktemp)
+body=$(mktemp)
 dat=$(mktemp)
-trap 'rm -f "$tmp" "$dat"' EXIT
+trap 'rm -f "$tmp" "$body" "$dat"' EXIT
 
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -77,8 +79,6 @@ start=$(date +%s)
 	echo
 } | tee "$tmp"
 
-body=$(mktemp)
-trap 'rm -f "$tmp" "$dat" "$body"' EXIT
 XWB_PLOT_DATA=$dat "$BIN" "$only" | tee "$body"
 cat "$body" >>"$tmp"
 
@@ -88,6 +88,9 @@ echo "total bench time: $elapsed s" | tee -a "$tmp"
 mkdir -p "$(dirname "$OUT")"
 cp "$tmp" "$OUT"
 echo "bench: tables written to $OUT"
+if [ -s "$dat" ]; then
+	cat "$dat" >"$DAT"
+fi
 
 if [ "$docs" != 1 ]; then
 	exit 0
@@ -96,8 +99,9 @@ fi
 # ---- the plot: ns/packet against rule count, the numbers printed above
 plot_ok=0
 if [ -s "$dat" ] && command -v gnuplot >/dev/null; then
-	if gnuplot -e "datafile='$dat'; outfile='$PNG'; subtitle='$when, $cpu_model, kernel $kernel'" \
-		"$PLOT"; then
+	# a regeneration by hand: gnuplot -e "datafile='build/bench-pkt.dat'" scripts/bench-plot.gp
+	sub=$(printf '%s, %s, kernel %s' "$when" "$cpu_model" "$kernel" | tr -d "'\\\\")
+	if gnuplot -e "datafile='$dat'; outfile='$PNG'; subtitle='$sub'" "$PLOT"; then
 		plot_ok=1
 	else
 		echo "bench: gnuplot failed: no plot" >&2
@@ -239,4 +243,8 @@ EOF
 	to_markdown "$body"
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
-echo "bench: $DOC${plot_ok:+ and }$( [ "$plot_ok" = 1 ] && echo "$PNG" ) written"
+if [ "$plot_ok" = 1 ]; then
+	echo "bench: $DOC and $PNG written"
+else
+	echo "bench: $DOC written (no plot)"
+fi

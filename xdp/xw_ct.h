@@ -236,7 +236,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		if (reply)
 			v->seen_reply = 1;
 		v->last_ns = now;
-		v->packets[from_b & 1]++;
+		s->ct_from_b = (__u8)from_b;
 		s->ct_op = 2;
 		k->ct_state = xw_ct_bit_count(v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
 	}
@@ -260,7 +260,22 @@ static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_c
 			}
 		}
 	} else if (s->ct_op == 2) {
-		bpf_map_update_elem(&xw_ct, &s->ct_key, &s->ct_val, BPF_ANY);
+		/* in place: an update call would allocate a new LRU element for
+		 * every packet of an established flow */
+		struct xw_ct_val *e = bpf_map_lookup_elem(&xw_ct, &s->ct_key);
+
+		if (!e) {
+			s->ct_val.packets[s->ct_from_b & 1]++;
+			bpf_map_update_elem(&xw_ct, &s->ct_key, &s->ct_val, BPF_ANY);
+			return;
+		}
+		e->state = s->ct_val.state;
+		e->init_b = s->ct_val.init_b;
+		e->seen_reply = s->ct_val.seen_reply;
+		e->fin = s->ct_val.fin;
+		e->created_ns = s->ct_val.created_ns;
+		e->last_ns = s->ct_val.last_ns;
+		__sync_fetch_and_add(&e->packets[s->ct_from_b & 1], 1);
 	}
 }
 

@@ -1195,18 +1195,18 @@ static int bench_pkt(void)
 	if (i10 >= 0 && i100k >= 0) {
 		double q = rows[i100k].ns[P_XW] / rows[i10].ns[P_XW];
 
-		printf("  cost at 100,000 rules <= 1.3x cost at 10 rules: %.1f / %.1f = %.2fx -> %s\n",
+		printf("   cost at 100,000 rules <= 1.3x cost at 10 rules: %.1f / %.1f = %.2fx -> %s\n",
 		       rows[i100k].ns[P_XW], rows[i10].ns[P_XW], q, q <= 1.3 ? "target met" : "target NOT met");
 	} else {
-		printf("  cost at 100,000 rules <= 1.3x cost at 10 rules: not measured\n");
+		printf("   cost at 100,000 rules <= 1.3x cost at 10 rules: not measured\n");
 	}
 	if (i10k >= 0 && rows[i10k].have_xf) {
 		double q = rows[i10k].ns[P_XW] / rows[i10k].ns[P_XF];
 
-		printf("  cost at 10,000 rules <= 2x xdp-filter's: %.1f / %.1f = %.2fx -> %s\n",
+		printf("   cost at 10,000 rules <= 2x xdp-filter's: %.1f / %.1f = %.2fx -> %s\n",
 		       rows[i10k].ns[P_XW], rows[i10k].ns[P_XF], q, q <= 2.0 ? "target met" : "target NOT met");
 	} else {
-		printf("  cost at 10,000 rules <= 2x xdp-filter's: not measured\n");
+		printf("   cost at 10,000 rules <= 2x xdp-filter's: not measured\n");
 	}
 	{
 		double c[3], r2 = fit_samples(empty_ns, c);
@@ -1282,19 +1282,23 @@ static void ct_frame(struct pkt *p, const uint8_t *src, const uint8_t *dst, uint
 	build_pkt(&s, p);
 }
 
-/* Egress frames of flows from .. from + n - 1, all the same length, back to
- * back: flow i is local:(1024 + i % CT_PORTS) -> remote:(8000 + i / CT_PORTS). */
+/* Frames of flows from .. from + n - 1, all the same length, back to back:
+ * flow i is local:(1024 + i % CT_PORTS) -> remote:(8000 + i / CT_PORTS);
+ * egress frames, or with `in` the remote end's replies. */
 static uint8_t *ct_flows(const uint8_t *local, const uint8_t *remote, unsigned from, unsigned n,
-			 uint8_t flags, uint32_t *flen)
+			 uint8_t flags, int in, uint32_t *flen)
 {
 	struct pkt p;
 	uint8_t *buf = NULL;
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned f = from + i;
+		uint16_t lp = (uint16_t)(1024 + f % CT_PORTS), rp = (uint16_t)(8000 + f / CT_PORTS);
 
-		ct_frame(&p, local, remote, (uint16_t)(1024 + f % CT_PORTS),
-			 (uint16_t)(8000 + f / CT_PORTS), flags);
+		if (in)
+			ct_frame(&p, remote, local, rp, lp, flags);
+		else
+			ct_frame(&p, local, remote, lp, rp, flags);
 		if (!buf) {
 			*flen = p.len;
 			buf = malloc((size_t)n * p.len);
@@ -1472,7 +1476,7 @@ static void ct_insert(struct xw_dp *dp, const uint8_t *local, const uint8_t *rem
 		      unsigned n, struct ctins *o)
 {
 	uint32_t flen = 0;
-	uint8_t *fr = ct_flows(local, remote, from, n, 0x02, &flen);
+	uint8_t *fr = ct_flows(local, remote, from, n, 0x02, 0, &flen);
 	int fd = dp->prog_fd[XW_P_TC_OUT];
 	uint64_t c0[XW_CTC_MAX], c1[XW_CTC_MAX];
 	double sum = 0, t0;
@@ -1542,7 +1546,7 @@ static int bench_ct(void)
 	uint64_t cb0[XW_CTC_MAX], cb1[XW_CTC_MAX], ct0[XW_CTC_MAX], ct1[XW_CTC_MAX];
 	uint32_t timeouts[XW_CTS_MAX], flen = 0;
 	int64_t live;
-	uint8_t local[4], remote[4], *syns, *acks;
+	uint8_t local[4], remote[4], *syns, *synacks, *acks;
 	uint16_t pa, pb, pc;
 	int triv_xdp, triv_tc;
 	cpu_set_t set, saved;
@@ -1575,8 +1579,9 @@ static int bench_ct(void)
 	ct_frame(&f_in_ack, remote, local, 80, pa, 0x10);
 	ct_frame(&f_in_syn, remote, local, 51000, pb, 0x02);
 	ct_frame(&f_out_syn_g, local, remote, pc, 80, 0x02);
-	syns = ct_flows(local, remote, 0, nb, 0x02, &flen);
-	acks = ct_flows(local, remote, 0, nb, 0x10, &flen);
+	syns = ct_flows(local, remote, 0, nb, 0x02, 0, &flen);
+	synacks = ct_flows(local, remote, 0, nb, 0x12, 1, &flen);
+	acks = ct_flows(local, remote, 0, nb, 0x10, 0, &flen);
 
 	triv_xdp = load_drop_prog();
 	triv_tc = load_trivial_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK, "xwb_tc_ok");
@@ -1591,7 +1596,8 @@ static int bench_ct(void)
 	ct_row(&row[CR_IN_EST], "ingress ACK, reply of an established flow", "XDP", "repeat");
 	ct_row(&row[CR_IN_NEW], "ingress SYN, no flow (policy drops it)", "XDP", "repeat");
 	ct_row(&row[CR_OUT_EST], "egress ACK of an established flow", "TC out", "repeat");
-	ct_row(&row[CR_OUT_EST_N], "egress ACK, another existing flow each call", "TC out", "1/call");
+	ct_row(&row[CR_OUT_EST_N], "egress ACK, another established flow each call", "TC out",
+	       "1/call");
 	ct_row(&row[CR_OUT_NEW_N], "egress SYN, a new flow each call", "TC out", "1/call");
 	ct_row(&row[CR_OUT_T0], "egress SYN, one flow, SYN_SENT timeout 0", "TC out", "repeat");
 
@@ -1650,10 +1656,21 @@ static int bench_ct(void)
 	row[CR_IN_NEW].c = net(c_it[1].ns, c_it[3].ns);
 	row[CR_OUT_EST].c = net(c_it[2].ns, c_it[4].ns);
 
-	/* nb new flows, one call each; then an ACK on each of them */
+	/* nb new flows, one call each; the replies (untimed) establish them;
+	 * then the initiator's ACK on each of them */
 	ct_counters(&dp, cb0, &live);
 	measure_batch(dp.prog_fd[XW_P_TC_OUT], triv_tc, syns, flen, nb, TC_ACT_OK, &c_syn);
 	ct_counters(&dp, cb1, &live);
+	for (unsigned i = 0; i < nb; i++) {
+		uint32_t dur = 0, rv = 0;
+		int rc = test_run_buf(dp.prog_fd[XW_P_XDP], synacks + (size_t)i * flen, flen, 1, &dur,
+				      &rv);
+
+		if (rc)
+			die("BPF_PROG_TEST_RUN: %s", strerror(-rc));
+		if (rv != XDP_PASS)
+			die("conntrack: the SYN-ACK of flow %u was not passed", i);
+	}
 	measure_batch(dp.prog_fd[XW_P_TC_OUT], triv_tc, acks, flen, nb, TC_ACT_OK, &c_ack);
 	row[CR_OUT_NEW_N].c = net(c_syn.xw, c_syn.triv);
 	row[CR_OUT_EST_N].c = net(c_ack.xw, c_ack.triv);
@@ -1715,10 +1732,10 @@ static int bench_ct(void)
 	       "   ct phase XDP %.1f, TC %.1f, TC 1/call %.1f / %.1f\n",
 	       s_it[4].ns, s_it[5].ns, s_ack.triv, s_syn.triv, c_it[3].ns, c_it[4].ns, c_ack.triv,
 	       c_syn.triv);
-	printf("\n%-43s | %-6s | %-6s | %13s | %9s | %14s | %12s | %-32s\n", "path", "prog", "method",
+	printf("\n%-46s | %-6s | %-6s | %13s | %9s | %14s | %12s | %-32s\n", "path", "prog", "method",
 	       "stateless ns", "ct ns", "ct - stateless", "ct/stateless", "with ct: verdict, ct state");
 	for (int i = 0; i < CR_N; i++) {
-		printf("%-43s | %-6s | %-6s |", row[i].path, row[i].prog, row[i].method);
+		printf("%-46s | %-6s | %-6s |", row[i].path, row[i].prog, row[i].method);
 		print_ns_cell(row[i].s, 13);
 		print_ns_cell(row[i].c, 9);
 		printf(" %+14.1f | %11.2fx | %-32s\n", row[i].c - row[i].s,
@@ -1726,10 +1743,10 @@ static int bench_ct(void)
 	}
 	printf("   stateless set, for the same frames: ingress %s / %s; egress %s\n",
 	       row[CR_IN_EST].s_desc, row[CR_IN_NEW].s_desc, row[CR_OUT_EST].s_desc);
-	printf("   established reply: with ct it matches rule 10, the first tuple, and skips the %zu\n"
-	       "   rules' tuples, so it can cost less than the stateless set that visits them all;\n"
-	       "   ct - stateless on the egress rows (no egress rules) is conntrack alone: lookup +\n"
-	       "   update (established), lookup miss + insert (new).\n", nrules);
+	printf("   established reply: with ct it matches rule 10, the first tuple, and skips the\n"
+	       "   tuples of the %zu rules that the stateless set visits; ct - stateless on the egress\n"
+	       "   rows (no egress rules) is conntrack alone: lookup + update (established), lookup\n"
+	       "   miss + insert (new).\n", nrules);
 	printf("   timeout-0 row: every run finds the entry expired, deletes it and inserts it again\n"
 	       "   (lookup + delete + insert): %lu runs, %llu flows created, %llu expired entries deleted\n",
 	       t0_it[0].runs, (unsigned long long)(ct1[XW_CTC_CREATED] - ct0[XW_CTC_CREATED]),
@@ -1774,6 +1791,7 @@ static int bench_ct(void)
 	free(ts);
 	free(tc);
 	free(syns);
+	free(synacks);
 	free(acks);
 	return 0;
 }

@@ -97,6 +97,24 @@ static void setup(void)
 			rule_ifindex[i] = strcmp(rs.rules[i].iif, "eth0") ? 2 : 1;
 }
 
+/* Stateful matches are not modelled: such a rule never matches and a rule
+ * set with one is refused. */
+static void check_stateful(const uint8_t *d, size_t n, const struct xw_ref_pkt *p)
+{
+	static const char text[] = "rule 1 ct new pass\nrule 2 limit over 1/s drop\n";
+	static struct xw_ruleset st;
+	struct xw_ref_result res;
+	struct xw_err err;
+
+	if (!st.n && xw_parse_text(text, strlen(text), "fuzz", &st, &err))
+		die("stateful rule set: %s", err.msg);
+	for (size_t i = 0; i < st.n; i++)
+		if (xw_ref_rule_matches(&st.rules[i], p, XW_DIR_IN, 0, 0))
+			die("a stateful rule matched");
+	if (xw_ref_classify(st.rules, st.n, st.policy, d, n, XW_DIR_IN, 0, NULL, &res) != -1)
+		die("xw_ref_classify accepted a stateful rule set");
+}
+
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -209,5 +227,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_classify(data, size, &p, dir, 2, rule_ifindex);
 		check_classify(data, size, &p, dir, 1, NULL);
 	}
+	check_stateful(data, size, &p);
 	return 0;
 }

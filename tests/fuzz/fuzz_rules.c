@@ -10,7 +10,8 @@
  *     xw_parse_rule and xw_ruleset_add / xw_ruleset_del;
  *   - the rule set is compiled (unless its cross product of list values is
  *     too large to be quick) and the output's invariants are checked;
- *   - the bytes up to the first NUL are also given to xw_parse_rule.
+ *   - the bytes up to the first NUL are also given to xw_parse_rule, and
+ *     (for every 8th length, to keep it cheap) the bytes to xw_parse_file.
  * Any violated property aborts, which libFuzzer reports as a crash.
  */
 #include <stdarg.h>
@@ -352,6 +353,33 @@ static void check_parse_rule(const uint8_t *data, size_t size)
 	free(s);
 }
 
+/* xw_parse_file() on the same bytes must give what xw_parse_text() gave. */
+static void check_parse_file(const uint8_t *data, size_t size, const char *text)
+{
+	struct xw_ruleset rs;
+	struct xw_err err;
+	FILE *f;
+	char *t;
+
+	if (!size)
+		return;
+	f = fmemopen((void *)data, size, "r");
+	if (!f)
+		die("fmemopen failed");
+	if (xw_parse_file(f, FNAME, &rs, &err)) {
+		check_err(&err, "xw_parse_file");
+		if (text)
+			die("xw_parse_file failed where xw_parse_text did not: %s", err.msg);
+	} else {
+		t = xw_ruleset_format(&rs);
+		if (!text || !t || strcmp(t, text))
+			die("xw_parse_file and xw_parse_text differ");
+		free(t);
+		xw_ruleset_free(&rs);
+	}
+	fclose(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xw_ruleset rs, back;
@@ -365,6 +393,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(&err, "xw_parse_text");
 		if (rs.n || rs.rules)
 			die("failed parse left rules behind");
+		if (size % 8 == 0)
+			check_parse_file(data, size, NULL);
 		return 0;
 	}
 	check_parsed(&rs);
@@ -385,6 +415,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_rule_text(&rs.rules[i]);
 	check_add_del(&rs, t1);
 	check_compile(&rs, size & 1);
+	if (size % 8 == 0)
+		check_parse_file(data, size, t1);
 
 	free(t1);
 	free(t2);

@@ -1,0 +1,67 @@
+/* Concrete Ethernet frames from field values, for `xwall verify`.
+ *
+ * A spec names the fields a packet key holds (SPEC.md "Packet semantics"):
+ * the builder writes a frame that the datapath's parser turns into exactly
+ * those fields.  `variant` picks among encodings with the same fields (one
+ * or two VLAN tags, IPv4 options, IPv6 extension headers, padding, ...), and
+ * `bad` among the ways an IP header can be malformed. */
+#ifndef XW_PKTBUILD_H
+#define XW_PKTBUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XW_PB_MAX 512          /* largest frame built */
+
+enum xw_pb_l3 { XW_PB_L3_NONE = 0, XW_PB_L3_V4, XW_PB_L3_V6 };
+
+/* Ways an IP header fails rule 2/3 of "Packet semantics" (with l3 NONE and
+ * EtherType 0x0800 or 0x86DD). */
+enum xw_pb_bad {
+	XW_PB_OK = 0,
+	XW_PB_V4_SHORT,         /* fewer than 20 bytes after the link header */
+	XW_PB_V4_VERSION,       /* version != 4 */
+	XW_PB_V4_IHL,           /* IHL < 5 */
+	XW_PB_V4_TOTLEN_SMALL,  /* total length < IHL*4 */
+	XW_PB_V4_TOTLEN_BIG,    /* total length > bytes after the link header */
+	XW_PB_V6_SHORT,         /* fewer than 40 bytes */
+	XW_PB_V6_VERSION,       /* version != 6 */
+	XW_PB_V6_PAYLEN,        /* 40 + payload length > bytes after the link header */
+	XW_PB_V6_EXT_TRUNC,     /* an extension header runs past the frame */
+	XW_PB_V6_EXT_MANY,      /* nine extension headers */
+	XW_PB_V6_LATER_EXT,     /* non-first fragment whose next header is an extension */
+	XW_PB_V6_FRAG_TRUNC,    /* fragment header cut short */
+	XW_PB_BAD_MAX
+};
+#define XW_PB_V4_BAD_FIRST XW_PB_V4_SHORT
+#define XW_PB_V4_BAD_LAST  XW_PB_V4_TOTLEN_BIG
+#define XW_PB_V6_BAD_FIRST XW_PB_V6_SHORT
+#define XW_PB_V6_BAD_LAST  XW_PB_V6_FRAG_TRUNC
+
+struct xw_pb_spec {
+	uint8_t  eth_dst[6], eth_src[6];
+	int      vlan;           /* outermost VLAN ID 0..4095, or -1: untagged */
+	uint16_t eth_type;       /* after the tags; 0x8100/0x88A8 untagged = a cut tag */
+	uint8_t  l3;             /* enum xw_pb_l3 */
+	uint8_t  bad;            /* enum xw_pb_bad (l3 NONE, EtherType IPv4/IPv6) */
+	uint8_t  src[16], dst[16];  /* network order; IPv4 in [0..3] */
+	uint8_t  proto;          /* IPv4 protocol / IPv6 final next header */
+	uint8_t  mf, later;      /* more-fragments set; fragment offset != 0 */
+	uint8_t  l4;             /* 1: the protocol's transport header is whole;
+				  * 0: cut short (TCP/UDP/SCTP/ICMP/ICMPv6) */
+	uint16_t sport, dport;
+	uint8_t  tcp_flags, icmp_type, icmp_code;
+	uint32_t variant;        /* encoding choice, see pktbuild.c */
+};
+
+/* Writes the frame into buf (cap >= XW_PB_MAX); returns its length (>= 14),
+ * or 0 if the spec cannot be built. */
+size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap);
+
+const char *xw_pb_bad_name(int bad);
+/* One-line description of the fields of a spec. */
+int xw_pb_format(const struct xw_pb_spec *s, char *buf, size_t len);
+/* Lower-case hex of n bytes (no separators). */
+int xw_pb_hex(const uint8_t *p, size_t n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,721 @@
+#!/bin/bash
+# `make bench-veth`: real packets through a veth pair, xwall next to a trivial
+# XDP_DROP program (the ceiling of this test bed), xdp-filter, nftables
+# (netdev ingress, a linear chain and a set-based rule set) and iptables (raw
+# PREROUTING, nf_tables and legacy backends), for 1 to 100,000 random rules.
+# Writes docs/bench-veth.md and docs/bench-veth.png and prints the tables.
+# Needs root.  Only namespaces, interfaces and mounts named xwbv* are created
+# and removed; the host's interfaces and firewall are never touched.
+#
+# Test bed (one pair per contender, all alike):
+#
+#   netns xwbv-gen                       netns xwbv-dut-<c>
+#   trafgen, pinned to CPU 0 --> xwbv0-<c> ==veth==> xwbv1-<c> --> filter under test
+#                                                     threaded NAPI pinned to CPU 1
+#
+# Every contender gets its own DUT namespace and veth pair, so all rule sets of
+# one rule count are loaded once and the contenders are measured alternately
+# (repeat 1 of each, then repeat 2 of each, ...) under the same conditions.
+# The DUT's veth uses NAPI for every contender (GRO on at the DUT, TSO off at
+# the generator; an XDP program turns NAPI on by itself), in threaded mode, and
+# the NAPI thread is pinned to CPU 1: XDP programs, nftables netdev ingress and
+# iptables raw PREROUTING all run there, the generator runs on CPU 0.
+#
+# Metric: packets the DUT handled per second = the DUT veth's rx_packets
+# counter (/proc/net/dev in the DUT namespace: every packet taken off the veth
+# ring and handed to XDP or to the stack) over a fixed interval while trafgen
+# sends one 60-byte UDP frame over and over.  Every filter drops every frame,
+# either by its last rule ("late") or by its drop policy ("none").  The
+# filters' own counters (XDP drop counter of the veth, xwall's per-rule and
+# per-reason counters, the nft named counter, the iptables rule and policy
+# counters) are read around each phase and compared with rx_packets.
+#
+# Environment: XWBV_COUNTS (rule counts, default "1 100 1000 10000 100000"),
+# XWBV_NONE_COUNTS (counts also measured with traffic that matches no rule,
+# default "1000 100000"), XWBV_REPEATS (3), XWBV_SECS (measured seconds per
+# run, 3), XWBV_WARM (seconds before measuring, 0.5), XWBV_CONTENDERS (subset
+# of: drop xwall xdpfilter nftlin nftset ipt iptleg), XWBV_XDPF_MAX (largest
+# rule count fed to xdp-filter, 10000: its stock address maps hold 10,000
+# entries), XWBV_MD / XWBV_PNG (output files), XWALL (binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+XWALL=${XWALL:-$ROOT/build/xwall}
+COUNTS=${XWBV_COUNTS:-1 100 1000 10000 100000}
+NONE_COUNTS=${XWBV_NONE_COUNTS:-1000 100000}
+REPEATS=${XWBV_REPEATS:-3}
+SECS=${XWBV_SECS:-3}
+WARM=${XWBV_WARM:-0.5}
+CONTENDERS=${XWBV_CONTENDERS:-drop xwall xdpfilter nftlin nftset ipt iptleg}
+XDPF_MAX=${XWBV_XDPF_MAX:-10000}
+OUT_MD=${XWBV_MD:-docs/bench-veth.md}
+OUT_PNG=${XWBV_PNG:-docs/bench-veth.png}
+GEN_CPU=0
+DUT_CPU=1
+GEN_NS=xwbv-gen
+RUNDIR=/run/xwbv            # holds the persistent mount namespace (private bpffs)
+MNT=$RUNDIR/mnt
+
+die() { echo "bench-veth: $*" >&2; exit 2; }
+log() { echo "bench-veth: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP, nftables, iptables)"
+[ -x "$XWALL" ] || die "$XWALL missing: run 'make bench-veth' (it builds first)"
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (generator and DUT on different CPUs)"
+if ! command -v ethtool >/dev/null; then
+	log "installing ethtool (needed to turn GRO on at the DUT veth)"
+	DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends ethtool >/dev/null ||
+		die "ethtool missing and could not be installed"
+fi
+for t in trafgen nft iptables-nft-restore iptables-legacy-restore xdp-filter bpftool gnuplot clang nsenter unshare taskset; do
+	command -v "$t" >/dev/null || die "$t missing (make deps)"
+done
+/usr/bin/python3 -c 'import json, statistics' || die "python3 missing"
+PY=/usr/bin/python3
+
+# short suffix of each contender's namespace and interfaces
+declare -A SFX=([drop]=d [xwall]=x [xdpfilter]=f [nftlin]=nl [nftset]=ns [ipt]=it [iptleg]=il)
+for c in $CONTENDERS; do [ -n "${SFX[$c]:-}" ] || die "unknown contender $c"; done
+dut_ns() { echo "xwbv-dut-${SFX[$1]}"; }
+dut_dev() { echo "xwbv1-${SFX[$1]}"; }
+gen_dev() { echo "xwbv0-${SFX[$1]}"; }
+
+W=$(mktemp -d /tmp/xwbv.XXXXXX)
+TG_PID=
+# NX NS CMD...: in the DUT namespace, with the bench's own bpffs (xwall, xdp-filter)
+NX() { local ns=$1; shift; nsenter --mount="$MNT" --net="/run/netns/$ns" -- "$@"; }
+# NN NS CMD...: network namespace only (nft, iptables, ethtool, /proc/net)
+NN() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
+
+all_ns() {
+	echo "$GEN_NS"
+	for c in drop xwall xdpfilter nftlin nftset ipt iptleg; do dut_ns "$c"; done
+}
+teardown() {
+	local ns
+	if [ -n "$TG_PID" ]; then kill -INT "$TG_PID" 2>/dev/null || true; wait "$TG_PID" 2>/dev/null || true; fi
+	for ns in $(all_ns); do
+		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then ip netns del "$ns"; fi
+	done
+	if mountpoint -q "$MNT" 2>/dev/null || grep -qs " $MNT " /proc/mounts; then umount "$MNT" || true; fi
+	if grep -qs " $RUNDIR " /proc/mounts; then umount "$RUNDIR" || true; fi
+	rm -f "$MNT" 2>/dev/null || true
+	rmdir "$RUNDIR" 2>/dev/null || true
+}
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	teardown
+	rm -rf "$W"
+	exit $rc
+}
+teardown                      # leftovers of an interrupted earlier run
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The measuring shell stays on the generator's CPU, off the DUT's.
+taskset -pc "$GEN_CPU" $$ >/dev/null
+
+START=$(date +%s)
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------------ test bed
+# A persistent mount namespace with its own bpffs: `ip netns exec` would give
+# every command a fresh /sys (and so an empty bpffs), while xwall and
+# xdp-filter keep their state in pins that must outlive one command.
+mkdir -p "$RUNDIR"
+mount --bind "$RUNDIR" "$RUNDIR"
+mount --make-private "$RUNDIR"
+touch "$MNT"
+unshare --mount="$MNT" --propagation private true
+nsenter --mount="$MNT" -- mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+
+quiet_ns() {
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	ip -n "$1" link set lo up
+}
+ip netns add "$GEN_NS"
+quiet_ns "$GEN_NS"
+
+cat >"$W/drop.c" <<'EOF'
+struct xdp_md;
+__attribute__((section("xdp"), used)) int xwbv_drop(struct xdp_md *ctx) { return 1; /* XDP_DROP */ }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+clang -O2 -target bpf -c "$W/drop.c" -o "$W/drop.o"
+
+mac_of() { ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+for c in $CONTENDERS; do
+	ns=$(dut_ns "$c") dev=$(dut_dev "$c") gdev=$(gen_dev "$c")
+	ip netns add "$ns"
+	quiet_ns "$ns"
+	ip link add "$gdev" netns "$GEN_NS" type veth peer name "$dev" netns "$ns"
+	ip -n "$GEN_NS" link set "$gdev" up
+	ip -n "$ns" link set "$dev" up
+	NN "$GEN_NS" ethtool -K "$gdev" tso off >/dev/null     # lets veth hand frames to the DUT's NAPI
+	NN "$ns" ethtool -K "$dev" gro on >/dev/null           # NAPI on the DUT side without XDP too
+	ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded"
+	dmac=$(mac_of "$ns" "$dev") smac=$(mac_of "$GEN_NS" "$gdev")
+	for case in late none; do
+		src=10.77.0.1
+		[ "$case" = none ] && src=10.77.0.3
+		cat >"$W/$c.$case.cfg" <<EOF
+{
+  eth(da=$dmac, sa=$smac, type=0x0800),
+  ipv4(saddr=$src, daddr=10.77.0.2, proto=17, ttl=64),
+  udp(sp=40000, dp=4444),
+  fill(0x00, 18)
+}
+EOF
+	done
+	case $c in
+	drop) ip -n "$ns" link set dev "$dev" xdpdrv obj "$W/drop.o" sec xdp ;;
+	xwall) NX "$ns" "$XWALL" attach "$dev" --mode native >/dev/null ;;
+	esac
+done
+
+# ------------------------------------------------------------- rule sets
+# N rules: N-1 random ones, each one of `src A` (100.64.0.0/10), `dst A`
+# (198.18.0.0/15), `udp dport P`, `tcp dport P` (40/40/10/10 %), all `drop`,
+# values unique per kind and never matching the measured frames, then the late
+# rule `src 10.77.0.1 drop`.  The policy is drop.  The same rules in every
+# syntax; the set-based nft variant puts each kind into one set.
+gen_rules() {
+	"$PY" - "$1" "$W/r$1" <<'EOF'
+import os, random, sys
+N = int(sys.argv[1]); out = sys.argv[2]
+rng = random.Random(20261125 + N)
+def ip(a): return "%d.%d.%d.%d" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
+k = N - 1
+draw = [rng.random() for _ in range(k)]
+ns = sum(1 for x in draw if x < 0.4)
+nd = sum(1 for x in draw if 0.4 <= x < 0.8)
+nu = sum(1 for x in draw if 0.8 <= x < 0.9)
+nt = k - ns - nd - nu
+s4 = [0x64400000 + o for o in rng.sample(range(1, (1 << 22) - 1), ns)]   # 100.64.0.0/10
+d4 = [0xc6120000 + o for o in rng.sample(range(1, (1 << 17) - 1), nd)]   # 198.18.0.0/15
+up = rng.sample([p for p in range(1, 65536) if p not in (4444, 40000)], nu)
+tp = rng.sample(range(1, 65536), nt)
+rules = [("s", ip(a)) for a in s4] + [("d", ip(a)) for a in d4] + \
+        [("u", p) for p in up] + [("t", p) for p in tp]
+rng.shuffle(rules)
+rules.append(("s", "10.77.0.1"))
+os.makedirs(out, exist_ok=True)
+xw = {"s": "src %s", "d": "dst %s", "u": "udp dport %s", "t": "tcp dport %s"}
+with open(out + "/xwall.rules", "w") as f:
+    f.write("policy drop\n")
+    for i, (t, v) in enumerate(rules, 1):
+        f.write("rule %d in %s drop\n" % (i, xw[t] % v))
+nf = {"s": "ip saddr %s", "d": "ip daddr %s", "u": "udp dport %s", "t": "tcp dport %s"}
+head = "table netdev xwbv {\n counter late { }\n"
+chain = " chain in {\n  type filter hook ingress device DEVNAME priority 0; policy drop;\n"
+late = '  ip saddr 10.77.0.1 counter name "late" drop\n }\n}\n'
+with open(out + "/nftlin.nft", "w") as f:
+    f.write(head + chain)
+    for t, v in rules[:-1]:
+        f.write("  %s drop\n" % (nf[t] % v))
+    f.write(late)
+with open(out + "/nftset.nft", "w") as f:
+    f.write(head)
+    for name, typ, vals in (("s4", "ipv4_addr", s4), ("d4", "ipv4_addr", d4),
+                            ("up", "inet_service", up), ("tp", "inet_service", tp)):
+        f.write(" set %s { type %s;" % (name, typ))
+        if vals:
+            f.write(" elements = { %s }" % ", ".join(ip(x) if typ == "ipv4_addr" else str(x) for x in vals))
+        f.write(" }\n")
+    f.write(chain + "  ip saddr @s4 drop\n  ip daddr @d4 drop\n  udp dport @up drop\n  tcp dport @tp drop\n" + late)
+it = {"s": "-s %s/32", "d": "-d %s/32", "u": "-p udp --dport %s", "t": "-p tcp --dport %s"}
+with open(out + "/ipt.rules", "w") as f:
+    f.write("*raw\n:PREROUTING DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+    for t, v in rules:
+        f.write("-A PREROUTING %s -j DROP\n" % (it[t] % v))
+    f.write("COMMIT\n")
+xf = {"s": "ip %s --mode src", "d": "ip %s --mode dst",
+      "u": "port %s --mode dst --proto udp", "t": "port %s --mode dst --proto tcp"}
+with open(out + "/xdpfilter.cmds", "w") as f:
+    for t, v in rules:
+        f.write(xf[t] % v + "\n")
+EOF
+}
+printf 'policy drop\n' >"$W/empty.rules"
+
+now() { date +%s%N; }
+# kernel memory that rule sets live in (system wide, kB): slab + vmalloc + per-CPU
+kmem() { awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s }' /proc/meminfo; }
+# bytes_memlock of every xwall map, inner maps of map-in-maps included
+xw_memlock() {
+	NX "$(dut_ns xwall)" "$PY" - <<'EOF'
+import glob, json, subprocess
+def bt(*a):
+    r = subprocess.run(["bpftool", "-j"] + list(a), capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else None
+seen, total = set(), 0
+def add(info):
+    global total
+    if info and info["id"] not in seen:
+        seen.add(info["id"]); total += info.get("bytes_memlock", 0)
+for p in sorted(glob.glob("/sys/fs/bpf/xwall/*")):
+    info = bt("map", "show", "pinned", p)
+    if not info:
+        continue
+    add(info)
+    if info["type"] in ("array_of_maps", "hash_of_maps"):
+        for e in bt("map", "dump", "pinned", p) or []:
+            v = e.get("value")
+            if isinstance(v, list):
+                add(bt("map", "show", "id", str(int.from_bytes(bytes(int(x, 16) for x in v), "little"))))
+            elif isinstance(v, int):
+                add(bt("map", "show", "id", str(v)))
+print(total)
+EOF
+}
+
+LOADS=$W/loads.tsv RUNS=$W/runs.tsv CHECKS=$W/checks.tsv
+: >"$LOADS"; : >"$RUNS"; : >"$CHECKS"
+
+# load_rules CONTENDER N: install the N-rule set; prints "seconds kmem_kB memlock_B" (or "skip")
+load_rules() {
+	local c=$1 n=$2 ns dev t0 t1 m0 m1 l0 l1 f
+	ns=$(dut_ns "$c") dev=$(dut_dev "$c")
+	case $c in
+	drop) echo "- - - -"; return ;;
+	xwall)
+		NX "$ns" "$XWALL" apply "$W/empty.rules" >/dev/null
+		l0=$(xw_memlock); m0=$(kmem); t0=$(now)
+		NX "$ns" "$XWALL" apply "$W/r$n/xwall.rules" >/dev/null
+		t1=$(now); m1=$(kmem); l1=$(xw_memlock)
+		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) $((l1 - l0)) $l0" ;;
+	xdpfilter)
+		NX "$ns" xdp-filter unload "$dev" >/dev/null 2>&1 || true
+		if [ "$n" -gt "$XDPF_MAX" ]; then echo skip; return; fi
+		NX "$ns" xdp-filter load "$dev" --mode native >/dev/null
+		m0=$(kmem); t0=$(now)
+		NX "$ns" sh -c 'while read -r a; do xdp-filter $a >/dev/null || exit 1; done' <"$W/r$n/xdpfilter.cmds"
+		t1=$(now); m1=$(kmem)
+		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) - -" ;;
+	nftlin | nftset)
+		NN "$ns" nft flush ruleset
+		f=$W/r$n/$c.$dev.nft
+		sed "s/DEVNAME/$dev/" "$W/r$n/$c.nft" >"$f"
+		m0=$(kmem); t0=$(now)
+		NN "$ns" nft -f "$f"
+		t1=$(now); m1=$(kmem)
+		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) - -" ;;
+	ipt)
+		NN "$ns" nft flush ruleset
+		m0=$(kmem); t0=$(now)
+		NN "$ns" iptables-nft-restore "$W/r$n/ipt.rules"
+		t1=$(now); m1=$(kmem)
+		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) - -" ;;
+	iptleg)
+		NN "$ns" iptables-legacy -t raw -F
+		NN "$ns" iptables-legacy -t raw -P PREROUTING ACCEPT
+		m0=$(kmem); t0=$(now)
+		NN "$ns" iptables-legacy-restore "$W/r$n/ipt.rules"
+		t1=$(now); m1=$(kmem)
+		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) - -" ;;
+	esac
+}
+
+# filter_count CONTENDER CASE N: the filter's own count of the frames it dropped
+# the measured way ("-" where the filter has no such counter)
+filter_count() {
+	local c=$1 case=$2 n=$3 ns dev
+	ns=$(dut_ns "$c") dev=$(dut_dev "$c")
+	case $c in
+	drop | xdpfilter) NN "$ns" ethtool -S "$dev" | awk '$1 == "rx_queue_0_xdp_drops:" { print $2 }' ;;
+	xwall)
+		NX "$ns" "$XWALL" stats --json | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+if sys.argv[1] == "late":
+    print(sum(r["packets"] for r in d["rules"] if r["prio"] == int(sys.argv[2])))
+else:
+    print(d["reasons"]["policy"]["packets"])' "$case" "$n" ;;
+	nftlin | nftset)
+		if [ "$case" = late ]; then NN "$ns" nft list counter netdev xwbv late | awk '$1 == "packets" { print $2 }'; else echo -; fi ;;
+	ipt | iptleg)
+		local cmd=iptables-nft
+		[ "$c" = iptleg ] && cmd=iptables-legacy
+		NN "$ns" "$cmd" -t raw -L PREROUTING -v -x -n 2>/dev/null | awk -v k="$case" '
+			NR == 1 { pol = $5 } NR > 2 { last = $1 } END { print (k == "late" ? last : pol) }' ;;
+	esac
+}
+
+rx_packets() { NN "$(dut_ns "$1")" awk -v d="$(dut_dev "$1"):" '$1 == d { print $3 }' /proc/net/dev; }
+cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6 }' /proc/stat; }
+# pin the DUT veth's NAPI thread to the DUT CPU, at top priority; sets NAPI_PIDS
+pin_napi() {
+	local p
+	NAPI_PIDS=$(pgrep "^napi/$(dut_dev "$1")-" || true)
+	[ -n "$NAPI_PIDS" ] || die "no NAPI thread for $(dut_dev "$1")"
+	for p in $NAPI_PIDS; do
+		taskset -pc "$DUT_CPU" "$p" >/dev/null
+		renice -n -20 -p "$p" >/dev/null
+	done
+}
+# CPU time (clock ticks) used so far by the NAPI thread(s)
+napi_ticks() {
+	local p t=0 f
+	for p in $NAPI_PIDS; do
+		f=$(cut -d')' -f2- "/proc/$p/stat")
+		t=$((t + $(echo "$f" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
+
+# measure CONTENDER CASE: one run, in this shell (so the EXIT trap can stop
+# trafgen); sets RES="pps napi_thread_cpu_% cpu1_busy_%"
+# trafgen and the DUT's NAPI thread run at nice -20: other work on the machine
+# still gets the CPUs, but little of them while a run lasts.
+measure() {
+	local c=$1 case=$2 r0 r1 t0 t1 a0 a1 g0 g1
+	pin_napi "$c"
+	ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" nice -n -20 timeout -s INT 120 \
+		trafgen -c "$W/$c.$case.cfg" -o "$(gen_dev "$c")" -P 1 -Q -C -t 0 >"$W/trafgen.log" 2>&1 &
+	TG_PID=$!
+	sleep "$WARM"
+	a0=$(cpu_ticks "$DUT_CPU"); g0=$(napi_ticks)
+	t0=$(now); r0=$(rx_packets "$c")
+	sleep "$SECS"
+	t1=$(now); r1=$(rx_packets "$c")
+	a1=$(cpu_ticks "$DUT_CPU"); g1=$(napi_ticks)
+	kill -INT "$TG_PID" 2>/dev/null || true
+	wait "$TG_PID" 2>/dev/null || true
+	TG_PID=
+	if [ "$r1" = "$r0" ]; then log "no packets arrived ($c, $case); trafgen said:"; cat "$W/trafgen.log" >&2; fi
+	RES=$(awk -v r0="$r0" -v r1="$r1" -v t0="$t0" -v t1="$t1" -v a0="$a0" -v a1="$a1" -v g0="$g0" -v g1="$g1" 'BEGIN {
+		split(a0, x, " "); split(a1, y, " ")
+		db = (y[1] - x[1]) ? 100 * (1 - (y[2] - x[2]) / (y[1] - x[1])) : 0
+		nt = 100 * (g1 - g0) / ((t1 - t0) / 1e9 * hz)
+		printf "%.0f %.0f %.0f\n", (r1 - r0) * 1e9 / (t1 - t0), nt, db }' hz="$(getconf CLK_TCK)")
+}
+
+# ------------------------------------------------------------------ the run
+for n in $COUNTS; do
+	log "== $n rules: generating and loading"
+	gen_rules "$n"
+	for c in $CONTENDERS; do
+		res=$(load_rules "$c" "$n")
+		echo "$n $c $res" >>"$LOADS"
+		[ "$c" = drop ] || log "   $c: loaded ($res)"
+	done
+	for case in late none; do
+		if [ "$case" = none ] && ! [[ " $NONE_COUNTS " == *" $n "* ]]; then continue; fi
+		list=()
+		for c in $CONTENDERS; do
+			if [ "$case" = none ] && { [ "$c" = drop ] || [ "$c" = xdpfilter ]; }; then continue; fi
+			if [ "$c" = xdpfilter ] && [ "$n" -gt "$XDPF_MAX" ]; then continue; fi
+			list+=("$c")
+		done
+		declare -A F0=() X0=()
+		for c in "${list[@]}"; do F0[$c]=$(filter_count "$c" "$case" "$n"); X0[$c]=$(rx_packets "$c"); done
+		k=${#list[@]}
+		for ((r = 0; r < REPEATS; r++)); do
+			for ((i = 0; i < k; i++)); do
+				c=${list[$(((i + r) % k))]}
+				measure "$c" "$case"
+				echo "$n $case $c $((r + 1)) $RES" >>"$RUNS"
+				log "   $case $c run $((r + 1)): $(echo "$RES" | awk '{ printf "%.1f kpps, NAPI thread %s%% of a CPU, CPU %s busy %s%%", $1 / 1000, $2, d, $3 }' d=$DUT_CPU)"
+				sleep 0.2
+			done
+		done
+		sleep 0.5
+		for c in "${list[@]}"; do
+			f1=$(filter_count "$c" "$case" "$n") x1=$(rx_packets "$c")
+			if [ "$f1" = - ] || [ "${F0[$c]}" = - ]; then fd=-; else fd=$((f1 - ${F0[$c]})); fi
+			echo "$n $case $c $fd $((x1 - ${X0[$c]}))" >>"$CHECKS"
+		done
+		unset F0 X0
+	done
+done
+
+# --------------------------------------------------------------- the report
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+ELAPSED=$(($(date +%s) - START))
+ver() { "$@" 2>&1 | head -1 || true; }
+cat >"$W/meta.json" <<EOF
+{"date": "$DATE", "kernel": "$(uname -r)", "debian": "$(cat /etc/debian_version 2>/dev/null || echo ?)",
+ "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)", "ncpu": $(nproc),
+ "mem": "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)",
+ "load0": "$LOAD0", "load1": "$LOAD1", "elapsed": $ELAPSED,
+ "repeats": $REPEATS, "secs": $SECS, "warm": $WARM, "xdpf_max": $XDPF_MAX,
+ "contenders": "$CONTENDERS", "counts": "$COUNTS", "none_counts": "$NONE_COUNTS",
+ "xwall": "$("$XWALL" --version 2>&1 | head -1)", "git": "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo ?)",
+ "trafgen": "$(ver trafgen -v)", "nft": "$(ver nft --version)",
+ "iptables": "$(ver iptables-nft --version)", "iptables_legacy": "$(ver iptables-legacy --version)",
+ "xdp_filter": "$(ver xdp-filter --version)", "bpftool": "$(ver bpftool --version)", "gnuplot": "$(ver gnuplot --version)"}
+EOF
+mkdir -p "$(dirname "$OUT_MD")" "$(dirname "$OUT_PNG")"
+"$PY" - "$W" "$OUT_MD" "$OUT_PNG" <<'EOF'
+import json, statistics, sys
+W, OUT_MD, OUT_PNG = sys.argv[1:4]
+meta = json.load(open(W + "/meta.json"))
+NAMES = {"drop": "XDP_DROP (ceiling)", "xwall": "xwall", "xdpfilter": "xdp-filter",
+         "nftlin": "nft linear", "nftset": "nft sets", "ipt": "iptables (nft)", "iptleg": "iptables-legacy"}
+ORDER = [c for c in ["drop", "xwall", "xdpfilter", "nftlin", "nftset", "ipt", "iptleg"] if c in meta["contenders"].split()]
+counts = [int(x) for x in meta["counts"].split()]
+runs, loads, checks = {}, {}, {}
+for l in open(W + "/runs.tsv"):
+    n, case, c, rep, pps, busy, gbusy = l.split()
+    runs.setdefault((int(n), case, c), []).append((float(pps), float(busy), float(gbusy)))
+for l in open(W + "/loads.tsv"):
+    f = l.split()
+    loads[(int(f[0]), f[1])] = f[2:]
+for l in open(W + "/checks.tsv"):
+    n, case, c, fd, rx = l.split()
+    checks[(int(n), case, c)] = (fd, int(rx))
+
+def med(n, case, c, i=0):
+    v = runs.get((n, case, c))
+    return statistics.median(x[i] for x in v) if v else None
+def kpps(x): return "—" if x is None else ("%.0f" % (x / 1e3) if x >= 1e5 else "%.1f" % (x / 1e3))
+def cell(n, case, c):
+    v = runs.get((n, case, c))
+    if not v:
+        return "n/a"
+    p = [x[0] for x in v]
+    return "%s (%s–%s)" % (kpps(statistics.median(p)), kpps(min(p)), kpps(max(p)))
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(head))) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+def fmt_n(n): return "{:,}".format(n)
+
+md = []
+P = md.append
+P("# Real packets on a veth pair: xwall against XDP_DROP, xdp-filter, nftables, iptables")
+P("")
+P("Generated by `make bench-veth` (`scripts/bench-veth.sh`) on %s; every number below is "
+  "what that run measured. Do not edit by hand: run it again." % meta["date"])
+P("")
+P("## Machine")
+P("")
+P(table(["", ""], [
+    ["date", meta["date"]],
+    ["kernel", meta["kernel"] + ", Debian " + meta["debian"]],
+    ["CPU", "%s, %d vCPUs; memory %s" % (meta["cpu"], meta["ncpu"], meta["mem"])],
+    ["load average (1, 5, 15 min)", "%s at start, %s at end (other work on the machine shares the CPUs)" % (meta["load0"], meta["load1"])],
+    ["xwall", "%s (git %s), native XDP" % (meta["xwall"], meta["git"])],
+    ["tools", "; ".join(meta[k] for k in ("trafgen", "nft", "iptables", "iptables_legacy", "xdp_filter", "bpftool"))],
+    ["bench time", "%d s" % meta["elapsed"]],
+]))
+P("")
+P("## Method")
+P("")
+P("""* **Test bed.** One network namespace `xwbv-gen` for the generator and one namespace
+  `xwbv-dut-*` per contender, each joined to the generator by its own veth pair, so that all
+  rule sets of one rule count are loaded once and the contenders can be measured
+  alternately: repeat 1 of every contender, then repeat 2 of every contender (in rotated
+  order), and so on; %(rep)d repeats, the **median** is reported.
+* **Generator.** `trafgen -P 1 -t 0` (netsniff-ng) pinned to CPU 0, sending one 60-byte
+  Ethernet/IPv4/UDP frame (10.77.0.1:40000 → 10.77.0.2:4444) to the DUT veth's MAC, as fast
+  as it can; `-t 0` makes trafgen use `sendto()` per frame, which waits when the veth ring
+  is full instead of failing like its TX_RING path does.
+* **DUT.** The receiving veth runs in NAPI mode for every contender (an XDP program turns
+  NAPI on; for the others GRO is turned on at the DUT end and TSO off at the generator end),
+  in threaded mode, and its NAPI thread is pinned to CPU 1. So XDP programs, nftables'
+  netdev ingress hook and iptables' raw PREROUTING all run on CPU 1, the generator on CPU 0.
+  veth hands XDP an skb that it first copies into a page with XDP headroom; that copy is part
+  of every XDP contender's cost here, and not of the nftables/iptables contenders'.
+* **Sharing the machine.** The machine runs other work too (see the load average above).
+  trafgen and the DUT's NAPI thread run at nice -20, so while a run lasts they get nearly all
+  of their CPU; the tables show how much CPU the NAPI thread itself used.
+* **Metric.** Packets the DUT handled per second: the DUT veth's `rx_packets` (from
+  `/proc/net/dev` in the DUT namespace: each frame taken off the veth ring and given to XDP or
+  to the stack) over %(secs)s s, after %(warm)s s of warm-up. Every contender drops every
+  frame, so nothing else runs after the filter. Frames the DUT could not take (ring full) are
+  dropped at the generator's veth and not counted.
+* **Ceiling.** A trivial XDP program that returns `XDP_DROP`, attached in native mode, measured
+  alternately with the others at every rule count; ratios are to the ceiling of the same
+  rule count. The ceiling is what this test bed can do: generator, veth copy and CPU 1 together.
+* **Rules.** N rules = N−1 random ones plus the late rule `src 10.77.0.1 drop` last. Random
+  rules are `src A` (A from 100.64.0.0/10), `dst A` (198.18.0.0/15), `udp dport P`, `tcp dport P`
+  (40/40/10/10 %%), all `drop`, values unique per kind and none matching the measured frame;
+  policy drop. The same rules for every contender: xwall `rule I in ... drop`; nft netdev
+  ingress chain with one rule per line (**linear**), or the same as four sets (`ip saddr @s4
+  drop`, `ip daddr @d4`, `udp dport @up`, `tcp dport @tp`) followed by the late rule
+  (**sets**); iptables `-t raw -A PREROUTING ... -j DROP` loaded with `iptables-restore`, for
+  both the nf_tables backend (Debian's default `iptables`) and `iptables-legacy`; xdp-filter
+  (default features, deny-list mode) `xdp-filter ip A --mode src|dst`, `xdp-filter port P
+  --mode dst --proto udp|tcp`, one CLI call per rule.
+* **Traffic "late"**: the frame matches only the last rule. **Traffic "none"**: the source is
+  10.77.0.3, no rule matches, the policy drops it (measured at %(none)s rules; not for
+  xdp-filter, whose deny-list mode cannot drop by default — its allow-list mode is a different
+  rule set).
+* **xdp-filter** is measured up to %(xdpf)s rules: its stock address maps hold 10,000 entries
+  per family, and the 100,000-rule set has about 80,000 addresses, so it cannot be expressed.
+* **Counter check.** The filters' own counters (veth `rx_queue_0_xdp_drops` for XDP_DROP and
+  xdp-filter, `xwall stats` per-rule / per-reason packets, the nft named counter on the late
+  rule, the iptables rule and policy counters) are read before and after each phase and
+  divided by the `rx_packets` increase over the same phase (table at the end): 1.00 means
+  every frame the DUT took was dropped by the rule meant to drop it.
+* **Load time and kernel memory.** Each rule set is loaded into an empty filter (xwall: after
+  `xwall apply` of an empty set) and timed from the command's start to its exit.
+  Kernel memory: for xwall, the sum of `bytes_memlock` over all of xwall's maps
+  (`bpftool map show`, inner maps included) after minus before; for all, the change of
+  Slab + VmallocUsed + Percpu in `/proc/meminfo` across the load, which is system-wide and
+  picks up other activity (small sets are in the noise).""" % {
+    "rep": meta["repeats"], "secs": meta["secs"], "warm": meta["warm"],
+    "none": ", ".join(fmt_n(int(x)) for x in meta["none_counts"].split()) or "no",
+    "xdpf": fmt_n(meta["xdpf_max"])})
+P("")
+
+def results(case, title):
+    cs = [c for c in ORDER if any((n, case, c) in runs for n in counts)]
+    ns = [n for n in counts if any((n, case, c) in runs for c in cs)]
+    if not ns:
+        return
+    P("## " + title)
+    P("")
+    P("Packets per second handled by the DUT, in thousands: median (min–max) of %d runs." % meta["repeats"])
+    P("")
+    P(table(["rules"] + [NAMES[c] for c in cs], [[fmt_n(n)] + [cell(n, case, c) for c in cs] for n in ns]))
+    P("")
+    P("Median as a fraction of the XDP_DROP ceiling measured at the same rule count:")
+    P("")
+    rows = []
+    for n in ns:
+        ceil = med(n, "late", "drop")
+        rows.append([fmt_n(n), "%.0f k" % (ceil / 1e3) if ceil else "—"] + [
+            ("%.3f" % (med(n, case, c) / ceil)) if ceil and med(n, case, c) is not None else "n/a"
+            for c in cs if c != "drop"])
+    P(table(["rules", "ceiling pps"] + [NAMES[c] for c in cs if c != "drop"], rows))
+    P("")
+    P("CPU used by the DUT's NAPI thread (% of one CPU, from /proc/PID/stat) / CPU 1 busy (%, anything), medians:")
+    P("")
+    P(table(["rules"] + [NAMES[c] for c in cs], [[fmt_n(n)] + [
+        ("%.0f / %.0f" % (med(n, case, c, 1), med(n, case, c, 2))) if (n, case, c) in runs else "n/a" for c in cs] for n in ns]))
+    P("")
+
+results("late", "Traffic matching the last rule")
+results("none", "Traffic matching no rule (policy drop)")
+
+# targets
+P("## Targets (from the issue)")
+P("")
+tl = []
+def target(label, num, den, need, unit):
+    if num is None or den is None or den == 0:
+        tl.append("- %s: not measured in this run" % label)
+        return
+    v = num / den
+    ok = v >= need
+    tl.append("- %s: %s → **%s**" % (label, unit(v, num, den), "target met" if ok else "target NOT met"))
+big = max(counts) if counts else None
+if 100000 in counts:
+    target("xwall at 100,000 rules ≥ 90 % of the XDP_DROP ceiling (late rule)",
+           med(100000, "late", "xwall"), med(100000, "late", "drop"), 0.90,
+           lambda v, a, b: "%.1f k / %.1f k = %.1f %%" % (a / 1e3, b / 1e3, 100 * v))
+    if (100000, "none", "xwall") in runs:
+        target("xwall at 100,000 rules ≥ 90 % of the XDP_DROP ceiling (no rule matches)",
+               med(100000, "none", "xwall"), med(100000, "late", "drop"), 0.90,
+               lambda v, a, b: "%.1f k / %.1f k = %.1f %%" % (a / 1e3, b / 1e3, 100 * v))
+if 1000 in counts:
+    for c in ("nftlin", "ipt", "iptleg"):
+        if c in ORDER:
+            target("xwall at 1,000 rules ≥ 10× %s (late rule)" % NAMES[c],
+                   med(1000, "late", "xwall"), med(1000, "late", c), 10.0,
+                   lambda v, a, b: "%.1f k / %.1f k = %.1f×" % (a / 1e3, b / 1e3, v))
+    if (1000, "late", "drop") in runs and (1000, "late", "nftlin") in runs:
+        c = med(1000, "late", "drop") / med(1000, "late", "nftlin")
+        tl.append("- for scale: on this test bed even the XDP_DROP ceiling is %.1f× linear nft at 1,000 rules, "
+                  "so 10× needs xwall within %.0f %% of the ceiling" % (c, 100 * 10 / c))
+for l in tl:
+    P(l)
+P("")
+P("The issue's reference figures (its machine, 1,001 linear rules): iptables ~115 kpps, nftables ~60 kpps, "
+  "~1.7 Mpps with one rule.")
+P("")
+
+# load time and memory
+P("## Load time and kernel memory")
+P("")
+P("Seconds from the command's start to its exit, loading N rules into an empty filter; kernel memory per rule "
+  "in bytes (`bpftool`: xwall's maps' `bytes_memlock`, after minus before; `meminfo`: Slab + VmallocUsed + "
+  "Percpu change, system-wide, noisy for small sets; not shown below 1,000 rules).")
+P("")
+lc = [c for c in ORDER if c != "drop"]
+head = ["rules"]
+what = {"xwall": "`xwall apply`", "xdpfilter": "xdp-filter CLI", "nftlin": "`nft -f` linear", "nftset": "`nft -f` sets",
+        "ipt": "`iptables-restore` (nft)", "iptleg": "`iptables-legacy-restore`"}
+for c in lc:
+    head += [what[c] + " s", what[c] + " B/rule"]
+rows = []
+for n in counts:
+    r = [fmt_n(n)]
+    for c in lc:
+        f = loads.get((n, c))
+        if not f or f[0] in ("skip", "-"):
+            r += ["n/a", "n/a"]
+            continue
+        secs = int(f[0]) / 1e6
+        mem = "%.0f (meminfo)" % (int(f[1]) * 1024 / n)
+        if c == "xwall" and f[2] != "-":
+            mem = "%.0f (bpftool); %.0f (meminfo)" % (int(f[2]) / n, int(f[1]) * 1024 / n)
+        if n < 1000:
+            mem = "—"
+        r += ["%.3f" % secs, mem]
+    rows.append(r)
+P(table(head, rows))
+P("")
+base = [loads[(n, "xwall")][3] for n in counts if (n, "xwall") in loads and loads[(n, "xwall")][3] != "-"]
+if base:
+    P("xwall's maps are sized when the datapath loads (hash maps without preallocation, plus flow table, "
+      "counters and event ring): with an empty rule set they report %.1f MB of `bytes_memlock` in total; "
+      "the per-rule figure is what a rule set adds to that." % (int(base[0]) / 1e6))
+    P("")
+
+# checks
+P("## Counter check")
+P("")
+P("The filter's own count of frames dropped by the intended rule (or policy), divided by the DUT veth's "
+  "`rx_packets` increase over the same phase; n/a where the filter has no such counter (nft's chain policy).")
+P("")
+rows = []
+for (n, case, c), (fd, rx) in sorted(checks.items(), key=lambda k: (k[0][0], k[0][1], ORDER.index(k[0][2]))):
+    rows.append([fmt_n(n), case, NAMES[c], fmt_n(rx), "n/a" if fd == "-" else "%.3f" % (int(fd) / rx if rx else 0)])
+P(table(["rules", "traffic", "contender", "rx_packets", "filter / rx"], rows))
+P("")
+
+# all runs
+P("## All runs")
+P("")
+P("`rules traffic contender`, then per repeat: `packets/s, NAPI thread CPU %, CPU 1 busy %`")
+P("")
+P("```")
+for (n, case, c), v in sorted(runs.items(), key=lambda k: (k[0][0], k[0][1], ORDER.index(k[0][2]))):
+    P("%7d %-4s %-10s " % (n, case, c) + "  ".join("%9.0f %3.0f %3.0f" % x for x in v))
+P("```")
+P("")
+P("![packets/s against rule count](%s)" % OUT_PNG.split("/")[-1])
+text = "\n".join(md) + "\n"
+open(OUT_MD, "w").write(text)
+# stdout: everything but the raw runs
+print(text.split("## All runs")[0])
+
+# plot
+with open(W + "/plot.dat", "w") as f:
+    f.write("rules " + " ".join('"%s"' % NAMES[c] for c in ORDER) + "\n")
+    for n in counts:
+        f.write("%d " % n + " ".join("%.0f" % med(n, "late", c) if (n, "late", c) in runs else "NaN" for c in ORDER) + "\n")
+with open(W + "/plot.gp", "w") as f:
+    f.write("""set terminal pngcairo size 960,600 font "sans,11" noenhanced
+set output "%s"
+set datafile missing "NaN"
+set logscale xy
+set xrange [0.6:180000]
+set xlabel "rules (random; the frame matches the last one)"
+set ylabel "packets/s handled by the DUT (median of %d)"
+set title "xwall and others on a veth pair, %s, kernel %s"
+set key outside right center
+set grid xtics ytics mxtics mytics
+set format x "%%.0s%%c"
+set format y "%%.0s%%c"
+plot for [i=2:%d] "%s/plot.dat" using 1:i with linespoints lw 2 pt 7 dt (i == 2 ? 2 : 1) title columnheader(i)
+""" % (OUT_PNG, meta["repeats"], meta["date"], meta["kernel"], len(ORDER) + 1, W))
+EOF
+gnuplot "$W/plot.gp"
+echo
+echo "bench-veth: report written to $OUT_MD, plot to $OUT_PNG ($ELAPSED s)"
