@@ -69,7 +69,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (already)
 		printf("%s: already attached\n", argv[optind]);
-	xw_dp_close(&dp);
+	xw_close(&dp, 0);
 	return 0;
 }
 

@@ -64,15 +64,18 @@ static int apply_locked(const struct xw_ruleset *rs)
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "check", no_argument, 0, 'k' }, XW_LOAD_OPTIONS, { 0 }
+		{ "check", no_argument, 0, 'k' }, { "verify", no_argument, 0, 'v' },
+		XW_LOAD_OPTIONS, { 0 }
 	};
 	struct xw_ruleset rs;
-	bool check = false;
+	bool check = false, verify = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "kc:r:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "kvc:r:l:", opts, NULL)) != -1) {
 		if (c == 'k') {
 			check = true;
+		} else if (c == 'v') {
+			verify = true;
 		} else if (c == 'c' || c == 'r' || c == 'l') {
 			rc = xw_load_option(c, optarg);
 			if (rc)
@@ -88,6 +91,8 @@ int cmd_apply(int argc, char **argv)
 	if (!rc)
 		rc = check ? check_only(&rs) : apply_locked(&rs);
 	xw_ruleset_free(&rs);
+	if (!rc && verify && !check)   /* the live maps against the live text */
+		rc = cmd_verify(1, (char *[]){ "verify", NULL });
 	return rc;
 }
 

@@ -66,7 +66,7 @@ int cmd_test(int argc, char **argv)
 	xw_ruleset_init(&rs);
 	if (rules) {
 		rc = xw_load_rules(rules, &rs);
-		if (!rc && geteuid() != 0)
+		if (!rc && !xw_privileged())
 			rc = xw_failf(XW_ESYS, "test --rules: loading a private datapath needs root (CAP_BPF)");
 		if (!rc && (rc = xw_dp_load_private(&dp, &err)) != 0)
 			xw_fail(rc, &err);

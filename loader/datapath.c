@@ -175,11 +175,31 @@ static int ensure_bpffs(struct xw_err *err)
 	return 0;
 }
 
-int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
+bool xw_privileged(void)
 {
-	int rc;
+	/* root of the initial user namespace: a user namespace's root (unshare
+	 * -U) has uid 0 too, but maps only part of the uid space */
+	char map[128] = "";
+	FILE *f;
+	unsigned long a = 1, b = 1, n = 0;
 
 	if (geteuid() != 0)
+		return false;
+	f = fopen("/proc/self/uid_map", "r");
+	if (!f)
+		return true;   /* no /proc: trust the uid */
+	if (!fgets(map, sizeof(map), f) || sscanf(map, "%lu %lu %lu", &a, &b, &n) != 3)
+		n = 0;
+	fclose(f);
+	return a == 0 && b == 0 && n == 4294967295ul;
+}
+
+int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
+{
+	struct stat st;
+	int rc;
+
+	if (!xw_privileged())
 		return xw_errf(err, XW_ESYS, "%s: permission denied (needs root: CAP_BPF and CAP_NET_ADMIN)",
 			       XW_PIN_DIR);
 	rc = ensure_bpffs(err);
@@ -187,10 +207,15 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 		return rc;
 	if (mkdir(XW_PIN_DIR, 0700) && errno != EEXIST)
 		return sys_err(err, "mkdir " XW_PIN_DIR, errno);
-	chmod(XW_PIN_DIR, 0700);
-	dp->lock_fd = open(XW_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* never adopt a directory (or symlink) somebody else put there */
+	dp->lock_fd = open(XW_PIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dp->lock_fd < 0)
-		return sys_err(err, "open " XW_PIN_DIR, errno);
+		return sys_err(err, "open " XW_PIN_DIR " (must be a directory, not a symlink)", errno);
+	if (fstat(dp->lock_fd, &st) || st.st_uid != 0)
+		return xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)",
+			       XW_PIN_DIR);
+	if ((st.st_mode & 07777) != 0700 && fchmod(dp->lock_fd, 0700))
+		return sys_err(err, "chmod " XW_PIN_DIR, errno);
 	if (flock(dp->lock_fd, LOCK_EX))
 		return sys_err(err, "lock " XW_PIN_DIR, errno);
 	return 0;
@@ -360,21 +385,40 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	return xw_dp_apply(dp, &empty, err);
 }
 
+/* Everything but xw_cfg: its pin is what says "loaded" (xw_dp_is_loaded)
+ * and comes last, from xw_dp_commit_load once the command that loaded the
+ * datapath has done its work; a load killed before leaves only stale pins,
+ * which the next load removes. */
 static int pin_all(struct xw_dp *dp, struct xw_err *err)
 {
 	char p[256];
 
-	for (int i = 0; i < XW_M_COUNT; i++) {
-		pin_path(p, sizeof(p), xw_map_names[i]);
-		if (bpf_obj_pin(dp->map_fd[i], p))
-			return sys_err(err, p, errno);
-	}
 	for (int i = 0; i < XW_P_COUNT; i++) {
 		pin_path(p, sizeof(p), xw_prog_names[i]);
 		if (bpf_obj_pin(dp->prog_fd[i], p))
 			return sys_err(err, p, errno);
 	}
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		if (i == XW_M_CFG)
+			continue;
+		pin_path(p, sizeof(p), xw_map_names[i]);
+		if (bpf_obj_pin(dp->map_fd[i], p))
+			return sys_err(err, p, errno);
+	}
 	dp->pinned = true;
+	return 0;
+}
+
+int xw_dp_commit_load(struct xw_dp *dp, struct xw_err *err)
+{
+	char p[256];
+
+	if (!dp->created)
+		return 0;
+	pin_path(p, sizeof(p), xw_map_names[XW_M_CFG]);
+	if (bpf_obj_pin(dp->map_fd[XW_M_CFG], p))
+		return sys_err(err, p, errno);
+	dp->created = false;
 	return 0;
 }
 
@@ -391,6 +435,8 @@ int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err)
 		return open_pins(dp, err);
 	if (!create)
 		return xw_errf(err, -1, "xwall is not loaded (attach an interface or apply a rule set first)");
+	/* pins without xw_cfg are what a killed load left behind */
+	xw_dp_unpin_objects();
 	rc = load(dp, err);
 	if (!rc)
 		rc = pin_all(dp, err);
@@ -426,6 +472,20 @@ void xw_dp_close(struct xw_dp *dp)
 	if (dp->lock_fd >= 0)
 		close(dp->lock_fd);
 	xw_dp_init(dp);
+}
+
+void xw_dp_unpin_objects(void)
+{
+	char p[256];
+
+	for (int i = 0; i < XW_M_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_map_names[i]);
+		unlink(p);
+	}
+	for (int i = 0; i < XW_P_COUNT; i++) {
+		pin_path(p, sizeof(p), xw_prog_names[i]);
+		unlink(p);
+	}
 }
 
 int xw_dp_unpin(struct xw_err *err)

@@ -53,11 +53,18 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err);
 /* Open the pinned datapath.  Returns XW_OK, XW_ESYS, or -1 if not loaded
  * (err says so) and `create` is false; with `create` it loads and pins. */
 int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err);
+/* A datapath this process loaded (dp->created) counts as loaded only once
+ * this pins xw_cfg: call it when the command has done its work. */
+int xw_dp_commit_load(struct xw_dp *dp, struct xw_err *err);
 /* A private, unpinned instance (xwall test --rules). */
 int xw_dp_load_private(struct xw_dp *dp, struct xw_err *err);
 void xw_dp_close(struct xw_dp *dp);
 /* Remove every pin (last detach). */
 int xw_dp_unpin(struct xw_err *err);
+/* Remove our pins, ignoring errors (stale pins of a killed load). */
+void xw_dp_unpin_objects(void);
+/* Root in the initial user namespace (what loading BPF here needs). */
+bool xw_privileged(void);
 bool xw_dp_is_loaded(void);
 
 /* Live rule set and its counter slots (slots[i] for rules[i]). */

@@ -2,7 +2,7 @@
  * (see lint.h for the classes).
  *
  * Sets of packet keys are reduced ordered BDDs over the 512 bits of struct
- * xw_key.  A rule's set is the union of its compiled cubes, intersected
+ * xw_key.  A rule's set R_i is the union of its compiled cubes, intersected
  * with F, the keys the parser can produce.  In priority order, U is the
  * union of the (non-limit) rules so far and D_i = R_i - U the packets rule i
  * decides.  Then for rule i:
@@ -13,8 +13,15 @@
  *   verdict, R_j not inside R_i     R_i (an exception in front of a general
  *                                   rule is not a correlation)
  * and, last rule first, "later" redundancy: follow D_i through the later
- * rules; each one it meets must have the same verdict (and fire, and not be
- * redundant itself) until nothing is left, or the policy must agree.
+ * rules; each one it meets must have the same verdict, until the rules that
+ * surely fire have taken all of it, or the policy must agree.
+ *
+ * Cost: one union and one difference per rule, and a pair test (R_i & D_j,
+ * which needs no new nodes) per overlapping pair that matters.  Unions of
+ * rules on different fields grow as the product of the field tries in the
+ * worst case (a block list mixing thousands of `src A` and `dst B` rules);
+ * garbage is collected, and past XW_LINT_MAX_NODES the analysis stops with
+ * an error instead of guessing.
  *
  * The variable order puts the presence bits first and the fields they gate
  * after them, so a BDD restricted to "no ports" never tests a port bit: the
@@ -38,7 +45,7 @@ extern const char *const xw_tcp_flag_name[8];
 extern const char *const xw_ct_name[4];
 
 #define NV 512                          /* variables: bits of struct xw_key */
-#define XW_LINT_MAX_NODES (32u << 20)   /* ~400 MiB of nodes at most */
+#define XW_LINT_MAX_NODES (24u << 20)   /* node slots: ~300 MiB with the tables */
 
 _Static_assert(sizeof(struct xw_key) * 8 == NV, "key size");
 
@@ -160,7 +167,10 @@ enum { OP_AND = 1, OP_OR, OP_DIFF };
 
 struct bdd {
 	struct bnode *n;
-	uint32_t nn, cap;
+	uint32_t nn, cap;       /* slots used (live or free), allocated */
+	uint32_t free_head;     /* free slots after a collection, chained by lo */
+	uint32_t n_free;
+	uint32_t live_gc;       /* live nodes after the last collection */
 	uint32_t *ht;           /* unique table: node ids, 0 = empty */
 	uint32_t hcap;
 	struct bcache *cache;   /* apply: (op, a, b) -> r */
@@ -244,6 +254,14 @@ static uint32_t mk(struct bdd *b, uint32_t var, uint32_t lo, uint32_t hi)
 			return id;
 		h = (h + 1) & (b->hcap - 1);
 	}
+	if (b->free_head) {
+		id = b->free_head;
+		b->free_head = b->n[id].lo;
+		b->n_free--;
+		b->n[id] = (struct bnode){ var, lo, hi };
+		b->ht[h] = id;
+		return id;
+	}
 	if (b->nn >= XW_LINT_MAX_NODES)
 		bdd_fail(b, 1);
 	if (b->nn == b->cap) {
@@ -257,9 +275,68 @@ static uint32_t mk(struct bdd *b, uint32_t var, uint32_t lo, uint32_t hi)
 	id = b->nn++;
 	b->n[id] = (struct bnode){ var, lo, hi };
 	b->ht[h] = id;
-	if ((uint64_t)b->nn * 2 > b->hcap)
+	if ((uint64_t)b->nn * 4 > (uint64_t)b->hcap * 3)
 		bdd_rehash(b);
 	return id;
+}
+
+#define FREED (NV + 1)
+
+/* Mark and sweep from the given roots (node ids); the caches are cleared
+ * (freed ids get reused).  Call only where every live set is a root. */
+static void bdd_gc(struct bdd *b, uint32_t *const *roots, size_t n_roots)
+{
+	uint8_t *mark = calloc(b->nn, 1);
+	uint32_t *stack = malloc((size_t)b->nn * sizeof(*stack)), sp = 0, live = 0;
+
+	if (!mark || !stack) {
+		free(mark);
+		free(stack);
+		return;   /* no room to collect: carry on without */
+	}
+	mark[0] = mark[1] = 1;
+	for (size_t r = 0; r < n_roots; r++) {
+		uint32_t id = *roots[r];
+
+		if (!mark[id]) {
+			mark[id] = 1;
+			stack[sp++] = id;
+		}
+		while (sp) {
+			const struct bnode *x = &b->n[stack[--sp]];
+
+			if (!mark[x->lo]) {
+				mark[x->lo] = 1;
+				stack[sp++] = x->lo;
+			}
+			if (!mark[x->hi]) {
+				mark[x->hi] = 1;
+				stack[sp++] = x->hi;
+			}
+		}
+	}
+	memset(b->ht, 0, (size_t)b->hcap * sizeof(*b->ht));
+	b->free_head = 0;
+	b->n_free = 0;
+	for (uint32_t id = b->nn; id-- > 2;) {
+		if (mark[id]) {
+			uint32_t h = mix3(b->n[id].var, b->n[id].lo, b->n[id].hi) & (b->hcap - 1);
+
+			while (b->ht[h])
+				h = (h + 1) & (b->hcap - 1);
+			b->ht[h] = id;
+			live++;
+		} else {
+			b->n[id] = (struct bnode){ FREED, b->free_head, 0 };
+			b->free_head = id;
+			b->n_free++;
+		}
+	}
+	memset(b->cache, 0, ((size_t)b->cmask + 1) * sizeof(*b->cache));
+	memset(b->c3, 0, ((size_t)b->cmask + 1) * sizeof(*b->c3));
+	b->live_gc = live + 2;
+	free(mark);
+	free(stack);
 }
 
 static uint32_t apply(struct bdd *b, int op, uint32_t x, uint32_t y)
@@ -785,7 +862,7 @@ int xw_lint_message(const struct xw_lint_item *it, char *buf, size_t len)
 
 struct lrule {
 	uint32_t R;             /* feasible match set */
-	uint32_t Upre;          /* union of the earlier non-limit rules */
+	uint32_t D;             /* R minus the earlier rules: what this rule decides */
 	uint64_t hm[8], hv[8];  /* bits every cube fixes alike, and their values */
 	uint8_t never, covered, later, limit, log;
 };
@@ -920,7 +997,7 @@ static void witness(struct ctx *x, struct xw_lint_item *it, uint32_t a, uint32_t
 }
 
 /* Against the earlier rules: never-matches, covered (shadowed / redundant),
- * correlated.  Rule j decides part of rule i if R_i & R_j - Upre_j is not
+ * correlated.  Rule j decides part of rule i if R_i & D_j is not
  * empty. */
 static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
 {
@@ -941,7 +1018,7 @@ static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
 			continue;
 		if (same && !li->covered)
 			continue;   /* only other verdicts can correlate */
-		if (!sat3(b, REF(li->R), REF(lj->R), NREF(lj->Upre)))
+		if (!sat3(b, REF(li->R), REF(lj->D), RTRUE))
 			continue;
 		dec[nd++] = j;
 		if (same)
@@ -963,72 +1040,86 @@ static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
 			x->tmp[k] = x->rs->rules[dec[k]].prio;
 		it = add_item(x, i, other != (size_t)-1 ? XW_LINT_SHADOWED : XW_LINT_REDUNDANT,
 			      x->tmp, nd);
-		witness(x, it, REF(li->R), REF(x->L[w].R), NREF(x->L[w].Upre), w);
+		witness(x, it, REF(li->R), REF(x->L[w].D), RTRUE, w);
 	} else if (nc) {
 		struct xw_lint_item *it;
 
 		for (size_t k = 0; k < nc; k++)
 			x->tmp[k] = x->rs->rules[cor[k]].prio;
 		it = add_item(x, i, XW_LINT_CORRELATED, x->tmp, nc);
-		witness(x, it, REF(li->R), REF(x->L[cor[0]].R), NREF(x->L[cor[0]].Upre), cor[0]);
+		witness(x, it, REF(li->R), REF(x->L[cor[0]].D), RTRUE, cor[0]);
 	}
 }
 
-/* The suffix after rule i, as sets of packets that MIGHT get pass (MP) or
- * drop (MD) there: a rule that surely fires when reached (no limit, fires
- * in this rule set, not reported removable) decides its packets; any other
- * rule might decide them or let them through.  Rule i (which fires, has no
- * log) can go when no packet it decides might get the other verdict. */
-struct suffix {
-	uint32_t M[2];          /* by verdict: XW_DROP, XW_PASS */
-	uint32_t SU;            /* union of the later non-limit rules */
-};
-
-static void later_redundant(struct ctx *x, size_t i, struct suffix *sf)
+/* Later redundancy of rule i (it fires, has no log).  Follow the packets
+ * it decides, X, through the later rules: one with another verdict that
+ * meets X might take them (fail); one with the same verdict that surely
+ * fires when reached (no limit, fires in this rule set, not itself reported
+ * removable) takes its part of X; other same-verdict rules might or might
+ * not.  What is left at the end gets the policy.  The rules after i are
+ * decided first (last rule first), so the reported set can also go at once.
+ * `later_any` is the union of the rules after i without limit: if part of X
+ * is outside it and the policy differs, the answer is no without the walk. */
+static void later_redundant(struct ctx *x, size_t i, uint32_t *X, uint32_t later_any)
 {
 	const struct xw_rule *ri = &x->rs->rules[i];
 	struct lrule *li = &x->L[i];
 	struct bdd *b = &x->b;
 	struct xw_lint_item *it;
 	size_t nb = 0, dk = (size_t)-1;
-	uint8_t v = ri->verdict & 1;
+	int pol_same = (x->rs->policy[ri->dir & 1] & 1) == (ri->verdict & 1);
 
-	if (li->never || li->covered || li->log ||
-	    sat3(b, REF(li->R), NREF(li->Upre), REF(sf->M[!v])))
+	if (li->never || li->covered || li->log)
 		return;
-	li->later = 1;
-	for (size_t k = i + 1; k < x->rs->n; k++) {
+	if (!pol_same && sat3(b, REF(li->D), NREF(later_any), RTRUE))
+		return;
+	*X = li->D;
+	for (size_t k = i + 1; k < x->rs->n && *X != F0; k++) {
 		const struct lrule *lk = &x->L[k];
 
-		if (lk->never || lk->limit || x->rs->rules[k].verdict != ri->verdict || disjoint(li, lk))
+		if (lk->never || disjoint(li, lk) || !sat3(b, REF(*X), REF(lk->R), RTRUE))
 			continue;
-		if (sat3(b, REF(li->R), NREF(li->Upre), REF(lk->R)))
-			x->tmp[nb++] = x->rs->rules[k].prio;
+		if (x->rs->rules[k].verdict != ri->verdict)
+			return;
+		x->tmp[nb++] = x->rs->rules[k].prio;
+		if (!lk->limit && !lk->covered && !lk->later)
+			*X = DIFF(b, *X, lk->R);
 	}
+	if (*X != F0 && !pol_same)
+		return;
+	li->later = 1;
 	it = add_item(x, i, XW_LINT_REDUNDANT, x->tmp, nb);
 	it->later = 1;
-	it->policy = (uint8_t)sat3(b, REF(li->R), NREF(li->Upre), NREF(sf->SU));
+	it->policy = *X != F0;
 	/* a packet rule i decides, and who decides it without rule i */
-	pick3(b, REF(li->R), NREF(li->Upre), RTRUE, &it->witness);
+	pick3(b, REF(li->D), RTRUE, RTRUE, &it->witness);
 	for (size_t k = i + 1; k < x->rs->n && dk == (size_t)-1; k++)
 		if (!x->L[k].never && !x->L[k].limit && eval(b, x->L[k].R, &it->witness))
 			dk = k;
-	witness(x, it, REF(li->R), NREF(li->Upre), RTRUE, dk);
+	witness(x, it, REF(li->D), RTRUE, RTRUE, dk);
 }
 
-static void suffix_add(struct ctx *x, size_t i, struct suffix *sf)
+/* Collect garbage when it has grown; the roots are every rule's R and D and
+ * the caller's sets in `extra`. */
+static void maybe_gc(struct ctx *x, uint32_t **extra, size_t n_extra)
 {
-	const struct lrule *li = &x->L[i];
 	struct bdd *b = &x->b;
-	uint8_t v = x->rs->rules[i].verdict & 1;
+	size_t n = x->rs->n, k = 0;
+	uint32_t **roots;
 
-	if (li->never)
+	if (b->nn - b->n_free < 2 * b->live_gc + (1u << 20))
 		return;
-	sf->M[v] = OR(b, sf->M[v], li->R);
-	if (!li->limit && !li->covered && !li->later)
-		sf->M[!v] = DIFF(b, sf->M[!v], li->R);
-	if (!li->limit)
-		sf->SU = OR(b, sf->SU, li->R);
+	roots = malloc((2 * n + n_extra + 1) * sizeof(*roots));
+	if (!roots)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		roots[k++] = &x->L[i].R;
+		roots[k++] = &x->L[i].D;
+	}
+	for (size_t i = 0; i < n_extra; i++)
+		roots[k++] = extra[i];
+	bdd_gc(b, (uint32_t *const *)roots, k);
+	free(roots);
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -1047,7 +1138,6 @@ static int analyse(struct ctx *x)
 	size_t n = rs->n, *dec, *cor;
 	int uses_ct = 0, rc = -1;
 	uint32_t F, U = F0;
-	struct suffix sf;
 
 	for (size_t i = 0; i < n; i++)
 		if (rs->rules[i].present & XM_CT)
@@ -1064,10 +1154,17 @@ static int analyse(struct ctx *x)
 		l->never = l->R == F0;
 		l->limit = !!(r->present & XM_LIMIT);
 		l->log = r->log;
-		l->Upre = U;
+	}
+	/* in priority order: U is the union of the rules so far */
+	for (size_t i = 0; i < n; i++) {
+		struct lrule *l = &x->L[i];
+		uint32_t *extra[] = { &U };
+
+		maybe_gc(x, extra, 1);
 		if (l->never)
 			continue;
-		l->covered = !sat3(b, REF(l->R), NREF(U), RTRUE);
+		l->D = DIFF(b, l->R, U);
+		l->covered = l->D == F0;
 		if (!l->limit)
 			U = OR(b, U, l->R);
 	}
@@ -1079,29 +1176,18 @@ static int analyse(struct ctx *x)
 	}
 	for (size_t i = 0; i < n; i++)
 		classify(x, i, dec, cor);
-	/* last rule first; the policy ends every suffix */
+	/* last rule first */
 	{
-		struct xw_key k, m;
-		uint32_t d[2];
+		uint32_t later_any = F0, X = F0;
+		uint32_t *extra[] = { &later_any, &X };
 
-		memset(&k, 0, sizeof(k));
-		memset(&m, 0, sizeof(m));
-		m.dir = 0xff;
-		for (int dir = 0; dir < 2; dir++) {
-			k.dir = (uint8_t)dir;
-			d[dir] = cube(b, &k, &m);
+		for (size_t i = n; i-- > 0;) {
+			X = F0;
+			maybe_gc(x, extra, 2);
+			later_redundant(x, i, &X, later_any);
+			if (!x->L[i].never && !x->L[i].limit)
+				later_any = OR(b, later_any, x->L[i].R);
 		}
-		sf.M[XW_DROP] = sf.M[XW_PASS] = F0;
-		for (int dir = 0; dir < 2; dir++) {
-			int pv = rs->policy[dir] & 1;
-
-			sf.M[pv] = OR(b, sf.M[pv], d[dir]);
-		}
-		sf.SU = F0;
-	}
-	for (size_t i = n; i-- > 0;) {
-		later_redundant(x, i, &sf);
-		suffix_add(x, i, &sf);
 	}
 	if (x->out->n)
 		qsort(x->out->items, x->out->n, sizeof(*x->out->items), cmp_item);

@@ -28,6 +28,7 @@ struct xw_verify_stats {
 	uint64_t key_cells;      /* leaves of the field-by-field split */
 	uint64_t shape_cells;    /* extra frames: malformed IP headers */
 	uint64_t mismatches;
+	uint64_t skipped;        /* frames the kernel's test run refuses (see docs) */
 	uint64_t retries;        /* runs repeated because the scratch was overwritten */
 	uint64_t flows_removed;  /* conntrack entries the runs created, deleted again */
 	uint64_t dir_cells[2];

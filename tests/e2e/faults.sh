@@ -7,9 +7,10 @@
 #      gives exactly A's or exactly B's answers for all six probe frames (the
 #      two sets answer every probe differently: verdict, rule, reason),
 #      `rule list` prints that same set, `status` agrees, and the next apply
-#      works.  Then strace kills apply at chosen bpf() calls (deterministic
-#      phases): over a live A (every phase up to and after the switch), and
-#      on an empty bpffs, where apply loads and pins the datapath.
+#      works.  Then strace kills apply (B with 200 bulk rules) at chosen
+#      bpf() calls, i.e. at deterministic phases: over a live A (each phase
+#      up to and after the switch), and on an empty bpffs, where apply loads
+#      and pins the datapath (there the next `status` and `apply` must work).
 #   b  concurrent: four processes run 50 `xwall rule add` each at once (the
 #      first ones race to load the datapath): every add exits 0, `rule list`
 #      holds exactly the 200 rules once each, and the datapath decides 200
@@ -184,7 +185,7 @@ section() {
 	_n=$1
 	shift
 	_rc=0
-	"$@" 2>&1 | tee "$W/$_n.log" || true
+	"$@" 2>&1 | tee "$W/$_n.log"     # no pipefail: the status is tee's
 	_rc=${PIPESTATUS[0]}
 	if [ "$_rc" != 0 ] && ! grep -q '^FAIL' "$W/$_n.log"; then
 		echo "FAIL $_n: exit $_rc$([ "$_rc" = 124 ] && echo ' (timed out)')" | tee -a "$W/$_n.log"
@@ -196,10 +197,12 @@ for s in $SCEN; do
 	case $s in
 	a)
 		"$PY" "$FP" rulesets "$W" "$BULK"
+		mkdir "$W/small"                       # the same sets with 200 bulk rules,
+		"$PY" "$FP" rulesets "$W/small" 200    # quick to trace with strace
 		section a-kill private 150 "$PY" "$FP" kill "$XWALL" "$W" "$TRIALS" "$SEED"
 		if command -v strace >/dev/null 2>&1; then
-			section a-sweep-apply private 90 "$PY" "$FP" sweep "$XWALL" "$W" apply
-			section a-sweep-load private 90 "$PY" "$FP" sweep "$XWALL" "$W" load
+			section a-sweep-apply private 90 "$PY" "$FP" sweep "$XWALL" "$W/small" apply
+			section a-sweep-load private 90 "$PY" "$FP" sweep "$XWALL" "$W/small" load
 		else
 			echo "FAIL a/sweep: strace is not installed (add it to scripts/deps.sh)" | tee "$W/a-sweep.log"
 		fi

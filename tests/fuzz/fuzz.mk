@@ -93,9 +93,9 @@ $(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_DIR)/libxwall.a $(ASAN_DIR)/libxwref.a
 # A test fails on its own exit status (a sanitizer report ends the process, or
 # the forked test, with an error) and, to be sure, on any report in its output.
 unit-asan: $(ASAN_UNIT_BINS)
-	@set -e; for t in $(ASAN_UNIT_BINS); do echo "== $$t (asan, ubsan)"; \
-		{ $(ASAN_ENV) $$t; echo $$? > $$t.rc; } 2>&1 | tee $$t.log; \
+	@failed=""; for t in $(ASAN_UNIT_BINS); do echo "== $$t (asan, ubsan)"; \
+		{ rc=0; $(ASAN_ENV) $$t || rc=$$?; echo $$rc > $$t.rc; } 2>&1 | tee $$t.log; \
 		if [ "$$(cat $$t.rc)" != 0 ] || \
 		   grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $$t.log; then \
-			echo "unit-asan: $$t FAILED (log $$t.log)"; exit 1; fi; \
-	done
+			echo "unit-asan: $$t FAILED (log $$t.log)"; failed="$$failed $$t"; fi; \
+	done; [ -z "$$failed" ] || { echo "unit-asan: failed:$$failed"; exit 1; }

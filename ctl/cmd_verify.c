@@ -1,0 +1,51 @@
+/* verify: the live datapath against the live rule set (docs/verify.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "ctl.h"
+#include "verify.h"
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "examples", required_argument, 0, 'n' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "self-check", no_argument, 0, 's' },
+		{ 0 }
+	};
+	struct xw_verify_opts o = { 0 };
+	struct xw_verify_stats st;
+	struct xw_err err = { "" };
+	struct xw_dp dp;
+	char *e;
+	int c, rc;
+
+	o.max_examples = 1;
+	optind = 0;    /* `apply --verify` calls us after its own getopt */
+	while ((c = getopt_long(argc, argv, "n:vs", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o.max_examples = (unsigned)strtoul(optarg, &e, 10);
+			if (*e || !*optarg || !o.max_examples)
+				return xw_failf(XW_EINPUT, "--examples: expected a positive number, got '%s'",
+						optarg);
+			break;
+		case 'v': o.verbose = 1; break;
+		case 's': o.self_check = 1; break;
+		default: return xw_usage("verify", XW_EINPUT);
+		}
+	}
+	if (optind != argc)
+		return xw_usage("verify", XW_EINPUT);
+	rc = xw_open(&dp, false);
+	if (rc)
+		return rc;
+	rc = xw_verify(&dp, &o, &st, &err);
+	xw_close(&dp, 0);
+	if (rc)
+		return xw_fail(rc, &err);
+	printf("verified: %lu cells, %lu mismatches\n", (unsigned long)st.cells,
+	       (unsigned long)st.mismatches);
+	fflush(stdout);
+	return st.mismatches ? XW_EINPUT : XW_OK;
+}
