@@ -150,10 +150,11 @@ static inline void key_set(void *key, int pos, int v)
 }
 
 /* ------------------------------------------------------------------ */
-/* Binary decision diagrams (no garbage collection: lint is one-shot)  */
+/* Binary decision diagrams                                            */
 
 #define F0 0u
 #define F1 1u
+#define FREED (NV + 1)          /* var of a slot on the free list */
 
 struct bnode {
 	uint32_t var, lo, hi;
@@ -231,6 +232,8 @@ static void bdd_rehash(struct bdd *b)
 	for (uint32_t id = 2; id < b->nn; id++) {
 		uint32_t h = mix3(b->n[id].var, b->n[id].lo, b->n[id].hi) & (nc - 1);
 
+		if (b->n[id].var == FREED)
+			continue;
 		while (nt[h])
 			h = (h + 1) & (nc - 1);
 		nt[h] = id;
@@ -279,8 +282,6 @@ static uint32_t mk(struct bdd *b, uint32_t var, uint32_t lo, uint32_t hi)
 		bdd_rehash(b);
 	return id;
 }
-
-#define FREED (NV + 1)
 
 /* Mark and sweep from the given roots (node ids); the caches are cleared
  * (freed ids get reused).  Call only where every live set is a root. */
@@ -865,6 +866,8 @@ struct lrule {
 	uint32_t D;             /* R minus the earlier rules: what this rule decides */
 	uint64_t hm[8], hv[8];  /* bits every cube fixes alike, and their values */
 	uint8_t never, covered, later, limit, log;
+	uint8_t need_d;         /* D is computed: a pair test or the later test needs it */
+	uint8_t need_later;     /* the later test can succeed (see later_redundant) */
 };
 
 struct ctx {
@@ -1014,7 +1017,7 @@ static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
 		const struct lrule *lj = &x->L[j];
 		int same = x->rs->rules[j].verdict == ri->verdict;
 
-		if (lj->never || lj->limit || lj->covered || disjoint(li, lj))
+		if (lj->never || lj->limit || lj->covered || !lj->need_d || disjoint(li, lj))
 			continue;
 		if (same && !li->covered)
 			continue;   /* only other verdicts can correlate */
@@ -1058,9 +1061,9 @@ static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
  * removable) takes its part of X; other same-verdict rules might or might
  * not.  What is left at the end gets the policy.  The rules after i are
  * decided first (last rule first), so the reported set can also go at once.
- * `later_any` is the union of the rules after i without limit: if part of X
- * is outside it and the policy differs, the answer is no without the walk. */
-static void later_redundant(struct ctx *x, size_t i, uint32_t *X, uint32_t later_any)
+ * need_later is clear when part of X is in no later rule and the policy
+ * differs: then the answer is no without the walk. */
+static void later_redundant(struct ctx *x, size_t i, uint32_t *X)
 {
 	const struct xw_rule *ri = &x->rs->rules[i];
 	struct lrule *li = &x->L[i];
@@ -1069,9 +1072,7 @@ static void later_redundant(struct ctx *x, size_t i, uint32_t *X, uint32_t later
 	size_t nb = 0, dk = (size_t)-1;
 	int pol_same = (x->rs->policy[ri->dir & 1] & 1) == (ri->verdict & 1);
 
-	if (li->never || li->covered || li->log)
-		return;
-	if (!pol_same && sat3(b, REF(li->D), NREF(later_any), RTRUE))
+	if (!li->need_later)
 		return;
 	*X = li->D;
 	for (size_t k = i + 1; k < x->rs->n && *X != F0; k++) {
@@ -1131,6 +1132,67 @@ static int cmp_item(const void *a, const void *b)
 	return (int)x->kind - (int)y->kind;
 }
 
+/* Packets that at least one / at least two of the non-limit rules in
+ * [lo, hi) match, by a balanced merge. */
+static void counts(struct ctx *x, size_t lo, size_t hi, uint32_t *one, uint32_t *two)
+{
+	struct bdd *b = &x->b;
+	uint32_t o1, t1, o2, t2;
+	size_t m;
+
+	if (hi - lo == 1) {
+		const struct lrule *l = &x->L[lo];
+
+		*one = l->never || l->limit ? F0 : l->R;
+		*two = F0;
+		return;
+	}
+	m = lo + (hi - lo) / 2;
+	counts(x, lo, m, &o1, &t1);
+	counts(x, m, hi, &o2, &t2);
+	*one = OR(b, o1, o2);
+	*two = OR(b, OR(b, t1, t2), AND(b, o1, o2));
+}
+
+/* Which rules need D = R - (earlier rules):
+ *   pair tests: D_j & R_i for a later rule i that is covered or has another
+ *   verdict, when R_i and R_j overlap at all;
+ *   the later test of rule j: it fires, has no log, and either the policy
+ *   agrees or every packet of D_j is in some later rule, i.e. (D_j being R_j
+ *   minus the earlier rules) every packet of R_j is in another non-limit
+ *   rule ("two": matched twice; for a limit rule "one": matched at all). */
+static void need_sets(struct ctx *x)
+{
+	const struct xw_ruleset *rs = x->rs;
+	struct bdd *b = &x->b;
+	size_t n = rs->n;
+	uint32_t one = F0, two = F0;
+
+	if (n)
+		counts(x, 0, n, &one, &two);
+	for (size_t j = 0; j < n; j++) {
+		struct lrule *lj = &x->L[j];
+		const struct xw_rule *rj = &rs->rules[j];
+		int pol_same = (rs->policy[rj->dir & 1] & 1) == (rj->verdict & 1);
+
+		if (lj->never || lj->covered)
+			continue;
+		if (!lj->log && (pol_same || !sat3(b, REF(lj->R), NREF(lj->limit ? one : two), RTRUE)))
+			lj->need_later = lj->need_d = 1;
+		if (lj->limit)
+			continue;
+		for (size_t i = j + 1; i < n && !lj->need_d; i++) {
+			const struct lrule *li = &x->L[i];
+
+			if (li->never || disjoint(li, lj) ||
+			    (!li->covered && rs->rules[i].verdict == rj->verdict))
+				continue;
+			if (sat3(b, REF(li->R), REF(lj->R), RTRUE))
+				lj->need_d = 1;
+		}
+	}
+}
+
 static int analyse(struct ctx *x)
 {
 	const struct xw_ruleset *rs = x->rs;
@@ -1155,7 +1217,8 @@ static int analyse(struct ctx *x)
 		l->limit = !!(r->present & XM_LIMIT);
 		l->log = r->log;
 	}
-	/* in priority order: U is the union of the rules so far */
+	/* in priority order, U the union of the rules so far: which rules are
+	 * covered (without building R - U, which can be large) */
 	for (size_t i = 0; i < n; i++) {
 		struct lrule *l = &x->L[i];
 		uint32_t *extra[] = { &U };
@@ -1163,8 +1226,22 @@ static int analyse(struct ctx *x)
 		maybe_gc(x, extra, 1);
 		if (l->never)
 			continue;
-		l->D = DIFF(b, l->R, U);
-		l->covered = l->D == F0;
+		l->covered = !sat3(b, REF(l->R), NREF(U), RTRUE);
+		if (!l->limit)
+			U = OR(b, U, l->R);
+	}
+	need_sets(x);
+	/* again, building D where a test needs it */
+	U = F0;
+	for (size_t i = 0; i < n; i++) {
+		struct lrule *l = &x->L[i];
+		uint32_t *extra[] = { &U };
+
+		maybe_gc(x, extra, 1);
+		if (l->never)
+			continue;
+		if (l->need_d)
+			l->D = DIFF(b, l->R, U);
 		if (!l->limit)
 			U = OR(b, U, l->R);
 	}
@@ -1178,15 +1255,13 @@ static int analyse(struct ctx *x)
 		classify(x, i, dec, cor);
 	/* last rule first */
 	{
-		uint32_t later_any = F0, X = F0;
-		uint32_t *extra[] = { &later_any, &X };
+		uint32_t X = F0;
+		uint32_t *extra[] = { &X };
 
 		for (size_t i = n; i-- > 0;) {
 			X = F0;
-			maybe_gc(x, extra, 2);
-			later_redundant(x, i, &X, later_any);
-			if (!x->L[i].never && !x->L[i].limit)
-				later_any = OR(b, later_any, x->L[i].R);
+			maybe_gc(x, extra, 1);
+			later_redundant(x, i, &X);
 		}
 	}
 	if (x->out->n)

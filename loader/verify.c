@@ -140,6 +140,9 @@ struct vs {
 	uint64_t groups[L_N];
 	unsigned printed;
 	double last_progress;
+	uint64_t *memo;          /* merged nodes: pairs of 64-bit hashes */
+	size_t memo_n, memo_cap;
+	uint64_t memo_hits;
 };
 
 struct ctx {
@@ -1428,6 +1431,8 @@ struct grp {
 	uint64_t h0, h1;
 	u128 rep;
 	uint32_t nr, nc;         /* alive prefix of R and C: up to the first certain match */
+	uint64_t l0, l1;         /* hash of the child's objects */
+	uint32_t bits;           /* index of its snapshot, -1: merged, not split */
 	struct cand cand;
 };
 
@@ -1490,9 +1495,90 @@ static void cut(const struct vs *V, int pos, struct list *L, int rules)
 	}
 }
 
+/* Have the same objects, at the same level, in the same context been
+ * split before (on another path)?  Then the decision on every cell below is
+ * the same function of the remaining fields there and here: the cells
+ * already checked cover this region too (docs/verify.md, "Merging").
+ * (h0, h1) is the XOR of the hashes of the alive objects.  Returns 1 if
+ * seen, 0 if new (now recorded), -1 on error. */
+/* Levels whose value decides the domains of later levels (the memo key
+ * has their class). */
+static int shapes_later(int lv)
+{
+	return lv == L_ETYPE || lv == L_L3 || lv == L_PROTO || lv == L_FRAG || lv == L_L4;
+}
+
+static int memo_seen(struct vs *V, int pos, const struct ctx *c, uint64_t h0, uint64_t h1)
+{
+	uint64_t seed, ctx = 0;
+	size_t slot;
+
+	/* the earlier values that later levels' domains depend on */
+	for (int k = 0; k <= pos && k < L_N; k++) {
+		int lv = lv_order[k];
+		u128 v = c->val[lv];
+		uint64_t x = 0;
+
+		switch (lv) {
+		case L_ETYPE: x = v == 0x0800 ? 1 : v == 0x86DD ? 2 : 0; break;
+		case L_L3: x = (uint64_t)v; break;
+		case L_PROTO: x = v == 1 ? 1 : v == 6 ? 2 : v == 17 || v == 132 ? 3 : v == 58 ? 4 : 0; break;
+		case L_FRAG: x = (uint64_t)(v >> 1); break;
+		case L_L4: x = (uint64_t)v; break;
+		default: continue;
+		}
+		ctx |= (x + 1) << (4 * lv);
+	}
+	seed = ctx * 31 + (uint64_t)pos + ((uint64_t)V->dir << 60);
+	h0 ^= splitmix(&seed);
+	h1 ^= splitmix(&seed) | 1;     /* (0, 0) marks a free slot */
+	if (2 * (V->memo_n + 1) > V->memo_cap) {
+		size_t nc = V->memo_cap ? V->memo_cap * 2 : 1 << 16;
+		uint64_t *nk = calloc(2 * nc, sizeof(*nk));
+
+		if (!nk)
+			return oom(V), -1;
+		for (size_t i = 0; i < V->memo_cap; i++) {
+			uint64_t a = V->memo[2 * i], b = V->memo[2 * i + 1];
+
+			if (!a && !b)
+				continue;
+			slot = (size_t)(a ^ b) & (nc - 1);
+			while (nk[2 * slot] || nk[2 * slot + 1])
+				slot = (slot + 1) & (nc - 1);
+			nk[2 * slot] = a;
+			nk[2 * slot + 1] = b;
+		}
+		free(V->memo);
+		V->memo = nk;
+		V->memo_cap = nc;
+	}
+	slot = (size_t)(h0 ^ h1) & (V->memo_cap - 1);
+	while (V->memo[2 * slot] || V->memo[2 * slot + 1]) {
+		if (V->memo[2 * slot] == h0 && V->memo[2 * slot + 1] == h1)
+			return 1;
+		slot = (slot + 1) & (V->memo_cap - 1);
+	}
+	V->memo[2 * slot] = h0;
+	V->memo[2 * slot + 1] = h1;
+	V->memo_n++;
+	return 0;
+}
+
+static void list_hash(const struct vs *V, const struct list *L, uint64_t *h0, uint64_t *h1)
+{
+	for (size_t i = 0; i < L->n; i++) {
+		*h0 ^= V->obj[L->v[i]].z0;
+		*h1 ^= V->obj[L->v[i]].z1;
+	}
+}
+
+/* Descend into one child: the objects of R and C (up to nr / nc) that are
+ * unconstrained here or accept the child (bits).  memo: check whether an
+ * equal node was split before (else the caller did). */
 static int child(struct vs *V, int pos, struct ctx *c, u128 val, const struct list *R,
 		 const struct list *C, const int32_t *cmapR, const int32_t *cmapC,
-		 const uint8_t *bits, size_t nr, size_t nc)
+		 const uint8_t *bits, size_t nr, size_t nc, int memo)
 {
 	struct list r2, c2;
 	int rc;
@@ -1522,7 +1608,20 @@ static int child(struct vs *V, int pos, struct ctx *c, u128 val, const struct li
 	c->val[lv_order[pos]] = val;
 	if (lv_order[pos] == L_L3)
 		c->fam = fam_of(val);
-	rc = descend(V, pos + 1, c, &r2, &c2);
+	rc = 0;
+	if (memo) {
+		uint64_t h0 = 0, h1 = 0;
+
+		list_hash(V, &r2, &h0, &h1);
+		list_hash(V, &c2, &h0, &h1);
+		rc = memo_seen(V, pos, c, h0, h1);
+	}
+	if (rc > 0) {
+		V->memo_hits++;
+		rc = 0;
+	} else if (!rc) {
+		rc = descend(V, pos + 1, c, &r2, &c2);
+	}
 	free(r2.v);
 	free(c2.v);
 	return rc;
@@ -1534,7 +1633,7 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 	struct iv dsmall[8], ps[8];
 	uint32_t psid[8];
 	const struct iv *D;
-	size_t nD, nps, ncons = 0, nrc = 0, nev = 0, npts = 0, ngrp = 0, bw;
+	size_t nD, nps, ncons = 0, nrc = 0, nev = 0, npts = 0, ngrp = 0, bw, nbits = 0;
 	int32_t *cmapR = NULL, *cmapC = NULL;
 	uint32_t *cons = NULL;
 	struct ev *ev = NULL;
@@ -1542,7 +1641,7 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 	struct grp *g = NULL;
 	uint8_t *bits = NULL, *act = NULL;
 	uint32_t *ht = NULL, *cpos = NULL;
-	uint64_t *fx = NULL;
+	uint64_t *fx = NULL, *ux = NULL;
 	int32_t *fc = NULL;
 	uint8_t *cterm = NULL;
 	size_t hsize;
@@ -1598,7 +1697,7 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 			if (in_set(V, oset(&V->obj[cons[j]], lv, c->fam), D[0].lo))
 				b[j >> 3] |= (uint8_t)(1u << (j & 7));
 		V->groups[lv]++;
-		rc = child(V, pos, c, D[0].lo, R, C, cmapR, cmapC, b, R->n, C->n);
+		rc = child(V, pos, c, D[0].lo, R, C, cmapR, cmapC, b, R->n, C->n, 1);
 		free(b);
 		goto out;
 	}
@@ -1615,7 +1714,7 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 		if (in.n)
 			rep = in.v[V->counter % (uint64_t)in.n];
 		V->groups[lv]++;
-		rc = child(V, pos, c, rep, R, C, NULL, NULL, NULL, R->n, C->n);
+		rc = child(V, pos, c, rep, R, C, NULL, NULL, NULL, R->n, C->n, 1);
 		goto out;
 	}
 
@@ -1681,9 +1780,10 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 	bits = malloc((npts + 1) * bw);
 	fx = calloc(2 * (R->n + 1) + 2 * (C->n + 1), sizeof(*fx));
 	fc = calloc((R->n + 1) + (C->n + 1), sizeof(*fc));
+	ux = malloc((2 * (R->n + C->n) + 2) * sizeof(*ux));
 	cterm = malloc(ncons + 1);
 	cpos = malloc((ncons + 1) * sizeof(*cpos));
-	if (!ht || !act || !g || !bits || !fx || !fc || !cterm || !cpos) {
+	if (!ht || !act || !g || !bits || !fx || !fc || !cterm || !cpos || !ux) {
 		oom(V);
 		goto out;
 	}
@@ -1707,6 +1807,23 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 				cterm[cmapC[i]] = !V->exact && !o->maybe && !(o->lvmask & rem);
 			}
 	}
+	/* XOR of the hashes of the unconstrained objects up to each position */
+	for (size_t i = 0, a = 0, b = 0; i < R->n; i++) {
+		if (cmapR[i] < 0) {
+			a ^= V->obj[R->v[i]].z0;
+			b ^= V->obj[R->v[i]].z1;
+		}
+		ux[2 * i] = a;
+		ux[2 * i + 1] = b;
+	}
+	for (size_t i = 0, a = 0, b = 0; i < C->n; i++) {
+		if (cmapC[i] < 0) {
+			a ^= V->obj[C->v[i]].z0;
+			b ^= V->obj[C->v[i]].z1;
+		}
+		ux[2 * (R->n + i)] = a;
+		ux[2 * (R->n + i) + 1] = b;
+	}
 	{
 		uint64_t p0 = 0, p1 = 0;
 		uint64_t *fr0 = fx, *fr1 = fx + (R->n + 1), *fc0 = fx + 2 * (R->n + 1),
@@ -1715,7 +1832,7 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 		size_t ei = 0, di = 0;
 		for (size_t i = 0; i < npts; i++) {
 			u128 p = pts[i], end = i + 1 < npts ? pts[i + 1] - 1 : U128_MAX;
-			uint64_t seed, h0, h1;
+			uint64_t seed, h0, h1, l0, l1;
 			size_t slot, cutr, cutc;
 
 			while (ei < nev && ev[ei].pos == p) {
@@ -1742,41 +1859,62 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 				di++;
 			if (di >= nD || D[di].lo > p)
 				continue;      /* outside the realizable values */
-			/* what decides the subtree: the accepting objects up to the
-			 * first one that ends the search, and where that is */
+			/* what decides the subtree: the child's objects, i.e. the
+			 * unconstrained and the accepting ones up to the first one
+			 * that ends the search */
 			cutr = fw_first(cr, R->n);
 			cutc = fw_first(cc, C->n);
-			seed = (uint64_t)cutr * 0x9E3779B97F4A7C15ull ^ ((uint64_t)cutc << 32 | cutc);
-			h0 = p0 ^ splitmix(&seed);
-			h1 = p1 ^ splitmix(&seed);
+			l0 = l1 = 0;
 			if (R->n) {
 				size_t q = cutr < R->n ? cutr : R->n - 1;
 
-				h0 ^= fw_pxor(fr0, q);
-				h1 ^= fw_pxor(fr1, q);
+				l0 ^= fw_pxor(fr0, q) ^ ux[2 * q];
+				l1 ^= fw_pxor(fr1, q) ^ ux[2 * q + 1];
 			}
 			if (C->n) {
 				size_t q = cutc < C->n ? cutc : C->n - 1;
 
-				h0 ^= fw_pxor(fc0, q);
-				h1 ^= fw_pxor(fc1, q);
+				l0 ^= fw_pxor(fc0, q) ^ ux[2 * (R->n + q)];
+				l1 ^= fw_pxor(fc1, q) ^ ux[2 * (R->n + q) + 1];
 			}
+			h0 = l0 ^ p0;
+			h1 = l1 ^ p1;
 			slot = (size_t)(h0 ^ (h1 >> 7)) & (hsize - 1);
 			while (ht[slot] && !(g[ht[slot] - 1].h0 == h0 && g[ht[slot] - 1].h1 == h1))
 				slot = (slot + 1) & (hsize - 1);
 			if (!ht[slot]) {
+				int seen = 0;
+
+				/* a child already split on another path needs no
+				 * copy of its objects (levels whose value does not
+				 * shape later domains: the memo key is known now) */
+				if (!shapes_later(lv)) {
+					seen = memo_seen(V, pos, c, l0, l1);
+					if (seen < 0)
+						goto out;
+					V->memo_hits += (uint64_t)seen;
+				}
 				g[ngrp].h0 = h0;
 				g[ngrp].h1 = h1;
+				g[ngrp].l0 = l0;
+				g[ngrp].l1 = l1;
 				g[ngrp].rep = p;
 				g[ngrp].nr = (uint32_t)(cutr < R->n ? cutr + 1 : R->n);
 				g[ngrp].nc = (uint32_t)(cutc < C->n ? cutc + 1 : C->n);
 				g[ngrp].cand.n = 0;
-				memcpy(bits + ngrp * bw, act, bw);
+				g[ngrp].bits = (uint32_t)-1;
+				if (!seen) {
+					g[ngrp].bits = (uint32_t)nbits;
+					memcpy(bits + nbits++ * bw, act, bw);
+				}
 				ht[slot] = (uint32_t)++ngrp;
 			}
 			/* representative candidates that fall here */
 			for (int k = 0; k < cand.n; k++) {
 				struct grp *gg = &g[ht[slot] - 1];
+
+				if (gg->bits == (uint32_t)-1)
+					break;
 
 				if (cand.v[k] >= p && cand.v[k] <= end && gg->cand.n < 6)
 					gg->cand.v[gg->cand.n++] = cand.v[k];
@@ -1788,9 +1926,24 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 	for (size_t k = 0; k < ngrp && !rc; k++) {
 		u128 rep = g[k].rep;
 
+		if (g[k].bits == (uint32_t)-1)
+			continue;          /* merged with a child checked before */
 		if (g[k].cand.n)
 			rep = g[k].cand.v[V->counter % (uint64_t)g[k].cand.n];
-		rc = child(V, pos, c, rep, R, C, cmapR, cmapC, bits + k * bw, g[k].nr, g[k].nc);
+		c->val[lv] = rep;
+		if (lv == L_L3)
+			c->fam = fam_of(rep);
+		if (shapes_later(lv)) {
+			rc = memo_seen(V, pos, c, g[k].l0, g[k].l1);
+			if (rc > 0) {
+				V->memo_hits++;
+				rc = 0;
+				continue;
+			}
+		}
+		if (!rc)
+			rc = child(V, pos, c, rep, R, C, cmapR, cmapC, bits + (size_t)g[k].bits * bw,
+				   g[k].nr, g[k].nc, 0);
 	}
 out:
 	free(cmapR);
@@ -1803,6 +1956,7 @@ out:
 	free(g);
 	free(bits);
 	free(fx);
+	free(ux);
 	free(fc);
 	free(cterm);
 	free(cpos);
@@ -2001,12 +2155,16 @@ out:
 		for (int l = 0; l < L_N; l++)
 			fprintf(V.log, " %s %lu%s", lv_names[l], (unsigned long)V.groups[l],
 				l + 1 < L_N ? "," : "\n");
+		fprintf(V.log, "verify: %lu subtrees merged with one checked before, %lu runs skipped "
+			"(the kernel's test run refuses them)\n", (unsigned long)V.memo_hits,
+			(unsigned long)st->skipped);
 		if (st->retries || st->flows_removed)
 			fprintf(V.log, "verify: %lu runs repeated, %lu conntrack entries removed\n",
 				(unsigned long)st->retries, (unsigned long)st->flows_removed);
 	}
 	if (rc && !V.fail && !err->msg[0])
 		xw_errf(err, XW_ESYS, "verify failed");
+	free(V.memo);
 	free(V.obj);
 	free(V.pool.v);
 	free(V.ifx);

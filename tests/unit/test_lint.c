@@ -607,7 +607,9 @@ START_TEST(test_random_witnesses_and_claims)
 	uint8_t buf[2048];
 	size_t counts[4] = { 0 };
 
-	xw_rng_seed(&rng, 0x11a7 + (uint64_t)_i);
+	/* XW_LINT_SEED=N: other rule sets (for longer runs by hand) */
+	xw_rng_seed(&rng, (getenv("XW_LINT_SEED") ? strtoull(getenv("XW_LINT_SEED"), NULL, 0) : 0x11a7) +
+		    (uint64_t)_i);
 	text = xw_rulegen(&rng, 40 + 40 * (size_t)_i, 2);
 	parse(text, &rs);
 	free(text);
@@ -729,7 +731,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_clean);
 	tcase_add_test(t, test_stateful);
 	tcase_add_test(t, test_iif_and_text);
-	tcase_add_loop_test(t, test_random_witnesses_and_claims, 0, 60);
+	tcase_add_loop_test(t, test_random_witnesses_and_claims, 0, 6);
 	tcase_add_test(t, test_performance);
 	suite_add_tcase(s, t);
 	return s;
