@@ -53,10 +53,32 @@ static __always_inline void xw_parse_inner(__u8 *q, void *end, int v6, struct xw
 
 		if ((void *)(ip6 + 1) > end)
 			return;
-		x->inner_proto = ip6->nexthdr;
+		__u8 nh = ip6->nexthdr;
+		int i;
+
 		__builtin_memcpy(x->inner_src, &ip6->saddr, 16);
 		__builtin_memcpy(x->inner_dst, &ip6->daddr, 16);
 		l4 = q + sizeof(*ip6);
+		/* the quoted packet's extension headers, as for the packet itself;
+		 * a quoted non-first fragment has no ports: no flow to find */
+		for (i = 0; i < XW_IPV6_EXT_MAX; i++) {
+			if (!xw_is_ext6(nh))
+				break;
+			if ((void *)(l4 + 8) > end)
+				return;
+			if (nh == 44) {
+				if ((((__u16)l4[2] << 8) | l4[3]) >> 3)
+					return;
+				nh = l4[0];
+				l4 += 8;
+			} else {
+				nh = l4[0];
+				l4 += ((__u32)l4[1] + 1) * 8;
+			}
+		}
+		if (xw_is_ext6(nh))
+			return;
+		x->inner_proto = nh;
 	} else {
 		struct iphdr *ip = (void *)q;
 
