@@ -232,7 +232,7 @@ for s in $SCEN; do
 		MAC_A=$(timeout 10 ip netns exec "$NS_A" cat "/sys/class/net/$IF_A/address")
 		MAC_B=$(timeout 10 ip netns exec "$NS_B" cat "/sys/class/net/$IF_B/address")
 		export MAC_A MAC_B
-		section d-traffic timeout -k 5 240 ip netns exec "$NS_B" bash "$0" --inner-d
+		section d-traffic timeout -k 5 600 ip netns exec "$NS_B" bash "$0" --inner-d
 		for ns in "$NS_A" "$NS_B"; do timeout 10 ip netns del "$ns" || true; done
 		;;
 	*)
