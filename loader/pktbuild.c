@@ -416,6 +416,43 @@ size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap)
 	return l3 + n;
 }
 
+const char *const xw_pb_shape_names[XW_PBS_N] = {
+	"tagged", "two tags", "tag cut short", "not IP", "malformed IP", "IPv4", "IPv4 options",
+	"IPv6", "IPv6 extension headers", "fragments", "non-first fragments",
+	"transport header cut short", "whole transport header", "padded",
+};
+
+unsigned xw_pb_shapes(const struct xw_pb_spec *s)
+{
+	int special = s->eth_type == ET_8021Q || s->eth_type == ET_8021AD;
+	unsigned f = 0;
+	int v6 = s->l3 == XW_PB_L3_V6;
+
+	if (s->vlan >= 0) {
+		f |= XW_PBS_TAGGED;
+		if ((s->variant & VB_QINQ) || special)
+			f |= XW_PBS_QINQ;
+	} else if (special) {
+		f |= XW_PBS_TAG_CUT;
+	}
+	if (s->l3 == XW_PB_L3_NONE)
+		return f | (s->bad ? XW_PBS_MALFORMED : XW_PBS_NON_IP);
+	f |= v6 ? XW_PBS_V6 : XW_PBS_V4;
+	if (s->variant & VB_OPTS)
+		f |= v6 ? XW_PBS_V6_EXT : XW_PBS_V4_OPTIONS;
+	if (v6 && (s->variant & (VB_ROUTE | VB_DF)))
+		f |= XW_PBS_V6_EXT;
+	if (s->mf || s->later)
+		f |= XW_PBS_FRAG;
+	if (s->later)
+		f |= XW_PBS_LATER;
+	else if (l4_hlen(s->proto, v6))
+		f |= s->l4 ? XW_PBS_L4 : XW_PBS_L4_CUT;
+	if ((s->variant & VB_PAD) && (s->later || !l4_hlen(s->proto, v6) || s->l4))
+		f |= XW_PBS_PAD;
+	return f;
+}
+
 const char *xw_pb_bad_name(int bad)
 {
 	static const char *const names[XW_PB_BAD_MAX] = {

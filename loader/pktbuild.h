@@ -58,6 +58,17 @@ struct xw_pb_spec {
  * or 0 if the spec cannot be built. */
 size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap);
 
+/* Which packet shapes a spec's frame has (for statistics). */
+enum {
+	XW_PBS_TAGGED = 1u << 0, XW_PBS_QINQ = 1u << 1, XW_PBS_TAG_CUT = 1u << 2,
+	XW_PBS_NON_IP = 1u << 3, XW_PBS_MALFORMED = 1u << 4, XW_PBS_V4 = 1u << 5,
+	XW_PBS_V4_OPTIONS = 1u << 6, XW_PBS_V6 = 1u << 7, XW_PBS_V6_EXT = 1u << 8,
+	XW_PBS_FRAG = 1u << 9, XW_PBS_LATER = 1u << 10, XW_PBS_L4_CUT = 1u << 11,
+	XW_PBS_L4 = 1u << 12, XW_PBS_PAD = 1u << 13, XW_PBS_N = 14
+};
+unsigned xw_pb_shapes(const struct xw_pb_spec *s);
+extern const char *const xw_pb_shape_names[XW_PBS_N];
+
 const char *xw_pb_bad_name(int bad);
 /* One-line description of the fields of a spec. */
 int xw_pb_format(const struct xw_pb_spec *s, char *buf, size_t len);

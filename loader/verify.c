@@ -14,7 +14,13 @@
  * the number of children is the number of distinct behaviours, not of
  * intervals.  After the last level, every alive object accepts the whole
  * cell and every other one rejects all of it: the first-match rule and the
- * datapath's walk are constant on the cell, and one frame decides it. */
+ * datapath's walk are constant on the cell, and one frame decides it.
+ *
+ * Shortcuts: in a child, the first certain object (no ct, no limit) that
+ * needs no later field ends the search, so the objects after it are dropped
+ * and children are told apart only by the objects up to it; and a node whose
+ * alive objects, level and structural context equal one split before (on
+ * another path) is not split again (memo_seen) — its cells cover both. */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -52,7 +58,7 @@ static const char *const lv_names[L_N] = {
 /* The order fields are split in.  A level may only follow the levels its
  * values depend on (domain()).  Fields that few rules use come late: they
  * then split only cells where such a rule is still undecided. */
-static int lv_order[L_N] = {
+static const int lv_order[L_N] = {
 	L_ETYPE, L_L3, L_PROTO, L_FRAG, L_L4, L_SRC, L_DST, L_SPORT, L_DPORT,
 	L_TFLAGS, L_ITYPE, L_ICODE, L_ESRC, L_EDST, L_VLAN, L_IFX,
 };
@@ -143,6 +149,9 @@ struct vs {
 	uint64_t *memo;          /* merged nodes: pairs of 64-bit hashes */
 	size_t memo_n, memo_cap;
 	uint64_t memo_hits;
+	uint64_t shapes[XW_PBS_N];
+	int pass;                /* 0 XDP ingress, 1 TC egress, 2 TC ingress */
+	int tc_in;               /* an interface filters ingress with TC */
 };
 
 struct ctx {
@@ -866,7 +875,7 @@ static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
 	__u32 key = (__u32)V->dir;
 	int fd;
 
-	if (V->dir == XW_DIR_IN) {
+	if (V->pass == 0) {
 		fd = V->dp->prog_fd[XW_P_XDP];
 		if (ifx != 1) {
 			memset(&md, 0, sizeof(md));
@@ -876,7 +885,7 @@ static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
 			o.ctx_size_in = sizeof(md);
 		}
 	} else {
-		fd = V->dp->prog_fd[XW_P_TC_OUT];
+		fd = V->dp->prog_fd[V->pass == 2 ? XW_P_TC_IN : XW_P_TC_OUT];
 		if (ifx != 1) {
 			memset(&sb, 0, sizeof(sb));
 			sb.ifindex = ifx;
@@ -890,7 +899,7 @@ static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
 
 		/* the skb test run refuses an untagged IPv4/IPv6 frame shorter
 		 * than the fixed header; no such frame can be run on egress */
-		if (e == EINVAL && V->dir == XW_DIR_OUT && len >= 14 &&
+		if (e == EINVAL && V->pass && len >= 14 &&
 		    ((pkt[12] == 0x08 && pkt[13] == 0x00 && len < 14 + 20) ||
 		     (pkt[12] == 0x86 && pkt[13] == 0xdd && len < 14 + 40)))
 			return 1;
@@ -1076,7 +1085,8 @@ static void counterexample(struct vs *V, const uint8_t *pkt, size_t len, const s
 	xw_pb_format(sp, fields, sizeof(fields));
 	if (!if_indextoname(ifx, ifname))
 		strcpy(ifname, "?");
-	fprintf(f, "mismatch (%s, cell %lu)%s%s\n", V->dir ? "out" : "in",
+	fprintf(f, "mismatch (%s, cell %lu)%s%s\n",
+		V->pass == 0 ? "in, XDP" : V->pass == 1 ? "out, TC" : "in, TC",
 		(unsigned long)V->st->cells, why ? ": " : "", why ? why : "");
 	fprintf(f, "  packet: %zu bytes on %s (ifindex %u)\n", len, ifname, ifx);
 	if (hex) {
@@ -1178,16 +1188,19 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 			V->st->skipped++;
 			return 0;
 		}
+		/* the scratch is per CPU: a packet arriving on this CPU
+		 * between the run and the read overwrites it; run again */
 		wk = want;
 		gk = got.key;
 		wk.ct_state = gk.ct_state = 0;
 		key_ok = !memcmp(&wk, &gk, sizeof(wk)) && got.pkt_len == len;
+		/* a flow our frame created goes again at once */
+		if (key_ok && V->ct_on && got.ct_op == 1 && got.verdict == XW_PASS &&
+		    bpf_map_delete_elem(V->ct_fd, &got.ct_key) == 0)
+			V->st->flows_removed++;
 		if (key_ok)
 			break;
 	}
-	if (V->ct_on && got.ct_op == 1 && got.verdict == XW_PASS &&
-	    bpf_map_delete_elem(V->ct_fd, &got.ct_key) == 0)
-		V->st->flows_removed++;
 	decide(V, R, got.key.ct_state, &exp, alts, &nalts);
 	ok = key_ok && dec_ok(&exp, alts, nalts, &got);
 	if (V->o->self_check) {
@@ -1204,12 +1217,12 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 	}
 	V->st->cells++;
 	V->st->dir_cells[V->dir]++;
-	if (getenv("XWV_LIMIT") && V->st->cells > strtoull(getenv("XWV_LIMIT"), 0, 10)) {
-		fprintf(V->log, "children per field:");
-		for (int l = 0; l < L_N; l++)
-			fprintf(V->log, " %s %lu", lv_names[l], (unsigned long)V->groups[l]);
-		fprintf(V->log, "\n");
-		exit(3);
+	{
+		unsigned f = xw_pb_shapes(&sp);
+
+		for (int i = 0; i < XW_PBS_N; i++)
+			if (f >> i & 1)
+				V->shapes[i]++;
 	}
 	if (V->o->verbose && !(V->st->cells & 0xffff)) {
 		double t = now_s();
@@ -1413,18 +1426,93 @@ struct ev {
 	int8_t delta;
 };
 
-static int cmp_ev(const void *a, const void *b)
+/* LSD radix sort on bytes, as many as the largest key needs (the sweeps
+ * sort many small-width keys; a comparison sort dominated). */
+static int digits8(u128 max)
 {
-	const struct ev *x = a, *y = b;
+	int d = 1;
 
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	while (d < 16 && (max >> (8 * d)))
+		d++;
+	return d;
 }
 
-static int cmp_u128(const void *a, const void *b)
+static int sort_ev(struct ev *v, size_t n, u128 max)
 {
-	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+	struct ev *tmp;
+	size_t cnt[256 + 1];
+	int d = digits8(max);
 
-	return x < y ? -1 : x > y;
+	if (n < 48) {
+		for (size_t i = 1; i < n; i++) {
+			struct ev x = v[i];
+			size_t j = i;
+
+			while (j && v[j - 1].pos > x.pos) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = x;
+		}
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -1;
+	for (int k = 0; k < d; k++) {
+		struct ev *src = (k & 1) ? tmp : v, *dst = (k & 1) ? v : tmp;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[((uint64_t)(src[i].pos >> (8 * k)) & 0xff) + 1]++;
+		for (size_t i = 1; i <= 256; i++)
+			cnt[i] += cnt[i - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(uint64_t)(src[i].pos >> (8 * k)) & 0xff]++] = src[i];
+	}
+	if (d & 1)
+		memcpy(v, tmp, n * sizeof(*v));
+	free(tmp);
+	return 0;
+}
+
+static int sort_u128(u128 *v, size_t n, u128 max)
+{
+	u128 *tmp;
+	size_t cnt[256 + 1];
+	int d = digits8(max);
+
+	if (n < 48) {
+		for (size_t i = 1; i < n; i++) {
+			u128 x = v[i];
+			size_t j = i;
+
+			while (j && v[j - 1] > x) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = x;
+		}
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -1;
+	for (int k = 0; k < d; k++) {
+		u128 *src = (k & 1) ? tmp : v, *dst = (k & 1) ? v : tmp;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[((uint64_t)(src[i] >> (8 * k)) & 0xff) + 1]++;
+		for (size_t i = 1; i <= 256; i++)
+			cnt[i] += cnt[i - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(uint64_t)(src[i] >> (8 * k)) & 0xff]++] = src[i];
+	}
+	if (d & 1)
+		memcpy(v, tmp, n * sizeof(*v));
+	free(tmp);
+	return 0;
 }
 
 struct grp {
@@ -1520,7 +1608,10 @@ static int memo_seen(struct vs *V, int pos, const struct ctx *c, uint64_t h0, ui
 		uint64_t x = 0;
 
 		switch (lv) {
-		case L_ETYPE: x = v == 0x0800 ? 1 : v == 0x86DD ? 2 : 0; break;
+		case L_ETYPE:   /* IP, IPv6, and shapes worth their own frames */
+			x = v == 0x0800 ? 1 : v == 0x86DD ? 2 : v == 0x8100 ? 3 : v == 0x88A8 ? 4 :
+			    v == 0x0806 ? 5 : 0;
+			break;
 		case L_L3: x = (uint64_t)v; break;
 		case L_PROTO: x = v == 1 ? 1 : v == 6 ? 2 : v == 17 || v == 132 ? 3 : v == 58 ? 4 : 0; break;
 		case L_FRAG: x = (uint64_t)(v >> 1); break;
@@ -1761,8 +1852,11 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 		if (D[k].hi != U128_MAX)
 			pts[npts++] = D[k].hi + 1;
 	}
-	qsort(ev, nev, sizeof(*ev), cmp_ev);
-	qsort(pts, npts, sizeof(*pts), cmp_u128);
+	if (sort_ev(ev, nev, dmax == U128_MAX ? dmax : dmax + 1) ||
+	    sort_u128(pts, npts, dmax == U128_MAX ? dmax : dmax + 1)) {
+		oom(V);
+		goto out;
+	}
 	{
 		size_t w = 0;
 
@@ -2031,14 +2125,6 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 		V.o = opts = &defo;
 	}
 
-	if (getenv("XWV_ORDER")) {
-		char *e = strdup(getenv("XWV_ORDER")), *t, *sp = NULL;
-		int k = 0;
-
-		for (t = strtok_r(e, ",", &sp); t && k < L_N; t = strtok_r(NULL, ",", &sp))
-			lv_order[k++] = atoi(t);
-		free(e);
-	}
 	/* the rule text as the kernel holds it */
 	rc = xw_dp_read_rules(dp, &V.rs, &slots, &gen0, err);
 	free(slots);
@@ -2085,12 +2171,33 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	}
 	V.cpu = sched_getcpu();
 
-	for (int dir = 0; dir < XW_DIR_MAX; dir++) {
+	/* ingress through XDP, egress through TC; ingress through TC too if
+	 * an interface is attached that way (attach --mode tc) */
+	{
+		__u32 k, *prev = NULL, kk;
+		struct xw_iface ifc;
+
+		while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &k) == 0) {
+			if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &k, &ifc) == 0 &&
+			    ifc.xdp_mode == XW_IFMODE_TC)
+				V.tc_in = 1;
+			kk = k;
+			prev = &kk;
+		}
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		int dir = pass == 1 ? XW_DIR_OUT : XW_DIR_IN;
 		struct list R, C;
 		struct ctx c;
 		uint32_t *cv;
 
+		if (pass == 2 && !V.tc_in)
+			break;
 		V.dir = dir;
+		V.pass = pass;
+		V.memo_n = 0;
+		if (V.memo)
+			memset(V.memo, 0, 2 * V.memo_cap * sizeof(*V.memo));
 		R.v = malloc((V.nrules + 1) * sizeof(*R.v));
 		C.v = malloc((V.nobj - V.nrules + 1) * sizeof(*C.v));
 		if (!R.v || !C.v) {
@@ -2151,6 +2258,10 @@ out:
 			st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
 			(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
 			(unsigned long)st->shape_cells, st->seconds);
+		fprintf(V.log, "verify: frames:");
+		for (int i = 0; i < XW_PBS_N; i++)
+			fprintf(V.log, " %s %lu%s", xw_pb_shape_names[i], (unsigned long)V.shapes[i],
+				i + 1 < XW_PBS_N ? "," : "\n");
 		fprintf(V.log, "verify: children per field:");
 		for (int l = 0; l < L_N; l++)
 			fprintf(V.log, " %s %lu%s", lv_names[l], (unsigned long)V.groups[l],
