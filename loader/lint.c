@@ -16,12 +16,14 @@
  * rules; each one it meets must have the same verdict, until the rules that
  * surely fire have taken all of it, or the policy must agree.
  *
- * Cost: one union and one difference per rule, and a pair test (R_i & D_j,
- * which needs no new nodes) per overlapping pair that matters.  Unions of
- * rules on different fields grow as the product of the field tries in the
- * worst case (a block list mixing thousands of `src A` and `dst B` rules);
- * garbage is collected, and past XW_LINT_MAX_NODES the analysis stops with
- * an error instead of guessing.
+ * Cost: per rule a few unions and differences; per overlapping pair that
+ * matters a test of R_i & D_j, which builds nothing (sat3).  The prefix
+ * union U is rebuilt along its paths by every rule, so a long list of rules
+ * on different fields (a block list mixing thousands of `src A` and `dst B`
+ * rules) costs time quadratic in its length; a rule's D that is large is
+ * only kept when a test needs it, so memory stays near the size of U.
+ * Garbage is collected; past XW_LINT_MAX_NODES the analysis stops with an
+ * error instead of guessing.
  *
  * The variable order puts the presence bits first and the fields they gate
  * after them, so a BDD restricted to "no ports" never tests a port bit: the
@@ -46,6 +48,7 @@ extern const char *const xw_ct_name[4];
 
 #define NV 512                          /* variables: bits of struct xw_key */
 #define XW_LINT_MAX_NODES (24u << 20)   /* node slots: ~300 MiB with the tables */
+#define XW_LINT_BIG_D     4096u         /* a D with more new nodes is built twice */
 
 _Static_assert(sizeof(struct xw_key) * 8 == NV, "key size");
 
@@ -172,6 +175,7 @@ struct bdd {
 	uint32_t free_head;     /* free slots after a collection, chained by lo */
 	uint32_t n_free;
 	uint32_t live_gc;       /* live nodes after the last collection */
+	uint64_t made;          /* nodes made so far */
 	uint32_t *ht;           /* unique table: node ids, 0 = empty */
 	uint32_t hcap;
 	struct bcache *cache;   /* apply: (op, a, b) -> r */
@@ -261,6 +265,7 @@ static uint32_t mk(struct bdd *b, uint32_t var, uint32_t lo, uint32_t hi)
 		id = b->free_head;
 		b->free_head = b->n[id].lo;
 		b->n_free--;
+		b->made++;
 		b->n[id] = (struct bnode){ var, lo, hi };
 		b->ht[h] = id;
 		return id;
@@ -276,6 +281,7 @@ static uint32_t mk(struct bdd *b, uint32_t var, uint32_t lo, uint32_t hi)
 		b->cap *= 2;
 	}
 	id = b->nn++;
+	b->made++;
 	b->n[id] = (struct bnode){ var, lo, hi };
 	b->ht[h] = id;
 	if ((uint64_t)b->nn * 4 > (uint64_t)b->hcap * 3)
@@ -866,7 +872,8 @@ struct lrule {
 	uint32_t D;             /* R minus the earlier rules: what this rule decides */
 	uint64_t hm[8], hv[8];  /* bits every cube fixes alike, and their values */
 	uint8_t never, covered, later, limit, log;
-	uint8_t need_d;         /* D is computed: a pair test or the later test needs it */
+	uint8_t need_d;         /* a pair test or the later test needs D */
+	uint8_t has_d;          /* D is computed */
 	uint8_t need_later;     /* the later test can succeed (see later_redundant) */
 };
 
@@ -879,6 +886,14 @@ struct ctx {
 	uint32_t *tmp;          /* scratch list of prios */
 	size_t cap;             /* items allocated */
 };
+
+/* The policy of rule i's direction has rule i's verdict. */
+static int pol_same(const struct ctx *x, size_t i)
+{
+	const struct xw_rule *r = &x->rs->rules[i];
+
+	return (x->rs->policy[r->dir & 1] & 1) == (r->verdict & 1);
+}
 
 static int disjoint(const struct lrule *a, const struct lrule *b)
 {
@@ -1061,8 +1076,7 @@ static void classify(struct ctx *x, size_t i, size_t *dec, size_t *cor)
  * removable) takes its part of X; other same-verdict rules might or might
  * not.  What is left at the end gets the policy.  The rules after i are
  * decided first (last rule first), so the reported set can also go at once.
- * need_later is clear when part of X is in no later rule and the policy
- * differs: then the answer is no without the walk. */
+ * need_later is clear when the answer is no without the walk (need_sets). */
 static void later_redundant(struct ctx *x, size_t i, uint32_t *X)
 {
 	const struct xw_rule *ri = &x->rs->rules[i];
@@ -1070,7 +1084,7 @@ static void later_redundant(struct ctx *x, size_t i, uint32_t *X)
 	struct bdd *b = &x->b;
 	struct xw_lint_item *it;
 	size_t nb = 0, dk = (size_t)-1;
-	int pol_same = (x->rs->policy[ri->dir & 1] & 1) == (ri->verdict & 1);
+	int same_pol = pol_same(x, i);
 
 	if (!li->need_later)
 		return;
@@ -1086,7 +1100,7 @@ static void later_redundant(struct ctx *x, size_t i, uint32_t *X)
 		if (!lk->limit && !lk->covered && !lk->later)
 			*X = DIFF(b, *X, lk->R);
 	}
-	if (*X != F0 && !pol_same)
+	if (*X != F0 && !same_pol)
 		return;
 	li->later = 1;
 	it = add_item(x, i, XW_LINT_REDUNDANT, x->tmp, nb);
@@ -1132,52 +1146,29 @@ static int cmp_item(const void *a, const void *b)
 	return (int)x->kind - (int)y->kind;
 }
 
-/* Packets that at least one / at least two of the non-limit rules in
- * [lo, hi) match, by a balanced merge. */
-static void counts(struct ctx *x, size_t lo, size_t hi, uint32_t *one, uint32_t *two)
-{
-	struct bdd *b = &x->b;
-	uint32_t o1, t1, o2, t2;
-	size_t m;
-
-	if (hi - lo == 1) {
-		const struct lrule *l = &x->L[lo];
-
-		*one = l->never || l->limit ? F0 : l->R;
-		*two = F0;
-		return;
-	}
-	m = lo + (hi - lo) / 2;
-	counts(x, lo, m, &o1, &t1);
-	counts(x, m, hi, &o2, &t2);
-	*one = OR(b, o1, o2);
-	*two = OR(b, OR(b, t1, t2), AND(b, o1, o2));
-}
-
-/* Which rules need D = R - (earlier rules):
+/* Which rules need D = R - (earlier rules), once the rules whose D is
+ * large have dropped it:
  *   pair tests: D_j & R_i for a later rule i that is covered or has another
  *   verdict, when R_i and R_j overlap at all;
- *   the later test of rule j: it fires, has no log, and either the policy
- *   agrees or every packet of D_j is in some later rule, i.e. (D_j being R_j
- *   minus the earlier rules) every packet of R_j is in another non-limit
- *   rule ("two": matched twice; for a limit rule "one": matched at all). */
-static void need_sets(struct ctx *x)
+ *   the later test of rule j, if it fires and has no log, unless the policy
+ *   differs and part of D_j is in no later rule.  D_j is R_j minus the
+ *   earlier rules, so that is "part of R_j in no other rule": outside
+ *   `two`, the packets two or more non-limit rules match (for a limit rule,
+ *   outside `one`, the packets any non-limit rule matches). */
+static void need_sets(struct ctx *x, uint32_t one, uint32_t two)
 {
 	const struct xw_ruleset *rs = x->rs;
 	struct bdd *b = &x->b;
 	size_t n = rs->n;
-	uint32_t one = F0, two = F0;
 
-	if (n)
-		counts(x, 0, n, &one, &two);
 	for (size_t j = 0; j < n; j++) {
 		struct lrule *lj = &x->L[j];
 		const struct xw_rule *rj = &rs->rules[j];
-		int pol_same = (rs->policy[rj->dir & 1] & 1) == (rj->verdict & 1);
 
 		if (lj->never || lj->covered)
 			continue;
-		if (!lj->log && (pol_same || !sat3(b, REF(lj->R), NREF(lj->limit ? one : two), RTRUE)))
+		if (!lj->log && (pol_same(x, j) ||
+				 !sat3(b, REF(lj->R), NREF(lj->limit ? one : two), RTRUE)))
 			lj->need_later = lj->need_d = 1;
 		if (lj->limit)
 			continue;
@@ -1198,8 +1189,8 @@ static int analyse(struct ctx *x)
 	const struct xw_ruleset *rs = x->rs;
 	struct bdd *b = &x->b;
 	size_t n = rs->n, *dec, *cor;
-	int uses_ct = 0, rc = -1;
-	uint32_t F, U = F0;
+	int uses_ct = 0, rc = -1, missing = 0;
+	uint32_t F, U = F0, T = F0;
 
 	for (size_t i = 0; i < n; i++)
 		if (rs->rules[i].present & XM_CT)
@@ -1217,31 +1208,56 @@ static int analyse(struct ctx *x)
 		l->limit = !!(r->present & XM_LIMIT);
 		l->log = r->log;
 	}
-	/* in priority order, U the union of the rules so far: which rules are
-	 * covered (without building R - U, which can be large) */
+	/* in priority order, U the union of the rules so far, I = R_i & U its
+	 * part earlier rules take (covered: all of it), T the packets two rules
+	 * match, and D_i = R_i - I.  A large I or D (a rule across many others on
+	 * another field, as in long block lists: quadratic in all) is not kept;
+	 * D is rebuilt below only if a test needs it. */
 	for (size_t i = 0; i < n; i++) {
 		struct lrule *l = &x->L[i];
-		uint32_t *extra[] = { &U };
+		uint32_t *extra[] = { &U, &T };
+		uint64_t made = b->made;
+		uint32_t I;
 
-		maybe_gc(x, extra, 1);
+		maybe_gc(x, extra, 2);
 		if (l->never)
 			continue;
-		l->covered = !sat3(b, REF(l->R), NREF(U), RTRUE);
+		I = AND(b, l->R, U);
+		l->covered = I == l->R;
+		if (!l->limit)
+			T = OR(b, T, I);
+		if (b->made - made <= XW_LINT_BIG_D) {
+			made = b->made;
+			l->D = DIFF(b, l->R, I);
+			l->has_d = b->made - made <= XW_LINT_BIG_D;
+			if (!l->has_d)
+				l->D = F0;
+		}
 		if (!l->limit)
 			U = OR(b, U, l->R);
 	}
-	need_sets(x);
-	/* again, building D where a test needs it */
-	U = F0;
+	need_sets(x, U, T);
 	for (size_t i = 0; i < n; i++) {
+		struct lrule *l = &x->L[i];
+
+		if (l->has_d && !l->need_d)
+			l->D = F0;
+		if (l->need_d && !l->has_d)
+			missing = 1;
+	}
+	/* again, for the large D that a test needs */
+	U = F0;
+	for (size_t i = 0; missing && i < n; i++) {
 		struct lrule *l = &x->L[i];
 		uint32_t *extra[] = { &U };
 
 		maybe_gc(x, extra, 1);
 		if (l->never)
 			continue;
-		if (l->need_d)
+		if (l->need_d && !l->has_d) {
 			l->D = DIFF(b, l->R, U);
+			l->has_d = 1;
+		}
 		if (!l->limit)
 			U = OR(b, U, l->R);
 	}
