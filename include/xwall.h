@@ -118,6 +118,10 @@ struct xw_tuple {
 	__u64 kmask[8];
 	__u64 cmw[8];
 	__u64 cvw[8];
+	/* membership filter (xw_bloom.h): this tuple's words are
+	 * [bbase, bbase + bmask] of its generation's part of xw_bloom */
+	__u32 bbase;
+	__u32 bmask;
 };
 
 /* Entries maps by hash key size: a shorter key hashes faster. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "compile.h"
+#include "bloom.h"
 
 #define XW_MAX_ENTRIES (16u << 20)
 
@@ -589,7 +590,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		ne++;
 	}
 	out->n_entries = ne;
-	if (split_classes(out))
+	if (split_classes(out) || xw_bloom_build(out))
 		goto oom;
 	free(rv.v);
 	free(lv.v);
@@ -616,6 +617,7 @@ void xw_compiled_free(struct xw_compiled *c)
 		free(c->cls[k].vals);
 	}
 	free(c->limits);
+	free(c->bloom);
 	free(c->tuples);
 	free(c->keys);
 	free(c->vals);

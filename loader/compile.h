@@ -18,6 +18,10 @@ struct xw_compiled {
 		uint8_t *keys;              /* n keys of xw_ckey_size(class) bytes */
 		struct xw_entry_val *vals;
 	} cls[XW_KEY_CLASSES];
+	/* membership filters (loader/bloom.c): n_bloom words, tuple t's at
+	 * [t.bbase, t.bbase + t.bmask] */
+	uint32_t n_bloom;
+	uint64_t *bloom;
 	uint8_t uses_ct;                /* some rule matches `ct`: track flows */
 	uint32_t n_limits;              /* entries of rules with `limit`, by prio */
 	struct xw_limit_entry *limits;

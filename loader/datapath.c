@@ -26,6 +26,7 @@
 #include <xdp/libxdp.h>
 #include "datapath.h"
 #include "compile.h"
+#include "xw_bloom.h"
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
 
@@ -38,7 +39,7 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows",
+	"xw_log_windows", "xw_bloom",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -755,6 +756,25 @@ static int fill(int fd, const void *keys, const void *vals, __u32 n)
 	return -errno;
 }
 
+/* The generation's membership filters: only the words its tuples use (the
+ * rest of the generation's part is never read). */
+static int fill_bloom(struct xw_dp *dp, __u32 gen, const struct xw_compiled *c)
+{
+	__u32 *keys;
+	int rc;
+
+	if (!c->n_bloom)
+		return 0;
+	keys = calloc(c->n_bloom, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 i = 0; i < c->n_bloom; i++)
+		keys[i] = gen * XW_BLOOM_WORDS + i;
+	rc = fill(dp->map_fd[XW_M_BLOOM], keys, c->bloom, c->n_bloom);
+	free(keys);
+	return rc;
+}
+
 /* Delete every entry of a hash map, in batches. */
 static int clear_hash(int fd, size_t key_size)
 {
@@ -904,6 +924,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		idx[i] = gen * XW_TUPLE_SLOTS + i;
 	if (!rc)
 		rc = fill(dp->map_fd[XW_M_TUPLES], idx, c.tuples, c.n_tuples + 1);
+	if (!rc)
+		rc = fill_bloom(dp, gen, &c);
 	for (__u32 i = 0; i < c.n_limits; i++)
 		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
 	if (!rc)
@@ -924,16 +946,23 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "install rule text", errno);
 		goto out;
 	}
-	/* 4. the switch: one update of xw_cfg */
+	/* 4. the switch: one update of xw_cfg.  An array update is a plain
+	 * copy that a packet may read half-done, so the new generation's
+	 * fields go in first with `active` unchanged: a packet that sees the
+	 * new `active` then also sees them, whichever words it reads when. */
 	cfg.policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	cfg.policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
 	cfg.ct_on[gen] = c.uses_ct;
 	cfg.n_limit[gen] = c.n_limits;
-	cfg.active = gen;
-	cfg.generation++;
 	{
 		__u32 zero = 0;
 
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0)) {
+			rc = sys_err(err, "write the new generation's settings", errno);
+			goto out;
+		}
+		cfg.active = gen;
+		cfg.generation++;
 		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0)) {
 			rc = sys_err(err, "switch generation", errno);
 			goto out;

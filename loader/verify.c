@@ -34,6 +34,8 @@
 #include <bpf/libbpf.h>
 #include "verify.h"
 #include "compile.h"
+#include "bloom.h"
+#include "xw_bloom.h"
 #include "pktbuild.h"
 
 typedef unsigned __int128 u128;
@@ -664,6 +666,8 @@ struct tables {
 	uint32_t gen;
 	struct xw_tuple *tup;
 	uint32_t ntup;           /* before the sentinel (or all slots) */
+	uint64_t *bloom;         /* the generation's membership filters */
+	uint32_t nbloom;         /* words read: all the tuples can reach */
 	int sentinel;
 	size_t entries, limits;
 };
@@ -692,6 +696,14 @@ static int entry_cube(struct vs *V, struct tables *T, int c, const struct xw_cke
 	if (val->prio == XW_PRIO_NONE)
 		return 0;              /* can never beat "no match" */
 	nw = t->nw < 8 ? t->nw : 8;
+	{
+		/* the membership filter must let its key through */
+		uint64_t h = xw_bloom_hash(ck, nw), bits = xw_bloom_bits(h);
+		uint32_t bi = (t->bbase + ((uint32_t)h & t->bmask)) & (XW_BLOOM_WORDS - 1);
+
+		if (bi >= T->nbloom || (T->bloom[bi] & bits) != bits)
+			return 0;      /* the filter hides it from the lookup */
+	}
 	nc = t->nc < 8 ? t->nc : 8;
 	for (unsigned j = nw; j < cw; j++)
 		if (ck->w[j])
@@ -837,6 +849,21 @@ static int read_tables(struct vs *V, struct tables *T)
 			V->exact = 1;
 		}
 		prev = T->tup[i].min_prio;
+	}
+	for (uint32_t i = 0; i < T->ntup; i++) {
+		uint64_t end = (uint64_t)T->tup[i].bbase + T->tup[i].bmask + 1;
+
+		if (end > T->nbloom)
+			T->nbloom = end > XW_BLOOM_WORDS ? XW_BLOOM_WORDS : (uint32_t)end;
+	}
+	T->bloom = calloc(T->nbloom ? T->nbloom : 1, sizeof(*T->bloom));
+	if (!T->bloom)
+		return oom(V);
+	for (uint32_t i = 0; i < T->nbloom; i++) {
+		__u32 k = T->gen * XW_BLOOM_WORDS + i;
+
+		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_BLOOM], &k, &T->bloom[i]))
+			return sys(V, "read xw_bloom", errno);
 	}
 	for (int c = 0; c < XW_KEY_CLASSES; c++)
 		if (read_entries(V, T, c))
@@ -2282,6 +2309,7 @@ out:
 	free(V.rule_ifx);
 	free(V.scr);
 	free(T.tup);
+	free(T.bloom);
 	xw_ruleset_free(&V.rs);
 	return rc ? (rc > 0 ? rc : XW_ESYS) : 0;
 }

@@ -122,8 +122,8 @@ static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)          
 		__u32 ti = G * XW_TUPLE_SLOTS + i;                                \
 		struct xw_tuple *t;                                               \
 		struct xw_entry_val val;                                          \
-		__u64 diff = 0;                                                   \
-		__u32 cls;                                                        \
+		__u64 diff = 0, h, *bw;                                           \
+		__u32 cls, bi;                                                    \
 		int w, hit;                                                       \
                                                                                   \
 		if (i >= XW_TUPLE_SLOTS)                                          \
@@ -147,11 +147,24 @@ static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)          
 		if (diff)                                                         \
 			continue;                                                 \
 		__builtin_memset(ck.w, 0, sizeof(ck.w));                          \
+		h = xw_bloom_seed(i);                                             \
 		_Pragma("unroll")                                                 \
 		for (w = 0; w < 8; w++) {                                         \
 			if ((__u32)w >= t->nw)                                    \
 				break;                                            \
 			ck.w[w] = pk[t->widx[w] & 7] & t->kmask[w];               \
+			h = xw_bloom_mix(h, ck.w[w]);                             \
+		}                                                                 \
+		/* no entry has this key's filter bits: skip the hash lookup */  \
+		h = xw_bloom_final(h);                                            \
+		bi = G * XW_BLOOM_WORDS +                                         \
+		     ((t->bbase + ((__u32)h & t->bmask)) & (XW_BLOOM_WORDS - 1)); \
+		bw = bpf_map_lookup_elem(&xw_bloom, &bi);                         \
+		if (bw) {                                                         \
+			__u64 bits = xw_bloom_bits(h);                            \
+                                                                                  \
+			if ((*bw & bits) != bits)                                 \
+				continue;                                         \
 		}                                                                 \
 		ck.tuple = i;                                                     \
 		cls = t->cls;                                                     \

@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "xwall.h"
+#include "xw_bloom.h"
 
 /* Rule-set generations g = 0, 1: (tuple, masked words) -> rule, one hash map
  * per key size class.  These are plain maps, not maps in maps, so the
@@ -37,6 +38,16 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct xw_tuple));
 } xw_tuples SEC(".maps");
+
+/* Membership filters of generation g at [g * XW_BLOOM_WORDS, ...): see
+ * include/xw_bloom.h; the loader fills them with the entries maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 2 * XW_BLOOM_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xw_bloom SEC(".maps");
 
 /* Limit entries of generation g at [g * XW_MAX_LIMIT_ENTRIES, ...). */
 struct {

@@ -41,6 +41,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bloom.h"
+#include "xw_bloom.h"
 #include "compile.h"
 #include "datapath.h"
 #include "rule.h"
@@ -110,17 +112,26 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 }
 
 
-/* every xwall frame measured: (tuples visited, hash lookups, ns) */
+/* What the datapath did for one frame (modelled by tuples_probed()). */
+struct probe {
+	unsigned visited;      /* tuples read */
+	unsigned filtered;     /* of those, past the shared-bits test: key + filter */
+	unsigned lookups;      /* of those, past the membership filter: hash lookup */
+};
+
+/* every xwall frame measured: (visited, filtered, lookups, ns) */
 #define MAX_SAMPLES 256
-static double g_smp[MAX_SAMPLES][3];
+#define NREG 3
+static double g_smp[MAX_SAMPLES][NREG + 1];
 static int g_nsmp;
 
-static void add_sample(unsigned visited, unsigned lookups, double ns)
+static void add_sample(const struct probe *pr, double ns)
 {
 	if (g_nsmp < MAX_SAMPLES) {
-		g_smp[g_nsmp][0] = visited;
-		g_smp[g_nsmp][1] = lookups;
-		g_smp[g_nsmp][2] = ns;
+		g_smp[g_nsmp][0] = pr->visited;
+		g_smp[g_nsmp][1] = pr->filtered;
+		g_smp[g_nsmp][2] = pr->lookups;
+		g_smp[g_nsmp][NREG] = ns;
 		g_nsmp++;
 	}
 }
@@ -130,34 +141,50 @@ static double dabs(double x)
 	return x < 0 ? -x : x;
 }
 
-/* Least squares ns - c0 = c[1] * visited + c[2] * lookups, with c0 (the
- * fixed cost) measured on the empty rule set.  Returns R^2, or -1 if the
- * samples cannot separate the terms. */
-static double fit_samples(double c0, double c[3])
+static double det3(double m[3][3])
 {
-	double sxx = 0, sxy = 0, syy = 0, sxz = 0, syz = 0, det, mean = 0, ss = 0, sr = 0;
+	return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+	       m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+	       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
+/* Least squares ns - c0 = c[1] * visited + c[2] * filtered + c[3] * lookups,
+ * with c0 (the fixed cost) measured on the empty rule set: the normal
+ * equations solved by Cramer's rule.  Returns R^2, or -1 if the samples
+ * cannot separate the terms. */
+static double fit_samples(double c0, double c[NREG + 1])
+{
+	double a[NREG][NREG] = { { 0 } }, b[NREG] = { 0 }, d, mean = 0, ss = 0, sr = 0;
 
 	for (int i = 0; i < g_nsmp; i++) {
-		double x = g_smp[i][0], y = g_smp[i][1], z = g_smp[i][2] - c0;
+		double z = g_smp[i][NREG] - c0;
 
-		sxx += x * x;
-		sxy += x * y;
-		syy += y * y;
-		sxz += x * z;
-		syz += y * z;
-		mean += g_smp[i][2];
+		for (int r = 0; r < NREG; r++) {
+			for (int q = 0; q < NREG; q++)
+				a[r][q] += g_smp[i][r] * g_smp[i][q];
+			b[r] += g_smp[i][r] * z;
+		}
+		mean += g_smp[i][NREG];
 	}
-	det = sxx * syy - sxy * sxy;
-	if (g_nsmp < 3 || dabs(det) < 1e-9)
+	d = det3(a);
+	if (g_nsmp <= NREG || dabs(d) < 1e-9)
 		return -1;
 	c[0] = c0;
-	c[1] = (sxz * syy - syz * sxy) / det;
-	c[2] = (syz * sxx - sxz * sxy) / det;
+	for (int q = 0; q < NREG; q++) {
+		double m[NREG][NREG];
+
+		memcpy(m, a, sizeof(m));
+		for (int r = 0; r < NREG; r++)
+			m[r][q] = b[r];
+		c[q + 1] = det3(m) / d;
+	}
 	mean /= g_nsmp;
 	for (int i = 0; i < g_nsmp; i++) {
-		double e = g_smp[i][2] - (c[0] + c[1] * g_smp[i][0] + c[2] * g_smp[i][1]);
+		double e = g_smp[i][NREG] - c[0];
 
-		ss += (g_smp[i][2] - mean) * (g_smp[i][2] - mean);
+		for (int r = 0; r < NREG; r++)
+			e -= c[r + 1] * g_smp[i][r];
+		ss += (g_smp[i][NREG] - mean) * (g_smp[i][NREG] - mean);
 		sr += e * e;
 	}
 	return ss > 0 ? 1 - sr / ss : -1;
@@ -305,15 +332,16 @@ static void compiled_stats(const struct xw_ruleset *rs, struct xw_compiled *c)
  * final match's priority (all of them when nothing matched), and the
  * matching tuple itself when the matched rule is its first (min_prio equal
  * to the priority: counted here as the first such tuple).  Of those it skips
- * the hash lookup where the key differs from the bits all entries of the
- * tuple share (cmask/cval). */
+ * the rest where the key differs from the bits all entries of the tuple
+ * share (cmask/cval), and the hash lookup where the membership filter says
+ * no entry has the key. */
 static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const struct xw_key *k,
-			  unsigned *visited, unsigned *lookups)
+			  struct probe *pr)
 {
 	const uint8_t *kb = (const uint8_t *)k;
 	int eq_seen = 0;
 
-	*visited = *lookups = 0;
+	memset(pr, 0, sizeof(*pr));
 	for (uint32_t i = 0; i < c->n_tuples; i++) {
 		const uint8_t *cm = (const uint8_t *)&c->tuples[i].cmask;
 		const uint8_t *cv = (const uint8_t *)&c->tuples[i].cval;
@@ -326,11 +354,23 @@ static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const stru
 				continue;
 			eq_seen = 1;
 		}
-		(*visited)++;
+		pr->visited++;
 		for (size_t b = 0; b < sizeof(*k); b++)
 			skip |= (kb[b] & cm[b]) ^ cv[b];
-		if (!skip)
-			(*lookups)++;
+		if (skip)
+			continue;
+		pr->filtered++;
+		{
+			const struct xw_tuple *t = &c->tuples[i];
+			struct xw_ckey ck;
+			uint64_t h, bits;
+
+			xw_ckey_make(t, i, k, &ck);
+			h = xw_bloom_hash(&ck, t->nw);
+			bits = xw_bloom_bits(h);
+			if ((c->bloom[t->bbase + ((uint32_t)h & t->bmask)] & bits) == bits)
+				pr->lookups++;
+		}
 	}
 }
 
@@ -804,6 +844,7 @@ struct row {
 	unsigned tuples;
 	size_t entries;
 	double visited;        /* mean tuples visited per frame */
+	double filtered;       /* mean membership-filter tests per frame */
 	double lookups;        /* mean hash lookups per frame */
 	int matched;           /* frames that matched a rule */
 	int mismatches;        /* verdicts that differ from the expectation */
@@ -816,7 +857,7 @@ struct detail {
 	size_t n;
 	struct pkt pk[NPKT];
 	struct run r[P_N][NPKT];
-	unsigned visited[NPKT], lookups[NPKT];
+	struct probe pr[NPKT];
 	uint32_t prio[NPKT];
 	int verdict[NPKT];
 	int have_xf;
@@ -948,9 +989,10 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 		det->prio[i] = tr.prio;
 		det->verdict[i] = tr.verdict;
 		last_key(dp, &key);
-		tuples_probed(&c, tr.prio, &key, &det->visited[i], &det->lookups[i]);
-		row->visited += det->visited[i];
-		row->lookups += det->lookups[i];
+		tuples_probed(&c, tr.prio, &key, &det->pr[i]);
+		row->visited += det->pr[i].visited;
+		row->filtered += det->pr[i].filtered;
+		row->lookups += det->pr[i].lookups;
 		if (tr.prio != XW_PRIO_NONE)
 			row->matched++;
 		if (kind != SET_GENERAL && tr.prio != want) {
@@ -960,6 +1002,7 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 		}
 	}
 	row->visited /= NPKT;
+	row->filtered /= NPKT;
 	row->lookups /= NPKT;
 
 	measure(fds, nprog, pk, tmp);
@@ -986,7 +1029,7 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 		if (p != P_XF || xf_i >= 0)
 			row->ns[p] = mean_ns(r[p]);
 	for (int i = 0; i < NPKT; i++)
-		add_sample(det->visited[i], det->lookups[i], r[P_XW][i].ns);
+		add_sample(&det->pr[i], r[P_XW][i].ns);
 	det->n = n;
 	det->have_xf = xf_i >= 0;
 	memcpy(det->pk, pk, sizeof(pk));
@@ -1002,9 +1045,10 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 static void print_detail(const struct detail *d, const char *what)
 {
 	printf("\n== Per-frame detail, %s, %zu rules\n"
-	       "   ns/pkt; vis/look = xwall tuples visited and hash lookups done; D/P = drop/pass\n\n",
+	       "   ns/pkt; vis/filt/look = xwall tuples visited, membership-filter tests and hash\n"
+	       "   lookups done; D/P = drop/pass\n\n",
 	       what, d->n);
-	printf("  %-36s | %-14s | %9s | %6s | %10s | %8s\n", "frame", "xwall verdict", "vis/look",
+	printf("  %-36s | %-14s | %13s | %6s | %10s | %8s\n", "frame", "xwall verdict", "vis/filt/look",
 	       "xwall", "xdp-filter", "XDP_DROP");
 	for (int i = 0; i < NPKT; i++) {
 		char v[24], xf[16];
@@ -1021,8 +1065,9 @@ static void print_detail(const struct detail *d, const char *what)
 			snprintf(xf, sizeof(xf), "-");
 		char vl[24];
 
-		snprintf(vl, sizeof(vl), "%u/%u", d->visited[i], d->lookups[i]);
-		printf("  %-36s | %-14s | %9s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
+		snprintf(vl, sizeof(vl), "%u/%u/%u", d->pr[i].visited, d->pr[i].filtered,
+			 d->pr[i].lookups);
+		printf("  %-36s | %-14s | %13s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
 		       vl, d->r[P_XW][i].ns, xf, d->r[P_DROP][i].ns);
 	}
 }
@@ -1074,8 +1119,11 @@ static int bench_pkt(void)
 		measure(fds, 2, pk, r);
 		empty_ns = mean_ns(r[0]);
 		empty_drop = mean_ns(r[1]);
-		for (int i = 0; i < NPKT; i++)
-			add_sample(0, 0, r[0][i].ns);
+		for (int i = 0; i < NPKT; i++) {
+			struct probe none = { 0 };
+
+			add_sample(&none, r[0][i].ns);
+		}
 		free(si);
 	}
 
@@ -1115,9 +1163,9 @@ static int bench_pkt(void)
 		printf("   xdp-filter: %s (features all,\n"
 		       "   policy allow: what `xdp-filter load` attaches), the same addresses and ports in\n"
 		       "   its maps, test-run directly (no libxdp dispatcher, like xwall here)\n", g_xdpfilt_obj);
-	printf("\n%8s | %12s | %17s | %15s | %16s | %18s | %6s | %11s | %11s\n", "rules", "xwall ns/pkt",
-	       "xdp-filter ns/pkt", "XDP_DROP ns/pkt", "xwall/xdp-filter", "xwall(N)/xwall(10)",
-	       "tuples", "visited/pkt", "lookups/pkt");
+	printf("\n%8s | %12s | %17s | %15s | %16s | %18s | %6s | %11s | %12s | %11s\n", "rules",
+	       "xwall ns/pkt", "xdp-filter ns/pkt", "XDP_DROP ns/pkt", "xwall/xdp-filter",
+	       "xwall(N)/xwall(10)", "tuples", "visited/pkt", "filtered/pkt", "lookups/pkt");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *w = &rows[i];
 		char xf[24], rat[24], sc[24];
@@ -1133,8 +1181,9 @@ static int bench_pkt(void)
 			snprintf(sc, sizeof(sc), "%.2fx", w->ns[P_XW] / rows[i10].ns[P_XW]);
 		else
 			snprintf(sc, sizeof(sc), "n/a");
-		printf("%8zu | %12.1f | %17s | %15.1f | %16s | %18s | %6u | %11.1f | %11.1f%s\n", w->n,
-		       w->ns[P_XW], xf, w->ns[P_DROP], rat, sc, w->tuples, w->visited, w->lookups,
+		printf("%8zu | %12.1f | %17s | %15.1f | %16s | %18s | %6u | %11.1f | %12.1f | %11.1f%s\n",
+		       w->n, w->ns[P_XW], xf, w->ns[P_DROP], rat, sc, w->tuples, w->visited, w->filtered,
+		       w->lookups,
 		       w->mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 	}
 	printf("%8s | %12.1f | %17s | %15.1f |   (empty rule set: parse, tail call, counters)\n", "0",
@@ -1173,8 +1222,9 @@ static int bench_pkt(void)
 		       "   xw_rulegen(N): prefixes, port ranges, lists, ICMP, TCP flags, ...  as generated\n"
 		       "   (frames may match an early rule and stop early), and minus the rules any measured\n"
 		       "   frame matches (every tuple visited: the worst case); the same 16 frames\n\n");
-		printf("%8s | %-16s | %12s | %6s | %8s | %11s | %11s | %12s\n", "rules", "set",
-		       "xwall ns/pkt", "tuples", "entries", "visited/pkt", "lookups/pkt", "frames match");
+		printf("%8s | %-16s | %12s | %6s | %8s | %11s | %12s | %11s | %12s\n", "rules", "set",
+		       "xwall ns/pkt", "tuples", "entries", "visited/pkt", "filtered/pkt", "lookups/pkt",
+		       "frames match");
 		for (size_t i = 0; i < ngrows; i++) {
 			char set[32];
 
@@ -1182,9 +1232,9 @@ static int bench_pkt(void)
 				snprintf(set, sizeof(set), "%zu removed", grows[i].n - grows[i].applied);
 			else
 				snprintf(set, sizeof(set), "as generated");
-			printf("%8zu | %-16s | %12.1f | %6u | %8zu | %11.1f | %11.1f | %9d/%d%s\n", grows[i].n,
-			       set, grows[i].ns[P_XW], grows[i].tuples, grows[i].entries, grows[i].visited,
-			       grows[i].lookups,
+			printf("%8zu | %-16s | %12.1f | %6u | %8zu | %11.1f | %12.1f | %11.1f | %9d/%d%s\n",
+			       grows[i].n, set, grows[i].ns[P_XW], grows[i].tuples, grows[i].entries,
+			       grows[i].visited, grows[i].filtered, grows[i].lookups,
 			       grows[i].matched, NPKT,
 			       grows[i].mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 		}
@@ -1209,16 +1259,17 @@ static int bench_pkt(void)
 		printf("   cost at 10,000 rules <= 2x xdp-filter's: not measured\n");
 	}
 	{
-		double c[3], r2 = fit_samples(empty_ns, c);
+		double c[NREG + 1], r2 = fit_samples(empty_ns, c);
 
 		if (r2 >= 0)
 			printf("\n== Where xwall's time goes\n"
 			       "   least-squares fit over all %d xwall frames above, R^2 %.3f:\n"
 			       "  ns/pkt ~= %.1f fixed (empty rule set: parse, scratch, tail call, counters)\n"
 			       "          + %.1f per tuple visited (tuple read, common-bits test)\n"
-			       "          + %.1f per hash lookup (key masking, jhash of the %zu..%zu-byte key, bucket walk)\n"
+			       "          + %.1f per filter test (key masking, multiply-xor hash, one array word)\n"
+			       "          + %.1f per hash lookup (jhash of the %zu..%zu-byte key, bucket walk)\n"
 			       "  (trivial XDP_DROP: %.1f ns, so the test-run harness itself is about that)\n",
-			       g_nsmp, r2, c[0], c[1], c[2], 8 + 8 * (size_t)XW_CLASS_WORDS(0),
+			       g_nsmp, r2, c[0], c[1], c[2], c[3], 8 + 8 * (size_t)XW_CLASS_WORDS(0),
 			       8 + 8 * (size_t)XW_CLASS_WORDS(3), empty_drop);
 	}
 	if (i10k >= 0)
@@ -1404,7 +1455,7 @@ static const char *ct_state_name(uint8_t st)
 static struct xw_compiled *g_ct_live;
 
 /* What xwall makes of the frame (one extra run through the datapath);
- * ingress: also tuples visited / hash lookups done. */
+ * ingress: also tuples visited / filter tests / hash lookups done. */
 static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct pkt *p, char *buf,
 					 size_t len)
 {
@@ -1416,11 +1467,11 @@ static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct
 		die("xwall test run: %s", err.msg);
 	if (dir == XW_DIR_IN && g_ct_live) {
 		struct xw_key k;
-		unsigned vis, look;
+		struct probe pr;
 
 		last_key(dp, &k);
-		tuples_probed(g_ct_live, r.prio, &k, &vis, &look);
-		snprintf(vl, sizeof(vl), ", %u/%u", vis, look);
+		tuples_probed(g_ct_live, r.prio, &k, &pr);
+		snprintf(vl, sizeof(vl), ", %u/%u/%u", pr.visited, pr.filtered, pr.lookups);
 	}
 	if (r.prio == XW_PRIO_NONE)
 		snprintf(buf, len, "%s (policy), %s%s", r.verdict == XW_PASS ? "pass" : "drop",

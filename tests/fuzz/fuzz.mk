@@ -22,7 +22,8 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_HDRS    := $(wildcard include/*.h loader/*.h tests/ref/*.h)
 
-FUZZ_SRCS_rules   := loader/rule.c loader/rule_parse.c loader/rule_format.c loader/compile.c
+FUZZ_SRCS_rules   := loader/rule.c loader/rule_parse.c loader/rule_format.c loader/compile.c \
+                     loader/bloom.c
 FUZZ_SRCS_packets := loader/rule.c loader/rule_parse.c loader/rule_format.c tests/ref/refclass.c
 FUZZ_MAXLEN_rules   := 4096
 FUZZ_MAXLEN_packets := 1600

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "compile.h"
+#include "bloom.h"
+#include "xw_bloom.h"
 #include "refclass.h"
 #include "pktgen.h"
 #include "rulegen.h"
@@ -56,9 +58,19 @@ static void sort_classes(struct xw_compiled *c)
 	}
 }
 
+/* The membership filter lets compact key ck of tuple tu through. */
+static int filter_passes(const struct xw_compiled *c, const struct xw_tuple *tu,
+			 const struct xw_ckey *ck)
+{
+	uint64_t h = xw_bloom_hash(ck, tu->nw), bits = xw_bloom_bits(h);
+
+	return (c->bloom[tu->bbase + ((uint32_t)h & tu->bmask)] & bits) == bits;
+}
+
 /* The datapath's algorithm over the compiled tables, with the same compact
  * keys in the same per-class maps: walk tuples by min_prio, skip on the
- * common bits, look up, keep the best; stop at the sentinel or early. */
+ * common bits and on the membership filter, look up, keep the best; stop at
+ * the sentinel or early. */
 static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int *verdict)
 {
 	uint32_t best = XW_PRIO_NONE;
@@ -83,6 +95,8 @@ static uint32_t lookup(const struct xw_compiled *c, const struct xw_key *k, int 
 				continue;
 		}
 		xw_ckey_make(tu, t, k, &ck);
+		if (!filter_passes(c, tu, &ck))
+			continue;
 		cmp_size = xw_ckey_size(tu->cls);
 		const uint8_t *hit = bsearch(&ck, c->cls[tu->cls].keys, c->cls[tu->cls].n,
 					     cmp_size, cmp_ck);
@@ -228,6 +242,70 @@ END_TEST
 /* Packet key as the datapath builds it, from the reference's parse. */
 static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
 
+/* Membership filters: parts inside the map and disjoint, every entry's bits
+ * set (no false negatives), few false positives on keys of no entry. */
+START_TEST(test_bloom_filter)
+{
+	struct xw_rng rng;
+	struct xw_ruleset rs;
+	struct xw_compiled c;
+	char *text;
+	uint8_t *owner;
+	unsigned long probes = 0, passed = 0;
+
+	xw_rng_seed(&rng, 7);
+	text = xw_rulegen_simple(&rng, 20000);
+	parse(text, &rs);
+	free(text);
+	compile(&rs, &c);
+	ck_assert_uint_le(c.n_bloom, XW_BLOOM_WORDS);
+	owner = calloc(c.n_bloom + 1, 1);
+	for (uint32_t t = 0; t < c.n_tuples; t++) {
+		const struct xw_tuple *tu = &c.tuples[t];
+
+		ck_assert_uint_eq(tu->bmask & (tu->bmask + 1), 0);   /* size is a power of 2 */
+		ck_assert_uint_le((uint64_t)tu->bbase + tu->bmask + 1, c.n_bloom);
+		for (uint32_t w = tu->bbase; w <= tu->bbase + tu->bmask; w++) {
+			ck_assert_msg(!owner[w], "filter word %u in two tuples", w);
+			owner[w] = 1;
+		}
+	}
+	free(owner);
+	for (size_t i = 0; i < c.n_entries; i++) {
+		const struct xw_tuple *tu = &c.tuples[c.keys[i].tuple];
+		struct xw_ckey ck;
+
+		xw_ckey_make(tu, c.keys[i].tuple, &c.keys[i].k, &ck);
+		ck_assert(filter_passes(&c, tu, &ck));
+	}
+	/* keys one random bit away from an entry's key, within the mask */
+	sort_classes(&c);
+	for (size_t i = 0; i < c.n_entries; i++) {
+		const struct xw_tuple *tu = &c.tuples[c.keys[i].tuple];
+		struct xw_key k = c.keys[i].k;
+		uint8_t *kb = (uint8_t *)&k;
+		const uint8_t *mb = (const uint8_t *)&tu->mask;
+		struct xw_ckey ck;
+		size_t bit;
+
+		do
+			bit = xw_rng_below(&rng, sizeof(k) * 8);
+		while (!(mb[bit / 8] & (1u << (bit % 8))));
+		kb[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		xw_ckey_make(tu, c.keys[i].tuple, &k, &ck);
+		cmp_size = xw_ckey_size(tu->cls);
+		if (bsearch(&ck, c.cls[tu->cls].keys, c.cls[tu->cls].n, cmp_size, cmp_ck))
+			continue;   /* that key is an entry too */
+		probes++;
+		passed += filter_passes(&c, tu, &ck);
+	}
+	ck_assert_uint_gt(probes, 10000);
+	ck_assert_msg(passed * 100 < probes * 3, "false positives %lu of %lu", passed, probes);
+	xw_compiled_free(&c);
+	xw_ruleset_free(&rs);
+}
+END_TEST
+
 START_TEST(test_random_against_reference)
 {
 	struct xw_rng rng;
@@ -322,6 +400,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_never_matching_rules);
 	tcase_add_test(t, test_cross_product);
 	tcase_add_test(t, test_ct_and_limit);
+	tcase_add_test(t, test_bloom_filter);
 	tcase_add_loop_test(t, test_random_against_reference, 0, 3);
 	suite_add_tcase(s, t);
 	return s;

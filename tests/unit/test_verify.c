@@ -10,6 +10,8 @@
 #include <bpf/bpf.h>
 
 #include "compile.h"
+#include "bloom.h"
+#include "xw_bloom.h"
 #include "datapath.h"
 #include "pktbuild.h"
 #include "verify.h"
@@ -240,6 +242,33 @@ static int find_entry(struct xw_dp *dp, uint32_t prio, int *cls, uint8_t *key)
 	return -1;
 }
 
+/* Set (or clear) the membership-filter bits of compact key ck in the active
+ * generation; returns the word as it was, for restore_filter(). */
+static uint64_t poke_filter(struct xw_dp *dp, const struct xw_ckey *ck, int set, __u32 *where)
+{
+	struct xw_cfg cfg;
+	struct xw_tuple t;
+	__u32 zero = 0, k;
+	uint64_t h, bits, w, old;
+
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0);
+	k = (cfg.active & 1) * XW_TUPLE_SLOTS + ck->tuple;
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_TUPLES], &k, &t) == 0);
+	h = xw_bloom_hash(ck, t.nw);
+	bits = xw_bloom_bits(h);
+	*where = (cfg.active & 1) * XW_BLOOM_WORDS +
+		 ((t.bbase + ((uint32_t)h & t.bmask)) & (XW_BLOOM_WORDS - 1));
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_BLOOM], where, &old) == 0);
+	w = set ? old | bits : old & ~bits;
+	ck_assert(bpf_map_update_elem(dp->map_fd[XW_M_BLOOM], where, &w, 0) == 0);
+	return old;
+}
+
+static void restore_filter(struct xw_dp *dp, __u32 where, uint64_t old)
+{
+	ck_assert(bpf_map_update_elem(dp->map_fd[XW_M_BLOOM], &where, &old, 0) == 0);
+}
+
 START_TEST(test_verify_catches_corruption)
 {
 	const char *rules =
@@ -253,6 +282,8 @@ START_TEST(test_verify_catches_corruption)
 	uint8_t key[sizeof(struct xw_ckey)], key2[sizeof(struct xw_ckey)];
 	char *ex = NULL;
 	int cls, fd;
+	uint64_t fw;
+	__u32 fwhere;
 
 	if (!have_bpf())
 		return;
@@ -318,6 +349,10 @@ START_TEST(test_verify_catches_corruption)
 		ck.w[jj] = (ck.w[jj] & ~(0xffffull << 16)) | (uint64_t)port << 16;
 		memcpy(key2, &ck, xw_ckey_size(cls));
 		ck_assert(bpf_map_update_elem(fd, key2, &v0, BPF_NOEXIST) == 0);
+		/* hidden by the membership filter until its bits are set too */
+		ck_assert(verify(&dp, &ex, NULL) == 0);
+		free(ex);
+		fw = poke_filter(&dp, &ck, 1, &fwhere);
 		ck_assert(verify(&dp, &ex, NULL) > 0);
 		ck_assert_msg(strstr(ex, "expected: policy in drop") && strstr(ex, "actual:   rule 2 pass"),
 			      "%s", ex);
@@ -329,6 +364,25 @@ START_TEST(test_verify_catches_corruption)
 		}
 		free(ex);
 		ck_assert(bpf_map_delete_elem(fd, key2) == 0);
+		restore_filter(&dp, fwhere, fw);
+		ck_assert(verify(&dp, &ex, NULL) == 0);
+		free(ex);
+	}
+
+	/* 3b. the membership filter lost rule 1's bits: its lookup is skipped */
+	{
+		struct xw_ckey ck;
+
+		fd = find_entry(&dp, 1, &cls, key);
+		ck_assert(fd >= 0);
+		memset(&ck, 0, sizeof(ck));
+		memcpy(&ck, key, xw_ckey_size(cls));
+		fw = poke_filter(&dp, &ck, 0, &fwhere);
+		ck_assert(verify(&dp, &ex, NULL) > 0);
+		ck_assert_msg(strstr(ex, "expected: rule 1 pass") && strstr(ex, "actual:   rule 4"),
+			      "%s", ex);
+		free(ex);
+		restore_filter(&dp, fwhere, fw);
 		ck_assert(verify(&dp, &ex, NULL) == 0);
 		free(ex);
 	}

@@ -1,0 +1,15 @@
+/* Membership filters in front of the tuple hash lookups (include/xw_bloom.h). */
+#ifndef XW_LOADER_BLOOM_H
+#define XW_LOADER_BLOOM_H
+
+#include "compile.h"
+
+/* Size each tuple's filter, set its bbase/bmask, and fill c->bloom
+ * (c->n_bloom words, relative to the generation's part of xw_bloom).
+ * Returns 0, or -1 when out of memory. */
+int xw_bloom_build(struct xw_compiled *c);
+
+/* The hash the datapath computes for compact key ck of a tuple with nw words. */
+uint64_t xw_bloom_hash(const struct xw_ckey *ck, unsigned nw);
+
+#endif
