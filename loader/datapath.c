@@ -735,6 +735,53 @@ static int zero_slot(struct xw_dp *dp, uint32_t slot)
 	return rc;
 }
 
+/* Per-source token buckets (`limit ... per src`) of the slots rules[i] with
+ * fresh[i] == which now hold: whatever rule used such a slot before is gone,
+ * so its sources start with full buckets, like the slot's other state.
+ * One pass over the table (usually empty: only `per src` fills it); keys are
+ * collected first and deleted after, so the walk never loses its place. */
+static int clear_src_buckets(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh,
+			     size_t n, uint8_t which)
+{
+	int fd = dp->map_fd[XW_M_SRC_BUCKETS];
+	uint8_t *mark = calloc(XW_MAX_RULES / 8, 1);
+	struct xw_src_key k, cur, *del = NULL;
+	size_t nd = 0, cap = 0;
+	void *prev = NULL;
+	int rc = 0, any = 0;
+
+	if (!mark)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i] == which && slots[i] < XW_MAX_RULES) {
+			mark[slots[i] / 8] |= (uint8_t)(1u << (slots[i] % 8));
+			any = 1;
+		}
+	while (any && bpf_map_get_next_key(fd, prev, &k) == 0) {
+		if (k.slot < XW_MAX_RULES && (mark[k.slot / 8] & (1u << (k.slot % 8)))) {
+			if (nd == cap) {
+				struct xw_src_key *nb = realloc(del, (cap ? cap * 2 : 64) * sizeof(*del));
+
+				if (!nb) {
+					rc = -ENOMEM;
+					break;
+				}
+				del = nb;
+				cap = cap ? cap * 2 : 64;
+			}
+			del[nd++] = k;
+		}
+		cur = k;
+		prev = &cur;
+	}
+	for (size_t i = 0; !rc && i < nd; i++)
+		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT)
+			rc = -errno;
+	free(del);
+	free(mark);
+	return rc;
+}
+
 static int new_inner(enum bpf_map_type type, const char *name, __u32 ks, __u32 vs,
 		     __u32 max, __u32 flags)
 {
@@ -937,6 +984,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	for (size_t i = 0; !rc && i < rs->n; i++)
 		if (fresh[i] == 1)
 			rc = zero_slot(dp, slots[i]);
+	if (!rc)
+		rc = clear_src_buckets(dp, slots, fresh, rs->n, 1);
 	if (rc) {
 		rc = sys_err(err, "fill rule maps", rc);
 		goto out;
@@ -976,6 +1025,9 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	/* 5. wait until no packet runs on the old generation */
 	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
+	/* only now can no packet of the old generation refill them */
+	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
+		rc = sys_err(err, "reset per-source buckets", rc);
 out:
 	if (fd_x >= 0)
 		close(fd_x);
