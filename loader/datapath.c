@@ -1043,22 +1043,34 @@ out:
 	return rc;
 }
 
-int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out)
+/* Reads entry idx of per-CPU map m, whose value is nw u64 words, and sums
+ * each word over the CPUs into sum[0..nw-1] (zeros on error). */
+static int percpu_sum(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, uint64_t *sum, size_t nw)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct xw_counter *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	__u64 *v = calloc((size_t)(ncpu > 0 ? ncpu : 1) * nw, sizeof(*v));
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
+	memset(sum, 0, nw * sizeof(*sum));
 	if (!v)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(dp->map_fd[m], &idx, v))
 		rc = -errno;
-	for (int i = 0; !rc && i < ncpu; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
+	for (int c = 0; !rc && c < ncpu; c++)
+		for (size_t w = 0; w < nw; w++)
+			sum[w] += v[(size_t)c * nw + w];
 	free(v);
+	return rc;
+}
+
+int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out)
+{
+	uint64_t s[2];
+	int rc = percpu_sum(dp, m, idx, s, 2);
+
+	_Static_assert(sizeof(*out) == sizeof(s), "struct xw_counter: two u64 words");
+	out->packets = s[0];
+	out->bytes = s[1];
 	return rc;
 }
 
@@ -1182,13 +1194,9 @@ int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n)
 
 uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v)), sum = 0;
+	uint64_t sum;
 
-	if (v && bpf_map_lookup_elem(dp->map_fd[m], &idx, v) == 0)
-		for (int c = 0; c < ncpu; c++)
-			sum += v[c];
-	free(v);
+	percpu_sum(dp, m, idx, &sum, 1);
 	return sum;
 }
 

@@ -1453,8 +1453,7 @@ struct ev {
 	int8_t delta;
 };
 
-/* LSD radix sort on bytes, as many as the largest key needs (the sweeps
- * sort many small-width keys; a comparison sort dominated). */
+/* Bytes of the keys that matter when no key is larger than max. */
 static int digits8(u128 max)
 {
 	int d = 1;
@@ -1464,83 +1463,73 @@ static int digits8(u128 max)
 	return d;
 }
 
-static int sort_ev(struct ev *v, size_t n, u128 max)
+#define RADIX_MAX_SIZE 32       /* largest element radix_sort() takes */
+
+static inline u128 radix_key(const unsigned char *e, size_t key_off)
 {
-	struct ev *tmp;
+	u128 k;
+
+	memcpy(&k, e + key_off, sizeof(k));
+	return k;
+}
+
+static inline unsigned radix_digit(const unsigned char *e, size_t key_off, int k)
+{
+	return (unsigned)(radix_key(e, key_off) >> (8 * k)) & 0xff;
+}
+
+/* Sorts n elements of size bytes each (at most RADIX_MAX_SIZE), stably, by
+ * the u128 key at byte offset key_off of each; max: no key is larger.  LSD
+ * radix sort on bytes, as many as max needs (the sweeps sort many
+ * small-width keys; a comparison sort dominated); insertion sort below 48
+ * elements.  Always inlined: with a constant size and offset each call gets
+ * code as fast as one written for its type.  -1: out of memory. */
+static inline __attribute__((always_inline))
+int radix_sort(void *base, size_t n, size_t size, size_t key_off, u128 max)
+{
+	unsigned char *v = base, *tmp;
 	size_t cnt[256 + 1];
 	int d = digits8(max);
 
 	if (n < 48) {
+		unsigned char x[RADIX_MAX_SIZE];
+
 		for (size_t i = 1; i < n; i++) {
-			struct ev x = v[i];
+			u128 key = radix_key(v + i * size, key_off);
 			size_t j = i;
 
-			while (j && v[j - 1].pos > x.pos) {
-				v[j] = v[j - 1];
+			memcpy(x, v + i * size, size);
+			while (j && radix_key(v + (j - 1) * size, key_off) > key) {
+				memcpy(v + j * size, v + (j - 1) * size, size);
 				j--;
 			}
-			v[j] = x;
+			memcpy(v + j * size, x, size);
 		}
 		return 0;
 	}
-	tmp = malloc(n * sizeof(*tmp));
+	tmp = malloc(n * size);
 	if (!tmp)
 		return -1;
 	for (int k = 0; k < d; k++) {
-		struct ev *src = (k & 1) ? tmp : v, *dst = (k & 1) ? v : tmp;
+		unsigned char *src = (k & 1) ? tmp : v, *dst = (k & 1) ? v : tmp;
 
 		memset(cnt, 0, sizeof(cnt));
 		for (size_t i = 0; i < n; i++)
-			cnt[((uint64_t)(src[i].pos >> (8 * k)) & 0xff) + 1]++;
+			cnt[radix_digit(src + i * size, key_off, k) + 1]++;
 		for (size_t i = 1; i <= 256; i++)
 			cnt[i] += cnt[i - 1];
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[(uint64_t)(src[i].pos >> (8 * k)) & 0xff]++] = src[i];
-	}
-	if (d & 1)
-		memcpy(v, tmp, n * sizeof(*v));
-	free(tmp);
-	return 0;
-}
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *e = src + i * size;
 
-static int sort_u128(u128 *v, size_t n, u128 max)
-{
-	u128 *tmp;
-	size_t cnt[256 + 1];
-	int d = digits8(max);
-
-	if (n < 48) {
-		for (size_t i = 1; i < n; i++) {
-			u128 x = v[i];
-			size_t j = i;
-
-			while (j && v[j - 1] > x) {
-				v[j] = v[j - 1];
-				j--;
-			}
-			v[j] = x;
+			memcpy(dst + size * cnt[radix_digit(e, key_off, k)]++, e, size);
 		}
-		return 0;
-	}
-	tmp = malloc(n * sizeof(*tmp));
-	if (!tmp)
-		return -1;
-	for (int k = 0; k < d; k++) {
-		u128 *src = (k & 1) ? tmp : v, *dst = (k & 1) ? v : tmp;
-
-		memset(cnt, 0, sizeof(cnt));
-		for (size_t i = 0; i < n; i++)
-			cnt[((uint64_t)(src[i] >> (8 * k)) & 0xff) + 1]++;
-		for (size_t i = 1; i <= 256; i++)
-			cnt[i] += cnt[i - 1];
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[(uint64_t)(src[i] >> (8 * k)) & 0xff]++] = src[i];
 	}
 	if (d & 1)
-		memcpy(v, tmp, n * sizeof(*v));
+		memcpy(v, tmp, n * size);
 	free(tmp);
 	return 0;
 }
+_Static_assert(sizeof(struct ev) <= RADIX_MAX_SIZE, "struct ev: larger than radix_sort takes");
 
 struct grp {
 	uint64_t h0, h1;
@@ -1879,8 +1868,9 @@ static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, c
 		if (D[k].hi != U128_MAX)
 			pts[npts++] = D[k].hi + 1;
 	}
-	if (sort_ev(ev, nev, dmax == U128_MAX ? dmax : dmax + 1) ||
-	    sort_u128(pts, npts, dmax == U128_MAX ? dmax : dmax + 1)) {
+	if (radix_sort(ev, nev, sizeof(*ev), offsetof(struct ev, pos),
+		       dmax == U128_MAX ? dmax : dmax + 1) ||
+	    radix_sort(pts, npts, sizeof(*pts), 0, dmax == U128_MAX ? dmax : dmax + 1)) {
 		oom(V);
 		goto out;
 	}

@@ -36,6 +36,7 @@
 #include <net/if.h>
 #include <pcap/pcap.h>
 
+#include "bpfdecl.h"
 #include "compile.h"
 #include "datapath.h"
 #include "rule.h"
@@ -49,9 +50,6 @@
 #define DEF_ROUNDS      3u
 #define MIN_RANDOM      100000u     /* random packets per run, at least */
 #define MAX_SHOWN       10
-/* XDP actions (linux/bpf.h clashes with pcap/bpf.h) */
-#define XW_XDP_DROP     1u
-#define XW_XDP_PASS     2u
 #define BUF_MAX         (1u << 17)  /* largest frame we handle */
 
 /* ---- options and totals ---- */
@@ -790,11 +788,6 @@ static void run_set(struct rset *s, size_t n_random, int with_corpus)
 	}
 	rset_free(s);
 }
-
-/* libbpf's declarations (bpf/bpf.h pulls in linux/bpf.h, whose struct
- * bpf_insn clashes with pcap/bpf.h). */
-int bpf_map_lookup_elem(int fd, const void *key, void *value);
-int libbpf_num_possible_cpus(void);
 
 /* How many bytes of the last frame the XDP program saw (data_end - data):
  * xw_scratch.pkt_len of this CPU (xw_dp_test_run pinned us to it). */

@@ -45,12 +45,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfdecl.h"
 #include "datapath.h"
 #include "rule.h"
 #include "xwall.h"
 
-#define XDP_DROP_ACT 1u
-#define XDP_PASS_ACT 2u
 #define RB_HDR       8u                                   /* BPF_RINGBUF_HDR_SZ */
 #define REC_SIZE     ((sizeof(struct xw_event) + RB_HDR + 7) & ~(size_t)7)
 
@@ -354,8 +353,8 @@ static void phase1(void)
 	mkframe(udp, sizeof(udp), 17, 40000, 5353, 7);
 	mkframe(tcp, sizeof(tcp), 6, 40001, 80, 8);
 	for (uint32_t b = 0; b < batches; b++) {
-		run(&in, udp, sizeof(udp), rep, XDP_DROP_ACT);
-		run(&in, tcp, sizeof(tcp), tcp_rep / batches, XDP_PASS_ACT);
+		run(&in, udp, sizeof(udp), rep, XW_XDP_DROP);
+		run(&in, tcp, sizeof(tcp), tcp_rep / batches, XW_XDP_PASS);
 	}
 	rb = ring_open(&in, &l);
 	n = ring_buffer__consume(rb);
@@ -392,7 +391,7 @@ static void phase1(void)
 	}
 	/* a drained ring takes events again; the next one reports all losses */
 	l.n = 0;
-	run(&in, udp, sizeof(udp), 0, XDP_DROP_ACT);
+	run(&in, udp, sizeof(udp), 0, XW_XDP_DROP);
 	ring_buffer__consume(rb);
 	CHECK(l.n == 1 && l.v[0].lost == lost,
 	      "phase 1: after draining, 1 event with lost %" PRIu64 " expected; got %zu (lost %" PRIu64 ")",
@@ -420,7 +419,7 @@ static void *flood_thread(void *p)
 
 	pin_cpu(a->cpu);
 	for (uint32_t b = 0; b < a->batches; b++)
-		run(a->in, a->pkt, a->len, a->rep, XDP_DROP_ACT);
+		run(a->in, a->pkt, a->len, a->rep, XW_XDP_DROP);
 	atomic_fetch_add(&floods_done, 1);
 	return NULL;
 }
@@ -590,7 +589,7 @@ static void phase2b(void)
 		size_t len = lens[s % NLENS];
 
 		mkframe(frame, len, 17, (uint16_t)(1024 + s % 50000), 5353, s);
-		run(&in, frame, len, 0, XDP_DROP_ACT);
+		run(&in, frame, len, 0, XW_XDP_DROP);
 	}
 	atomic_store(&ra.stop, 1);
 	pthread_join(rt, NULL);
@@ -678,8 +677,8 @@ static void phase3(void)
 			usleep(1100 * 1000);   /* the first window is over */
 		t = now_s();
 		for (int b = 0; b < 2; b++) {
-			run(&in, udp, sizeof(udp), rep / 2, XDP_DROP_ACT);
-			run(&in, tcp, sizeof(tcp), rep / 2, XDP_PASS_ACT);
+			run(&in, udp, sizeof(udp), rep / 2, XW_XDP_DROP);
+			run(&in, tcp, sizeof(tcp), rep / 2, XW_XDP_PASS);
 		}
 		t = now_s() - t;
 		ring_buffer__consume(rb);
@@ -739,7 +738,7 @@ static void *flood_sync_thread(void *p)
 	pin_cpu(a->cpu);
 	pthread_barrier_wait(&start_bar);
 	for (uint32_t b = 0; b < a->batches; b++)
-		run(a->in, a->pkt, a->len, a->rep, XDP_DROP_ACT);
+		run(a->in, a->pkt, a->len, a->rep, XW_XDP_DROP);
 	return NULL;
 }
 
