@@ -178,6 +178,10 @@ env_used=$(env | grep '^XWB_' | grep -v '^XWB_PLOT_DATA=' | sort | tr '\n' ' ' |
 	echo "every number below is the one that run printed (also in build/bench.txt)."
 	echo "Do not edit: run \`make bench\` again."
 	echo
+	echo "This page is the program-level benchmark (BPF_PROG_TEST_RUN). Real packets"
+	echo "on a veth pair against nftables, iptables and xdp-filter: [bench-veth.md](bench-veth.md)"
+	echo "(\`make bench-veth\`); projections to 25/100 GbE NICs: [scaling.md](scaling.md)."
+	echo
 	echo "## Machine"
 	echo
 	echo "| | |"
