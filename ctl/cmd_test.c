@@ -76,6 +76,8 @@ int cmd_test(int argc, char **argv)
 		}
 	} else {
 		rc = xw_open(&dp, false);
+		/* the live datapath: probe frames, which change no state there */
+		dp.probe = true;
 		if (!rc && (rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err)) != 0) {
 			xw_fail(rc, &err);
 			xw_dp_close(&dp);

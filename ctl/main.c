@@ -67,8 +67,10 @@ static const struct xw_cmd cmds[] = {
 	{ "test", cmd_test,
 	  "test --pcap FILE [--rules FILE] [--json]\n"
 	  "  Run each packet of FILE through the real datapath (BPF_PROG_TEST_RUN).\n"
+	  "  On the live datapath the packets are probe frames: they change no\n"
+	  "  counter, limit bucket, flow or event.\n"
 	  "  --rules  load a private, unattached instance with these rules instead\n"
-	  "           of the live one (no live state changes)\n" },
+	  "           of the live one; there packets change state as traffic would\n" },
 	{ "lint", cmd_lint,
 	  "lint [--json] FILE|-\n"
 	  "  Report shadowed rules (never fire: earlier rules decide all their packets,\n"

@@ -265,7 +265,21 @@ struct xw_iface {
 	char  name[16];
 };
 
-/* Per-CPU scratch carried across tail calls (one per direction). */
+/* Probe frames: `xwall test` and `verify` on the live datapath run frames
+ * through the attached programs with BPF_PROG_TEST_RUN.  They carry this
+ * 16-byte mark (XDP: as metadata in front of the frame; TC: in skb->cb[0..3]),
+ * and a marked frame changes nothing: no counters, no events, no token taken
+ * from a limit, no flow created, refreshed or expired; it uses scratch slots
+ * of its own (XW_SCRATCH_PROBE + dir), so traffic on the same CPU cannot
+ * overwrite its state mid-run or before the CLI reads the answer. */
+#define XW_PROBE_MARK0 0x78776c6c70726f62ull   /* "xwllprob" */
+#define XW_PROBE_MARK1 0x652d6d61726b2d31ull   /* "e-mark-1" */
+#define XW_PROBE_LEN   16u
+#define XW_SCRATCH_PROBE XW_DIR_MAX            /* first probe scratch slot */
+#define XW_SCRATCH_SLOTS (2 * XW_DIR_MAX)
+
+/* Per-CPU scratch carried across tail calls (one per direction, and one per
+ * direction for probe frames). */
 struct xw_scratch {
 	struct xw_key key;
 	__u32 best_prio;
@@ -277,7 +291,7 @@ struct xw_scratch {
 	__u8  fail_verdict;  /* policy, used if a tail call fails */
 	__u8  n_limit;       /* limit entries of the generation */
 	__u8  policy_verdict;/* the policy, found by the tuple walk, for the limit stage */
-	__u8  pad;
+	__u8  probe;         /* a probe frame: change no state (XW_PROBE_MARK0) */
 	__u32 next_tuple;
 	__u32 pkt_len;
 	__u32 reason;      /* final reason of the last packet (for `xwall test`) */

@@ -1078,11 +1078,21 @@ int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len);
-	int ncpu = libbpf_num_possible_cpus(), cpu;
+	int ncpu = libbpf_num_possible_cpus(), cpu, rc;
 	struct xw_scratch *s;
 	__u32 key = dir == XW_DIR_OUT ? XW_DIR_OUT : XW_DIR_IN;
 	int fd = dp->prog_fd[key == XW_DIR_OUT ? XW_P_TC_OUT : XW_P_XDP];
+	uint8_t *framed = NULL;
+	struct xdp_md md;
+	struct __sk_buff sb;
 	cpu_set_t set;
+
+	if (dp->probe) {
+		rc = xw_probe_opts(key == XW_DIR_OUT, pkt, len, 0, &o, &md, &sb, &framed);
+		if (rc)
+			return sys_err(err, "probe frame", rc);
+		key += XW_SCRATCH_PROBE;
+	}
 
 	/* the verdict details are in the per-CPU scratch of the CPU that ran it */
 	cpu = sched_getcpu();
@@ -1090,8 +1100,10 @@ int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	cpu = sched_getcpu();
-	if (bpf_prog_test_run_opts(fd, &o))
-		return sys_err(err, "BPF_PROG_TEST_RUN", errno);
+	rc = bpf_prog_test_run_opts(fd, &o) ? -errno : 0;
+	free(framed);
+	if (rc)
+		return sys_err(err, "BPF_PROG_TEST_RUN", rc);
 	s = calloc((size_t)ncpu, sizeof(*s));
 	if (!s)
 		return xw_errf(err, XW_ESYS, "out of memory");
@@ -1107,6 +1119,44 @@ int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 	res->ct_state = s[cpu].key.ct_state;
 	res->seen_len = s[cpu].pkt_len;
 	free(s);
+	return 0;
+}
+
+int xw_probe_opts(int tc, const void *pkt, size_t len, uint32_t ifindex,
+		  struct bpf_test_run_opts *o, struct xdp_md *md, struct __sk_buff *sb,
+		  uint8_t **framed)
+{
+	static const __u64 mark[2] = { XW_PROBE_MARK0, XW_PROBE_MARK1 };
+
+	*framed = NULL;
+	if (tc) {
+		/* the mark in cb[0..3]: little words of each 64-bit half first */
+		memset(sb, 0, sizeof(*sb));
+		sb->cb[0] = (__u32)mark[0];
+		sb->cb[1] = (__u32)(mark[0] >> 32);
+		sb->cb[2] = (__u32)mark[1];
+		sb->cb[3] = (__u32)(mark[1] >> 32);
+		sb->ifindex = ifindex;
+		o->data_in = pkt;
+		o->data_size_in = (__u32)len;
+		o->ctx_in = sb;
+		o->ctx_size_in = sizeof(*sb);
+		return 0;
+	}
+	/* XDP: the mark as metadata, in front of the frame */
+	*framed = malloc(XW_PROBE_LEN + len);
+	if (!*framed)
+		return -ENOMEM;
+	memcpy(*framed, mark, XW_PROBE_LEN);
+	memcpy(*framed + XW_PROBE_LEN, pkt, len);
+	memset(md, 0, sizeof(*md));
+	md->data = XW_PROBE_LEN;
+	md->data_end = (__u32)(XW_PROBE_LEN + len);
+	md->ingress_ifindex = ifindex;
+	o->data_in = *framed;
+	o->data_size_in = (__u32)(XW_PROBE_LEN + len);
+	o->ctx_in = md;
+	o->ctx_size_in = sizeof(*md);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct xw_dp {
 	int lock_fd;
 	bool pinned;
 	bool created;            /* xw_dp_open loaded it in this process */
+	bool probe;              /* test runs send probe frames: they change no
+				  * counter, bucket, flow or event (xwall.h) */
 };
 
 extern const char *const xw_map_names[XW_M_COUNT];
@@ -87,6 +89,15 @@ struct xw_test_result {
  * egress program (XW_DIR_OUT) with BPF_PROG_TEST_RUN. */
 int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err);
+/* Fill test-run options for a probe frame (include/xwall.h) of pkt through
+ * TC (tc != 0) or XDP, on ifindex (0: none).  XDP needs the frame copied
+ * behind the mark: *framed, which the caller frees after the run. */
+struct bpf_test_run_opts;
+struct xdp_md;
+struct __sk_buff;
+int xw_probe_opts(int tc, const void *pkt, size_t len, uint32_t ifindex,
+		  struct bpf_test_run_opts *o, struct xdp_md *md, struct __sk_buff *sb,
+		  uint8_t **framed);
 int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 		   struct xw_test_result *res, struct xw_err *err);
 

@@ -140,10 +140,8 @@ struct vs {
 	int dir;
 	int exact;
 	int fail;                /* an error stopped the walk (err set) */
-	int ct_on;
 	int cpu, ncpu;
 	struct xw_scratch *scr;
-	int ct_fd;
 	uint64_t counter;
 	uint64_t groups[L_N];
 	unsigned printed;
@@ -896,32 +894,25 @@ static int read_tables(struct vs *V, struct tables *T)
 static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
 		     struct xw_scratch *out)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len);
+	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct xdp_md md;
 	struct __sk_buff sb;
-	__u32 key = (__u32)V->dir;
-	int fd;
+	/* probe frames: verify changes no counter, bucket, flow or event */
+	__u32 key = XW_SCRATCH_PROBE + (__u32)V->dir;
+	uint8_t *framed;
+	int fd, rc;
 
-	if (V->pass == 0) {
+	if (V->pass == 0)
 		fd = V->dp->prog_fd[XW_P_XDP];
-		if (ifx != 1) {
-			memset(&md, 0, sizeof(md));
-			md.data_end = (__u32)len;
-			md.ingress_ifindex = ifx;
-			o.ctx_in = &md;
-			o.ctx_size_in = sizeof(md);
-		}
-	} else {
+	else
 		fd = V->dp->prog_fd[V->pass == 2 ? XW_P_TC_IN : XW_P_TC_OUT];
-		if (ifx != 1) {
-			memset(&sb, 0, sizeof(sb));
-			sb.ifindex = ifx;
-			o.ctx_in = &sb;
-			o.ctx_size_in = sizeof(sb);
-		}
-	}
-	if (bpf_prog_test_run_opts(fd, &o)) {
-		int e = errno;
+	rc = xw_probe_opts(V->pass != 0, pkt, len, ifx != 1 ? ifx : 0, &o, &md, &sb, &framed);
+	if (rc)
+		return sys(V, "probe frame", rc);
+	rc = bpf_prog_test_run_opts(fd, &o) ? errno : 0;
+	free(framed);
+	if (rc) {
+		int e = rc;
 		char hex[2 * XW_PB_MAX + 1];
 
 		/* the skb test run refuses an untagged IPv4/IPv6 frame shorter
@@ -1215,16 +1206,12 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 			V->st->skipped++;
 			return 0;
 		}
-		/* the scratch is per CPU: a packet arriving on this CPU
-		 * between the run and the read overwrites it; run again */
+		/* probe frames have scratch slots of their own, so traffic on
+		 * this CPU cannot overwrite the answer; run again if it does */
 		wk = want;
 		gk = got.key;
 		wk.ct_state = gk.ct_state = 0;
 		key_ok = !memcmp(&wk, &gk, sizeof(wk)) && got.pkt_len == len;
-		/* a flow our frame created goes again at once */
-		if (key_ok && V->ct_on && got.ct_op == 1 && got.verdict == XW_PASS &&
-		    bpf_map_delete_elem(V->ct_fd, &got.ct_key) == 0)
-			V->st->flows_removed++;
 		if (key_ok)
 			break;
 	}
@@ -2134,7 +2121,6 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	V.err = err;
 	V.out = opts->out ? opts->out : stdout;
 	V.log = opts->log ? opts->log : stderr;
-	V.ct_fd = dp->map_fd[XW_M_CT];
 	xw_ruleset_init(&V.rs);
 	if (!opts->max_examples) {
 		defo = *opts;
@@ -2164,7 +2150,6 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	V.nrules = V.nobj;
 	if (read_tables(&V, &T))
 		goto out;
-	V.ct_on = T.cfg.ct_on[T.gen];
 	st->rules = V.rs.n;
 	st->entries = T.entries;
 	st->tuples = T.ntup;
@@ -2255,18 +2240,6 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 out:
 	if (have_old)
 		sched_setaffinity(0, sizeof(old), &old);
-	if (st->flows_removed) {
-		/* the flows our frames created are gone again: so is their count */
-		__u32 zero = 0;
-		__s64 live;
-
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live) == 0) {
-			live -= (__s64)st->flows_removed;
-			if (live < 0)
-				live = 0;
-			bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live, 0);
-		}
-	}
 	st->exact = V.exact;
 	st->seconds = now_s() - t0;
 	if (opts->verbose && !rc) {
@@ -2286,9 +2259,8 @@ out:
 		fprintf(V.log, "verify: %lu subtrees merged with one checked before, %lu runs skipped "
 			"(the kernel's test run refuses them)\n", (unsigned long)V.memo_hits,
 			(unsigned long)st->skipped);
-		if (st->retries || st->flows_removed)
-			fprintf(V.log, "verify: %lu runs repeated, %lu conntrack entries removed\n",
-				(unsigned long)st->retries, (unsigned long)st->flows_removed);
+		if (st->retries)
+			fprintf(V.log, "verify: %lu runs repeated\n", (unsigned long)st->retries);
 	}
 	if (rc && !V.fail && !err->msg[0])
 		xw_errf(err, XW_ESYS, "verify failed");

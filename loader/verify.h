@@ -30,7 +30,6 @@ struct xw_verify_stats {
 	uint64_t mismatches;
 	uint64_t skipped;        /* frames the kernel's test run refuses (see docs) */
 	uint64_t retries;        /* runs repeated because the scratch was overwritten */
-	uint64_t flows_removed;  /* conntrack entries the runs created, deleted again */
 	uint64_t dir_cells[2];
 	size_t   rules, entries, tuples, limits;
 	int      exact;          /* tuple table out of order: no shortcut */

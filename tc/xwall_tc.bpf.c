@@ -24,6 +24,20 @@ static __always_inline int xw_tc_action(int verdict)
 	return verdict == XW_PASS ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
+/* A probe frame (`xwall test`, `verify`): the mark is in cb[0..3]. */
+static __always_inline int xw_tc_probe(struct __sk_buff *skb)
+{
+	return skb->cb[0] == (__u32)XW_PROBE_MARK0 && skb->cb[1] == (__u32)(XW_PROBE_MARK0 >> 32) &&
+	       skb->cb[2] == (__u32)XW_PROBE_MARK1 && skb->cb[3] == (__u32)(XW_PROBE_MARK1 >> 32);
+}
+
+static __always_inline struct xw_scratch *xw_tc_scratch(struct __sk_buff *skb, __u32 dir)
+{
+	__u32 idx = xw_scratch_slot((__u8)dir, xw_tc_probe(skb));
+
+	return bpf_map_lookup_elem(&xw_scratch, &idx);
+}
+
 static __always_inline int xw_tc_done(struct __sk_buff *skb, struct xw_scratch *s, int verdict)
 {
 	struct xw_event *ev = xw_log_reserve(s);
@@ -40,7 +54,7 @@ static __always_inline int xw_tc_done(struct __sk_buff *skb, struct xw_scratch *
 
 static __always_inline int xw_tc_stage(struct __sk_buff *skb, __u32 dir)
 {
-	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &dir);
+	struct xw_scratch *s = xw_tc_scratch(skb, dir);
 	int v;
 
 	if (!s)
@@ -54,7 +68,7 @@ static __always_inline int xw_tc_stage(struct __sk_buff *skb, __u32 dir)
 
 static __always_inline int xw_tc_limit(struct __sk_buff *skb, __u32 dir)
 {
-	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &dir);
+	struct xw_scratch *s = xw_tc_scratch(skb, dir);
 
 	if (!s)
 		return TC_ACT_OK;
@@ -72,7 +86,7 @@ static __always_inline int xw_tc_entry(struct __sk_buff *skb, __u32 dir)
 		bpf_skb_pull_data(skb, len < XW_TC_PULL ? len : XW_TC_PULL);
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
-	s = xw_begin(data, end, len, dir, skb->ifindex);
+	s = xw_begin(data, end, len, dir, skb->ifindex, xw_tc_probe(skb));
 	if (!s)
 		return TC_ACT_OK;
 	bpf_tail_call(skb, &xw_tc_progs, dir);

@@ -10,11 +10,18 @@
 #include "xw_parse.h"
 #include "xw_ct.h"
 
+/* The scratch slot of a packet: its direction's, or its direction's probe
+ * slot for a probe frame (include/xwall.h: XW_PROBE_MARK0). */
+static __always_inline __u32 xw_scratch_slot(__u8 dir, int probe)
+{
+	return (probe ? XW_SCRATCH_PROBE : 0) + (dir & 1);
+}
+
 /* Start a packet: parse it into the per-CPU scratch of its direction. */
 static __always_inline struct xw_scratch *
-xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
+xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex, int probe)
 {
-	__u32 idx = dir, zero = 0;
+	__u32 idx = xw_scratch_slot(dir, probe), zero = 0;
 	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
 	struct xw_cfg *cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
 	struct xw_pkt_x x;
@@ -25,6 +32,7 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex)
 	/* the conntrack write-back part is set only when ct_op says so */
 	__builtin_memset(s, 0, __builtin_offsetof(struct xw_scratch, ct_key));
 	s->best_prio = XW_PRIO_NONE;
+	s->probe = !!probe;
 	s->gen = cfg->active & 1;
 	s->fail_verdict = cfg->policy[s->gen][dir & 1];
 	s->n_limit = cfg->n_limit[s->gen] > XW_MAX_LIMIT_ENTRIES ? XW_MAX_LIMIT_ENTRIES :
@@ -60,16 +68,21 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	if (s->best_prio != XW_PRIO_NONE) {
 		reason = XW_REASON_RULE;
 		verdict = s->best_verdict;
-		xw_count(&xw_rule_stats, s->best_slot, s->pkt_len);
 	} else {
 		verdict = policy;
 	}
+	verdict = verdict == XW_PASS ? XW_PASS : XW_DROP;
+	s->reason = reason;
+	s->verdict = verdict;
+	if (s->probe)
+		return verdict;   /* a probe frame counts nowhere, tracks nothing */
+	if (s->best_prio != XW_PRIO_NONE)
+		xw_count(&xw_rule_stats, s->best_slot, s->pkt_len);
 	xw_count(&xw_reason_stats, reason, s->pkt_len);
 	if (s->malformed == 1)
 		xw_count(&xw_reason_stats, XW_REASON_MALFORMED, s->pkt_len);
 	else if (s->malformed == 2)
 		xw_count(&xw_reason_stats, XW_REASON_SHORT, s->pkt_len);
-	verdict = verdict == XW_PASS ? XW_PASS : XW_DROP;
 	xw_count(&xw_verdict_stats, verdict, s->pkt_len);
 	if (verdict == XW_PASS && s->ct_op) {
 		__u32 zero = 0;
@@ -78,8 +91,6 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 		if (cfg)
 			xw_ct_commit(s, cfg);
 	}
-	s->reason = reason;
-	s->verdict = verdict;
 	return verdict;
 }
 
@@ -230,6 +241,15 @@ static __always_inline int xw_bucket_over(struct xw_bucket *b, const struct xw_l
 	return 1;
 }
 
+/* The same answer for a probe frame, from a copy: no token is taken. */
+static __always_inline int xw_bucket_peek(const struct xw_bucket *b,
+					  const struct xw_limit_entry *e, __u64 now)
+{
+	struct xw_bucket c = *b;
+
+	return xw_bucket_over(&c, e, now);
+}
+
 static __always_inline int xw_limit_over(struct xw_scratch *s, const struct xw_limit_entry *e,
 					 __u64 now)
 {
@@ -239,7 +259,9 @@ static __always_inline int xw_limit_over(struct xw_scratch *s, const struct xw_l
 		__u32 slot = e->slot;
 
 		b = bpf_map_lookup_elem(&xw_buckets, &slot);
-		return b ? xw_bucket_over(b, e, now) : 0;
+		if (!b)
+			return 0;
+		return s->probe ? xw_bucket_peek(b, e, now) : xw_bucket_over(b, e, now);
 	}
 	{
 		struct xw_src_key sk;
@@ -253,10 +275,11 @@ static __always_inline int xw_limit_over(struct xw_scratch *s, const struct xw_l
 		if (!b) {
 			struct xw_bucket nb = { .credit_ns = e->cap_ns - e->cost_ns, .last_ns = now };
 
-			bpf_map_update_elem(&xw_src_buckets, &sk, &nb, BPF_NOEXIST);
+			if (!s->probe)
+				bpf_map_update_elem(&xw_src_buckets, &sk, &nb, BPF_NOEXIST);
 			return e->cap_ns < e->cost_ns;
 		}
-		return xw_bucket_over(b, e, now);
+		return s->probe ? xw_bucket_peek(b, e, now) : xw_bucket_over(b, e, now);
 	}
 }
 
@@ -312,7 +335,7 @@ static __always_inline struct xw_event *xw_log_reserve(struct xw_scratch *s)
 	struct xw_event *ev;
 	__u64 now, *lost;
 
-	if (s->best_prio == XW_PRIO_NONE || !(s->best_flags & XWF_LOG))
+	if (s->best_prio == XW_PRIO_NONE || !(s->best_flags & XWF_LOG) || s->probe)
 		return 0;
 	now = bpf_ktime_get_ns();
 	cfg = bpf_map_lookup_elem(&xw_cfg, &zero);

@@ -88,8 +88,11 @@ static __always_inline int xw_ct_expired(const struct xw_ct_val *v, __u64 now,
 	return now - v->last_ns > (__u64)cfg->ct_timeout[st] * 1000000000ull;
 }
 
-static __always_inline __u8 xw_ct_bit_count(__u8 bit)
+/* The packet's ct state bit, counted (not for a probe frame). */
+static __always_inline __u8 xw_ct_bit_count(const struct xw_scratch *s, __u8 bit)
 {
+	if (s->probe)
+		return bit;
 	switch (bit) {
 	case XW_CTB_NEW: xw_ct_stat(XW_CTC_NEW); break;
 	case XW_CTB_ESTABLISHED: xw_ct_stat(XW_CTC_ESTABLISHED); break;
@@ -118,7 +121,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
 		if (!(k->flags & XWK_PORTS)) {
-			k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);
+			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
 		}
 		sp = k->sport;
@@ -127,7 +130,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		__u8 t = k->icmp_type;
 
 		if (!(k->flags & (XWK_ICMP | XWK_ICMP6))) {
-			k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);
+			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
 		}
 		if (xw_icmp_is_error(t, v6)) {
@@ -139,11 +142,11 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 					   x->inner_sport, x->inner_dport);
 				e = bpf_map_lookup_elem(&xw_ct, &ik);
 				if (e && !xw_ct_expired(e, now, cfg)) {
-					k->ct_state = xw_ct_bit_count(XW_CTB_RELATED);
+					k->ct_state = xw_ct_bit_count(s, XW_CTB_RELATED);
 					return;
 				}
 			}
-			k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);
+			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
 		}
 		if ((!v6 && t == 8) || (v6 && t == 128)) {
@@ -154,7 +157,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			dp = x->icmp_id;
 		} else {
 			/* other informational ICMP: one-off, nothing to track */
-			k->ct_state = xw_ct_bit_count(XW_CTB_NEW);
+			k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
 			return;
 		}
 	}
@@ -162,7 +165,8 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 	from_b = xw_ct_make(&s->ct_key, proto, v6, k->src, k->dst, sp, dp);
 	e = bpf_map_lookup_elem(&xw_ct, &s->ct_key);
 	if (e && xw_ct_expired(e, now, cfg)) {
-		if (bpf_map_delete_elem(&xw_ct, &s->ct_key) == 0) {
+		/* a probe frame sees it gone but leaves it to real traffic */
+		if (!s->probe && bpf_map_delete_elem(&xw_ct, &s->ct_key) == 0) {
 			xw_ct_stat(XW_CTC_EXPIRED);
 			xw_ct_live(-1);
 		}
@@ -176,12 +180,12 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 
 		if (proto == IPPROTO_TCP) {
 			if ((f & (XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST)) != XW_TCP_SYN) {
-				k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);
+				k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 				return;
 			}
 			v->state = XW_CTS_TCP_SYN_SENT;
 		} else if (echo == 2) {
-			k->ct_state = xw_ct_bit_count(XW_CTB_INVALID);
+			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
 		} else if (echo) {
 			v->state = XW_CTS_ICMP_UNREPLIED;
@@ -195,7 +199,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->init_b = (__u8)from_b;
 		v->packets[from_b & 1] = 1;
 		s->ct_op = 1;
-		k->ct_state = xw_ct_bit_count(XW_CTB_NEW);
+		k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
 		return;
 	}
 
@@ -238,7 +242,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->last_ns = now;
 		s->ct_from_b = (__u8)from_b;
 		s->ct_op = 2;
-		k->ct_state = xw_ct_bit_count(v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
+		k->ct_state = xw_ct_bit_count(s, v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
 	}
 }
 

@@ -149,7 +149,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XW_DIR_MAX);
+	__uint(max_entries, XW_SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xw_scratch);
 } xw_scratch SEC(".maps");

@@ -21,6 +21,25 @@ static __always_inline int xw_xdp_action(int verdict)
 	return verdict == XW_PASS ? XDP_PASS : XDP_DROP;
 }
 
+/* A probe frame (`xwall test`, `verify`): the mark is its metadata. */
+static __always_inline int xw_xdp_probe(struct xdp_md *ctx)
+{
+	void *meta = (void *)(long)ctx->data_meta;
+	void *data = (void *)(long)ctx->data;
+	__u64 *m = meta;
+
+	if (meta + XW_PROBE_LEN > data)
+		return 0;
+	return m[0] == XW_PROBE_MARK0 && m[1] == XW_PROBE_MARK1;
+}
+
+static __always_inline struct xw_scratch *xw_xdp_scratch(struct xdp_md *ctx)
+{
+	__u32 idx = xw_scratch_slot(XW_DIR_IN, xw_xdp_probe(ctx));
+
+	return bpf_map_lookup_elem(&xw_scratch, &idx);
+}
+
 /* Verdict decided: emit the `log` event if the rule asks for one. */
 static __always_inline int xw_xdp_done(struct xdp_md *ctx, struct xw_scratch *s, int verdict)
 {
@@ -39,8 +58,7 @@ static __always_inline int xw_xdp_done(struct xdp_md *ctx, struct xw_scratch *s,
 SEC("xdp")
 int xw_xdp_stage(struct xdp_md *ctx)
 {
-	__u32 idx = XW_DIR_IN;
-	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
+	struct xw_scratch *s = xw_xdp_scratch(ctx);
 	int v;
 
 	if (!s)
@@ -55,8 +73,7 @@ int xw_xdp_stage(struct xdp_md *ctx)
 SEC("xdp")
 int xw_xdp_limit(struct xdp_md *ctx)
 {
-	__u32 idx = XW_DIR_IN;
-	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
+	struct xw_scratch *s = xw_xdp_scratch(ctx);
 
 	if (!s)
 		return XDP_PASS;
@@ -70,7 +87,8 @@ int xw_xdp(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct xw_scratch *s;
 
-	s = xw_begin(data, end, (__u32)(end - data), XW_DIR_IN, ctx->ingress_ifindex);
+	s = xw_begin(data, end, (__u32)(end - data), XW_DIR_IN, ctx->ingress_ifindex,
+		     xw_xdp_probe(ctx));
 	if (!s)
 		return XDP_PASS;
 	bpf_tail_call(ctx, &xw_xdp_progs, XW_XDP_STAGE);

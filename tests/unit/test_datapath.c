@@ -4,6 +4,7 @@
 #include <check.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "datapath.h"
 #include "pktbuild.h"
@@ -23,8 +24,8 @@ static void apply_text(struct xw_dp *dp, const char *text)
 	xw_ruleset_free(&rs);
 }
 
-/* One IPv4 UDP frame from 192.0.2.7. */
-static size_t udp_frame(uint8_t *buf)
+/* One IPv4 frame from 192.0.2.7: UDP to port 53, or a TCP SYN to port 22. */
+static size_t ip_frame(uint8_t *buf, int tcp)
 {
 	struct xw_pb_spec s;
 
@@ -34,11 +35,17 @@ static size_t udp_frame(uint8_t *buf)
 	s.l3 = XW_PB_L3_V4;
 	memcpy(s.src, (uint8_t[]){ 192, 0, 2, 7 }, 4);
 	memcpy(s.dst, (uint8_t[]){ 198, 51, 100, 1 }, 4);
-	s.proto = 17;
+	s.proto = tcp ? 6 : 17;
 	s.l4 = 1;
 	s.sport = 5000;
-	s.dport = 53;
+	s.dport = tcp ? 22 : 53;
+	s.tcp_flags = 0x02;
 	return xw_pb_build(&s, buf, XW_PB_MAX);
+}
+
+static size_t udp_frame(uint8_t *buf)
+{
+	return ip_frame(buf, 0);
 }
 
 static uint32_t run(struct xw_dp *dp, const uint8_t *f, size_t len)
@@ -80,6 +87,88 @@ START_TEST(test_src_buckets_follow_the_rule)
 }
 END_TEST
 
+/* Everything the datapath counts or keeps, summed. */
+struct state {
+	uint64_t rule_pkts, verdict_pkts, events, ct_created;
+	int64_t ct_live;
+	struct xw_bucket bucket;
+};
+
+static void snapshot(struct xw_dp *dp, uint32_t nslots, uint32_t limit_slot, struct state *st)
+{
+	uint64_t ctc[XW_CTC_MAX];
+	struct xw_counter c;
+
+	memset(st, 0, sizeof(*st));
+	for (uint32_t i = 0; i < nslots; i++) {
+		ck_assert(xw_dp_counter(dp, XW_M_RULE_STATS, i, &c) == 0);
+		st->rule_pkts += c.packets;
+	}
+	for (uint32_t v = 0; v < XW_VERDICT_MAX; v++) {
+		ck_assert(xw_dp_counter(dp, XW_M_VERDICT_STATS, v, &c) == 0);
+		st->verdict_pkts += c.packets;
+	}
+	st->events = xw_dp_percpu_u64(dp, XW_M_EVENT_STATS, XW_EVC_SENT);
+	ck_assert(xw_dp_ct_counters(dp, ctc, &st->ct_live) == 0);
+	st->ct_created = ctc[XW_CTC_CREATED];
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_BUCKETS], &limit_slot, &st->bucket) == 0);
+}
+
+/* Probe frames (`xwall test` and `verify` on the live datapath) get the
+ * verdict real traffic would get now, and change nothing. */
+START_TEST(test_probe_frames_change_nothing)
+{
+	struct xw_dp dp;
+	struct xw_err err;
+	struct state a, b;
+	uint8_t u[XW_PB_MAX], t[XW_PB_MAX];
+	size_t ul = ip_frame(u, 0), tl = ip_frame(t, 1);
+
+	if (!have_bpf())
+		ck_abort_msg("needs root (BPF_PROG_TEST_RUN)");
+	ck_assert_msg(xw_dp_load_private(&dp, &err) == 0, "%s", err.msg);
+	/* slots 0, 1, 2 in this order */
+	apply_text(&dp, "policy drop\n"
+		   "rule 1 in udp dport 53 limit over 1/m burst 1 drop\n"
+		   "rule 2 in udp log pass\n"
+		   "rule 3 in tcp ct new pass\n");
+	snapshot(&dp, 3, 0, &a);
+	dp.probe = true;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(run(&dp, u, ul), 2);   /* the bucket is full */
+		ck_assert_uint_eq(run(&dp, t, tl), 3);   /* a new flow */
+	}
+	snapshot(&dp, 3, 0, &b);
+	ck_assert(!memcmp(&a, &b, sizeof(a)));
+	ck_assert_uint_eq(b.rule_pkts + b.verdict_pkts + b.events + b.ct_created, 0);
+
+	/* the same frames as traffic: counted, a token taken, flows made */
+	dp.probe = false;
+	ck_assert_uint_eq(run(&dp, u, ul), 2);
+	ck_assert_uint_eq(run(&dp, u, ul), 1);   /* over the limit now */
+	ck_assert_uint_eq(run(&dp, t, tl), 3);
+	snapshot(&dp, 3, 0, &a);
+	ck_assert_uint_eq(a.rule_pkts, 3);
+	ck_assert_uint_eq(a.verdict_pkts, 3);
+	ck_assert_uint_eq(a.events, 1);
+	ck_assert_uint_eq(a.ct_created, 2);       /* the passed UDP frame's and the SYN's */
+	ck_assert_int_eq(a.ct_live, 2);
+
+	/* probes see that state (bucket empty, flow there) and keep it */
+	dp.probe = true;
+	ck_assert_uint_eq(run(&dp, u, ul), 1);
+	{
+		struct xw_test_result r;
+
+		ck_assert_msg(xw_dp_test_run(&dp, t, tl, &r, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(r.ct_state, XW_CTB_NEW);   /* SYN_SENT: not yet established */
+	}
+	snapshot(&dp, 3, 0, &b);
+	ck_assert(!memcmp(&a, &b, sizeof(a)));
+	xw_dp_close(&dp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("datapath");
@@ -87,6 +176,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_src_buckets_follow_the_rule);
+	tcase_add_test(t, test_probe_frames_change_nothing);
 	suite_add_tcase(s, t);
 	return s;
 }
