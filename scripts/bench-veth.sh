@@ -574,6 +574,9 @@ taskset -pc "$GEN_CPU" $$ >/dev/null
 
 START=$(date +%s)
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+# what is measured is what is built now: read the version before the run
+GIT_AT_START=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo ?)
+XWALL_VERSION=$("$XWALL" --version 2>&1 | head -1)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ test bed
@@ -1026,7 +1029,7 @@ cat >"$W/meta.json" <<EOF
  "repeats": $REPEATS, "secs": $SECS, "warm": $WARM, "xdpf_max": $XDPF_MAX,
  "contenders": "$CONTENDERS", "mixes": "$MIXES", "counts": "$COUNTS", "acl_counts": "$ACL_COUNTS",
  "none_counts": "$NONE_COUNTS",
- "xwall": "$("$XWALL" --version 2>&1 | head -1)", "git": "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo ?)",
+ "xwall": "$XWALL_VERSION", "git": "$GIT_AT_START",
  "xdpf_cli_max": $XDPF_CLI_MAX, "kmem_src": "$KMEM_SRC",
  "tools": "$(ver netsniff-ng) (trafgen), $(ver nftables), $(ver iptables), $(ver xdp-tools) (xdp-filter), $(ver bpftool), $(ver gnuplot-nox)"}
 EOF
