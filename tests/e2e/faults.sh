@@ -162,11 +162,14 @@ SCEN=${*:-a b c d}
 W=$(mktemp -d /tmp/xwft.XXXXXX)
 chmod 755 "$W"
 export W
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+# the test bed of (d): scripts/netns.sh with our names and addresses, IPv6
+# disabled (no MLD, RS chatter on the link: every frame is ours)
+bed() {
+	XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_NO_IPV6=1 \
+		sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
+}
 cleanup() {
-	for ns in "$NS_A" "$NS_B"; do
-		if ns_exists "$ns"; then timeout 10 ip netns del "$ns" || true; fi
-	done
+	bed down || true
 	if [ "${KEEP:-0}" = 1 ]; then echo "faults: work directory kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -214,26 +217,13 @@ for s in $SCEN; do
 		section c-mutate private 150 "$PY" "$FP" mutate "$XWALL" "$W" "$MUTANTS" "$SEED"
 		;;
 	d)
-		for ns in "$NS_A" "$NS_B"; do            # left over by a killed run
-			if ns_exists "$ns"; then timeout 10 ip netns del "$ns"; fi
-			timeout 10 ip netns add "$ns"
-			ip -n "$ns" link set lo up
-			# no IPv6 chatter (MLD, RS) on the link: every frame is ours
-			for k in default all; do
-				timeout 10 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$k.disable_ipv6=1" >/dev/null
-			done
-		done
-		ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
-		ip -n "$NS_A" addr add "$A4/24" dev "$IF_A"
-		ip -n "$NS_B" addr add "$B4/24" dev "$IF_B"
-		ip -n "$NS_A" link set "$IF_A" up
+		bed fresh                             # also removes a killed run's leftovers
 		ip -n "$NS_A" link set "$IF_A" arp off     # A's kernel sends nothing to B
-		ip -n "$NS_B" link set "$IF_B" up
-		MAC_A=$(timeout 10 ip netns exec "$NS_A" cat "/sys/class/net/$IF_A/address")
-		MAC_B=$(timeout 10 ip netns exec "$NS_B" cat "/sys/class/net/$IF_B/address")
+		bedinfo=$(bed info)                   # NS_*, IF_*, MAC_A, MAC_B
+		eval "$bedinfo"
 		export MAC_A MAC_B
 		section d-traffic timeout -k 5 600 ip netns exec "$NS_B" bash "$0" --inner-d
-		for ns in "$NS_A" "$NS_B"; do timeout 10 ip netns del "$ns" || true; done
+		bed down || true
 		;;
 	*)
 		echo "faults: unknown scenario $s (a b c d)" >&2

@@ -58,35 +58,24 @@ if [ "${1:-}" != --inner ]; then
 		exit 1
 	fi
 	[ -x "$XWALL" ] || { echo "FAIL ops: $XWALL not built" >&2; exit 1; }
-	ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+	# the test bed: scripts/netns.sh with our names and addresses, no IPv6
+	# addresses (IPv6 kept quiet)
+	bed() {
+		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6='' XW_B6='' \
+			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
+	}
 	W=$(mktemp -d /tmp/xwop.XXXXXX)
 	export W
 	cleanup() {
-		for ns in "$NS_A" "$NS_B"; do
-			if ns_exists "$ns"; then timeout 10 ip netns del "$ns" || true; fi
-		done
+		bed down || true
 		if [ "${KEEP:-0}" = 1 ]; then echo "ops: work directory kept: $W"; else rm -rf "$W"; fi
 	}
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	for ns in "$NS_A" "$NS_B"; do            # left over by a killed run
-		if ns_exists "$ns"; then timeout 10 ip netns del "$ns"; fi
-		timeout 10 ip netns add "$ns"
-		ip -n "$ns" link set lo up
-		for k in default all; do
-			timeout 10 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$k.accept_dad=0" \
-				"net.ipv6.conf.$k.accept_ra=0" \
-				"net.ipv6.conf.$k.router_solicitations=0" >/dev/null 2>&1 || true
-		done
-	done
-	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
-	ip -n "$NS_A" addr add "$A4/24" dev "$IF_A"
+	bed fresh                                 # also removes a killed run's leftovers
 	ip -n "$NS_A" addr add "$A4B/24" dev "$IF_A"
-	ip -n "$NS_B" addr add "$B4/24" dev "$IF_B"
-	ip -n "$NS_A" link set "$IF_A" up
-	ip -n "$NS_B" link set "$IF_B" up
-	MAC_A=$(timeout 10 ip netns exec "$NS_A" cat "/sys/class/net/$IF_A/address")
-	MAC_B=$(timeout 10 ip netns exec "$NS_B" cat "/sys/class/net/$IF_B/address")
+	bedinfo=$(bed info)                       # NS_*, IF_*, MAC_A, MAC_B
+	eval "$bedinfo"
 	export MAC_A MAC_B
 	rc=0
 	timeout -k 5 85 ip netns exec "$NS_B" bash "$0" --inner || rc=$?

@@ -67,7 +67,11 @@ if [ "${1:-}" != --inner ]; then
 		exit 1
 	fi
 	[ -x "$XWALL" ] || { echo "FAIL stateful: $XWALL not built" >&2; exit 1; }
-	ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+	# the test bed: scripts/netns.sh with our names and addresses (v4, v6 nodad)
+	bed() {
+		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6=$A6/64 XW_B6=$B6/64 \
+			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
+	}
 	# one run at a time: a second run would delete the first one's namespaces
 	exec 9>/tmp/xwall-stateful.lock
 	if ! flock -w 150 9; then
@@ -77,32 +81,14 @@ if [ "${1:-}" != --inner ]; then
 	W=$(mktemp -d /tmp/xwst.XXXXXX)
 	export W
 	cleanup() {
-		for ns in "$NS_A" "$NS_B"; do
-			if ns_exists "$ns"; then ip netns del "$ns" || true; fi
-		done
+		bed down || true
 		rm -rf "$W"
 	}
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	for ns in "$NS_A" "$NS_B"; do            # left over by a killed run
-		if ns_exists "$ns"; then ip netns del "$ns"; fi
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
-		for k in default all; do
-			ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$k.accept_dad=0" \
-				"net.ipv6.conf.$k.accept_ra=0" \
-				"net.ipv6.conf.$k.router_solicitations=0" >/dev/null 2>&1 || true
-		done
-	done
-	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
-	ip -n "$NS_A" addr add "$A4/24" dev "$IF_A"
-	ip -n "$NS_B" addr add "$B4/24" dev "$IF_B"
-	ip -n "$NS_A" -6 addr add "$A6/64" dev "$IF_A" nodad
-	ip -n "$NS_B" -6 addr add "$B6/64" dev "$IF_B" nodad
-	ip -n "$NS_A" link set "$IF_A" up
-	ip -n "$NS_B" link set "$IF_B" up
-	MAC_A=$(ip netns exec "$NS_A" cat "/sys/class/net/$IF_A/address")
-	MAC_B=$(ip netns exec "$NS_B" cat "/sys/class/net/$IF_B/address")
+	bed fresh                                 # also removes a killed run's leftovers
+	bedinfo=$(bed info)                       # NS_*, IF_*, MAC_A, MAC_B
+	eval "$bedinfo"
 	export MAC_A MAC_B
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 120 bash "$0" --inner 9>&- || rc=$?
