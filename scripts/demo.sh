@@ -105,7 +105,8 @@ trap 'exit 130' INT TERM
 title "Test bed: $NS_A <-> $NS_B over a veth pair"
 sh "$HERE/netns.sh" down "$NS_A" "$NS_B"
 sh "$HERE/netns.sh" up "$NS_A" "$NS_B"
-eval "$(sh "$HERE/netns.sh" info "$NS_A" "$NS_B")"
+bedinfo=$(sh "$HERE/netns.sh" info "$NS_A" "$NS_B")   # fails the demo if a MAC is unreadable
+eval "$bedinfo"
 export IF_A IF_B MAC_A MAC_B
 echo "  $NS_A: $IF_A $MAC_A 10.199.0.1/24 fd00:199::1/64"
 echo "  $NS_B: $IF_B $MAC_B 10.199.0.2/24 fd00:199::2/64"

@@ -443,7 +443,8 @@ run_inner() {
 	shift
 	sh "$NETNS" down "$NS_A" "$NS_B"
 	sh "$NETNS" up "$NS_A" "$NS_B"
-	eval "$(sh "$NETNS" info "$NS_A" "$NS_B")"
+	bedinfo=$(sh "$NETNS" info "$NS_A" "$NS_B")   # fails the script if a MAC is unreadable
+	eval "$bedinfo"
 	export IF_A IF_B MAC_A MAC_B
 	# test frames are addressed to B's (new) MAC
 	if [ ! -e "$W/mix.pcap" ] || [ "$(cat "$W/mix.mac")" != "$MAC_B" ]; then
