@@ -163,6 +163,7 @@ int cmd_events(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	pcap_t *dead = NULL;
 	struct xw_dp dp;
+	int reader_fd = -1;   /* held: we are the ring's one reader */
 	uint64_t *now = NULL, unreported = 0;
 	int opt, rc;
 
@@ -190,6 +191,15 @@ int cmd_events(int argc, char **argv)
 	/* the lock is for changes: release it so others can change rules meanwhile */
 	close(dp.lock_fd);
 	dp.lock_fd = -1;
+	{
+		struct xw_err err = { "" };
+
+		rc = xw_dp_events_claim(&reader_fd, &err);
+		if (rc) {
+			rc = xw_fail(rc, &err);
+			goto out;
+		}
+	}
 	c.ncpu = libbpf_num_possible_cpus();
 	c.cpu_lost = calloc((size_t)c.ncpu, sizeof(uint64_t));
 	now = calloc((size_t)c.ncpu, sizeof(uint64_t));
@@ -251,6 +261,8 @@ out:
 		pcap_close(dead);
 	free(c.cpu_lost);
 	free(now);
+	if (reader_fd >= 0)
+		close(reader_fd);
 	xw_dp_close(&dp);
 	return rc;
 }

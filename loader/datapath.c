@@ -222,6 +222,41 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 	return 0;
 }
 
+/* The event ring hands each event to one reader: a second `xwall events`
+ * would silently get only some of them.  Readers hold an exclusive flock
+ * on a directory in the pin directory (bpffs holds directories and pins,
+ * nothing else), which unpin removes with the rest. */
+#define XW_EVENTS_LOCK XW_PIN_DIR "/events_reader"   /* bpffs refuses names with a dot */
+
+int xw_dp_events_claim(int *lock_fd, struct xw_err *err)
+{
+	struct stat st;
+	int fd;
+
+	*lock_fd = -1;
+	if (mkdir(XW_EVENTS_LOCK, 0700) && errno != EEXIST)
+		return sys_err(err, "mkdir " XW_EVENTS_LOCK, errno);
+	fd = open(XW_EVENTS_LOCK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(err, "open " XW_EVENTS_LOCK, errno);
+	if (fstat(fd, &st) || st.st_uid != 0) {
+		close(fd);
+		return xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)",
+			       XW_EVENTS_LOCK);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return xw_errf(err, XW_ESYS, "another `xwall events` is reading the event ring "
+				       "(each event goes to one reader; stop it first): %s", strerror(e));
+		return sys_err(err, "lock " XW_EVENTS_LOCK, e);
+	}
+	*lock_fd = fd;
+	return 0;
+}
+
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", XW_PIN_DIR, name);
@@ -504,6 +539,8 @@ int xw_dp_unpin(struct xw_err *err)
 		if (unlink(p) && errno != ENOENT)
 			rc = sys_err(err, p, errno);
 	}
+	if (rmdir(XW_EVENTS_LOCK) && errno != ENOENT)
+		rc = sys_err(err, "rmdir " XW_EVENTS_LOCK, errno);
 	/* the directory stays while we hold its lock; rmdir works on it anyway */
 	if (rmdir(XW_PIN_DIR) && errno != ENOENT && errno != ENOTEMPTY)
 		rc = sys_err(err, "rmdir " XW_PIN_DIR, errno);

@@ -52,6 +52,9 @@ void xw_log_init(void);
 /* Take the global lock (flock on the pin directory, mounting bpffs and
  * creating the directory 0700 if needed). */
 int xw_dp_lock(struct xw_dp *dp, struct xw_err *err);
+/* Become the one reader of the event ring: 0 and *lock_fd (close it to
+ * release), or an XW_E* code with err set (another reader: XW_ESYS). */
+int xw_dp_events_claim(int *lock_fd, struct xw_err *err);
 /* Open the pinned datapath.  Returns XW_OK, XW_ESYS, or -1 if not loaded
  * (err says so) and `create` is false; with `create` it loads and pins. */
 int xw_dp_open(struct xw_dp *dp, bool create, struct xw_err *err);

@@ -414,6 +414,21 @@ wait $EV || evrc=$?
 expect $evrc "events --json --count $K exits 0" "$(oneline "$W/c.json.err")"
 msg=$(H evjson "$W/c.json" $K "$IFX_B" "$A4" "$B4" 7777 21001 $((PLEN + 42)) 5 pass 2>&1) && r=0 || r=1
 expect $r "events --json: $K lines with the SPEC keys and values, final line {\"events\": $K, \"lost\": 0}" "$msg"
+# one reader at a time: a second `events` is refused (exit 2, says why)
+timeout 15 "$XWALL" events --json --count 1 >"$W/c.one" 2>"$W/c.one.err" &
+EV=$!
+BG="$BG $EV"
+sleep 0.5
+rc=0
+timeout 10 "$XWALL" events --json --count 1 >"$W/c.two" 2>"$W/c.two.err" || rc=$?
+[ $rc = 2 ] && grep -q "another .xwall events. is reading" "$W/c.two.err" && [ ! -s "$W/c.two" ] && r=0 || r=1
+expect $r "a second events reader exits 2 naming the first (rc=$rc)" "$(oneline "$W/c.two.err")"
+send "$W/c.send1" 7777 23001 1 100 1 $PLEN "$A4:O"
+evrc=0
+wait $EV || evrc=$?
+n=$(H evcount "$W/c.one" 2>&1) || n="unreadable ($n)"
+[ $evrc = 0 ] && [ "$n" = 1 ] && r=0 || r=1
+expect $r "the first reader got the event: printed $n, exit $evrc" "$(oneline "$W/c.one.err")"
 # --count with more events already waiting in the ring than asked for
 send "$W/c.send3" 7777 22001 1 1000 $((K * 4)) $PLEN "$A4:M"
 evrc=0
