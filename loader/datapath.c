@@ -270,16 +270,80 @@ bool xw_dp_is_loaded(void)
 	return access(p, F_OK) == 0;
 }
 
+/* A datapath pinned by another xwall version has other maps or other map
+ * layouts: using it would fail in odd places, or misread it. */
+static int foreign(struct xw_err *err, const char *what)
+{
+	return xw_errf(err, XW_ESYS,
+		       "%s holds a datapath of another xwall version (%s): this xwall cannot use it. "
+		       "Remove it with the xwall that loaded it (detach each interface), or by hand: "
+		       "`ip link set dev DEV xdp off` and `tc filter del dev DEV egress` (and "
+		       "`ingress`, if attached with --mode tc) for each interface it was attached to, "
+		       "then `rm -r %s`", XW_PIN_DIR, what, XW_PIN_DIR);
+}
+
+static int check_layout(struct xw_dp *dp, struct xw_err *err)
+{
+	struct xwall_bpf *x = xwall_bpf__open();
+	struct xwall_tc_bpf *t = x ? xwall_tc_bpf__open() : NULL;
+	int rc = 0;
+
+	if (!x || !t) {
+		rc = sys_err(err, "open BPF objects", errno);
+		goto out;
+	}
+	for (int i = 0; i < XW_M_COUNT && !rc; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(x->obj, xw_map_names[i]);
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		char what[160];
+
+		if (!m)
+			m = bpf_object__find_map_by_name(t->obj, xw_map_names[i]);
+		if (!m)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(dp->map_fd[i], &info, &len)) {
+			rc = sys_err(err, xw_map_names[i], errno);
+			break;
+		}
+		/* the flow table and the ring are sized at the first attach */
+		if (info.type == (__u32)bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+		    info.value_size == bpf_map__value_size(m) &&
+		    (i == XW_M_CT || i == XW_M_EVENTS || info.max_entries == bpf_map__max_entries(m)))
+			continue;
+		snprintf(what, sizeof(what), "map %s: type %u, key %u, value %u bytes, %u entries; "
+			 "this xwall's: type %u, key %u, value %u bytes, %u entries", xw_map_names[i],
+			 info.type, info.key_size, info.value_size, info.max_entries, bpf_map__type(m),
+			 bpf_map__key_size(m), bpf_map__value_size(m), bpf_map__max_entries(m));
+		rc = foreign(err, what);
+	}
+out:
+	xwall_tc_bpf__destroy(t);
+	xwall_bpf__destroy(x);
+	return rc;
+}
+
 static int open_pins(struct xw_dp *dp, struct xw_err *err)
 {
 	char p[256];
+	int rc;
 
 	for (int i = 0; i < XW_M_COUNT; i++) {
 		pin_path(p, sizeof(p), xw_map_names[i]);
 		dp->map_fd[i] = bpf_obj_get(p);
+		if (dp->map_fd[i] < 0 && errno == ENOENT) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "it has no map %s", xw_map_names[i]);
+			return foreign(err, what);
+		}
 		if (dp->map_fd[i] < 0)
 			return sys_err(err, p, errno);
 	}
+	rc = check_layout(dp, err);
+	if (rc)
+		return rc;
 	for (int i = 0; i < XW_P_COUNT; i++) {
 		pin_path(p, sizeof(p), xw_prog_names[i]);
 		dp->prog_fd[i] = bpf_obj_get(p);

@@ -1,0 +1,80 @@
+#!/bin/sh
+# A datapath pinned by another xwall version (other maps, other layouts) is
+# refused with one clear message, not misread:
+#
+#   a  a map with another value size and entry count: status, rule list and
+#      apply exit 2 naming the map, both layouts and how to remove it; the
+#      pins are left alone
+#   b  a map missing: the same, naming the map
+#   c  after `rm -r /sys/fs/bpf/xwall` a fresh apply loads again
+#
+# Runs in a network namespace of its own with a bpffs of its own, so the
+# host's xwall (if any) is never touched.  Usage: tests/e2e/foreign.sh (root).
+# One PASS/FAIL line per check; exit 1 if any failed.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+XWALL=${XWALL:-$ROOT/build/xwall}
+NS=xwfor-$$
+
+if [ "${1:-}" != --inner ]; then
+	[ "$(id -u)" = 0 ] || { echo "FAIL foreign: needs root"; exit 1; }
+	[ -x "$XWALL" ] || { echo "FAIL foreign: $XWALL not built"; exit 1; }
+	timeout 10 ip netns add "$NS" || { echo "FAIL foreign: ip netns add"; exit 1; }
+	rc=0
+	timeout -k 5 60 ip netns exec "$NS" sh "$0" --inner || rc=$?
+	timeout 10 ip netns del "$NS" || true
+	exit $rc
+fi
+
+# ---- inside the namespace: a bpffs of our own ----
+FAILED=0
+W=$(mktemp -d /tmp/xwfor.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pass() { echo "PASS foreign $LABEL: $*"; }
+fail() { echo "FAIL foreign $LABEL: $*"; FAILED=1; }
+PIN=/sys/fs/bpf/xwall
+mount -t bpf bpf /sys/fs/bpf || { echo "FAIL foreign: mount bpffs"; exit 1; }
+
+printf 'policy pass\nrule 10 in tcp dport 22 drop\n' >"$W/r"
+LABEL=setup
+if "$XWALL" apply "$W/r" >/dev/null 2>"$W/e"; then pass "apply loads a datapath"; else
+	fail "apply: $(cat "$W/e")"; exit 1; fi
+
+# refused CMD... : exit 2, the message names the pin dir and WANT, stdout empty
+refused() {
+	want=$1
+	shift
+	rc=0
+	"$XWALL" "$@" >"$W/o" 2>"$W/e" </dev/null || rc=$?
+	if [ $rc = 2 ] && [ ! -s "$W/o" ] && grep -qF "$PIN holds a datapath of another xwall version" "$W/e" &&
+		grep -qF -- "$want" "$W/e" && grep -qF "rm -r $PIN" "$W/e"; then
+		pass "xwall $* exits 2 naming $want"
+	else
+		fail "xwall $*: exit $rc, stdout '$(cat "$W/o")', stderr '$(cat "$W/e")'"
+	fi
+}
+
+LABEL=a
+rm "$PIN/xw_tuples"
+bpftool map create "$PIN/xw_tuples" type array key 4 value 8 entries 2 name xw_tuples
+refused "map xw_tuples: type 2, key 4, value 8 bytes, 2 entries" status
+refused "map xw_tuples" rule list
+refused "map xw_tuples" apply "$W/r"
+[ -e "$PIN/xw_cfg" ] && [ -e "$PIN/xw_ent_a0" ] && pass "the pins are left alone" ||
+	fail "pins were removed: $(ls "$PIN")"
+
+LABEL=b
+rm "$PIN/xw_bloom"
+refused "it has no map xw_bloom" status
+
+LABEL=c
+rm -r "$PIN"
+if "$XWALL" apply "$W/r" >/dev/null 2>"$W/e" && "$XWALL" rule list >"$W/o" 2>>"$W/e" &&
+	grep -q "dport 22" "$W/o"; then
+	pass "after rm -r $PIN a fresh apply loads again"
+else
+	fail "fresh apply: $(cat "$W/e")"
+fi
+exit $FAILED
