@@ -42,8 +42,14 @@ static inline __attribute__((always_inline)) __u64 xw_bloom_final(__u64 h)
 	return h;
 }
 
-/* The word: low bits of h (masked by the tuple's bmask); the three bits:
- * high bits of h, so they are independent of the word index. */
+/* The word, within the generation's part of the map: the tuple's part
+ * starts at bbase and has bmask + 1 words; the low bits of h pick one. */
+static inline __attribute__((always_inline)) __u32 xw_bloom_word(__u32 bbase, __u32 bmask, __u64 h)
+{
+	return (bbase + ((__u32)h & bmask)) & (XW_BLOOM_WORDS - 1);
+}
+
+/* The three bits: high bits of h, so they are independent of the word. */
 static inline __attribute__((always_inline)) __u64 xw_bloom_bits(__u64 h)
 {
 	return (1ull << ((h >> 40) & 63)) | (1ull << ((h >> 46) & 63)) |

@@ -24,6 +24,15 @@ uint64_t xw_bloom_hash(const struct xw_ckey *ck, unsigned nw)
 	return xw_bloom_final(h);
 }
 
+int xw_bloom_passes(const uint64_t *words, uint32_t nwords, const struct xw_tuple *t,
+		    const struct xw_ckey *ck)
+{
+	uint64_t h = xw_bloom_hash(ck, t->nw), bits = xw_bloom_bits(h);
+	uint32_t i = xw_bloom_word(t->bbase, t->bmask, h);
+
+	return i < nwords && (words[i] & bits) == bits;
+}
+
 int xw_bloom_build(struct xw_compiled *c)
 {
 	uint32_t nt = c->n_tuples, *size, total = 0;
@@ -75,7 +84,7 @@ int xw_bloom_build(struct xw_compiled *c)
 
 		xw_ckey_make(t, c->keys[i].tuple, &c->keys[i].k, &ck);
 		h = xw_bloom_hash(&ck, t->nw);
-		c->bloom[t->bbase + ((uint32_t)h & t->bmask)] |= xw_bloom_bits(h);
+		c->bloom[xw_bloom_word(t->bbase, t->bmask, h)] |= xw_bloom_bits(h);
 	}
 	free(count);
 	free(size);

@@ -12,4 +12,9 @@ int xw_bloom_build(struct xw_compiled *c);
 /* The hash the datapath computes for compact key ck of a tuple with nw words. */
 uint64_t xw_bloom_hash(const struct xw_ckey *ck, unsigned nw);
 
+/* The datapath's test: does the filter of tuple t, in the nwords words of a
+ * generation's filters, let compact key ck through to the hash lookup? */
+int xw_bloom_passes(const uint64_t *words, uint32_t nwords, const struct xw_tuple *t,
+		    const struct xw_ckey *ck);
+
 #endif

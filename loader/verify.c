@@ -693,15 +693,9 @@ static int entry_cube(struct vs *V, struct tables *T, int c, const struct xw_cke
 		return 0;              /* its tuple looks up another map */
 	if (val->prio == XW_PRIO_NONE)
 		return 0;              /* can never beat "no match" */
+	if (!xw_bloom_passes(T->bloom, T->nbloom, t, ck))
+		return 0;              /* the filter hides it from the lookup */
 	nw = t->nw < 8 ? t->nw : 8;
-	{
-		/* the membership filter must let its key through */
-		uint64_t h = xw_bloom_hash(ck, nw), bits = xw_bloom_bits(h);
-		uint32_t bi = (t->bbase + ((uint32_t)h & t->bmask)) & (XW_BLOOM_WORDS - 1);
-
-		if (bi >= T->nbloom || (T->bloom[bi] & bits) != bits)
-			return 0;      /* the filter hides it from the lookup */
-	}
 	nc = t->nc < 8 ? t->nc : 8;
 	for (unsigned j = nw; j < cw; j++)
 		if (ck->w[j])

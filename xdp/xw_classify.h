@@ -168,8 +168,7 @@ static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)          
 		}                                                                 \
 		/* no entry has this key's filter bits: skip the hash lookup */  \
 		h = xw_bloom_final(h);                                            \
-		bi = G * XW_BLOOM_WORDS +                                         \
-		     ((t->bbase + ((__u32)h & t->bmask)) & (XW_BLOOM_WORDS - 1)); \
+		bi = G * XW_BLOOM_WORDS + xw_bloom_word(t->bbase, t->bmask, h);    \
 		bw = bpf_map_lookup_elem(&xw_bloom, &bi);                         \
 		if (bw) {                                                         \
 			__u64 bits = xw_bloom_bits(h);                            \

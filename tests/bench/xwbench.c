@@ -42,7 +42,6 @@
 #include <bpf/libbpf.h>
 
 #include "bloom.h"
-#include "xw_bloom.h"
 #include "compile.h"
 #include "datapath.h"
 #include "rule.h"
@@ -361,14 +360,10 @@ static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const stru
 			continue;
 		pr->filtered++;
 		{
-			const struct xw_tuple *t = &c->tuples[i];
 			struct xw_ckey ck;
-			uint64_t h, bits;
 
-			xw_ckey_make(t, i, k, &ck);
-			h = xw_bloom_hash(&ck, t->nw);
-			bits = xw_bloom_bits(h);
-			if ((c->bloom[t->bbase + ((uint32_t)h & t->bmask)] & bits) == bits)
+			xw_ckey_make(&c->tuples[i], i, k, &ck);
+			if (xw_bloom_passes(c->bloom, c->n_bloom, &c->tuples[i], &ck))
 				pr->lookups++;
 		}
 	}

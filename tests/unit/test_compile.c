@@ -62,9 +62,7 @@ static void sort_classes(struct xw_compiled *c)
 static int filter_passes(const struct xw_compiled *c, const struct xw_tuple *tu,
 			 const struct xw_ckey *ck)
 {
-	uint64_t h = xw_bloom_hash(ck, tu->nw), bits = xw_bloom_bits(h);
-
-	return (c->bloom[tu->bbase + ((uint32_t)h & tu->bmask)] & bits) == bits;
+	return xw_bloom_passes(c->bloom, c->n_bloom, tu, ck);
 }
 
 /* The datapath's algorithm over the compiled tables, with the same compact

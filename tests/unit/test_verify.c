@@ -256,8 +256,7 @@ static uint64_t poke_filter(struct xw_dp *dp, const struct xw_ckey *ck, int set,
 	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_TUPLES], &k, &t) == 0);
 	h = xw_bloom_hash(ck, t.nw);
 	bits = xw_bloom_bits(h);
-	*where = (cfg.active & 1) * XW_BLOOM_WORDS +
-		 ((t.bbase + ((uint32_t)h & t.bmask)) & (XW_BLOOM_WORDS - 1));
+	*where = (cfg.active & 1) * XW_BLOOM_WORDS + xw_bloom_word(t.bbase, t.bmask, h);
 	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_BLOOM], where, &old) == 0);
 	w = set ? old | bits : old & ~bits;
 	ck_assert(bpf_map_update_elem(dp->map_fd[XW_M_BLOOM], where, &w, 0) == 0);
