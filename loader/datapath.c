@@ -195,9 +195,51 @@ bool xw_privileged(void)
 	return a == 0 && b == 0 && n == 4294967295ul;
 }
 
-int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
+/* Create (if need be) and open a directory of ours, make sure it is root's
+ * and 0700, and take flock `how` on it: the pin directory (the lock of all
+ * changes) and the event reader's directory.  bpffs holds directories and
+ * pins, nothing else, so a directory is what there is to lock.  With
+ * LOCK_NB, a lock held elsewhere fails with the message `busy`.  On
+ * success *fd holds the lock; on failure it is -1. */
+static int lock_dir(const char *path, int how, const char *busy, int *fd, struct xw_err *err)
 {
 	struct stat st;
+	char what[160];
+	int rc = 0, e;
+
+	*fd = -1;
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		e = errno;
+		snprintf(what, sizeof(what), "mkdir %s", path);
+		return sys_err(err, what, e);
+	}
+	/* never adopt a directory (or symlink) somebody else put there */
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0) {
+		e = errno;
+		snprintf(what, sizeof(what), "open %s (must be a directory, not a symlink)", path);
+		return sys_err(err, what, e);
+	}
+	if (fstat(*fd, &st) || st.st_uid != 0) {
+		rc = xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)", path);
+	} else if ((st.st_mode & 07777) != 0700 && fchmod(*fd, 0700)) {
+		e = errno;
+		snprintf(what, sizeof(what), "chmod %s", path);
+		rc = sys_err(err, what, e);
+	} else if (flock(*fd, how)) {
+		e = errno;
+		snprintf(what, sizeof(what), "lock %s", path);
+		rc = sys_err(err, e == EWOULDBLOCK && busy ? busy : what, e);
+	}
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
+{
 	int rc;
 
 	if (!xw_privileged())
@@ -206,20 +248,7 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 	rc = ensure_bpffs(err);
 	if (rc)
 		return rc;
-	if (mkdir(XW_PIN_DIR, 0700) && errno != EEXIST)
-		return sys_err(err, "mkdir " XW_PIN_DIR, errno);
-	/* never adopt a directory (or symlink) somebody else put there */
-	dp->lock_fd = open(XW_PIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dp->lock_fd < 0)
-		return sys_err(err, "open " XW_PIN_DIR " (must be a directory, not a symlink)", errno);
-	if (fstat(dp->lock_fd, &st) || st.st_uid != 0)
-		return xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)",
-			       XW_PIN_DIR);
-	if ((st.st_mode & 07777) != 0700 && fchmod(dp->lock_fd, 0700))
-		return sys_err(err, "chmod " XW_PIN_DIR, errno);
-	if (flock(dp->lock_fd, LOCK_EX))
-		return sys_err(err, "lock " XW_PIN_DIR, errno);
-	return 0;
+	return lock_dir(XW_PIN_DIR, LOCK_EX, NULL, &dp->lock_fd, err);
 }
 
 /* The event ring hands each event to one reader: a second `xwall events`
@@ -230,31 +259,9 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 
 int xw_dp_events_claim(int *lock_fd, struct xw_err *err)
 {
-	struct stat st;
-	int fd;
-
-	*lock_fd = -1;
-	if (mkdir(XW_EVENTS_LOCK, 0700) && errno != EEXIST)
-		return sys_err(err, "mkdir " XW_EVENTS_LOCK, errno);
-	fd = open(XW_EVENTS_LOCK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sys_err(err, "open " XW_EVENTS_LOCK, errno);
-	if (fstat(fd, &st) || st.st_uid != 0) {
-		close(fd);
-		return xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)",
-			       XW_EVENTS_LOCK);
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-
-		close(fd);
-		if (e == EWOULDBLOCK)
-			return xw_errf(err, XW_ESYS, "another `xwall events` is reading the event ring "
-				       "(each event goes to one reader; stop it first): %s", strerror(e));
-		return sys_err(err, "lock " XW_EVENTS_LOCK, e);
-	}
-	*lock_fd = fd;
-	return 0;
+	return lock_dir(XW_EVENTS_LOCK, LOCK_EX | LOCK_NB,
+			"another `xwall events` is reading the event ring (each event goes to one "
+			"reader; stop it first)", lock_fd, err);
 }
 
 static void pin_path(char *buf, size_t len, const char *name)
