@@ -103,8 +103,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 title "Test bed: $NS_A <-> $NS_B over a veth pair"
-sh "$HERE/netns.sh" down "$NS_A" "$NS_B"
-sh "$HERE/netns.sh" up "$NS_A" "$NS_B"
+sh "$HERE/netns.sh" fresh "$NS_A" "$NS_B"
 bedinfo=$(sh "$HERE/netns.sh" info "$NS_A" "$NS_B")   # fails the demo if a MAC is unreadable
 eval "$bedinfo"
 export IF_A IF_B MAC_A MAC_B

@@ -441,8 +441,7 @@ trap 'exit 130' INT TERM
 run_inner() {
 	name=$1
 	shift
-	sh "$NETNS" down "$NS_A" "$NS_B"
-	sh "$NETNS" up "$NS_A" "$NS_B"
+	sh "$NETNS" fresh "$NS_A" "$NS_B"
 	bedinfo=$(sh "$NETNS" info "$NS_A" "$NS_B")   # fails the script if a MAC is unreadable
 	eval "$bedinfo"
 	export IF_A IF_B MAC_A MAC_B

@@ -265,15 +265,19 @@ else
 fi
 
 # --- d: apply --verify ------------------------------------------------------
-set +e
-"$XWALL" apply --verify "$W/rules" > "$W/d.out" 2>&1
-rc=$?
-set -e
-if [ $rc = 0 ] && grep -Eq "^verified: [0-9]+ cells, 0 mismatches$" "$W/d.out"; then
-	pass "d: apply --verify: $(grep "^verified" "$W/d.out")"
-else
-	fail "d: apply --verify: exit $rc: $(head -n 20 "$W/d.out")"
-fi
+# applied_verified FILE OUT WHAT: `apply --verify FILE` exits 0 with 0 mismatches
+applied_verified() {
+	set +e
+	"$XWALL" apply --verify "$1" > "$2" 2>&1
+	rc=$?
+	set -e
+	if [ $rc = 0 ] && grep -Eq "^verified: [0-9]+ cells, 0 mismatches$" "$2"; then
+		pass "$3: $(grep "^verified" "$2")"
+	else
+		fail "$3: exit $rc: $(head -n 20 "$2")"
+	fi
+}
+applied_verified "$W/rules" "$W/d.out" "d: apply --verify"
 
 # --- e: a deleted live entry ------------------------------------------------
 if corrupt; then
@@ -292,15 +296,7 @@ if corrupt; then
 else
 	fail "e: no entry of rule 1 found after apply --verify"
 fi
-set +e
-"$XWALL" apply --verify "$W/rules_no1" > "$W/e2.out" 2>&1
-rc=$?
-set -e
-if [ $rc = 0 ] && grep -Eq "^verified: [0-9]+ cells, 0 mismatches$" "$W/e2.out"; then
-	pass "e: apply --verify without rule 1: $(grep "^verified" "$W/e2.out")"
-else
-	fail "e: apply --verify without rule 1: exit $rc: $(head -n 20 "$W/e2.out")"
-fi
+applied_verified "$W/rules_no1" "$W/e2.out" "e: apply --verify without rule 1"
 
 "$XWALL" detach --all > /dev/null 2>&1 || true
 if [ "$FAILS" != 0 ]; then
