@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # xwall build.  `make` builds everything; `make check` runs every test;
 # `make demo` shows it working in a netns test bed; `make bench` measures.
 CC       ?= gcc
@@ -32,6 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 .PHONY: all deps check demo bench unit diff e2e verifier clean install
+.DELETE_ON_ERROR:
 all: $(BUILD)/xwall $(BPF_OBJS)
 
 deps:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # make install / make uninstall (included by the top-level Makefile).
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 # Configuration goes to $(DESTDIR)/etc/xwall/ and is never overwritten; uninstall

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* ct list | flush | timeout: the connection-tracking flow table. */
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* events: stream `log` events from the ring buffer (text, JSON lines, pcap). */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* attach, detach, status */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* lint FILE: shadowed, redundant, correlated and never-matching rules
  * (loader/lint.c does the analysis; this prints it). */
 #include <getopt.h>

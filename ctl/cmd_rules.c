@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* apply, rule add|del|list, policy: every change goes through one atomic
  * xw_dp_apply of the whole resulting rule set, under the lock. */
 #include <getopt.h>

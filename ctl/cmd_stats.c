@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* stats: per-rule, per-verdict and per-reason counters (text, JSON, Prometheus). */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* test --pcap: every packet through the real XDP program (BPF_PROG_TEST_RUN). */
 #include <getopt.h>
 #include <stdio.h>

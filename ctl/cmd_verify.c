@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* verify: the live datapath against the live rule set (docs/verify.md). */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Shared by the xwall subcommands. */
 #ifndef XW_CTL_H
 #define XW_CTL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xwall: the command line on top of the loader library. */
 #include <errno.h>
 #include <getopt.h>

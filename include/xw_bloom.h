@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Per-tuple membership filter (a blocked Bloom filter) in front of the hash
  * lookup.  The shared-bits test skips a tuple only when the packet differs
  * from bits *all* of its entries share; with many entries there are few such

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Types shared by the BPF datapath and userspace: map keys, values, constants.
  *
  * Classification is tuple space search (see README "Architecture"): every rule

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* XDP attach/detach through libxdp, so xwall can share an interface with
  * other libxdp programs.  libxdp runs programs through its dispatcher when it
  * can; when the dispatcher cannot be used (it needs to load the program as

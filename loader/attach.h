@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Attaching the datapath to interfaces (XDP through libxdp). */
 #ifndef XW_ATTACH_H
 #define XW_ATTACH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Membership filters of a compiled rule set (include/xw_bloom.h): sizes each
  * tuple's part of the filter by its entry count and sets the bits of every
  * entry, exactly as the datapath will test them. */

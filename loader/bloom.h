@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Membership filters in front of the tuple hash lookups (include/xw_bloom.h). */
 #ifndef XW_LOADER_BLOOM_H
 #define XW_LOADER_BLOOM_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule set -> (tuple masks, masked keys).  Each rule becomes the cross product
  * of its alternatives (list values, port-range prefixes, fragment forms); each
  * alternative is one (mask, key) pair.  Equal masks form a tuple; tuples are

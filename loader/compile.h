@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Compiler of a rule set into the datapath's tuple-space maps. */
 #ifndef XW_COMPILE_H
 #define XW_COMPILE_H

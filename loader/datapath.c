@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Load/open/pin the datapath and switch rule sets atomically.
  *
  * Atomic apply: the datapath has two generations of rule maps (entries per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The datapath as a library: load or open the pinned instance, apply rule
  * sets atomically, read counters, run packets through it. */
 #ifndef XW_DATAPATH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xwall lint: anomalies of a rule set, decided exactly over the key space
  * (see lint.h for the classes).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Static analysis of a rule set (`xwall lint`): shadowed, redundant,
  * correlated and never-matching rules, decided exactly over the packet key
  * space of the datapath.

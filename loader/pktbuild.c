@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Frames from field values: see pktbuild.h.
  *
  * `variant` bits choose among encodings that give the same fields:

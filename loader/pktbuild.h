@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Concrete Ethernet frames from field values, for `xwall verify`.
  *
  * A spec names the fields a packet key holds (SPEC.md "Packet semantics"):

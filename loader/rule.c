@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule set containers: init, free, deep copy, sorted add and delete. */
 #include <errno.h>
 #include <stdlib.h>

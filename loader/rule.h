@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule set as parsed from the rule language of SPEC.md (userspace only). */
 #ifndef XW_RULE_H
 #define XW_RULE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Canonical text of rules and rule sets (the inverse of rule_parse.c).
  *
  * Also the home of the name tables shared with the parser: each maps a value

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Parser of the rule language (SPEC.md "Rule syntax").
  *
  * A line is cut into words (with their columns); a rule is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Netlink for tc: clsact qdisc and one cls_bpf filter (ours, by prio and
  * handle).  Filters of other tools on the same hook are never touched; the
  * clsact qdisc stays on detach because other filters may live on it. */

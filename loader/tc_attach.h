@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* TC (cls_bpf on clsact) attach/detach over netlink with libmnl. */
 #ifndef XW_TC_ATTACH_H
 #define XW_TC_ATTACH_H

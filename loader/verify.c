@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xwall verify: see verify.h; the completeness argument is docs/verify.md.
  *
  * Objects.  Every rule of the live text is an object (the reference side);

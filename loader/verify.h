@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* `xwall verify`: check that the live datapath implements the live rule
  * set's first-match semantics over every stateless field (docs/verify.md).
  *

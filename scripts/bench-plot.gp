@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # ns/packet against rule count, from the per-packet table of `make bench`.
 # scripts/bench.sh runs it as
 #   gnuplot -e "datafile='D'; outfile='O'; subtitle='S'" scripts/bench-plot.gp

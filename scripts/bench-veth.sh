@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # `make bench-veth`: real packets through a veth pair, xwall next to a trivial
 # XDP_DROP program (the ceiling of this test bed), xdp-filter, nftables
 # (netdev ingress, a linear chain and a set-based rule set) and iptables (raw

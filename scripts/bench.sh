@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # `make bench`: per-packet cost of xwall next to xdp-filter and a trivial
 # XDP_DROP program (BPF_PROG_TEST_RUN), the same with connection tracking on
 # (established and new flows, flow insert rate), and apply time next to

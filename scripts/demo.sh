@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # xwall demo (`make demo`): two network namespaces joined by a veth pair,
 # xwall on the receiving end, a pcap of mixed traffic replayed from the other
 # end, and what the firewall made of it.  Needs root.  Cleans up after itself.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Install every Debian package the build, tests, demo and benchmarks need.
 # Idempotent: quiet when everything is already there.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Test bed for the end-to-end tests and the demo: two network namespaces
 # joined by a veth pair.
 #

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* TC datapath (cls_bpf, direct action): the same parser, the same rule
  * stages and the same maps as XDP; rules with direction `out` apply on
  * egress.  The loader makes this object reuse the XDP object's maps. */

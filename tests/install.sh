@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # tests/install.sh -- `make install` / `make uninstall` lay out and remove every
 # file, and packaging/xwall-service drives xwall the way xwall.service expects
 # (against a stub xwall that records its arguments).  Needs no root.

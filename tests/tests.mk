@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Test and benchmark targets (included by the top-level Makefile).
 DIFF_SRCS  := $(wildcard tests/diff/*.c)
 DIFF_BINS  := $(patsubst tests/diff/%.c,$(BUILD)/diff/%,$(DIFF_SRCS))

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Load every BPF program of every object into the kernel (a private,
 # unattached instance) so the verifier checks them; fails on any rejection.
 set -eu

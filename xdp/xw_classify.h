@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule stages: tuple space search over the live generation, first match by
  * priority.  Each stage probes up to XW_TUPLES_PER_STAGE tuples and tail-calls
  * itself for the next batch, which keeps every program small for the verifier

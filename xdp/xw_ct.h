@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Connection tracking: classify the packet's state before the rule stages
  * (the `ct` match reads key.ct_state) and write the flow back only if the
  * packet passes.  Runs only when the live rule set uses `ct`.

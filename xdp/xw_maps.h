@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Maps of the datapath.  Shared by the XDP and TC objects; the loader makes
  * both use the same (pinned) instances, so one rule set serves all hooks. */
 #ifndef XW_MAPS_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* XDP datapath: xw_xdp parses once and hands over to the rule stage
  * xw_xdp_stage, which runs (tail-calling itself for each further batch of
  * tuples) until a verdict; rules with `limit` run in xw_xdp_limit. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # `make bench-veth`: real packets through a veth pair between network
 # namespaces (trafgen -> filter), xwall next to a trivial XDP_DROP program,
 # xdp-filter, nftables (linear and sets) and iptables (nft and legacy), for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* `make bench`: what xwall costs per packet and per apply, next to
  * xdp-filter, a trivial XDP_DROP program, iptables-restore and nft.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* BPF declarations shared by the differential tests (tests/diff/).
  *
  * difftest reads pcaps: pcap/pcap.h pulls in pcap/bpf.h, whose struct

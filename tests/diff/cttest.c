@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Differential test of connection tracking: the real datapath (XDP ingress
  * and TC egress programs of a private instance, sharing their maps, run with
  * BPF_PROG_TEST_RUN) against the independent model in tests/ref/ctmodel.c.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Differential test: the real XDP datapath (BPF_PROG_TEST_RUN on a private
  * instance) against the independent reference classifier (tests/ref).
  *

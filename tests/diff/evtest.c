@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Event ring test: exact accounting of `log` events on a private datapath
  * driven with BPF_PROG_TEST_RUN (XDP ingress, arrives on lo).
  *

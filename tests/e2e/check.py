@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Rule sets of the end-to-end tests, an independent model of what they do,
 and the comparison of model, `xwall test --pcap`, arrivals and counters.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Helpers of tests/e2e/faults.sh (fault injection).  Every subcommand that
 runs xwall runs it in the caller's mount namespace, so the caller's private
 bpffs is the one used.  Subcommands:

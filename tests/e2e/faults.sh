@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Fault injection end-to-end tests of xwall (issue item 4).
 #
 #   a  kill: TRIALS (100) times `xwall apply B` (20,000 rules) over a live

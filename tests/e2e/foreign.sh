@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A datapath pinned by another xwall version (other maps, other layouts) is
 # refused with one clear message, not misread:
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # CLI-level tests of `xwall lint FILE` (no root, no kernel state):
 #
 #   a  a clean rule set: exit 0, "no anomalies", --json with an empty list

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Write the test pcap of the end-to-end tests and the demo, plus a manifest.
 
     mkpcap.py --dst-mac MAC [--src-mac MAC] --out FILE.pcap [--manifest FILE.json]

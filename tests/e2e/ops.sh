@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Operational end-to-end tests of xwall: rate limits, log events and stats,
 # with real traffic across a veth pair between two namespaces.  xwall runs on
 # B's veth end (XDP, attach default mode); A sends raw UDP frames at a paced

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Packet-socket helpers of the end-to-end tests (no scapy needed).
 
   pkt.py rx IFACE OUT.json [--ready FILE]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # End-to-end tests of xwall on a veth pair between two network namespaces
 # (scripts/netns.sh): namespace A sends, xwall runs on the veth end in B, and a
 # packet socket in B records which frames got through (XDP runs before the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """bpf(2) probes of tests/e2e/security.sh, made with ctypes (no libbpf), so
 the test sees exactly what an unprivileged process gets from the kernel.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Security end-to-end tests of xwall (issue item 5).  "nobody" is uid/gid
 # 65534 without groups or capabilities (setpriv); "userns" is nobody inside
 # `unshare -Ur` (uid 0 and every capability in its own user namespace, none

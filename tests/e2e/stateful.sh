@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Stateful end-to-end tests of xwall: connection tracking and TC egress, with
 # real sockets (socat, Python) across a veth pair between two namespaces.
 # xwall runs on B's veth end with --egress; B is "the protected host":

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Fuzzing and sanitizers (included by tests/tests.mk).
 #
 #   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer harnesses with clang and

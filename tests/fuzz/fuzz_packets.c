@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* libFuzzer harness for the packet parser of the reference classifier
  * (tests/ref/refclass.c).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* libFuzzer harness for the rule language: parser, formatter, rule set
  * operations and the compiler (loader/rule*.c, loader/compile.c).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Writes the packet seed corpus of fuzz_packets (tests/fuzz/corpus/packets/):
 # one raw Ethernet frame per file, chosen to reach each branch of the
 # reference classifier's parser.  Run from the repository root:

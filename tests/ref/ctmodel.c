@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Connection tracking model (see ctmodel.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Connection tracking model: an independent userspace model of xwall's
  * stateful mode (the `ct` match), written from the specification of the
  * conntrack semantics, not from the BPF code, so that a differential test

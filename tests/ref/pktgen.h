@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Deterministic PRNG and random packet generator for differential tests.
  *
  * Packets are built to hit the corners of SPEC.md "Packet semantics": VLAN

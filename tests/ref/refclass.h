@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Reference classifier: a plain userspace transcription of SPEC.md
  * "Packet semantics (exact)".
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Random rule-set text: see rulegen.h. */
 #include <stdarg.h>
 #include <stdio.h>

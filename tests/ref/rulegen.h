@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Random rule sets in the rule language of SPEC.md, for differential tests.
  *
  * Values come from the pktgen pools so rules match generated packets often.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of the rule compiler (rules -> tuple masks and masked keys),
  * checked by evaluating the compiled tables in userspace the way the
  * datapath does, against the reference classifier. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Tests of the connection tracking model (tests/ref/ctmodel.c) against the
  * conntrack semantics it models: flow identity, entry creation, TCP and
  * non-TCP transitions, ICMP errors, untracked packets, expiry, commit only

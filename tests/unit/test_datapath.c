@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of the loader's datapath state handling through the real
  * programs (BPF_PROG_TEST_RUN on a private, unattached instance): what a
  * counter slot carries from one rule to the next. */

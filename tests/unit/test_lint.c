@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of `xwall lint` (loader/lint.c): each anomaly class on small
  * hand-made rule sets, set-based coverage, clean sets, and on random rule
  * sets every witness turned into a real frame and checked against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Tests of the reference classifier (tests/ref/refclass.c) against SPEC.md
  * "Packet semantics (exact)", one group per numbered rule, each with a
  * positive and a negative case; and of the packet / rule generators.

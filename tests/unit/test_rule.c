@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of the rule language: parser, canonical printer, rule set ops. */
 #include <arpa/inet.h>
 #include <check.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of `xwall verify`: the frame builder against the reference
  * parser, and the verifier on private datapaths — random rule sets verify
  * with no mismatch (and the cell construction agrees with a direct
