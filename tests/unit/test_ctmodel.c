@@ -4,6 +4,7 @@
  * non-TCP transitions, ICMP errors, untracked packets, expiry, commit only
  * on pass, and the small rule model (including that its text parses). */
 #include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -467,13 +468,4 @@ static Suite *ctm_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(ctm_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+XW_CHECK_MAIN(ctm_suite)

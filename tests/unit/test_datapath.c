@@ -3,6 +3,7 @@
  * programs (BPF_PROG_TEST_RUN on a private, unattached instance): what a
  * counter slot carries from one rule to the next. */
 #include <check.h>
+#include "check_main.h"
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -182,13 +183,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+XW_CHECK_MAIN(suite)

@@ -5,6 +5,7 @@
  * reference classifier (tests/ref/refclass.c), plus sampled soundness of
  * every "never fires" / "never matches" / "can be removed" claim. */
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,13 +739,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
-}
+XW_CHECK_MAIN(suite)

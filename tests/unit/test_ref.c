@@ -4,6 +4,7 @@
  * positive and a negative case; and of the packet / rule generators.
  * Rules are built as struct xw_rule directly (no parser involved). */
 #include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -1652,11 +1653,4 @@ static Suite *ref_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(ref_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+XW_CHECK_MAIN(ref_suite)

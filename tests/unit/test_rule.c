@@ -2,6 +2,7 @@
 /* Unit tests of the rule language: parser, canonical printer, rule set ops. */
 #include <arpa/inet.h>
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1416,13 +1417,4 @@ static Suite *rule_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(rule_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+XW_CHECK_MAIN(rule_suite)
