@@ -153,12 +153,6 @@ static int64_t clock_offset(void)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ "pcap", required_argument, 0, 'p' },
-		{ "count", required_argument, 0, 'c' },
-		{ 0 }
-	};
 	struct ev_ctx c = { 0 };
 	const char *pcap_path = NULL;
 	struct ring_buffer *rb = NULL;
@@ -168,7 +162,7 @@ int cmd_events(int argc, char **argv)
 	uint64_t *now = NULL, unreported = 0;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "jp:c:", opts, NULL)) != -1) {
+	while ((opt = xw_getopt("events", argc, argv)) != -1) {
 		switch (opt) {
 		case 'j': c.json = true; break;
 		case 'p': pcap_path = optarg; break;

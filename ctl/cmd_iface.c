@@ -12,12 +12,6 @@
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, 0, 'm' },
-		{ "egress", no_argument, 0, 'e' },
-		XW_LOAD_OPTIONS,
-		{ 0 }
-	};
 	enum xw_mode mode = XW_MODE_AUTO;
 	bool egress = false;
 	struct xw_dp dp;
@@ -25,7 +19,7 @@ int cmd_attach(int argc, char **argv)
 	bool already;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "m:ec:r:l:", opts, NULL)) != -1) {
+	while ((c = xw_getopt("attach", argc, argv)) != -1) {
 		switch (c) {
 		case 'r':
 		case 'l':
@@ -84,7 +78,6 @@ static int detach_one(struct xw_dp *dp, const char *dev)
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, 0, 'a' }, { 0 } };
 	struct xw_iface *l = NULL;
 	struct xw_dp dp;
 	struct xw_err err;
@@ -92,7 +85,7 @@ int cmd_detach(int argc, char **argv)
 	size_t n = 0;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
+	while ((c = xw_getopt("detach", argc, argv)) != -1) {
 		if (c != 'a')
 			return xw_usage("detach", XW_EINPUT);
 		all = true;
@@ -139,7 +132,6 @@ static __u32 prog_id(int fd)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { 0 } };
 	struct xw_ruleset rs;
 	struct xw_iface *l = NULL;
 	struct xw_dp dp;
@@ -149,7 +141,7 @@ int cmd_status(int argc, char **argv)
 	size_t n = 0;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+	while ((c = xw_getopt("status", argc, argv)) != -1) {
 		if (c != 'j')
 			return xw_usage("status", XW_EINPUT);
 		json = true;

@@ -67,10 +67,6 @@ static void print_text(const char *fname, const struct xw_ruleset *rs,
 
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ 0 }
-	};
 	struct xw_lint_result res;
 	struct xw_ruleset rs;
 	struct xw_err err;
@@ -78,7 +74,7 @@ int cmd_lint(int argc, char **argv)
 	bool json = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+	while ((c = xw_getopt("lint", argc, argv)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		default: return xw_usage("lint", XW_EINPUT);

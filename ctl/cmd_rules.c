@@ -64,15 +64,11 @@ static int apply_locked(const struct xw_ruleset *rs)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "check", no_argument, 0, 'k' }, { "verify", no_argument, 0, 'v' },
-		XW_LOAD_OPTIONS, { 0 }
-	};
 	struct xw_ruleset rs;
 	bool check = false, verify = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "kvc:r:l:", opts, NULL)) != -1) {
+	while ((c = xw_getopt("apply", argc, argv)) != -1) {
 		if (c == 'k') {
 			check = true;
 		} else if (c == 'v') {

@@ -203,17 +203,11 @@ static void print_text(const struct snap *s, const struct snap *prev)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ "prometheus", no_argument, 0, 'p' },
-		{ "watch", required_argument, 0, 'w' },
-		{ 0 }
-	};
 	int c, fmt = 0, rc;
 	double watch = 0;
 	struct snap s, prev;
 
-	while ((c = getopt_long(argc, argv, "jpw:", opts, NULL)) != -1) {
+	while ((c = xw_getopt("stats", argc, argv)) != -1) {
 		switch (c) {
 		case 'j': fmt = 1; break;
 		case 'p': fmt = 2; break;

@@ -28,12 +28,6 @@ static const char *reason_of(const struct xw_test_result *r)
 
 int cmd_test(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pcap", required_argument, 0, 'p' },
-		{ "rules", required_argument, 0, 'r' },
-		{ "json", no_argument, 0, 'j' },
-		{ 0 }
-	};
 	const char *pcap_path = NULL, *rules = NULL;
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct xw_ruleset rs;
@@ -46,7 +40,7 @@ int cmd_test(int argc, char **argv)
 	pcap_t *pc;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "p:r:j", opts, NULL)) != -1) {
+	while ((c = xw_getopt("test", argc, argv)) != -1) {
 		switch (c) {
 		case 'p': pcap_path = optarg; break;
 		case 'r': rules = optarg; break;

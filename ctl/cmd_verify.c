@@ -8,12 +8,6 @@
 
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "examples", required_argument, 0, 'n' },
-		{ "verbose", no_argument, 0, 'v' },
-		{ "self-check", no_argument, 0, 's' },
-		{ 0 }
-	};
 	struct xw_verify_opts o = { 0 };
 	struct xw_verify_stats st;
 	struct xw_err err = { "" };
@@ -23,7 +17,7 @@ int cmd_verify(int argc, char **argv)
 
 	o.max_examples = 1;
 	optind = 0;    /* `apply --verify` calls us after its own getopt */
-	while ((c = getopt_long(argc, argv, "n:vs", opts, NULL)) != -1) {
+	while ((c = xw_getopt("verify", argc, argv)) != -1) {
 		switch (c) {
 		case 'n':
 			o.max_examples = (unsigned)strtoul(optarg, &e, 10);

@@ -5,11 +5,11 @@
 
 #include <stdbool.h>
 #include "datapath.h"
+#include "options.h"
 
 struct xw_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;   /* first line: synopsis; then details */
 };
 
 int cmd_attach(int argc, char **argv);
@@ -44,11 +44,8 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs);
 
 extern const char *xw_reason_names[XW_REASON_MAX];
 
-/* Options that size the datapath when a command loads it (attach, apply). */
-#define XW_LOAD_OPTIONS \
-	{ "ct-size", required_argument, 0, 'c' }, \
-	{ "ring-size", required_argument, 0, 'r' }, \
-	{ "log-rate", required_argument, 0, 'l' }
+/* Options that size the datapath when a command loads it (attach, apply):
+ * c --ct-size, r --ring-size, l --log-rate (options.c). */
 int xw_load_option(int c, const char *arg);
 
 #endif

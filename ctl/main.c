@@ -15,108 +15,19 @@ const char *xw_reason_names[XW_REASON_MAX] = {
 	[XW_REASON_SHORT] = "short",
 };
 
+/* What runs each command; its options and help are in options.c. */
 static const struct xw_cmd cmds[] = {
-	{ "attach", cmd_attach,
-	  "attach DEV [--mode auto|native|skb|tc] [--egress] [--ct-size N]\n"
-	  "           [--ring-size BYTES] [--log-rate N]\n"
-	  "  Load the datapath (once) and attach its XDP program to DEV through libxdp.\n"
-	  "  --mode   native (driver), skb (generic) or auto (native if possible) XDP;\n"
-	  "           tc: filter ingress with the TC program instead of XDP\n"
-	  "  --egress also attach the TC egress filter (rules with direction out)\n"
-	  "  When this attach loads the datapath (the first one):\n"
-	  "  --ct-size   flow table entries (LRU; default 65536)\n"
-	  "  --ring-size event ring bytes (power of two; default 1 MiB)\n"
-	  "  --log-rate  events per second per logging rule (default 1000, 0: no cap)\n" },
-	{ "detach", cmd_detach,
-	  "detach DEV | --all\n"
-	  "  Detach from DEV (or from every interface). The last detach unloads\n"
-	  "  the datapath and removes its pins.\n" },
-	{ "status", cmd_status,
-	  "status [--json]\n"
-	  "  Interfaces, modes, program ids, rule count, policies, generation.\n" },
-	{ "apply", cmd_apply,
-	  "apply [--check] [--ct-size N] [--ring-size BYTES] [--log-rate N] FILE|-\n"
-	  "  Replace the whole rule set (rules and policies) atomically.  Loads the\n"
-	  "  datapath if needed (sizes as for attach), so rules can be in place\n"
-	  "  before the first attach.\n"
-	  "  --check  parse and compile only; change nothing (no root needed)\n" },
-	{ "rule", cmd_rule,
-	  "rule add RULE... | rule del PRIO | rule list [--json]\n"
-	  "  add: one rule in file syntax without the word \"rule\", e.g.\n"
-	  "       xwall rule add 20 in tcp dport 22 src 10.0.0.0/8 pass\n"
-	  "  del: delete the rule with that priority\n"
-	  "  list: the live rule set; the text output is a valid file for apply\n" },
-	{ "policy", cmd_policy,
-	  "policy [in|out] pass|drop\n"
-	  "  Verdict when no rule matches (default pass), for ingress (in) or egress (out).\n" },
-	{ "stats", cmd_stats,
-	  "stats [--json | --prometheus] [--watch SECS]\n"
-	  "  Per-rule packets/bytes, per-verdict and per-reason counters.\n"
-	  "  --watch  redraw every SECS seconds with rates per second\n" },
-	{ "ct", cmd_ct,
-	  "ct list [--json] | ct flush | ct timeout [NAME SECS]...\n"
-	  "  list: tracked flows with their state and age (from the initiator's side)\n"
-	  "  flush: forget every flow\n"
-	  "  timeout: show the timeouts (seconds) or set some, e.g. 'ct timeout udp 5'\n"
-	  "  Flows are tracked only while the rule set uses a 'ct' match.\n" },
-	{ "events", cmd_events,
-	  "events [--json | --pcap FILE] [--count N]\n"
-	  "  Stream the events of rules with 'log' (header and first 128 bytes).\n"
-	  "  Each event says how many were lost (ring full) since the previous one;\n"
-	  "  a final line gives losses not yet reported.  --pcap writes the bytes as a\n"
-	  "  pcap file; --count stops after N events.\n" },
-	{ "test", cmd_test,
-	  "test --pcap FILE [--rules FILE] [--json]\n"
-	  "  Run each packet of FILE through the real datapath (BPF_PROG_TEST_RUN).\n"
-	  "  On the live datapath the packets are probe frames: they change no\n"
-	  "  counter, limit bucket, flow or event.\n"
-	  "  --rules  load a private, unattached instance with these rules instead\n"
-	  "           of the live one; there packets change state as traffic would\n" },
-	{ "lint", cmd_lint,
-	  "lint [--json] FILE|-\n"
-	  "  Report shadowed rules (never fire: earlier rules decide all their packets,\n"
-	  "  some differently), redundant rules (removable: earlier rules, or later ones\n"
-	  "  and the policy, give their packets the same verdict), correlated rules\n"
-	  "  (partial overlap with an earlier rule of another verdict: order matters)\n"
-	  "  and rules that never match, each with an example packet.  Exact over all\n"
-	  "  stateless fields; 'limit' rules never count as covering.  No root needed.\n"
-	  "  Exit 0 if clean, 1 if anything was found or the file is bad.\n" },
-	{ "verify", cmd_verify,
-	  "verify [--examples N] [--verbose]\n"
-	  "  Check that the live datapath implements the live rule set: reads the rule\n"
-	  "  text and the compiled maps back from the kernel, cuts the packet-key space\n"
-	  "  into cells on which every rule and every map entry is constant, and runs\n"
-	  "  one frame per cell (plus malformed-header shapes) through the attached\n"
-	  "  programs with BPF_PROG_TEST_RUN against the rules' first match.  Prints\n"
-	  "  'verified: N cells, 0 mismatches' (exit 0) or counterexamples (exit 1).\n"
-	  "  Stateless fields only: ct and limit matches are taken as the packet finds\n"
-	  "  them.  The frames count in stats like any packet.\n"
-	  "  --examples  counterexamples to print (default 1)\n"
-	  "  --verbose   cell counts per field and timing on stderr\n" },
+	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
+	{ "apply", cmd_apply },   { "rule", cmd_rule },     { "policy", cmd_policy },
+	{ "stats", cmd_stats },   { "ct", cmd_ct },         { "events", cmd_events },
+	{ "test", cmd_test },     { "lint", cmd_lint },     { "verify", cmd_verify },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 int xw_usage(const char *cmd, int code)
 {
-	FILE *o = code ? stderr : stdout;
-
-	for (size_t i = 0; i < NCMDS; i++)
-		if (cmd && !strcmp(cmds[i].name, cmd)) {
-			fprintf(o, "usage: xwall %s", cmds[i].usage);
-			return code;
-		}
-	fprintf(o, "usage: xwall [--version] [--help] COMMAND [ARGS]\n\n"
-		   "xwall is an XDP/TC firewall: first-match rules by priority, changed\n"
-		   "atomically while traffic flows.  Commands:\n\n");
-	for (size_t i = 0; i < NCMDS; i++) {
-		const char *nl = strchr(cmds[i].usage, '\n');
-
-		fprintf(o, "  xwall %.*s\n", (int)(nl - cmds[i].usage), cmds[i].usage);
-	}
-	fprintf(o, "\n'xwall COMMAND --help' tells more; see also xwall(8).\n"
-		   "Exit codes: 0 success, 1 bad usage or input, 2 the system refused.\n");
-	return code;
+	return xw_print_usage(code ? stderr : stdout, cmd, code);
 }
 
 int xw_load_option(int c, const char *arg)
@@ -282,6 +193,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
 		return xw_usage(argc > 2 ? argv[2] : NULL, 0);
+	/* hidden: the option table for packaging/xwall.bash-completion */
+	if (!strcmp(cmd, "__complete"))
+		return argc > 3 ? XW_EINPUT : xw_print_complete(stdout, argc > 2 ? argv[2] : NULL);
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!strcmp(cmds[i].name, cmd)) {
 			for (int a = 2; a < argc; a++)
