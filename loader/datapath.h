@@ -8,7 +8,7 @@
 #include "rule.h"
 #include "xwall.h"
 
-/* Error classes, which are also the CLI's exit codes (SPEC.md). */
+/* Error classes, which are also the CLI's exit codes (docs/commands.md). */
 enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 
 enum xw_map_id {

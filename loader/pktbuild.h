@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Concrete Ethernet frames from field values, for `xwall verify`.
  *
- * A spec names the fields a packet key holds (SPEC.md "Packet semantics"):
+ * A spec names the fields a packet key holds (docs/semantics.md):
  * the builder writes a frame that the datapath's parser turns into exactly
  * those fields.  `variant` picks among encodings with the same fields (one
  * or two VLAN tags, IPv4 options, IPv6 extension headers, padding, ...), and

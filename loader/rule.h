@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Rule set as parsed from the rule language of SPEC.md (userspace only). */
+/* Rule set as parsed from the rule language of docs/rules.md (userspace only). */
 #ifndef XW_RULE_H
 #define XW_RULE_H
 

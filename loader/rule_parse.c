@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Parser of the rule language (SPEC.md "Rule syntax").
+/* Parser of the rule language (docs/rules.md).
  *
  * A line is cut into words (with their columns); a rule is
  * `rule PRIO` followed by words that each start a match (or `in`, `out`, `log`),

@@ -417,7 +417,7 @@ static int cidr_set(struct vs *V, struct iset *s, const struct xw_cidr *c, size_
 	return 0;
 }
 
-/* A rule of the text, as SPEC.md "Packet semantics" reads it. */
+/* A rule of the text, as docs/semantics.md reads it. */
 static int rule_obj(struct vs *V, size_t idx)
 {
 	const struct xw_rule *r = &V->rs.rules[idx];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The one parse of a packet into struct xw_key (SPEC.md "Packet semantics").
+/* The one parse of a packet into struct xw_key (docs/semantics.md).
  * Works on any [data, data_end) window, so XDP and TC share it. */
 #ifndef XW_PARSE_H
 #define XW_PARSE_H

@@ -659,7 +659,7 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 	size_t l4n;
 
 	build(g, &f, &l4n);
-	/* SPEC "Packet semantics" 5: the protocol's minimum header in the frame */
+	/* docs/semantics.md rule 5: the protocol's minimum header in the frame */
 	{
 		size_t min = 0;
 

@@ -15,7 +15,7 @@ and the comparison of model, `xwall test --pcap`, arrivals and counters.
 
 Each rule below is written twice: as xwall rule text and as a Python
 predicate over the manifest of mkpcap.py (the values the frames were built
-from).  The predicates follow SPEC.md "Packet semantics" for the handful of
+from).  The predicates follow docs/semantics.md for the handful of
 matches used here, without any packet parsing, so they are a second opinion
 next to the datapath's own answer (`xwall test --pcap`).
 
@@ -32,7 +32,7 @@ import sys
 BAD_MAC = "02:00:00:00:0b:ad"
 
 
-# --- the model: SPEC.md semantics on manifest records ----------------------
+# --- the model: docs/semantics.md on manifest records ---------------------
 def is_ip(p): return p["type"] == "ip"
 def is_ip6(p): return p["type"] == "ip6"
 def later(p): return p["frag"] == "later"

@@ -6,7 +6,7 @@
 #   b  one of each class (set-based shadow, redundant, correlated,
 #      never-matches): exit 1, one FILE:LINE: line per finding naming the
 #      rules and a witness packet; --json: one document whose "anomalies"
-#      hold {"rule", "kind", "by", "witness"} as SPEC.md says
+#      hold {"rule", "kind", "by", "witness"} as docs/formats.md says
 #   c  bad input: exit 1, the parser's FILE:LINE:COL message on stderr,
 #      nothing on stdout; a missing file and bad usage also exit 1
 #   d  the file from stdin ("-")

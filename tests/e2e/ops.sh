@@ -18,7 +18,7 @@
 #      frames with sports 20001..) and unlogged traffic (dport 7778) flow:
 #      exit 0, `tcpdump -r` reads exactly the K logged frames in order, with
 #      their addresses, ports and lengths; `xwall events --json --count K`:
-#      every line has the keys of SPEC.md with the right values, and a final
+#      every line has the keys of docs/formats.md "events" with the right values, and a final
 #      line {"events": K, "lost": 0}; `--count K` with more than K events
 #      already waiting prints exactly K
 #   d  `xwall stats --prometheus` passes `promtool check metrics` (promtool is
@@ -414,7 +414,7 @@ evrc=0
 wait $EV || evrc=$?
 expect $evrc "events --json --count $K exits 0" "$(oneline "$W/c.json.err")"
 msg=$(H evjson "$W/c.json" $K "$IFX_B" "$A4" "$B4" 7777 21001 $((PLEN + 42)) 5 pass 2>&1) && r=0 || r=1
-expect $r "events --json: $K lines with the SPEC keys and values, final line {\"events\": $K, \"lost\": 0}" "$msg"
+expect $r "events --json: $K lines with the documented keys and values, final line {\"events\": $K, \"lost\": 0}" "$msg"
 # one reader at a time: a second `events` is refused (exit 2, says why)
 timeout 15 "$XWALL" events --json --count 1 >"$W/c.one" 2>"$W/c.one.err" &
 EV=$!

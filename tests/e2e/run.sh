@@ -258,7 +258,7 @@ scen_d() {
 	d="$W/d"
 	mkdir -p "$d"
 	cat >"$d/all.rules" <<-'EOF'
-		# every match kind of SPEC.md (ct and limit rules are added below
+		# every match kind of docs/rules.md (ct and limit rules are added below
 		# when this xwall accepts them)
 		policy drop
 		policy out pass

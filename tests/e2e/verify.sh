@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# End-to-end test of `xwall verify` and `apply --verify` (SPEC.md "verify";
+# End-to-end test of `xwall verify` and `apply --verify` (docs/commands.md "verify";
 # docs/verify.md), through the CLI, on a datapath attached in a private
 # network namespace (veth pair xwv0/xwv1, XDP on xwv0 plus TC egress):
 #

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Deterministic PRNG and random packet generator for differential tests.
  *
- * Packets are built to hit the corners of SPEC.md "Packet semantics": VLAN
+ * Packets are built to hit the corners of docs/semantics.md: VLAN
  * stacks, IPv4 options and fragments, IPv6 extension chains, truncation at
  * header boundaries, broken lengths and versions.  Field values come from
  * small pools shared with rulegen so random rules match random packets often.

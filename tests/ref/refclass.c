@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Reference classifier: see refclass.h.  Every function below follows one
- * paragraph of SPEC.md "Packet semantics (exact)"; the numbers in comments
+ * paragraph of docs/semantics.md; the numbers in comments
  * are the numbered rules there. */
 #include <stdio.h>
 #include <string.h>

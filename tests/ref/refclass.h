@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Reference classifier: a plain userspace transcription of SPEC.md
+/* Reference classifier: a plain userspace transcription of docs/semantics.md
  * "Packet semantics (exact)".
  *
  * It exists to be compared against the BPF datapath, so it is written
@@ -30,7 +30,7 @@ struct xw_ref_pkt {
 	uint8_t  vlan_truncated;  /* a tag TPID with fewer than 4 bytes behind it */
 	size_t   l3_off;          /* first byte after the link header */
 
-	/* L3: EtherType said IPv4/IPv6 but the header failed SPEC rule 2/3 */
+	/* L3: EtherType said IPv4/IPv6 but the header failed docs/semantics.md rule 2/3 */
 	uint8_t  malformed;
 	uint8_t  v4, v6;          /* a valid IPv4 / IPv6 header */
 	uint8_t  src[16], dst[16];/* IPv4 in [0..3] */

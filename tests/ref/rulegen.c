@@ -395,7 +395,7 @@ static void put_icmp(struct sbuf *b, struct xw_rng *r, const struct shape *s, in
 
 	sb_printf(b, "%s type ", v6 ? "icmpv6" : "icmp");
 	if (s->type_form == TF_SINGLE) {
-		/* a couple of names: the example in SPEC.md uses echo-request */
+		/* a couple of names: the example in docs/rules.md uses echo-request */
 		unsigned req = v6 ? 128 : 8, rep = v6 ? 129 : 0;
 		if (t == req && xw_rng_chance(r, 50))
 			sb_printf(b, "echo-request");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Random rule sets in the rule language of SPEC.md, for differential tests.
+/* Random rule sets in the rule language of docs/rules.md, for differential tests.
  *
  * Values come from the pktgen pools so rules match generated packets often.
  * The datapath pays one tuple per distinct (fields, prefix lengths, port

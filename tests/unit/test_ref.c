@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Tests of the reference classifier (tests/ref/refclass.c) against SPEC.md
+/* Tests of the reference classifier (tests/ref/refclass.c) against docs/semantics.md
  * "Packet semantics (exact)", one group per numbered rule, each with a
  * positive and a negative case; and of the packet / rule generators.
  * Rules are built as struct xw_rule directly (no parser involved). */
