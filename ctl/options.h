@@ -6,9 +6,9 @@
  *   - `xwall --help` and `xwall CMD --help` (xw_print_usage);
  *   - bash completion: packaging/xwall.bash-completion asks
  *     `xwall __complete [CMD]`, which prints the table (xw_print_complete);
- *   - tests/unit/test_options.c, which fails when docs/xwall.8 and the
- *     table disagree.
- * Adding an option: add it here, handle its val in the command's getopt
+ *   - tests/unit/test_options.c, which fails when docs/xwall.8 or the
+ *     synopsis of docs/commands.md and the table disagree.
+ * Adding an option: add it to options.c, handle its val in the command's getopt
  * loop, and document it in docs/xwall.8 (SYNOPSIS and the command's entry)
  * and docs/commands.md.  This file and options.c depend on nothing else of
  * xwall, so the unit test can compile them on their own. */

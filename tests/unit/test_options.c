@@ -5,6 +5,7 @@
  *   - COMMANDS: each table option appears in its command's entry, and every
  *     --option written there is the command's own, or written right after
  *     another command's name ("detach --all") and that command's.
+ * docs/commands.md's synopsis is checked the same way as the man page's.
  * Run from the top of the repository (make unit does), or set XW_SRCDIR. */
 #include <check.h>
 #include "check_main.h"
@@ -412,6 +413,56 @@ START_TEST(test_man_commands_match_table)
 }
 END_TEST
 
+/* docs/commands.md's synopsis block names exactly the table's options. */
+START_TEST(test_commands_md_synopsis_matches_table)
+{
+	char *md = read_file("docs/commands.md");
+	char *p = strstr(md, "## Synopsis\n"), *end;
+	struct optset per[MAXCMD] = { 0 }, sizes = { 0 };
+	bool seen[MAXCMD] = { 0 }, uses_sizes[MAXCMD] = { 0 };
+
+	ck_assert_msg(p, "docs/commands.md: no '## Synopsis'");
+	p = strstr(p, "```\n");
+	ck_assert_ptr_nonnull(p);
+	p += 4;
+	end = strstr(p, "```");
+	ck_assert_ptr_nonnull(end);
+	*end = 0;
+	for (char *l = strtok(p, "\n"); l; l = strtok(NULL, "\n")) {
+		const struct xw_cmd_spec *c;
+
+		if (!strncmp(l, "SIZES:", 6)) {
+			scan_opts(l, false, add_cb, &sizes);
+			continue;
+		}
+		ck_assert_msg(!strncmp(l, "xwall ", 6), "docs/commands.md synopsis: '%s'", l);
+		c = first_cmd(l + 6, NULL);
+		if (!c)
+			continue;   /* xwall --help, xwall help */
+		seen[c - xw_cmd_specs] = true;
+		if (strstr(l, "SIZES"))
+			uses_sizes[c - xw_cmd_specs] = true;
+		scan_opts(l, false, add_cb, &per[c - xw_cmd_specs]);
+	}
+	for (unsigned c = 0; c < xw_n_cmd_specs; c++) {
+		const char *name = xw_cmd_specs[c].name;
+
+		ck_assert_msg(seen[c], "docs/commands.md synopsis has no line for '%s'", name);
+		if (uses_sizes[c])
+			for (int k = 0; k < sizes.n; k++)
+				set_add(&per[c], sizes.names[k]);
+		for (const struct xw_opt *o = xw_cmd_specs[c].opts; o->name; o++)
+			ck_assert_msg(set_has(&per[c], o->name),
+				      "docs/commands.md synopsis: '%s' lacks --%s", name, o->name);
+		for (int k = 0; k < per[c].n; k++)
+			ck_assert_msg(table_has(&xw_cmd_specs[c], per[c].names[k]),
+				      "docs/commands.md synopsis: '%s' shows --%s, which the table "
+				      "does not have", name, per[c].names[k]);
+	}
+	free(md);
+}
+END_TEST
+
 /* The completion script takes the options from the table, not a list of its own. */
 START_TEST(test_completion_script_uses_table)
 {
@@ -443,6 +494,7 @@ static Suite *options_suite(void)
 	tcase_add_test(t, test_help_and_completion_show_all);
 	tcase_add_test(m, test_man_synopsis_matches_table);
 	tcase_add_test(m, test_man_commands_match_table);
+	tcase_add_test(m, test_commands_md_synopsis_matches_table);
 	tcase_add_test(m, test_completion_script_uses_table);
 	suite_add_tcase(s, t);
 	suite_add_tcase(s, m);
