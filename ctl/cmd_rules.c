@@ -65,15 +65,17 @@ int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "check", no_argument, 0, 'k' }, { "verify", no_argument, 0, 'v' },
-		XW_LOAD_OPTIONS, { 0 }
+		{ "allow-empty", no_argument, 0, 'E' }, XW_LOAD_OPTIONS, { 0 }
 	};
 	struct xw_ruleset rs;
-	bool check = false, verify = false;
+	bool check = false, verify = false, allow_empty = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "kvc:r:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "kvEc:r:l:", opts, NULL)) != -1) {
 		if (c == 'k') {
 			check = true;
+		} else if (c == 'E') {
+			allow_empty = true;
 		} else if (c == 'v') {
 			verify = true;
 		} else if (c == 'c' || c == 'r' || c == 'l') {
@@ -88,6 +90,12 @@ int cmd_apply(int argc, char **argv)
 		return xw_usage("apply", XW_EINPUT);
 	xw_ruleset_init(&rs);
 	rc = xw_load_rules(argv[optind], &rs);
+	/* an empty input is more often a wrong path or a truncated file than
+	 * a wish to pass everything: say so before it replaces the rule set */
+	if (!rc && !allow_empty && rs.n == 0 && !rs.has_policy[XW_DIR_IN] && !rs.has_policy[XW_DIR_OUT])
+		rc = xw_failf(XW_EINPUT, "%s: no rule and no policy line: applying it would pass "
+			      "everything; --allow-empty applies it anyway",
+			      strcmp(argv[optind], "-") ? argv[optind] : "<stdin>");
 	if (!rc)
 		rc = check ? check_only(&rs) : apply_locked(&rs);
 	xw_ruleset_free(&rs);

@@ -34,11 +34,16 @@ static const struct xw_cmd cmds[] = {
 	  "status [--json]\n"
 	  "  Interfaces, modes, program ids, rule count, policies, generation.\n" },
 	{ "apply", cmd_apply,
-	  "apply [--check] [--ct-size N] [--ring-size BYTES] [--log-rate N] FILE|-\n"
+	  "apply [--check] [--verify] [--allow-empty] [--ct-size N] [--ring-size BYTES]\n"
+	  "      [--log-rate N] FILE|-\n"
 	  "  Replace the whole rule set (rules and policies) atomically.  Loads the\n"
 	  "  datapath if needed (sizes as for attach), so rules can be in place\n"
-	  "  before the first attach.\n"
-	  "  --check  parse and compile only; change nothing (no root needed)\n" },
+	  "  before the first attach.  Input that cannot be read, does not parse or\n"
+	  "  does not compile changes nothing (exit 1).\n"
+	  "  --check        parse and compile only; change nothing (no root needed)\n"
+	  "  --verify       then check the live datapath as 'xwall verify' does\n"
+	  "  --allow-empty  accept an input with no rule and no policy line (it\n"
+	  "                 passes everything); refused without it\n" },
 	{ "rule", cmd_rule,
 	  "rule add RULE... | rule del PRIO | rule list [--json]\n"
 	  "  add: one rule in file syntax without the word \"rule\", e.g.\n"
@@ -225,9 +230,11 @@ char *xw_slurp(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int e = 0;
 
 	if (!f)
 		return NULL;
+	errno = 0;
 	for (;;) {
 		if (cap - n < 65536) {
 			char *nb = realloc(buf, cap = cap * 2 + 65536);
@@ -245,11 +252,21 @@ char *xw_slurp(const char *path, size_t *len)
 		if (r == 0)
 			break;
 	}
+	/* a directory opens but fails to read (EISDIR), as do some devices
+	 * and /proc files: a read error is an error, never an empty input */
+	if (buf && ferror(f)) {
+		e = errno ? errno : EIO;
+		free(buf);
+		buf = NULL;
+	} else if (!buf) {
+		e = ENOMEM;
+	}
 	if (buf)
 		buf[n] = 0;
 	if (f != stdin)
 		fclose(f);
 	*len = n;
+	errno = e;
 	return buf;
 }
 
@@ -261,7 +278,7 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs)
 	int rc;
 
 	if (!text)
-		return xw_failf(XW_EINPUT, "%s: %s", path, strerror(errno));
+		return xw_failf(XW_EINPUT, "%s: %s", strcmp(path, "-") ? path : "<stdin>", strerror(errno));
 	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
 	free(text);
 	return rc ? xw_fail(XW_EINPUT, &err) : 0;
