@@ -33,7 +33,8 @@
 #             CapabilityBoundingSet of packaging/xwall.service.in
 #
 # Runs in a network namespace of its own with its own bpffs and veth pair.
-# Usage: tests/e2e/badinput.sh  (root).  One PASS/FAIL line per check; the
+# Usage: tests/e2e/badinput.sh  (root; XW_BAD_ONLY="SECTION..." runs only
+# those sections).  One PASS/FAIL line per check; the
 # last line counts them; exit 1 if any failed.  KEEP=1 keeps the work dir.
 set -u
 
@@ -106,6 +107,13 @@ refused() {
 }
 
 printf 'policy drop\nrule 10 tcp dport 22 pass\nrule 20 udp dport 53 pass\n' >"$W/good.rules"
+printf 'policy drop\nrule 10 tcp dport 22 pass\nrule 30 udp dport 123 pass\n' >"$W/good2.rules"
+# want SECTION: run it (XW_BAD_ONLY="read lock ..." runs only those)
+want() {
+	[ -z "${XW_BAD_ONLY:-}" ] && return 0
+	case " $XW_BAD_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 LABEL=setup
 xw attach xwb1 --mode skb
 [ "$RC" = 0 ] || { fail "attach xwb1: $(oneline "$W/e")"; exit 1; }
@@ -114,6 +122,7 @@ xw apply "$W/good.rules"
 snap "$W/s.base"
 
 # ---------------------------------------------------------------- read
+if want read; then
 LABEL=read
 mkdir "$W/dir"
 refused 1 "^xwall: $W/dir: Is a directory\$" "apply of a directory" apply "$W/dir"
@@ -126,8 +135,10 @@ RC=0
 timeout 2 "$XWALL" apply "$W/fifo" >"$W/o" 2>"$W/e" || RC=$?
 if [ "$RC" = 124 ]; then unchanged "apply of a FIFO with no writer blocks until killed"
 else fail "apply of a FIFO with no writer: exit $RC, '$(oneline "$W/e")'"; fi
+fi
 
 # ---------------------------------------------------------------- empty
+if want empty; then
 LABEL=empty
 : >"$W/empty.rules"
 printf '# only a comment\n\n   \n' >"$W/comment.rules"
@@ -153,8 +164,10 @@ check $r "apply --allow-empty of a comment-only file applies the empty set (gene
 	"rc=$RC $(oneline "$W/e") $(oneline "$W/s.now")"
 xw apply "$W/good.rules"
 snap "$W/s.base"
+fi
 
 # ---------------------------------------------------------------- overflow
+if want overflow; then
 LABEL=overflow
 printf 'policy drop\nrule 5 udp limit over 1/m burst 307445735 drop\n' >"$W/burst.rules"
 refused 1 "^$W/burst.rules:2:33: burst 307445735 at 1/m is 1.84e\\+10 s of credit, more than a bucket holds" \
@@ -164,8 +177,10 @@ refused 1 "^<rule>:1:24: burst 307445735 at 1/m" "rule add with the same limit" 
 printf 'rule 5 udp limit over 1/m burst 76861433 drop\n' >"$W/burst-max.rules"
 xw apply --check "$W/burst-max.rules"
 check "$RC" "the largest burst at 1/m (76861433) is accepted" "rc=$RC $(oneline "$W/e")"
+fi
 
 # ---------------------------------------------------------------- expand
+if want expand; then
 LABEL=expand
 "$PY" - "$W" <<'EOF'
 import sys
@@ -191,8 +206,10 @@ for f in big max; do
 	check $r "apply --check $f.rules ($sz bytes): exit $RC, peak RSS $kib KiB (< 512 MiB)" \
 		"$(oneline "$W/e")"
 done
+fi
 
 # ---------------------------------------------------------------- pcap
+if want pcap; then
 LABEL=pcap
 "$PY" - "$W/cut.pcap" <<'EOF'
 import struct, sys
@@ -216,8 +233,10 @@ n=$(grep -c '"capture_truncated":true' "$W/o")
 [ "$RC" = 0 ] && [ "$n" = 3 ] && r=0 || r=1
 check $r "test --json marks the 3 cut packets capture_truncated" "rc=$RC n=$n"
 unchanged "after test --pcap"
+fi
 
 # ---------------------------------------------------------------- caps
+if want caps; then
 LABEL=caps
 CAPS3=-all,+bpf,+net_admin,+sys_admin
 withcaps() { b=$1; shift; setpriv --bounding-set "$b" --inh-caps -all --no-new-privs "$XWALL" "$@"; }
@@ -246,7 +265,6 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$XWALL" apply "$W/good.rules
 if [ "$RC" = 2 ] && grep -q "missing CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN" "$W/e"; then
 	unchanged "uid 65534 without capabilities: apply exits 2 naming all three"
 else fail "uid 65534: apply exit $RC, '$(oneline "$W/e")'"; fi
-printf 'policy drop\nrule 10 tcp dport 22 pass\nrule 30 udp dport 123 pass\n' >"$W/good2.rules"
 RC=0
 withcaps $CAPS3 apply "$W/good2.rules" >"$W/o" 2>"$W/e" || RC=$?
 r=1
@@ -254,8 +272,10 @@ r=1
 check $r "only the three capabilities: apply exits 0 and the new set is live" "rc=$RC $(oneline "$W/e")"
 xw apply "$W/good.rules"
 snap "$W/s.base"
+fi
 
 # ---------------------------------------------------------------- record
+if want record; then
 LABEL=record
 xw detach xwb1                # the last detach unloads
 xw apply "$W/good.rules"      # loaded again, attached nowhere
@@ -292,8 +312,10 @@ fi
 xw attach xwb1 --mode skb
 check "$RC" "attach works again once xw_ifaces has room" "rc=$RC $(oneline "$W/e")"
 snap "$W/s.base"
+fi
 
 # ---------------------------------------------------------------- reuse
+if want reuse; then
 LABEL=reuse
 "$PY" - "$W" <<'EOF'
 import sys
@@ -359,8 +381,10 @@ EOF
 fi
 xw apply "$W/good.rules"
 snap "$W/s.base"
+fi
 
 # ---------------------------------------------------------------- lock
+if want lock; then
 LABEL=lock
 xw detach --all
 printf 'rule 1 tcp dport 1 drop\n' >"$W/A.rules"
@@ -392,8 +416,10 @@ g=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation"])
 # a fresh load applies the empty set (1), then B and C one after the other
 [ "$g" = 3 ] && r=0 || r=1
 check $r "the new datapath saw both applies, serialised (generation $g, wanted 3)" "$(oneline "$W/st")"
+fi
 
 # ---------------------------------------------------------------- service
+if want service; then
 LABEL=service
 xw detach --all
 bset=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/packaging/xwall.service.in" |
@@ -419,6 +445,7 @@ svc stop
 r=1
 [ "$RC" = 0 ] && "$XWALL" status | grep -q 'not loaded' && r=0
 check $r "xwall-service stop with the unit's capabilities: unloaded" "rc=$RC $(oneline "$W/e")"
+fi
 
 echo "badinput: $NP passed, $NF failed"
 [ "$NF" = 0 ]
