@@ -91,8 +91,10 @@ int cmd_apply(int argc, char **argv)
 	xw_ruleset_init(&rs);
 	rc = xw_load_rules(argv[optind], &rs);
 	/* an empty input is more often a wrong path or a truncated file than
-	 * a wish to pass everything: say so before it replaces the rule set */
-	if (!rc && !allow_empty && rs.n == 0 && !rs.has_policy[XW_DIR_IN] && !rs.has_policy[XW_DIR_OUT])
+	 * a wish to pass everything: say so before it replaces the rule set
+	 * (without privilege, apply is refused for that first, as before) */
+	if (!rc && !allow_empty && rs.n == 0 && !rs.has_policy[XW_DIR_IN] &&
+	    !rs.has_policy[XW_DIR_OUT] && (check || xw_privileged()))
 		rc = xw_failf(XW_EINPUT, "%s: no rule and no policy line: applying it would pass "
 			      "everything; --allow-empty applies it anyway",
 			      strcmp(argv[optind], "-") ? argv[optind] : "<stdin>");
