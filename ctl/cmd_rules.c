@@ -95,9 +95,14 @@ int cmd_apply(int argc, char **argv)
 	 * (without privilege, apply is refused for that first, as before) */
 	if (!rc && !allow_empty && rs.n == 0 && !rs.has_policy[XW_DIR_IN] &&
 	    !rs.has_policy[XW_DIR_OUT] && (check || xw_privileged()))
-		rc = xw_failf(XW_EINPUT, "%s: no rule and no policy line: applying it would pass "
-			      "everything; --allow-empty applies it anyway",
-			      strcmp(argv[optind], "-") ? argv[optind] : "<stdin>");
+	{
+		/* a rule input error, so FILE:LINE:COL like the others: the
+		 * whole input, from its start, holds nothing */
+		fprintf(stderr, "%s:1:1: no rule and no policy line: applying it would pass "
+			"everything; --allow-empty applies it anyway\n",
+			strcmp(argv[optind], "-") ? argv[optind] : "<stdin>");
+		rc = XW_EINPUT;
+	}
 	if (!rc)
 		rc = check ? check_only(&rs) : apply_locked(&rs);
 	xw_ruleset_free(&rs);

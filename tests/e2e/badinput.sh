@@ -143,12 +143,12 @@ LABEL=empty
 : >"$W/empty.rules"
 printf '# only a comment\n\n   \n' >"$W/comment.rules"
 nomsg='no rule and no policy line: applying it would pass everything; --allow-empty applies it anyway$'
-refused 1 "^xwall: $W/empty.rules: $nomsg" "apply of an empty file" apply "$W/empty.rules"
-refused 1 "^xwall: $W/comment.rules: $nomsg" "apply of a comment-only file" apply "$W/comment.rules"
-refused 1 "^xwall: $W/empty.rules: $nomsg" "apply --check of an empty file" apply --check "$W/empty.rules"
+refused 1 "^$W/empty.rules:1:1: $nomsg" "apply of an empty file" apply "$W/empty.rules"
+refused 1 "^$W/comment.rules:1:1: $nomsg" "apply of a comment-only file" apply "$W/comment.rules"
+refused 1 "^$W/empty.rules:1:1: $nomsg" "apply --check of an empty file" apply --check "$W/empty.rules"
 RC=0
 "$XWALL" apply - <"$W/empty.rules" >"$W/o" 2>"$W/e" || RC=$?
-if [ "$RC" = 1 ] && grep -qE "^xwall: <stdin>: $nomsg" "$W/e"; then
+if [ "$RC" = 1 ] && grep -qE "^<stdin>:1:1: $nomsg" "$W/e"; then
 	unchanged "apply - of empty stdin: exit 1"
 else fail "apply - of empty stdin: exit $RC, '$(oneline "$W/e")'"; fi
 printf 'policy in pass\n' >"$W/policy-only.rules"
