@@ -1350,6 +1350,10 @@ int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX])
 	return rc;
 }
 
+/* The datapath compares now - last_ns with seconds * 1e9 in u64 (no sum):
+ * any u32 of seconds fits. */
+_Static_assert(UINT32_MAX <= UINT64_MAX / 1000000000ull, "ct timeout in ns fits u64");
+
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err)
 {
 	struct xw_cfg cfg;
