@@ -137,9 +137,11 @@ char *xw_slurp(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int e = 0;
 
 	if (!f)
 		return NULL;
+	errno = 0;
 	for (;;) {
 		if (cap - n < 65536) {
 			char *nb = realloc(buf, cap = cap * 2 + 65536);
@@ -157,11 +159,21 @@ char *xw_slurp(const char *path, size_t *len)
 		if (r == 0)
 			break;
 	}
+	/* a directory opens but fails to read (EISDIR), as do some devices
+	 * and /proc files: a read error is an error, never an empty input */
+	if (buf && ferror(f)) {
+		e = errno ? errno : EIO;
+		free(buf);
+		buf = NULL;
+	} else if (!buf) {
+		e = ENOMEM;
+	}
 	if (buf)
 		buf[n] = 0;
 	if (f != stdin)
 		fclose(f);
 	*len = n;
+	errno = e;
 	return buf;
 }
 
@@ -173,7 +185,7 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs)
 	int rc;
 
 	if (!text)
-		return xw_failf(XW_EINPUT, "%s: %s", path, strerror(errno));
+		return xw_failf(XW_EINPUT, "%s: %s", strcmp(path, "-") ? path : "<stdin>", strerror(errno));
 	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
 	free(text);
 	return rc ? xw_fail(XW_EINPUT, &err) : 0;

@@ -107,7 +107,8 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	{ "apply", "FILE|-", NULL,
 	  "Replace the whole rule set (rules and policies) atomically.  Loads the\n"
 	  "datapath if needed (sizes as for attach), so rules can be in place\n"
-	  "before the first attach.",
+	  "before the first attach.  Input that cannot be read, does not parse or\n"
+	  "does not compile changes nothing (exit 1).",
 	  apply_opts, XW_COMP_FILES },
 	{ "rule", "", "rule add RULE... | rule del PRIO | rule list [--json]",
 	  "add: one rule in file syntax without the word \"rule\", e.g.\n"

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -152,7 +154,7 @@ static int sys_err(struct xw_err *err, const char *what, int e)
 	if (e < 0)
 		e = -e;
 	return xw_errf(err, XW_ESYS, "%s: %s%s", what, strerror(e),
-		       e == EPERM || e == EACCES ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "");
+		       e == EPERM || e == EACCES ? " (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" : "");
 }
 
 void xw_dp_init(struct xw_dp *dp)
@@ -177,23 +179,72 @@ static int ensure_bpffs(struct xw_err *err)
 	return 0;
 }
 
-bool xw_privileged(void)
+/* The capabilities the datapath commands need, whatever the uid: CAP_BPF to
+ * create maps and load programs, CAP_NET_ADMIN for networking programs and
+ * attaching them, CAP_SYS_ADMIN for BPF_MAP_GET_FD_BY_ID (the inner rule
+ * text map; libxdp's dispatcher) and mounting bpffs. */
+static const struct { int cap; const char *name; } need_caps[] = {
+	{ CAP_BPF, "CAP_BPF" }, { CAP_NET_ADMIN, "CAP_NET_ADMIN" }, { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+};
+
+/* Capabilities count for BPF only in the initial user namespace: one made
+ * by unshare -U grants them in name only (and maps part of the uid space). */
+static bool initial_userns(void)
 {
-	/* root of the initial user namespace: a user namespace's root (unshare
-	 * -U) has uid 0 too, but maps only part of the uid space */
 	char map[128] = "";
-	FILE *f;
+	FILE *f = fopen("/proc/self/uid_map", "r");
 	unsigned long a = 1, b = 1, n = 0;
 
-	if (geteuid() != 0)
-		return false;
-	f = fopen("/proc/self/uid_map", "r");
 	if (!f)
-		return true;   /* no /proc: trust the uid */
+		return true;   /* no /proc: nothing to tell */
 	if (!fgets(map, sizeof(map), f) || sscanf(map, "%lu %lu %lu", &a, &b, &n) != 3)
 		n = 0;
 	fclose(f);
 	return a == 0 && b == 0 && n == 4294967295ul;
+}
+
+int xw_missing_caps(char *buf, size_t len)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	size_t at = 0;
+	int missing = 0;
+
+	memset(d, 0, sizeof(d));
+	if (buf && len)
+		buf[0] = 0;
+	if (syscall(SYS_capget, &h, d))
+		memset(d, 0, sizeof(d));   /* cannot tell: report all missing */
+	for (size_t i = 0; i < sizeof(need_caps) / sizeof(need_caps[0]); i++) {
+		int c = need_caps[i].cap;
+
+		if (d[c / 32].effective & (1u << (c % 32)))
+			continue;
+		missing++;
+		if (buf && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", need_caps[i].name);
+	}
+	if (!missing && !initial_userns()) {
+		missing = 1;
+		if (buf && len)
+			snprintf(buf, len, "capabilities of the initial user namespace (this process "
+				 "runs in another one)");
+	}
+	return missing;
+}
+
+bool xw_privileged(void)
+{
+	return xw_missing_caps(NULL, 0) == 0;
+}
+
+int xw_privilege_err(struct xw_err *err, const char *what)
+{
+	char miss[160];
+
+	xw_missing_caps(miss, sizeof(miss));
+	return xw_errf(err, XW_ESYS, "%s: permission denied: missing %s (xwall needs CAP_BPF, "
+		       "CAP_NET_ADMIN and CAP_SYS_ADMIN)", what, miss);
 }
 
 /* Create (if need be) and open a directory of ours, make sure it is root's
@@ -204,10 +255,11 @@ bool xw_privileged(void)
  * success *fd holds the lock; on failure it is -1. */
 static int lock_dir(const char *path, int how, const char *busy, int *fd, struct xw_err *err)
 {
-	struct stat st;
+	struct stat st, now;
 	char what[160];
-	int rc = 0, e;
+	int rc = 0, e, tries = 0;
 
+again:
 	*fd = -1;
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		e = errno;
@@ -221,8 +273,9 @@ static int lock_dir(const char *path, int how, const char *busy, int *fd, struct
 		snprintf(what, sizeof(what), "open %s (must be a directory, not a symlink)", path);
 		return sys_err(err, what, e);
 	}
-	if (fstat(*fd, &st) || st.st_uid != 0) {
-		rc = xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)", path);
+	if (fstat(*fd, &st) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		rc = xw_errf(err, XW_ESYS, "%s is not owned by root (or by this user): refusing to "
+			     "use it (remove it)", path);
 	} else if ((st.st_mode & 07777) != 0700 && fchmod(*fd, 0700)) {
 		e = errno;
 		snprintf(what, sizeof(what), "chmod %s", path);
@@ -231,6 +284,15 @@ static int lock_dir(const char *path, int how, const char *busy, int *fd, struct
 		e = errno;
 		snprintf(what, sizeof(what), "lock %s", path);
 		rc = sys_err(err, e == EWOULDBLOCK && busy ? busy : what, e);
+	} else if (lstat(path, &now) || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		/* while we waited, the holder removed the directory (the last
+		 * detach unpins everything): our lock is on a directory nobody
+		 * else will lock again, so start over on the one at the path now */
+		close(*fd);
+		*fd = -1;
+		if (++tries < 100)
+			goto again;
+		return xw_errf(err, XW_ESYS, "lock %s: the directory keeps being replaced", path);
 	}
 	if (rc) {
 		close(*fd);
@@ -244,8 +306,7 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 	int rc;
 
 	if (!xw_privileged())
-		return xw_errf(err, XW_ESYS, "%s: permission denied (needs root: CAP_BPF and CAP_NET_ADMIN)",
-			       XW_PIN_DIR);
+		return xw_privilege_err(err, XW_PIN_DIR);
 	rc = ensure_bpffs(err);
 	if (rc)
 		return rc;
@@ -1126,15 +1187,20 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 			goto out;
 		}
 	}
-	/* slots taken over from deleted rules start now: packets still in
-	 * flight on the old generation may add to them for microseconds */
-	for (size_t i = 0; i < rs->n; i++)
-		if (fresh[i] == 2 && zero_slot(dp, slots[i]) && !rc)
-			rc = sys_err(err, "zero counters", errno);
 	/* 5. wait until no packet runs on the old generation */
 	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
-	/* only now can no packet of the old generation refill them */
+	/* slots taken over from deleted rules (fresh 2) start only now: a
+	 * packet still running the old generation counted into them as the
+	 * deleted rule until the grace period ended, and zeroing earlier would
+	 * have let it count into the new rule's fresh counters.  The new rule's
+	 * own packets of the microseconds since the switch are not counted. */
+	for (size_t i = 0; i < rs->n; i++) {
+		int z = fresh[i] == 2 ? zero_slot(dp, slots[i]) : 0;
+
+		if (z && !rc)   /* zero them even if the wait failed */
+			rc = sys_err(err, "zero counters", z);
+	}
 	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
 		rc = sys_err(err, "reset per-source buckets", rc);
 out:
@@ -1284,6 +1350,10 @@ int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX])
 		memcpy(t, cfg.ct_timeout, sizeof(cfg.ct_timeout));
 	return rc;
 }
+
+/* The datapath compares now - last_ns with seconds * 1e9 in u64 (no sum):
+ * any u32 of seconds fits. */
+_Static_assert(UINT32_MAX <= UINT64_MAX / 1000000000ull, "ct timeout in ns fits u64");
 
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err)
 {

@@ -69,8 +69,15 @@ void xw_dp_close(struct xw_dp *dp);
 int xw_dp_unpin(struct xw_err *err);
 /* Remove our pins, ignoring errors (stale pins of a killed load). */
 void xw_dp_unpin_objects(void);
-/* Root in the initial user namespace (what loading BPF here needs). */
+/* The effective capabilities the datapath commands need (CAP_BPF,
+ * CAP_NET_ADMIN, CAP_SYS_ADMIN), in the initial user namespace; the uid
+ * does not matter. */
 bool xw_privileged(void);
+/* Number of needed capabilities missing; their names, comma-separated, in
+ * buf (may be NULL). */
+int xw_missing_caps(char *buf, size_t len);
+/* XW_ESYS with "WHAT: permission denied: missing CAP_..." in err. */
+int xw_privilege_err(struct xw_err *err, const char *what);
 bool xw_dp_is_loaded(void);
 
 /* Live rule set and its counter slots (slots[i] for rules[i]). */

@@ -769,7 +769,7 @@ static int limit_rate(struct parser *p, struct xw_rule *r)
 static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
 	const struct word *w;
-	int seen_burst = 0;
+	int seen_burst = 0, burst_col = 0;
 	uint64_t x;
 
 	(void)kw;
@@ -790,6 +790,7 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 				return fail(p, w->col, "burst must be 1..%u, got '%.*s%s'",
 					    UINT32_MAX, Q(w->s, (size_t)w->len));
 			r->limit_burst = (uint32_t)x;
+			burst_col = w->col;
 			eat(p, "packets");
 		} else if (eat(p, "per")) {
 			if (r->limit_per_src)
@@ -801,9 +802,22 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 					    Q(w->s, (size_t)w->len));
 			r->limit_per_src = 1;
 		} else {
-			return 0;
+			break;
 		}
 	}
+	/* the datapath's bucket holds burst * (period / rate) ns of credit and
+	 * adds the time since the last packet to it, all in u64 (loader/compile.c,
+	 * xdp/xw_classify.h): keep the capacity where neither can wrap */
+	if (r->limit_burst) {
+		uint64_t cost = xw_limit_cost_ns(r->limit_rate, r->limit_period);
+
+		if (cost > XW_LIMIT_MAX_CREDIT_NS / r->limit_burst)
+			return fail(p, burst_col, "burst %u at %u/%s is %.3g s of credit, more than "
+				    "a bucket holds (2^62 ns, 146 years): lower the burst or raise the rate",
+				    r->limit_burst, r->limit_rate, r->limit_period == 60 ? "m" : "s",
+				    (double)cost / 1e9 * r->limit_burst);
+	}
+	return 0;
 }
 
 /* Words that start a match; bit: claimed (once only) before parse runs. */
