@@ -196,8 +196,8 @@ enum xw_ct_counter {
 	XW_CTC_NEW, XW_CTC_ESTABLISHED, XW_CTC_RELATED, XW_CTC_INVALID,
 	XW_CTC_CREATED, XW_CTC_EXPIRED,
 	XW_CTC_EVICTED,     /* a flow that had seen a reply, pushed out of a full table */
-	XW_CTC_EARLY_DROP,  /* an unreplied flow, pushed out by a newer unreplied one */
-	XW_CTC_PROMOTED,    /* unreplied flows that saw their reply (moved tables) */
+	XW_CTC_EARLY_DROP,  /* a not yet assured flow, pushed out by a newer one */
+	XW_CTC_PROMOTED,    /* flows that became assured (moved tables) */
 	XW_CTC_RST_IGNORED, /* TCP RSTs outside the window: invalid, flow kept */
 	XW_CTC_MAX
 };
@@ -325,7 +325,8 @@ struct xw_scratch {
 	__u8  ct_op;       /* 0 nothing, 1 create, 2 update */
 	__u8  ct_from_b;   /* the packet travels from endpoint b */
 	__u8  ct_tbl;      /* the entry's table: XW_CT_TBL_EST or XW_CT_TBL_NEW */
-	__u8  ct_pad[5];
+	__u8  ct_promote;  /* move it from XW_CT_TBL_NEW to XW_CT_TBL_EST */
+	__u8  ct_pad[4];
 	struct xw_ct_key ct_key;
 	struct xw_ct_val ct_val;
 };

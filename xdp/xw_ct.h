@@ -158,6 +158,17 @@ static __always_inline int xw_ct_rst_ok(const struct xw_ct_val *v, int d,
 	return x->tcp_seq - lo <= span;
 }
 
+/* The handshake moves on only with a segment that acknowledges exactly
+ * what the other endpoint sent (its SYN, or the SYN+ACK): a blind forger
+ * would have to guess the ISN. */
+static __always_inline int xw_ct_acks_all(const struct xw_ct_val *v, int d,
+					  const struct xw_pkt_x *x)
+{
+	int o = !d;
+
+	return !(v->seq_ok & (XW_CTSEQ_END_A << o)) || x->tcp_ack == v->seq_end[o & 1];
+}
+
 /* Follow a passing TCP segment from endpoint d (not a RST): its end moves
  * d's sequence forward by at most XW_CT_SEQ_JUMP; its ACK may not
  * acknowledge more than the other endpoint sent, nor less than before. */
@@ -334,7 +345,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 				}
 				st = XW_CTS_TCP_CLOSE;
 			} else {
-				int syn = (f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply;
+				int syn = (f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply, restart = 0;
 				int reopen = syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE);
 
 				if (reopen) {
@@ -345,14 +356,17 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 					v->created_ns = now;
 					v->seq_ok = 0;
 				} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == (XW_TCP_SYN | XW_TCP_ACK) &&
-					   reply && st == XW_CTS_TCP_SYN_SENT) {
+					   reply && st == XW_CTS_TCP_SYN_SENT && xw_ct_acks_all(v, from_b, x)) {
 					st = XW_CTS_TCP_SYN_RECV;
-				} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV) {
+					restart = 1;
+				} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV &&
+					   xw_ct_acks_all(v, from_b, x)) {
 					st = XW_CTS_TCP_ESTABLISHED;
 				}
-				/* the initiator's SYN (again, maybe with a new ISN) restarts
-				 * its sequence; anything else follows it */
-				xw_ct_seq(v, from_b, x, f, syn && st == XW_CTS_TCP_SYN_SENT);
+				/* the initiator's SYN (again, maybe with a new ISN) and the
+				 * SYN+ACK answering it restart the sender's sequence;
+				 * anything else follows it */
+				xw_ct_seq(v, from_b, x, f, restart || (syn && st == XW_CTS_TCP_SYN_SENT));
 			}
 			if ((f & XW_TCP_FIN) && st != XW_CTS_TCP_CLOSE) {
 				v->fin |= from_b ? 2 : 1;
@@ -369,6 +383,12 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->last_ns = now;
 		s->ct_from_b = (__u8)from_b;
 		s->ct_op = 2;
+		/* out of the unreplied table once the flow is "assured" (as
+		 * nf_conntrack's early drop spares): TCP with its handshake
+		 * complete, others with a reply */
+		s->ct_promote = s->ct_tbl == XW_CT_TBL_NEW &&
+				(proto == IPPROTO_TCP ? v->state == XW_CTS_TCP_ESTABLISHED :
+							v->seen_reply);
 		k->ct_state = xw_ct_bit_count(s, v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
 	}
 }
@@ -385,8 +405,8 @@ static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_c
 		struct xw_ct_val *e;
 		__u8 tbl;
 
-		if (s->ct_tbl == XW_CT_TBL_NEW && s->ct_val.seen_reply) {
-			/* the reply: the flow moves to the table of established ones */
+		if (s->ct_promote) {
+			/* assured: the flow moves to the table of established ones */
 			e = bpf_map_lookup_elem(&xw_ct_new, &s->ct_key);
 			if (e) {
 				s->ct_val.packets[0] = e->packets[0];
@@ -404,7 +424,7 @@ static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_c
 			/* gone meanwhile (evicted, expired by another CPU) */
 			s->ct_val.packets[s->ct_from_b & 1]++;
 			xw_ct_insert(&s->ct_key, &s->ct_val,
-				     s->ct_val.seen_reply ? XW_CT_TBL_EST : XW_CT_TBL_NEW, cfg);
+				     s->ct_tbl == XW_CT_TBL_EST ? XW_CT_TBL_EST : XW_CT_TBL_NEW, cfg);
 			return;
 		}
 		e->state = s->ct_val.state;

@@ -162,11 +162,11 @@ struct {
 } xw_ifaces SEC(".maps");
 
 /* Flow tables; their size is set by the loader before load (attach
- * --ct-size).  xw_ct holds flows that saw a reply, xw_ct_new the ones still
- * waiting for it: a flood of new flows (spoofed SYNs) evicts only its own
- * kind from xw_ct_new, never an established flow (nf_conntrack's early drop
- * gets the same by evicting unreplied entries first).  A flow moves to
- * xw_ct when its reply passes. */
+ * --ct-size).  Flows start in xw_ct_new and move to xw_ct once assured: TCP
+ * when its handshake completes (the ACK of the SYN+ACK), other protocols
+ * when a reply passes.  A flood of new flows (spoofed SYNs, answered or
+ * not) evicts only its own kind from xw_ct_new, never an assured flow
+ * (nf_conntrack's early drop spares assured entries the same way). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XW_CT_DEFAULT_SIZE);

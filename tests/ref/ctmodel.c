@@ -347,6 +347,13 @@ static void seq_follow(struct ctm_entry *n, int side, const struct ctm_pkt *p, i
 	}
 }
 
+/* The handshake moves on only if the segment acknowledges all the other
+ * endpoint sent (when that is known). */
+static int acks_all(const struct ctm_entry *n, int side, const struct ctm_pkt *p)
+{
+	return !n->end_ok[!side] || p->tcp_ack == n->end[!side];
+}
+
 static void seq_clear(struct ctm_entry *n)
 {
 	n->end_ok[0] = n->end_ok[1] = n->ack_ok[0] = n->ack_ok[1] = 0;
@@ -364,7 +371,7 @@ static void tcp_update(struct ctm_entry *n, int reply, int side, const struct ct
 	if (rst) {
 		st = XW_CTS_TCP_CLOSE;
 	} else {
-		int own_syn = syn && !ack && !reply;
+		int own_syn = syn && !ack && !reply, restart = 0;
 
 		if (own_syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE)) {
 			/* the initiator reuses the ports: a new connection */
@@ -372,12 +379,13 @@ static void tcp_update(struct ctm_entry *n, int reply, int side, const struct ct
 			n->seen_reply = 0;
 			n->fin[0] = n->fin[1] = 0;
 			seq_clear(n);
-		} else if (syn && ack && reply && st == XW_CTS_TCP_SYN_SENT) {
+		} else if (syn && ack && reply && st == XW_CTS_TCP_SYN_SENT && acks_all(n, side, p)) {
 			st = XW_CTS_TCP_SYN_RECV;
-		} else if (ack && !reply && st == XW_CTS_TCP_SYN_RECV) {
+			restart = 1;
+		} else if (ack && !reply && st == XW_CTS_TCP_SYN_RECV && acks_all(n, side, p)) {
 			st = XW_CTS_TCP_ESTABLISHED;
 		}
-		seq_follow(n, side, p, own_syn && st == XW_CTS_TCP_SYN_SENT);
+		seq_follow(n, side, p, restart || (own_syn && st == XW_CTS_TCP_SYN_SENT));
 	}
 	if (fin && st != XW_CTS_TCP_CLOSE) {
 		n->fin[side] = 1;

@@ -38,6 +38,10 @@
  *    sequence number.  d never sent: the RST must carry ACK acknowledging
  *    exactly what the other endpoint sent.  A RST that fails: INVALID, and
  *    the entry is left as it was;
+ *  - the handshake steps (SYN+ACK in SYN_SENT -> SYN_RECV, the initiator's
+ *    ACK in SYN_RECV -> ESTABLISHED) need an ACK number equal to what the
+ *    other endpoint sent (its next sequence number), when that is known; the
+ *    SYN+ACK restarts the responder's sequence;
  *  - sequence tracking (any other TCP segment that passes): the sender's
  *    next sequence number becomes seq + payload + SYN + FIN if that is
  *    ahead by 1 .. XW_CT_SEQ_JUMP (always, for its first segment and for

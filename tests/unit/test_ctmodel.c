@@ -59,7 +59,9 @@ static struct ctm_pkt tcp(const char *src, uint16_t sp, const char *dst, uint16_
 {
 	struct ctm_pkt p = pk(4, 6, src, sp, dst, dp);
 
+	/* both sides at sequence 0: an ACK acknowledges the other's SYN */
 	p.tcp_flags = fl;
+	p.tcp_ack = 1;
 	return p;
 }
 

@@ -200,6 +200,16 @@ static size_t tcp_frame(uint8_t *buf, int from_remote, uint16_t rport, uint16_t 
 	return xw_pb_build(&s, buf, XW_PB_MAX);
 }
 
+/* Sequence and acknowledgement numbers of a tcp_frame (plain IPv4). */
+static void tcp_seq_ack(uint8_t *f, uint32_t seq, uint32_t ack)
+{
+	ck_assert(f[12] == 0x08 && f[13] == 0x00 && f[14] == 0x45);
+	for (int i = 0; i < 4; i++) {
+		f[38 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		f[42 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+}
+
 static uint8_t run_dir(struct xw_dp *dp, int dir, const uint8_t *f, size_t len)
 {
 	struct xw_test_result r;
@@ -303,19 +313,28 @@ START_TEST(test_flood_keeps_established)
 	/* 16 established connections */
 	for (uint16_t p = 1000; p < 1016; p++) {
 		n = tcp_frame(f, 1, p, 8080, 0x02);
+		tcp_seq_ack(f, 100, 0);
 		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_NEW);
 		n = tcp_frame(f, 0, p, 8080, 0x12);
+		tcp_seq_ack(f, 500, 101);
 		ck_assert_uint_eq(run_dir(&dp, XW_DIR_OUT, f, n), XW_CTB_ESTABLISHED);
 		n = tcp_frame(f, 1, p, 8080, 0x10);
+		tcp_seq_ack(f, 101, 501);
 		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_ESTABLISHED);
 	}
-	/* the flood: SYNs from ever new ports */
+	/* the flood: SYNs from ever new ports, answered by the listener (the
+	 * SYN+ACK is a reply, yet the handshake never completes) */
 	for (uint32_t i = 0; i < syns; i++) {
 		n = tcp_frame(f, 1, (uint16_t)(20000 + i), 8080, 0x02);
+		tcp_seq_ack(f, 7 * i, 0);
 		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_NEW);
+		n = tcp_frame(f, 0, (uint16_t)(20000 + i), 8080, 0x12);
+		tcp_seq_ack(f, 900, 7 * i + 1);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_OUT, f, n), XW_CTB_ESTABLISHED);
 	}
 	for (uint16_t p = 1000; p < 1016; p++) {
 		n = tcp_frame(f, 1, p, 8080, 0x18);
+		tcp_seq_ack(f, 101, 501);
 		ck_assert_msg(run_dir(&dp, XW_DIR_IN, f, n) == XW_CTB_ESTABLISHED,
 			      "connection from port %u lost to the flood", p);
 	}
