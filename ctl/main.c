@@ -23,7 +23,7 @@ static const struct xw_cmd cmds[] = {
 	  "           tc: filter ingress with the TC program instead of XDP\n"
 	  "  --egress also attach the TC egress filter (rules with direction out)\n"
 	  "  When this attach loads the datapath (the first one):\n"
-	  "  --ct-size   flow table entries (LRU; default 65536)\n"
+	  "  --ct-size   entries of each flow table, unreplied and assured (LRU; default 65536)\n"
 	  "  --ring-size event ring bytes (power of two; default 1 MiB)\n"
 	  "  --log-rate  events per second per logging rule (default 1000, 0: no cap)\n" },
 	{ "detach", cmd_detach,
