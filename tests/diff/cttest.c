@@ -29,14 +29,14 @@
  * are not sent (counted as skipped): the model and the kernel read the
  * clock at slightly different moments.
  *
- * Known datapath deviations from the conntrack semantics (reported; the
- * scenarios "ICMP error quoting ..." reproduce them): the header quoted by an
- * ICMP error is mapped to a flow by xw_parse_inner, which (1) reads the first
- * 4 bytes of any non-ICMP protocol as ports although GRE, ESP, ... flows have
- * ports 0, (2) treats a quoted echo reply like a request (id as the source
- * "port"), and (3) gives a quoted non-echo ICMP message (and ICMP of the
- * wrong family) the echo id as a port.  -X leaves those quotes out of the
- * generated traffic and skips those scenarios, to look for anything else.
+ * The scenarios "ICMP error quoting ..." reproduce three deviations found
+ * in xw_parse_inner (since fixed): (1) the first 4 bytes of any quoted
+ * non-ICMP protocol read as ports although GRE, ESP, ... flows have ports 0,
+ * (2) a quoted echo reply treated like a request, (3) a quoted non-echo
+ * ICMP message (and ICMP of the wrong family) given the echo id as a port;
+ * "ICMP error quoting a non-first fragment" a fourth (ports read from a
+ * quoted later IPv4 fragment).  -X leaves the quotes of (1)-(3) out of the
+ * generated traffic and skips those scenarios.
  *
  * TCP packets carry sequence numbers that follow each flow (ISNs at random,
  * payload and SYN/FIN advancing them, ACKs of what the other side sent,
