@@ -14,7 +14,7 @@
 
 /* Options that size the datapath when a command loads it (attach, apply). */
 #define LOAD_OPTS                                                                          \
-	{ "ct-size", 'c', "N", "flow table entries, 16..67108864 (LRU; default 65536)" },   \
+	{ "ct-size", 'c', "N", "entries of each flow table (unreplied, assured),\n16..67108864 (LRU; default 65536)" },   \
 	{ "ring-size", 'r', "BYTES",                                                         \
 	  "event ring bytes, a power of two 4096..1073741824\n(default 1 MiB)" },             \
 	{ "log-rate", 'l', "N", "events per second per logging rule\n(default 1000, 0: no cap)" }

@@ -42,7 +42,7 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows", "xw_bloom",
+	"xw_log_windows", "xw_bloom", "xw_ct_new",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -57,6 +57,7 @@ const char *const xw_ct_state_names[XW_CTS_MAX] = {
 
 const char *const xw_ct_counter_names[XW_CTC_MAX] = {
 	"new", "established", "related", "invalid", "created", "expired", "evicted",
+	"early_drop", "promoted", "rst_ignored",
 };
 
 /* nftables' defaults (nf_conntrack_*_timeout), in seconds */
@@ -379,7 +380,7 @@ static int check_layout(struct xw_dp *dp, struct xw_err *err)
 		/* the flow table and the ring are sized at the first attach */
 		if (info.type == (__u32)bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
 		    info.value_size == bpf_map__value_size(m) &&
-		    (i == XW_M_CT || i == XW_M_EVENTS || info.max_entries == bpf_map__max_entries(m)))
+		    (i == XW_M_CT || i == XW_M_CT_NEW || i == XW_M_EVENTS || info.max_entries == bpf_map__max_entries(m)))
 			continue;
 		snprintf(what, sizeof(what), "map %s: type %u, key %u, value %u bytes, %u entries; "
 			 "this xwall's: type %u, key %u, value %u bytes, %u entries", xw_map_names[i],
@@ -503,6 +504,7 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	if (!dp->skel)
 		return sys_err(err, "open BPF object", errno);
 	bpf_map__set_max_entries(dp->skel->maps.xw_ct, ct_size);
+	bpf_map__set_max_entries(dp->skel->maps.xw_ct_new, ct_size);
 	bpf_map__set_max_entries(dp->skel->maps.xw_events, ring_size);
 	rc = xwall_bpf__load(dp->skel);
 	if (rc)
@@ -1382,43 +1384,66 @@ static uint64_t mono_ns(void)
 int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
 					      uint64_t now_ns, void *), void *arg)
 {
-	struct xw_ct_key k, next, *prev = NULL;
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
+	struct xw_ct_key k, next, *prev;
 	struct xw_ct_val v;
 	struct xw_cfg cfg;
-	int fd = dp->map_fd[XW_M_CT], rc = read_cfg(dp, &cfg);
+	int rc = read_cfg(dp, &cfg);
 	uint64_t now = mono_ns();
 
 	if (rc)
 		return rc;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (v.state >= XW_CTS_MAX || now - v.last_ns > (uint64_t)cfg.ct_timeout[v.state] * 1000000000ull)
-			continue;   /* expired: the datapath removes it on its next packet */
-		rc = fn(&k, &v, now, arg);
-		if (rc)
-			return rc;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		int fd = dp->map_fd[tables[t]];
+
+		prev = NULL;
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			/* expired: the datapath removes it on its next packet; the
+			 * difference is signed as in the datapath (xw_ct.h): a
+			 * packet may have stamped the entry after our clock read */
+			if (v.state >= XW_CTS_MAX ||
+			    (int64_t)(now - v.last_ns) > (int64_t)((uint64_t)cfg.ct_timeout[v.state] * 1000000000ull))
+				continue;
+			/* moving between tables right now: listed once */
+			if (tables[t] == XW_M_CT_NEW) {
+				struct xw_ct_val w;
+
+				if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT], &k, &w) == 0)
+					continue;
+			}
+			rc = fn(&k, &v, now, arg);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }
 
 int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n)
 {
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
 	struct xw_ct_key k;
-	int fd = dp->map_fd[XW_M_CT];
-	__u32 zero = 0;
 	__s64 live = 0;
 
 	*n = 0;
-	/* delete the first key until none is left (keys shift as we delete) */
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
-		(*n)++;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		int fd = dp->map_fd[tables[t]];
+
+		/* delete the first key until none is left (keys shift as we delete) */
+		while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
+			if (bpf_map_delete_elem(fd, &k))
+				return -errno;
+			(*n)++;
+		}
 	}
-	return bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live, 0) ? -errno : 0;
+	for (__u32 i = 0; i < XW_CT_TBL_MAX; i++)
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &i, &live, 0))
+			return -errno;
+	return 0;
 }
 
 uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
@@ -1431,11 +1456,14 @@ uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
 
 int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
 {
-	__u32 zero = 0;
-
 	for (__u32 i = 0; i < XW_CTC_MAX; i++)
 		out[i] = xw_dp_percpu_u64(dp, XW_M_CT_STATS, i);
 	*live = 0;
-	bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, live);
+	for (__u32 i = 0; i < XW_CT_TBL_MAX; i++) {
+		__s64 n = 0;
+
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &i, &n) == 0)
+			*live += n;
+	}
 	return 0;
 }

@@ -18,7 +18,7 @@ enum xw_map_id {
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
 	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
-	XW_M_LOG_WINDOWS, XW_M_BLOOM, XW_M_COUNT
+	XW_M_LOG_WINDOWS, XW_M_BLOOM, XW_M_CT_NEW, XW_M_COUNT
 };
 /* the entries map of key class c in generation g */
 #define XW_M_ENT(c, g) ((enum xw_map_id)(XW_M_ENT_A0 + 2 * (c) + (g)))
@@ -116,7 +116,8 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 extern const char *const xw_ct_state_names[XW_CTS_MAX];    /* entry states = timeout names */
 extern const char *const xw_ct_counter_names[XW_CTC_MAX];
 extern const uint32_t xw_ct_default_timeout[XW_CTS_MAX];
-/* Flow table size used when this process loads the datapath (attach --ct-size). */
+/* Size of each flow table (established, unreplied) used when this process
+ * loads the datapath (attach --ct-size). */
 void xw_dp_set_ct_size(uint32_t n);
 /* Event ring size in bytes (power of two >= page size) and the per-rule
  * event cap (events/s, 0 none), used when this process loads the datapath. */
@@ -127,7 +128,7 @@ void xw_dp_set_log_rate(uint32_t per_sec);
 int xw_dp_settle_options(struct xw_dp *dp, struct xw_err *err);
 int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX]);
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err);
-/* Calls fn for each live (not expired) flow; age/idle in ns. */
+/* Calls fn for each live (not expired) flow of both tables; age/idle in ns. */
 int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
 					      uint64_t now_ns, void *), void *arg);
 int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n);

@@ -221,18 +221,27 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 }
 
 /* Token bucket in time units: credit grows 1/ns up to cap; a packet costs
- * cost_ns.  Updates race between CPUs (no lock): see README on accuracy. */
+ * cost_ns.  Updates race between CPUs (no lock): see README on accuracy.
+ * The elapsed time is signed: another CPU may have stored a later last_ns
+ * between this CPU's clock read and its read of the bucket; that is no
+ * time elapsed (unsigned, it wrapped and refilled the whole burst), and
+ * last_ns never moves back. */
 static __always_inline int xw_bucket_over(struct xw_bucket *b, const struct xw_limit_entry *e,
 					  __u64 now)
 {
 	if (!b->last_ns) {
 		b->credit_ns = e->cap_ns;
+		b->last_ns = now;
 	} else {
-		__u64 c = b->credit_ns + (now - b->last_ns);
+		__s64 dt = (__s64)(now - b->last_ns);
 
-		b->credit_ns = c > e->cap_ns ? e->cap_ns : c;
+		if (dt > 0) {
+			__u64 c = b->credit_ns + (__u64)dt;
+
+			b->credit_ns = c > e->cap_ns || c < b->credit_ns ? e->cap_ns : c;
+			b->last_ns = now;
+		}
 	}
-	b->last_ns = now;
 	if (b->credit_ns >= e->cost_ns) {
 		b->credit_ns -= e->cost_ns;
 		return 0;

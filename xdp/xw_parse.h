@@ -24,6 +24,12 @@ struct xw_pkt_x {
 	__u16 inner_dport;
 	__u8  inner_src[16];
 	__u8  inner_dst[16];
+	/* TCP, for conntrack's sequence tracking (xw_ct.h) */
+	__u32 l4_len;         /* L4 bytes per the IP header's length field */
+	__u32 tcp_seq;
+	__u32 tcp_ack;
+	__u16 tcp_win;        /* raw (unscaled) window field */
+	__u32 tcp_len;        /* payload bytes (l4_len minus the data offset) */
 };
 
 struct xw_vlan_hdr {
@@ -84,6 +90,9 @@ static __always_inline void xw_parse_inner(__u8 *q, void *end, int v6, struct xw
 
 		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
 			return;
+		/* a quoted non-first fragment has no ports: no flow to find */
+		if (bpf_ntohs(ip->frag_off) & 0x1fff)
+			return;
 		x->inner_proto = ip->protocol;
 		__builtin_memcpy(x->inner_src, &ip->saddr, 4);
 		__builtin_memcpy(x->inner_dst, &ip->daddr, 4);
@@ -120,8 +129,14 @@ static __always_inline void xw_parse_l4(__u8 *l4, void *end, struct xw_key *k, i
 	if (p == IPPROTO_TCP) {
 		if ((void *)(l4 + 20) > end)
 			return;
+		__u32 doff = (__u32)(l4[12] >> 4) * 4;
+
 		k->tcp_flags = l4[13];
 		k->flags |= XWK_TCP;
+		x->tcp_seq = ((__u32)l4[4] << 24) | ((__u32)l4[5] << 16) | ((__u32)l4[6] << 8) | l4[7];
+		x->tcp_ack = ((__u32)l4[8] << 24) | ((__u32)l4[9] << 16) | ((__u32)l4[10] << 8) | l4[11];
+		x->tcp_win = ((__u16)l4[14] << 8) | l4[15];
+		x->tcp_len = x->l4_len > doff ? x->l4_len - doff : 0;
 	} else if (p == IPPROTO_UDP) {
 		if ((void *)(l4 + 8) > end)
 			return;
@@ -174,6 +189,7 @@ static __always_inline int xw_parse_ip4(__u8 *p, void *end, struct xw_key *k,
 		k->flags |= XWK_FRAG_LATER;
 		return 0;
 	}
+	x->l4_len = tot - hl;
 	xw_parse_l4(p + hl, end, k, 0, x);
 	return 0;
 }
@@ -235,8 +251,12 @@ done:
 	__builtin_memcpy(k->src, &ip6->saddr, 16);
 	__builtin_memcpy(k->dst, &ip6->daddr, 16);
 	k->proto = nh;
-	if (!(k->flags & XWK_FRAG_LATER))
+	if (!(k->flags & XWK_FRAG_LATER)) {
+		__u32 ext = (__u32)(q - p) - sizeof(*ip6), plen = bpf_ntohs(ip6->payload_len);
+
+		x->l4_len = plen > ext ? plen - ext : 0;
 		xw_parse_l4(q, end, k, 1, x);
+	}
 	return 0;
 }
 

@@ -1491,12 +1491,19 @@ static void ct_expect(struct xw_dp *dp, int dir, const struct pkt *p, int verdic
 
 static size_t ct_entries(struct xw_dp *dp)
 {
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
 	struct xw_ct_key k, next;
 	size_t n = 0;
 
-	while (bpf_map_get_next_key(dp->map_fd[XW_M_CT], n ? &k : NULL, &next) == 0) {
-		k = next;
-		n++;
+	/* both flow tables: the SYNs' flows wait in the unreplied one */
+	for (size_t t = 0; t < 2; t++) {
+		size_t m = 0;
+
+		while (bpf_map_get_next_key(dp->map_fd[tables[t]], m ? &k : NULL, &next) == 0) {
+			k = next;
+			m++;
+		}
+		n += m;
 	}
 	return n;
 }
@@ -1546,7 +1553,8 @@ static void ct_insert(struct xw_dp *dp, const uint8_t *local, const uint8_t *rem
 	o->dur_ns = sum;
 	ct_counters(dp, c1, &o->live);
 	o->created = c1[XW_CTC_CREATED] - c0[XW_CTC_CREATED];
-	o->evicted = c1[XW_CTC_EVICTED] - c0[XW_CTC_EVICTED];
+	o->evicted = c1[XW_CTC_EVICTED] - c0[XW_CTC_EVICTED] +
+		     c1[XW_CTC_EARLY_DROP] - c0[XW_CTC_EARLY_DROP];
 	o->entries = ct_entries(dp);
 	free(fr);
 }
@@ -1808,8 +1816,9 @@ static int bench_ct(void)
 	       "   datapath = flows / sum of the runs' durations (program plus the harness, ~%.0f ns\n"
 	       "   per call for a trivial program); wall = flows / CLOCK_MONOTONIC time of the loop\n"
 	       "   (bpf() syscall, skb setup and copy included).  live = the datapath's flow count;\n"
-	       "   entries = keys in the map, counted; evicted = XW_CTC_EVICTED, inserts into a full\n"
-	       "   table (the LRU dropped its least recently used flow to make room).\n",
+	       "   entries = keys in both flow tables, counted; evicted = XW_CTC_EVICTED +\n"
+	       "   XW_CTC_EARLY_DROP, inserts into a full table (the LRU dropped its least\n"
+	       "   recently used flow to make room; the SYNs' flows go to the unreplied table).\n",
 	       CT_SIZE, c_syn.triv);
 	printf("\n%-26s | %7s | %7s | %14s | %12s | %7s | %12s | %7s | %8s | %7s\n", "inserted into",
 	       "flows", "created", "datapath ns/ins", "datapath ins/s", "wall s", "wall ins/s", "live",
