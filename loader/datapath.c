@@ -1211,8 +1211,9 @@ int xw_dp_test_run_prog(struct xw_dp *dp, int prog, const void *pkt, size_t len,
 			return sys_err(err, "probe frame", rc);
 		key += XW_SCRATCH_PROBE;
 	} else if (!tc && len < 14) {
-		/* test_run wants 14 bytes of data: a shorter frame goes behind
-		 * 16 bytes of metadata, which the program does not see */
+		/* test_run wants 14 bytes of data: offer a shorter frame behind
+		 * 16 bytes of metadata, which the program does not see (6.18
+		 * checks the frame itself and refuses: the caller reports it) */
 		framed = calloc(1, 16 + len);
 		if (!framed)
 			return xw_errf(err, XW_ESYS, "out of memory");

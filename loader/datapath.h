@@ -93,8 +93,8 @@ struct xw_test_result {
 int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err);
 /* Run one frame through an entry program: XW_P_XDP, XW_P_TC_IN or
- * XW_P_TC_OUT.  An XDP frame shorter than 14 bytes runs too (behind
- * metadata); the kernel refuses such frames for TC. */
+ * XW_P_TC_OUT.  An XDP frame shorter than 14 bytes is offered behind
+ * metadata (kernel 6.18 still refuses it, as it does on TC: EINVAL). */
 int xw_dp_test_run_prog(struct xw_dp *dp, int prog, const void *pkt, size_t len,
 			struct xw_test_result *res, struct xw_err *err);
 /* Fill test-run options for a probe frame (include/xwall.h) of pkt through

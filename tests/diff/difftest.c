@@ -13,12 +13,12 @@
  *
  * For each packet and hook: verdict, matching rule priority (XW_PRIO_NONE
  * when the policy decided), reason, program action and the malformed /
- * short flags must agree.  Frames shorter than 14 bytes are run through the
- * programs where the kernel allows it (XDP behind metadata, on some
- * kernels); where BPF_PROG_TEST_RUN refuses them (6.18 does on every hook:
- * neither a real device nor a test run hands such a frame to a program)
+ * short flags must agree.  Frames shorter than 14 bytes are offered to the
+ * programs (XDP behind metadata); where BPF_PROG_TEST_RUN refuses them (6.18
+ * does on every hook, as no device hands such a frame to a program either)
  * they are counted and reported as unchecked, never given an assumed
- * verdict.  Frames longer than a program can see whole
+ * verdict.  The skb test run also refuses some malformed frames (an IP
+ * header past the frame's end) that XDP runs: counted and the first shown.  Frames longer than a program can see whole
  * under test_run (probed at start for XDP and TC: about 3.5 KiB with 4 KiB
  * pages) are counted and reported as "not runnable".  The reference is
  * called with the ifindex of lo, where test runs arrive.
@@ -1004,9 +1004,9 @@ int main(int argc, char **argv)
 	for (int h = 0; h < H_MAX; h++) {
 		struct xw_test_result res;
 
-		/* frames shorter than an Ethernet header: run them where the
-		 * kernel lets us (XDP behind metadata on some kernels; 6.18
-		 * refuses them on every hook), else report them unchecked */
+		/* frames shorter than an Ethernet header: run them if the
+		 * kernel lets us (6.18 refuses them on every hook), else report
+		 * them unchecked */
 		memset(pktbuf, 0, 14);
 		short_runs[h] = run_hook(h, pktbuf, 13, &res) == 0 && run_hook(h, pktbuf, 0, &res) == 0;
 		max_run_hook[h] = probe_max_run(h);

@@ -72,7 +72,7 @@ if [ "${1:-}" != --inner ]; then
 	trap 'exit 130' INT TERM
 	bed fresh
 	rc=0
-	ip netns exec "$NS_B" timeout -k 5 400 bash "$0" --inner 9>&- || rc=$?
+	ip netns exec "$NS_B" timeout -k 5 600 bash "$0" --inner 9>&- || rc=$?
 	exit $rc
 fi
 
