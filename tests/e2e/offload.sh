@@ -204,8 +204,8 @@ mid_stream_drop() {
 	sleep 2
 	c1=$(H count "$cnt")
 	r=0; [ $((c1 - c0)) -lt "$LIMIT" ] || r=1
-	expect $r "'$rule' applied mid-stream stops it (< 256 KiB after apply)" \
-		"$((c1 - c0)) bytes arrived after apply ($c0 -> $c1)"
+	expect $r "'$rule' applied mid-stream stops it: $((c1 - c0)) bytes after apply (< 256 KiB)" \
+		"$c0 -> $c1"
 	stats "$W/s.$1.1"
 	p=$(J "$W/s.$1.1" rules.10.packets)
 	r=0; [ "$p" -gt 0 ] || r=1
