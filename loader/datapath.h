@@ -100,6 +100,11 @@ struct xw_test_result {
  * egress program (XW_DIR_OUT) with BPF_PROG_TEST_RUN. */
 int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err);
+/* Run one frame through an entry program: XW_P_XDP, XW_P_TC_IN or
+ * XW_P_TC_OUT.  An XDP frame shorter than 14 bytes is offered behind
+ * metadata (kernel 6.18 still refuses it, as it does on TC: EINVAL). */
+int xw_dp_test_run_prog(struct xw_dp *dp, int prog, const void *pkt, size_t len,
+			struct xw_test_result *res, struct xw_err *err);
 /* Fill test-run options for a probe frame (include/xwall.h) of pkt through
  * TC (tc != 0) or XDP, on ifindex (0: none).  XDP needs the frame copied
  * behind the mark: *framed, which the caller frees after the run. */
