@@ -609,8 +609,9 @@ START_TEST(test_random_witnesses_and_claims)
 	size_t counts[4] = { 0 };
 
 	/* XW_LINT_SEED=N: other rule sets (for longer runs by hand) */
-	xw_rng_seed(&rng, (getenv("XW_LINT_SEED") ? strtoull(getenv("XW_LINT_SEED"), NULL, 0) : 0x11a7) +
-		    (uint64_t)_i);
+	const char *seed = getenv("XW_LINT_SEED");
+
+	xw_rng_seed(&rng, (seed ? strtoull(seed, NULL, 0) : 0x11a7) + (uint64_t)_i);
 	text = xw_rulegen(&rng, 40 + 40 * (size_t)_i, 2);
 	parse(text, &rs);
 	free(text);
