@@ -657,7 +657,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 
 		const uint64_t *cv = (const uint64_t *)&t->cval;
 
-		for (uint8_t w = 0; w < XW_KEY_WORDS; w++) {
+		for (unsigned w = 0; w < XW_KEY_WORDS; w++) {
 			if (cm[w]) {
 				t->cmw[t->nc] = cm[w];
 				t->cvw[t->nc] = cv[w];

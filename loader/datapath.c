@@ -821,8 +821,9 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 		rc = xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
 		goto out;
 	}
-	/* key = canonical text + '\0' + slot, sorted for lookup */
-	for (size_t i = 0; i < old->n; i++) {
+	/* key = canonical text + '\0' + slot, sorted for lookup (old_slots
+	 * is NULL only for an empty old rule set) */
+	for (size_t i = 0; old_slots && i < old->n; i++) {
 		char *t = xw_rule_text(&old->rules[i]);
 		size_t l = t ? strlen(t) : 0;
 

@@ -660,7 +660,7 @@ static int m_proto(struct parser *p, struct xw_rule *r, const struct word *kw)
 /* `udp`, `sctp`, and `tcp` / `icmp` / `icmpv6` when not followed by more. */
 static int m_l4(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
-	unsigned v;
+	unsigned v = 0;
 
 	desc_value(&d_proto, kw->s, (size_t)kw->len, &v);
 	return set_proto(p, r, v, kw->col);

@@ -1104,7 +1104,7 @@ static void tcp_seq_fill(struct setctx *c, struct gflow *f, int side, struct gpk
 static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 {
 	struct gflow *f = &c->act[i];
-	int I = f->init_local, side = I, done = 0;
+	int I = f->init_local, side = 0, done = 0;
 	uint8_t fl = 0;
 	const char *what = "";
 
@@ -1188,7 +1188,7 @@ static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 			/* the same ports again */
 			if (chance(c, 20))
 				f->init_local = !f->init_local;
-			I = side = f->init_local; fl = SYN; what = "SYN reusing the ports"; f->phase = 1;
+			side = f->init_local; fl = SYN; what = "SYN reusing the ports"; f->phase = 1;
 		} else {
 			side = chance(c, 50) ? I : !I; fl = ACK; what = "late ACK";
 			done = 1;

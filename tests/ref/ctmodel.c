@@ -632,7 +632,7 @@ char *ctm_rules_text(const struct ctm_rules *rs)
 			if (r->ct & XW_CTB_NEW) { ADD("%snew", sep); sep = ","; }
 			if (r->ct & XW_CTB_ESTABLISHED) { ADD("%sestablished", sep); sep = ","; }
 			if (r->ct & XW_CTB_RELATED) { ADD("%srelated", sep); sep = ","; }
-			if (r->ct & XW_CTB_INVALID) { ADD("%sinvalid", sep); sep = ","; }
+			if (r->ct & XW_CTB_INVALID) ADD("%sinvalid", sep);
 		}
 		if (r->proto >= 0)
 			ADD(" proto %d", r->proto);

@@ -1084,7 +1084,7 @@ static void gen_cidrs(struct xw_cidr **a, size_t *n)
 				c->addr[b / 8] |= (uint8_t)(0x80 >> (b % 8));
 		/* sometimes long zero runs, so "::" shows up in the middle */
 		if (c->family == 6 && rnd(2))
-			memset(c->addr + 4, 0, (size_t)(4 + rnd(8)));
+			memset(c->addr + 4, 0, 4 + (size_t)rnd(8));
 		for (unsigned b = c->plen; b < bits; b++)
 			c->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 	}
