@@ -23,6 +23,11 @@ verifier: all
 diff: $(DIFF_BINS)
 	@set -e; for t in $(DIFF_BINS); do echo "== $$t"; $$t; done
 
+# ClassBench correctness alone (also run by `diff`): CB_DIR, CB_OUT, CB_ALLOW_REFUSED=1
+.PHONY: classbench-test
+classbench-test: $(BUILD)/diff/cbtest
+	@$<
+
 E2E_SCRIPTS := $(wildcard tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e/faults.sh \
                             tests/e2e/security.sh tests/e2e/lint.sh tests/e2e/verify.sh \
                             tests/e2e/foreign.sh)
