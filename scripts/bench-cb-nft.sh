@@ -39,7 +39,7 @@
 # it dumps the whole ruleset (over a minute for 100,000 rules).
 #
 # Environment: XWCB_FRAMES (256), XWCB_SECS (measured seconds per run, 2),
-# XWCB_REPEATS (2), XWCB_NFT_MAX (100000).  Needs root, trafgen, nft, ethtool.
+# XWCB_REPEATS (3), XWCB_NFT_MAX (100000).  Needs root, trafgen, nft, ethtool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:?usage: bench-cb-nft.sh DIR OUT SET...}
@@ -47,7 +47,7 @@ OUT=${2:?usage: bench-cb-nft.sh DIR OUT SET...}
 shift 2
 FRAMES=${XWCB_FRAMES:-256}
 SECS=${XWCB_SECS:-2}
-REPEATS=${XWCB_REPEATS:-2}
+REPEATS=${XWCB_REPEATS:-3}
 NFT_MAX=${XWCB_NFT_MAX:-100000}
 PY=/usr/bin/python3
 GEN=xwcb-gen DUT=xwcb-dut GDEV=xwcb0 DDEV=xwcb1
