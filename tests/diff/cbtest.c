@@ -12,7 +12,10 @@
  * directory is an error (exit 2), never a skip.
  *
  * Sets: every NAME in shared/classbench/filters (acl1/fw1/ipc1 x 1k/10k/100k,
- * cs_*), or the NAMEs given.  A set that `apply` refuses as input (today: more
+ * cs_*) and worst_rand1k, the worst case of `make bench` (scripts/cb-worst.py
+ * seed 0xc1a55, 1,000 rules with random prefix lengths on both addresses and
+ * random ranges on both ports, 10,000 packets, its oracle cb2xwall.py's), or
+ * the NAMEs given.  A set that `apply` refuses as input (today: more
  * distinct match shapes than the classifier holds) is reported as REFUSED and
  * fails the run, unless CB_ALLOW_REFUSED=1 (or -a), which is meant to go once
  * the classifier loads every set.
@@ -38,6 +41,8 @@
 #include "xwall.h"
 
 #define MAX_SHOWN 10    /* mismatches printed per set */
+#define WORST_NAME "worst_rand1k"
+#define WORST_SEED "0xc1a55"     /* the same as scripts/bench.sh's XWB_CB_SEED */
 
 static const char *opt_dir = "../shared/classbench";
 static const char *opt_out = "build/classbench";
@@ -133,13 +138,19 @@ static char **list_sets(size_t *n)
 	if (!*n)
 		die("%s: no ClassBench filter files", path);
 	qsort(v, *n, sizeof(*v), cmp_str);
+	v = realloc(v, (*n + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	v[(*n)++] = (char *)WORST_NAME;
 	return v;
 }
 
-/* Make the set's files with shared/classbench/build.sh unless they exist. */
+/* Make the set's files with shared/classbench/build.sh (worst_rand1k: with
+ * scripts/cb-worst.py and cb2xwall.py, as scripts/bench.sh does) unless they
+ * exist. */
 static void ensure_set(const char *name)
 {
-	char path[4096], cmd[8192];
+	char path[4096], cmd[16384];
 	struct stat st;
 	double t0;
 	int rc;
@@ -147,10 +158,18 @@ static void ensure_set(const char *name)
 	snprintf(path, sizeof(path), "%s/%s.expected", opt_out, name);
 	if (!stat(path, &st) && st.st_size > 0)
 		return;
-	printf("cbtest: %s: generating %s/%s.{rules,pcap,expected} with %s/build.sh\n", name,
-	       opt_out, name, opt_dir);
+	printf("cbtest: %s: generating %s/%s.{rules,pcap,expected}\n", name, opt_out, name);
 	t0 = now_s();
-	snprintf(cmd, sizeof(cmd), "sh '%s/build.sh' '%s' '%s'", opt_dir, opt_out, name);
+	if (!strcmp(name, WORST_NAME))
+		snprintf(cmd, sizeof(cmd),
+			 "set -e; w='%s/" WORST_NAME "'; python3 scripts/cb-worst.py " WORST_SEED
+			 " 1000 \"$w.filters\" \"$w.trace\"; "
+			 "python3 '%s/cb2xwall.py' rules \"$w.filters\" -o \"$w.rules\" 2>/dev/null; "
+			 "python3 '%s/cb2xwall.py' trace \"$w.trace\" --rules \"$w.rules\" -o \"$w.pcap\" "
+			 "--expected \"$w.expected.tmp\"; mv \"$w.expected.tmp\" \"$w.expected\"; "
+			 "echo " WORST_SEED " >\"$w.seed\"", opt_out, opt_dir, opt_dir);
+	else
+		snprintf(cmd, sizeof(cmd), "sh '%s/build.sh' '%s' '%s'", opt_dir, opt_out, name);
 	rc = system(cmd);
 	if (rc != 0 || stat(path, &st) || st.st_size == 0)
 		die("%s: build.sh failed (status %d)", name, rc);
