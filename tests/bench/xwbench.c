@@ -2241,6 +2241,7 @@ static int bench_apply(void)
  * xwall's maps, and ns/packet of xwall's XDP program and of a trivial XDP_DROP
  * on XWB_CB_PKTS frames spread evenly over the trace, measured alternately. */
 static unsigned g_cb_pkts = 64, g_cb_repeat = 50000;
+static uint64_t g_cb_mem_empty;    /* memlock of the fresh instance, empty set */
 
 struct cbrow {
 	char name[64];
@@ -2426,6 +2427,7 @@ static void cb_row(struct xw_dp *dp, int drop_fd, const char *dir, const char *x
 	size_t *pick;
 
 	memset(r, 0, sizeof(*r));
+	r->mem_empty = g_cb_mem_empty;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(rpath, sizeof(rpath), "%s/%s.rules", dir, name);
 	snprintf(ppath, sizeof(ppath), "%s/%s.pcap", dir, name);
@@ -2464,8 +2466,6 @@ static void cb_row(struct xw_dp *dp, int drop_fd, const char *dir, const char *x
 
 		if (xw_dp_apply(dp, &empty, &err))
 			die("apply the empty set: %s", err.msg);
-		if (i == 0)
-			r->mem_empty = dp_memlock(dp);
 		t0 = now_ms();
 		rc = xw_dp_apply(dp, &rs, &err);
 		ap[i] = now_ms() - t0;
@@ -2598,6 +2598,14 @@ static int bench_cb(void)
 	if (xw_dp_load_private(&dp, &err))
 		die("load xwall: %s", err.msg);
 	libbpf_set_print(libbpf_silent);
+	{
+		struct xw_ruleset empty;
+
+		xw_ruleset_init(&empty);
+		if (xw_dp_apply(&dp, &empty, &err))
+			die("apply the empty set: %s", err.msg);
+		g_cb_mem_empty = dp_memlock(&dp);
+	}
 	if (datf && *datf && !(dat = fopen(datf, "w")))
 		die("%s: %s", datf, strerror(errno));
 
@@ -2630,8 +2638,9 @@ static int bench_cb(void)
 	       "   apply: xw_dp_apply of the parsed set onto a live private instance holding the empty\n"
 	       "   set, median of %u runs (refused: the time to refuse).  map KiB: memlock of every\n"
 	       "   xwall map (inner maps included, /proc/PID/fdinfo as bpftool shows it) with the set\n"
-	       "   applied; +empty: over the same instance holding the empty set.\n\n",
-	       g_cb_pkts, g_trials, g_apply_runs);
+	       "   applied; +empty: over the fresh instance holding the empty set (%.0f KiB, before\n"
+	       "   any set: the flow table and the other fixed maps).\n\n",
+	       g_cb_pkts, g_trials, g_apply_runs, (double)g_cb_mem_empty / 1024);
 	printf("%-13s | %7s | %-44s | %8s | %8s | %7s | %9s | %9s | %8s |\n", "set", "rules",
 	       "shapes (apply --check)", "xwall ns", "DROP ns", "x DROP", "apply ms", "map KiB",
 	       "+empty");
