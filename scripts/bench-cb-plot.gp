@@ -21,7 +21,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics rotate by -35 noenhanced
 set grid ytics
-set key top left box opaque
+set key outside top center horizontal box
 set datafile missing "?"
 
 plot datafile using 3:xtic(1) lc rgb "#1f77b4" title "xwall XDP (BPF\\_PROG\\_TEST\\_RUN)", \
