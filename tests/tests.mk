@@ -26,6 +26,11 @@ verifier: all
 diff: $(DIFF_BINS)
 	@set -e; for t in $(DIFF_BINS); do echo "== $$t"; $$t; done
 
+# ClassBench correctness alone (also run by `diff`): CB_DIR, CB_OUT, CB_ALLOW_REFUSED=1
+.PHONY: classbench-test
+classbench-test: $(BUILD)/diff/cbtest
+	@$<
+
 # The end-to-end scripts `make e2e` runs, in this order.  A plain list: a
 # listed script that is missing fails (e2e-list), and so does a script in
 # tests/e2e/ that is neither listed here nor in E2E_EXCLUDED.
