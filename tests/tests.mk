@@ -13,7 +13,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@echo '  LD      $@'
 	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
 
-.PHONY: check-build verifier diff e2e bench demo install-test
+.PHONY: check-build verifier diff e2e bench demo install-test testbed
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
 
 # Every BPF object must pass the kernel verifier: load each one privately.
@@ -25,7 +25,7 @@ diff: $(DIFF_BINS)
 
 E2E_SCRIPTS := $(wildcard tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e/faults.sh \
                             tests/e2e/security.sh tests/e2e/lint.sh tests/e2e/verify.sh \
-                            tests/e2e/foreign.sh)
+                            tests/e2e/foreign.sh tests/e2e/testbed.sh)
 e2e: all
 	@set -e; for t in $(E2E_SCRIPTS); do echo "== $$t"; ./$$t; done
 
@@ -44,6 +44,10 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@./scripts/demo.sh
+
+# make testbed RULES=FILE PCAP=FILE [PPS=N]: replay a capture through xwall
+testbed: all
+	@./scripts/testbed.sh --rules "$(RULES)" --pcap "$(PCAP)" $(if $(PPS),--pps $(PPS))
 
 -include tests/fuzz/fuzz.mk
 -include tests/bench/veth.mk
