@@ -80,6 +80,7 @@ static const struct xw_cmd cmds[] = {
 	  "  and rules that never match, each with an example packet.  Exact over all\n"
 	  "  stateless fields; 'limit' rules never count as covering.  No root needed.\n"
 	  "  Exit 0 if clean, 1 if anything was found or the file is bad.\n" },
+	{ "import", cmd_import, "import nft|iptables [--chain NAME]... FILE|-\n  Print an xwall rule file for an nftables ruleset (nft text or nft -j JSON)\n  or an iptables-save dump; anything xwall cannot express is an error.\n  --chain  import only these base chains (xwall has one list per direction)\n" },
 	{ "verify", cmd_verify,
 	  "verify [--examples N] [--verbose]\n"
 	  "  Check that the live datapath implements the live rule set: reads the rule\n"
