@@ -420,6 +420,79 @@ static int append(char **dst, size_t *len, size_t *cap, const char *s)
 	return 0;
 }
 
+/* Lists in a canonical order (nft sorts sets when it lists them; this way
+ * text and JSON give the same rules): numbers by value, addresses by bytes. */
+static int cmp_elem(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	unsigned char bx[17] = { 0 }, by[17] = { 0 };
+	char tx[64], ty[64], *sx, *sy;
+	int fx, fy;
+
+	if (isdigit((unsigned char)x[0]) && isdigit((unsigned char)y[0]) && !strpbrk(x, ".:") &&
+	    !strpbrk(y, ".:")) {
+		long vx = strtol(x, NULL, 10), vy = strtol(y, NULL, 10);
+
+		return vx < vy ? -1 : vx > vy;
+	}
+	snprintf(tx, sizeof(tx), "%s", x);
+	snprintf(ty, sizeof(ty), "%s", y);
+	sx = strchr(tx, '/');
+	sy = strchr(ty, '/');
+	if (sx)
+		*sx++ = 0;
+	if (sy)
+		*sy++ = 0;
+	fx = inet_pton(strchr(tx, ':') ? AF_INET6 : AF_INET, tx, bx);
+	fy = inet_pton(strchr(ty, ':') ? AF_INET6 : AF_INET, ty, by);
+	if (fx == 1 && fy == 1) {
+		int c;
+
+		bx[16] = (unsigned char)(sx ? atoi(sx) : 128);
+		by[16] = (unsigned char)(sy ? atoi(sy) : 128);
+		c = memcmp(bx, by, 17);
+		if (c)
+			return c;
+	}
+	return strcmp(x, y);
+}
+
+static char *sorted(char *list)
+{
+	char *copy, *save, **el = NULL, *out;
+	size_t n = 0, len = 0;
+
+	if (!list || !strchr(list, ','))
+		return list;
+	copy = strdup(list);
+	out = malloc(strlen(list) + 1);
+	if (!copy || !out)
+		goto fail;
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		char **ne = realloc(el, (n + 1) * sizeof(*el));
+
+		if (!ne)
+			goto fail;
+		el = ne;
+		el[n++] = e;
+	}
+	qsort(el, n, sizeof(*el), cmp_elem);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(el[i], el[i - 1]))
+			continue;
+		len += (size_t)sprintf(out + len, "%s%s", len ? "," : "", el[i]);
+	}
+	free(el);
+	free(copy);
+	free(list);
+	return out;
+fail:
+	free(el);
+	free(copy);
+	free(out);
+	return list;
+}
+
 static struct imp_set *set_find(struct tr *t, const char *name)
 {
 	for (size_t i = 0; i < t->rs->ns; i++)
@@ -474,7 +547,7 @@ static char *value(struct tr *t, enum kind kind, size_t *n)
 			err_tok(t, k, "an empty set never matches");
 			goto bad;
 		}
-		return out;
+		return sorted(out);
 	}
 	if (!k->quoted && k->s[0] == '@') {
 		struct imp_set *s = set_find(t, k->s + 1);
@@ -498,7 +571,7 @@ static char *value(struct tr *t, enum kind kind, size_t *n)
 			(*n)++;
 		}
 		t->i++;
-		return out;
+		return sorted(out);
 	}
 	if (elem(t, k, kind, one, sizeof(one)) || append(&out, &len, &cap, one))
 		goto bad;
@@ -725,7 +798,7 @@ static int limit(struct tr *t, const struct imp_tok *at)
 	if (strcmp(unit, "second") && strcmp(unit, "minute"))
 		return err_tok(t, k, "rate per '%s': xwall has per second and per minute only", unit);
 	snprintf(v, sizeof(v), "over %ld/%c", rate, unit[0] == 's' ? 's' : 'm');
-	if (burst >= 0)
+	if (burst >= 0 && burst != 5)      /* 5: the default of both */
 		snprintf(v + strlen(v), sizeof(v) - strlen(v), " burst %ld", burst);
 	return setf(t, IMP_F_LIMIT, strdup(v), at);
 }
