@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "rule_include.h"
 
 const char *xw_reason_names[XW_REASON_MAX] = {
 	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
@@ -263,7 +264,7 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs)
 
 	if (!text)
 		return xw_failf(XW_EINPUT, "%s: %s", path, strerror(errno));
-	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
+	rc = xw_parse_tree(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
 	free(text);
 	return rc ? xw_fail(XW_EINPUT, &err) : 0;
 }
