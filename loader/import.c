@@ -1010,9 +1010,37 @@ struct flat {
 	const struct imp_rule *src;   /* innermost rule (position) */
 };
 
+static int emit1(struct tr *t, struct out *o, const struct flat *fl, const char *dir, int cfam,
+		 int fam);
+
+/* The ip, ip6 and inet hooks see IP packets only: in an inet chain a drop
+ * rule that no match restricts to IP is written once for IPv4 and once for
+ * IPv6, so that ARP and other frames pass as under nftables.  (A pass rule
+ * may match them: they pass under nftables anyway.) */
 static int emit(struct tr *t, struct out *o, const struct flat *fl, const char *dir, int cfam)
 {
-	int fam = fl->fam ? fl->fam : (cfam == IMP_FAM_IP ? 4 : cfam == IMP_FAM_IP6 ? 6 : 0);
+	static const int ipf[] = { IMP_F_SRC, IMP_F_DST, IMP_F_PROTO, IMP_F_SPORT, IMP_F_DPORT,
+				   IMP_F_TCPFLAGS, IMP_F_ICMP };
+	bool ip = fl->fam != 0;
+
+	for (size_t k = 0; k < sizeof(ipf) / sizeof(ipf[0]); k++)
+		ip |= fl->f[ipf[k]] != NULL;
+	if (cfam == IMP_FAM_INET && !ip && fl->verdict == IMP_V_DROP) {
+		if (fl->f[IMP_F_LIMIT])
+			return errat(t, fl->src->line, fl->src->col,
+				     "a drop with a rate limit shared by IPv4 and IPv6 in an inet chain: "
+				     "xwall would count other frames (ARP) in it too, or keep two "
+				     "limits; add 'meta nfproto ipv4' (or ipv6) or a protocol match");
+		return emit1(t, o, fl, dir, cfam, 4) || emit1(t, o, fl, dir, cfam, 6);
+	}
+	return emit1(t, o, fl, dir, cfam, fl->fam);
+}
+
+static int emit1(struct tr *t, struct out *o, const struct flat *fl, const char *dir, int cfam,
+		 int fam)
+{
+	if (!fam)
+		fam = cfam == IMP_FAM_IP ? 4 : cfam == IMP_FAM_IP6 ? 6 : 0;
 
 	if (++o->nrules > MAX_RULES)
 		return errat(t, fl->src->line, fl->src->col, "more than %d rules after inlining jumps",

@@ -65,7 +65,7 @@ START_TEST(test_nft_matches)
 	ok("nft", CHAIN("\t\tudp sport 1024-65535 udp dport domain drop\n"),
 	   "rule 10 in proto udp sport 1024-65535 dport 53 drop\n");
 	ok("nft", CHAIN("\t\tct state established,related accept\n\t\tct state { invalid } drop\n"),
-	   "rule 10 in ct established,related pass\nrule 20 in ct invalid drop\n");
+	   "rule 10 in ct established,related pass\nrule 20 in ip ct invalid drop\nrule 30 in ip6 ct invalid drop\n");
 	ok("nft", CHAIN("\t\ticmpv6 type { nd-neighbor-solicit, echo-request } accept\n"),
 	   "rule 10 in ip6 icmpv6 type 128,135 pass\n");
 	ok("nft", CHAIN("\t\ticmp type destination-unreachable icmp code 3-4 accept\n"),
@@ -78,8 +78,13 @@ START_TEST(test_nft_matches)
 	   "rule 40 in proto tcp tcp flags rst drop\n");
 	ok("nft", CHAIN("\t\tiifname \"eth0\" meta l4proto gre counter packets 3 bytes 9 accept\n"),
 	   "rule 10 in iif eth0 proto gre pass\n");
-	ok("nft", CHAIN("\t\tlimit rate over 10/second burst 20 packets log prefix \"x \" drop\n"),
-	   "rule 10 in limit over 10/s burst 20 log drop\n");
+	ok("nft", CHAIN("\t\tmeta nfproto ipv6 limit rate over 10/second burst 20 packets log prefix \"x \" drop\n"),
+	   "rule 10 in ip6 limit over 10/s burst 20 log drop\n");
+	bad("nft", CHAIN("\t\tlimit rate over 10/second drop\n"), "f:4:3: a drop with a rate limit shared");
+	/* inet hooks see IP only: a drop without an IP match is split, a pass is not */
+	ok("nft", CHAIN("\t\tct state invalid drop\n\t\tiif \"lo\" accept\n\t\ttcp dport 1 drop\n"),
+	   "rule 10 in ip ct invalid drop\nrule 20 in ip6 ct invalid drop\nrule 30 in iif lo pass\n"
+	   "rule 40 in proto tcp dport 1 drop\n");
 	ok("nft", CHAIN("\t\tip6 saddr 2001:db8::/32 meta l4proto tcp comment \"hi\" accept\n"),
 	   "rule 10 in ip6 src 2001:db8::/32 proto tcp pass\n");
 }
