@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "rule_include.h"
 
 const char *xw_reason_names[XW_REASON_MAX] = {
 	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
@@ -21,6 +22,7 @@ static const struct xw_cmd cmds[] = {
 	{ "apply", cmd_apply },   { "rule", cmd_rule },     { "policy", cmd_policy },
 	{ "stats", cmd_stats },   { "ct", cmd_ct },         { "events", cmd_events },
 	{ "test", cmd_test },     { "lint", cmd_lint },     { "verify", cmd_verify },
+	{ "import", cmd_import },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -186,7 +188,7 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs)
 
 	if (!text)
 		return xw_failf(XW_EINPUT, "%s: %s", strcmp(path, "-") ? path : "<stdin>", strerror(errno));
-	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
+	rc = xw_parse_tree(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
 	free(text);
 	return rc ? xw_fail(XW_EINPUT, &err) : 0;
 }

@@ -50,6 +50,12 @@ static const struct xw_opt apply_opts[] = {
 	END
 };
 
+static const struct xw_opt import_opts[] = {
+	{ "chain", 'C', "NAME",
+	  "import only this base chain (repeatable; xwall has one\nrule list per direction)" },
+	END
+};
+
 static const struct xw_opt list_json_opts[] = {
 	{ "json", 'j', NULL, "list: print one JSON document" },
 	END
@@ -148,6 +154,11 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "stateless fields; 'limit' rules never count as covering.  No root needed.\n"
 	  "Exit 0 if clean, 1 if anything was found or the file is bad.",
 	  json_opts, XW_COMP_FILES },
+	{ "import", "nft|iptables FILE|-", NULL,
+	  "Print an xwall rule file for an nftables ruleset (nft text or nft -j JSON)\n"
+	  "or an iptables-save dump; anything xwall cannot express is an error\n"
+	  "naming its line.  No root needed.",
+	  import_opts, XW_COMP_WORDS, "nft iptables" },
 	{ "verify", "", NULL,
 	  "Check that the live datapath implements the live rule set: reads the rule\n"
 	  "text and the compiled maps back from the kernel, cuts the packet-key space\n"

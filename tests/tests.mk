@@ -16,7 +16,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a \
 		$(LDLIBS) -lpthread
 
-.PHONY: check-build verifier diff e2e bench demo install-test
+.PHONY: check-build verifier diff e2e bench demo install-test testbed
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
 
 # Every BPF object must pass the kernel verifier: load each one privately.
@@ -37,7 +37,7 @@ classbench-test: $(BUILD)/diff/cbtest
 E2E_SCRIPTS := tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e/faults.sh \
                tests/e2e/security.sh tests/e2e/lint.sh tests/e2e/verify.sh \
                tests/e2e/foreign.sh tests/e2e/badinput.sh tests/e2e/ctflood.sh \
-               tests/e2e/offload.sh
+               tests/e2e/offload.sh tests/e2e/testbed.sh tests/e2e/import.sh
 # Scripts in tests/e2e/ that `make e2e` does not run (say why next to each).
 E2E_EXCLUDED :=
 
@@ -68,6 +68,10 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@./scripts/demo.sh
+
+# make testbed RULES=FILE PCAP=FILE [PPS=N]: replay a capture through xwall
+testbed: all
+	@./scripts/testbed.sh --rules "$(RULES)" --pcap "$(PCAP)" $(if $(PPS),--pps $(PPS))
 
 -include tests/fuzz/fuzz.mk
 -include tests/static/static.mk
