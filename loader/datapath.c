@@ -553,12 +553,12 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	{
 		/* program arrays: (map, slot, program) */
 		static const int arr[][3] = {
-			{ XW_M_XDP_PROGS, 0, XW_P_XDP_STAGE },
-			{ XW_M_XDP_PROGS, 1, XW_P_XDP_LIMIT },
-			{ XW_M_TC_PROGS, XW_DIR_IN, XW_P_TC_STAGE_IN },
-			{ XW_M_TC_PROGS, XW_DIR_OUT, XW_P_TC_STAGE_OUT },
-			{ XW_M_TC_PROGS, 2 + XW_DIR_IN, XW_P_TC_LIMIT_IN },
-			{ XW_M_TC_PROGS, 2 + XW_DIR_OUT, XW_P_TC_LIMIT_OUT },
+			{ XW_M_XDP_PROGS, XW_XDP_SLOT_STAGE, XW_P_XDP_STAGE },
+			{ XW_M_XDP_PROGS, XW_XDP_SLOT_LIMIT, XW_P_XDP_LIMIT },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_STAGE(XW_DIR_IN), XW_P_TC_STAGE_IN },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_STAGE(XW_DIR_OUT), XW_P_TC_STAGE_OUT },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_LIMIT(XW_DIR_IN), XW_P_TC_LIMIT_IN },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_LIMIT(XW_DIR_OUT), XW_P_TC_LIMIT_OUT },
 		};
 
 		for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {

@@ -94,7 +94,7 @@ struct xw_test_result {
 	int verdict;        /* XW_PASS / XW_DROP */
 	uint32_t prio;      /* XW_PRIO_NONE when the policy decided */
 	uint32_t reason;    /* enum xw_reason */
-	int malformed;      /* 1 malformed L3, 2 short frame */
+	int malformed;      /* enum xw_malformed: 1 malformed L3, 2 short frame */
 	uint32_t retval;    /* XDP or TC action */
 	uint8_t ct_state;   /* XW_CTB_* the packet had, 0 untracked */
 	uint32_t seen_len;  /* bytes the program saw: less than the frame when
