@@ -43,7 +43,7 @@ char *xw_slurp(const char *path, size_t *len);
 /* Parse a rule file; returns exit code and prints errors. */
 int xw_load_rules(const char *path, struct xw_ruleset *rs);
 
-extern const char *xw_reason_names[XW_REASON_MAX];
+extern const char *xw_reason_names[];   /* by enum xw_reason (main.c) */
 
 /* Options that size the datapath when a command loads it (attach, apply):
  * c --ct-size, r --ring-size, l --log-rate (options.c). */

@@ -10,11 +10,13 @@
 #include "ctl.h"
 #include "rule_include.h"
 
-const char *xw_reason_names[XW_REASON_MAX] = {
+const char *xw_reason_names[] = {
 	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
 	[XW_REASON_MALFORMED] = "malformed", [XW_REASON_TAILCALL] = "tail_call",
 	[XW_REASON_SHORT] = "short",
 };
+_Static_assert(XW_ARRAY_SIZE(xw_reason_names) == XW_REASON_MAX,
+	       "xw_reason_names: every enum xw_reason needs a name");
 
 /* What runs each command; its options and help are in options.c. */
 static const struct xw_cmd cmds[] = {

@@ -41,6 +41,14 @@
 
 enum xw_dir { XW_DIR_IN = 0, XW_DIR_OUT = 1, XW_DIR_MAX };
 
+/* Tail-call slots of the program arrays, which the loader fills
+ * (datapath.c): xw_xdp_progs holds the XDP rule and limit stages, and
+ * xw_tc_progs the TC ones by direction (rule stages first). */
+enum xw_xdp_slot { XW_XDP_SLOT_STAGE = 0, XW_XDP_SLOT_LIMIT = 1, XW_XDP_SLOT_MAX };
+#define XW_TC_SLOT_STAGE(dir) (dir)
+#define XW_TC_SLOT_LIMIT(dir) (XW_DIR_MAX + (dir))
+#define XW_TC_SLOT_MAX        (2 * XW_DIR_MAX)
+
 enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_VERDICT_MAX };
 
 /* Why a packet got its verdict; also per-reason counters (index). */
@@ -169,7 +177,7 @@ struct xw_ct_val {
 	__u8  state;        /* enum xw_cts */
 	__u8  init_b;       /* the flow was initiated by endpoint b */
 	__u8  seen_reply;
-	__u8  fin;          /* bit 0: FIN from a, bit 1: FIN from b */
+	__u8  fin;          /* XW_CT_FIN_A | XW_CT_FIN_B: who sent a FIN */
 	__u32 pad;
 	__u64 packets[2];   /* from a, from b */
 	/* TCP sequence tracking, by endpoint (0 a, 1 b), for the RST check
@@ -181,6 +189,8 @@ struct xw_ct_val {
 	__u8  seq_ok;       /* XW_CTSEQ_* bits */
 	__u8  pad2[3];
 };
+#define XW_CT_FIN_A 0x01   /* xw_ct_val.fin: endpoint a sent a FIN */
+#define XW_CT_FIN_B 0x02   /* xw_ct_val.fin: endpoint b sent a FIN */
 
 #define XW_CTSEQ_END_A 0x01   /* seq_end[0] known */
 #define XW_CTSEQ_END_B 0x02
@@ -303,6 +313,21 @@ struct xw_iface {
 #define XW_SCRATCH_PROBE XW_DIR_MAX            /* first probe scratch slot */
 #define XW_SCRATCH_SLOTS (2 * XW_DIR_MAX)
 
+/* Why the parse refused the packet (xw_scratch.malformed); such a packet
+ * still goes through the rules with only its Ethernet fields. */
+enum xw_malformed {
+	XW_MAL_NONE = 0,
+	XW_MAL_L3 = 1,          /* bad IP header or extension chain: XW_REASON_MALFORMED */
+	XW_MAL_SHORT = 2,       /* shorter than an Ethernet header: XW_REASON_SHORT */
+};
+
+/* What conntrack writes back if the packet passes (xw_scratch.ct_op). */
+enum xw_ct_op {
+	XW_CT_OP_NONE = 0,      /* untracked, invalid or related: nothing */
+	XW_CT_OP_CREATE = 1,    /* a new flow: insert ct_val into XW_CT_TBL_NEW */
+	XW_CT_OP_UPDATE = 2,    /* a known flow: write ct_val back (maybe promote) */
+};
+
 /* Per-CPU scratch carried across tail calls (one per direction, and one per
  * direction for probe frames). */
 struct xw_scratch {
@@ -312,7 +337,7 @@ struct xw_scratch {
 	__u8  best_verdict;
 	__u8  best_flags;
 	__u8  gen;
-	__u8  malformed;     /* 1 malformed L3, 2 short frame */
+	__u8  malformed;     /* enum xw_malformed */
 	__u8  fail_verdict;  /* policy, used if a tail call fails */
 	__u8  n_limit;       /* limit entries of the generation */
 	__u8  policy_verdict;/* the policy, found by the tuple walk, for the limit stage */
@@ -322,7 +347,7 @@ struct xw_scratch {
 	__u32 reason;      /* final reason of the last packet (for `xwall test`) */
 	__u32 verdict;     /* final verdict of the last packet */
 	/* connection tracking: what to write back if the packet passes */
-	__u8  ct_op;       /* 0 nothing, 1 create, 2 update */
+	__u8  ct_op;       /* enum xw_ct_op */
 	__u8  ct_from_b;   /* the packet travels from endpoint b */
 	__u8  ct_tbl;      /* the entry's table: XW_CT_TBL_EST or XW_CT_TBL_NEW */
 	__u8  ct_promote;  /* move it from XW_CT_TBL_NEW to XW_CT_TBL_EST */

@@ -35,17 +35,29 @@
 
 #define TEXT_CHUNK 4096
 
-const char *const xw_map_names[XW_M_COUNT] = {
-	"xw_ent_a0", "xw_ent_a1", "xw_ent_b0", "xw_ent_b1", "xw_ent_c0", "xw_ent_c1",
-	"xw_ent_d0", "xw_ent_d1",
-	"xw_tuples", "xw_text", "xw_cfg", "xw_rule_stats",
-	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
-	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
-	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows", "xw_bloom", "xw_ct_new",
+/* By enum xw_map_id: the maps' names in the BPF objects and under the pin
+ * directory.  Designated, so that no name depends on its position; a map id
+ * added without a name makes the array too short and stops the build. */
+const char *const xw_map_names[] = {
+	[XW_M_ENT_A0] = "xw_ent_a0", [XW_M_ENT_A1] = "xw_ent_a1",
+	[XW_M_ENT_B0] = "xw_ent_b0", [XW_M_ENT_B1] = "xw_ent_b1",
+	[XW_M_ENT_C0] = "xw_ent_c0", [XW_M_ENT_C1] = "xw_ent_c1",
+	[XW_M_ENT_D0] = "xw_ent_d0", [XW_M_ENT_D1] = "xw_ent_d1",
+	[XW_M_TUPLES] = "xw_tuples", [XW_M_TEXT] = "xw_text",
+	[XW_M_CFG] = "xw_cfg", [XW_M_RULE_STATS] = "xw_rule_stats",
+	[XW_M_REASON_STATS] = "xw_reason_stats", [XW_M_VERDICT_STATS] = "xw_verdict_stats",
+	[XW_M_SCRATCH] = "xw_scratch", [XW_M_XDP_PROGS] = "xw_xdp_progs",
+	[XW_M_IFACES] = "xw_ifaces", [XW_M_TC_PROGS] = "xw_tc_progs",
+	[XW_M_CT] = "xw_ct", [XW_M_CT_STATS] = "xw_ct_stats", [XW_M_CT_COUNT] = "xw_ct_count",
+	[XW_M_LIMITS] = "xw_limits", [XW_M_BUCKETS] = "xw_buckets",
+	[XW_M_SRC_BUCKETS] = "xw_src_buckets", [XW_M_EVENTS] = "xw_events",
+	[XW_M_EVENT_STATS] = "xw_event_stats", [XW_M_LOG_WINDOWS] = "xw_log_windows",
+	[XW_M_BLOOM] = "xw_bloom", [XW_M_CT_NEW] = "xw_ct_new",
 };
+_Static_assert(XW_ARRAY_SIZE(xw_map_names) == XW_M_COUNT,
+	       "xw_map_names: every enum xw_map_id needs a name");
 
-const char *const xw_ct_state_names[XW_CTS_MAX] = {
+const char *const xw_ct_state_names[] = {
 	[XW_CTS_NONE] = "none",
 	[XW_CTS_TCP_SYN_SENT] = "tcp_syn_sent", [XW_CTS_TCP_SYN_RECV] = "tcp_syn_recv",
 	[XW_CTS_TCP_ESTABLISHED] = "tcp_established", [XW_CTS_TCP_FIN_WAIT] = "tcp_fin_wait",
@@ -54,14 +66,21 @@ const char *const xw_ct_state_names[XW_CTS_MAX] = {
 	[XW_CTS_ICMP_UNREPLIED] = "icmp", [XW_CTS_ICMP_REPLIED] = "icmp_replied",
 	[XW_CTS_OTHER_UNREPLIED] = "other", [XW_CTS_OTHER_REPLIED] = "other_stream",
 };
+_Static_assert(XW_ARRAY_SIZE(xw_ct_state_names) == XW_CTS_MAX,
+	       "xw_ct_state_names: every enum xw_cts needs a name");
 
-const char *const xw_ct_counter_names[XW_CTC_MAX] = {
-	"new", "established", "related", "invalid", "created", "expired", "evicted",
-	"early_drop", "promoted", "rst_ignored",
+const char *const xw_ct_counter_names[] = {
+	[XW_CTC_NEW] = "new", [XW_CTC_ESTABLISHED] = "established",
+	[XW_CTC_RELATED] = "related", [XW_CTC_INVALID] = "invalid",
+	[XW_CTC_CREATED] = "created", [XW_CTC_EXPIRED] = "expired",
+	[XW_CTC_EVICTED] = "evicted", [XW_CTC_EARLY_DROP] = "early_drop",
+	[XW_CTC_PROMOTED] = "promoted", [XW_CTC_RST_IGNORED] = "rst_ignored",
 };
+_Static_assert(XW_ARRAY_SIZE(xw_ct_counter_names) == XW_CTC_MAX,
+	       "xw_ct_counter_names: every enum xw_ct_counter needs a name");
 
 /* nftables' defaults (nf_conntrack_*_timeout), in seconds */
-const uint32_t xw_ct_default_timeout[XW_CTS_MAX] = {
+const uint32_t xw_ct_default_timeout[] = {
 	[XW_CTS_NONE] = 0,
 	[XW_CTS_TCP_SYN_SENT] = 120, [XW_CTS_TCP_SYN_RECV] = 60,
 	[XW_CTS_TCP_ESTABLISHED] = 432000, [XW_CTS_TCP_FIN_WAIT] = 120,
@@ -70,6 +89,8 @@ const uint32_t xw_ct_default_timeout[XW_CTS_MAX] = {
 	[XW_CTS_ICMP_UNREPLIED] = 30, [XW_CTS_ICMP_REPLIED] = 30,
 	[XW_CTS_OTHER_UNREPLIED] = 600, [XW_CTS_OTHER_REPLIED] = 600,
 };
+_Static_assert(XW_ARRAY_SIZE(xw_ct_default_timeout) == XW_CTS_MAX,
+	       "xw_ct_default_timeout: every enum xw_cts needs a timeout");
 
 static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg);
 static int sys_err(struct xw_err *err, const char *what, int e);
@@ -132,11 +153,16 @@ void xw_dp_set_ct_size(uint32_t n)
 	ct_size = n ? n : XW_CT_DEFAULT_SIZE;
 	ct_size_set = true;
 }
-const char *const xw_prog_names[XW_P_COUNT] = {
-	"xw_xdp", "xw_xdp_stage", "xw_xdp_limit",
-	"xw_tc_in", "xw_tc_out", "xw_tc_stage_in", "xw_tc_stage_out",
-	"xw_tc_limit_in", "xw_tc_limit_out",
+/* By enum xw_prog_id: the programs' names in the BPF objects and pins. */
+const char *const xw_prog_names[] = {
+	[XW_P_XDP] = "xw_xdp", [XW_P_XDP_STAGE] = "xw_xdp_stage",
+	[XW_P_XDP_LIMIT] = "xw_xdp_limit",
+	[XW_P_TC_IN] = "xw_tc_in", [XW_P_TC_OUT] = "xw_tc_out",
+	[XW_P_TC_STAGE_IN] = "xw_tc_stage_in", [XW_P_TC_STAGE_OUT] = "xw_tc_stage_out",
+	[XW_P_TC_LIMIT_IN] = "xw_tc_limit_in", [XW_P_TC_LIMIT_OUT] = "xw_tc_limit_out",
 };
+_Static_assert(XW_ARRAY_SIZE(xw_prog_names) == XW_P_COUNT,
+	       "xw_prog_names: every enum xw_prog_id needs a name");
 
 int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
 {
@@ -527,12 +553,12 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	{
 		/* program arrays: (map, slot, program) */
 		static const int arr[][3] = {
-			{ XW_M_XDP_PROGS, 0, XW_P_XDP_STAGE },
-			{ XW_M_XDP_PROGS, 1, XW_P_XDP_LIMIT },
-			{ XW_M_TC_PROGS, XW_DIR_IN, XW_P_TC_STAGE_IN },
-			{ XW_M_TC_PROGS, XW_DIR_OUT, XW_P_TC_STAGE_OUT },
-			{ XW_M_TC_PROGS, 2 + XW_DIR_IN, XW_P_TC_LIMIT_IN },
-			{ XW_M_TC_PROGS, 2 + XW_DIR_OUT, XW_P_TC_LIMIT_OUT },
+			{ XW_M_XDP_PROGS, XW_XDP_SLOT_STAGE, XW_P_XDP_STAGE },
+			{ XW_M_XDP_PROGS, XW_XDP_SLOT_LIMIT, XW_P_XDP_LIMIT },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_STAGE(XW_DIR_IN), XW_P_TC_STAGE_IN },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_STAGE(XW_DIR_OUT), XW_P_TC_STAGE_OUT },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_LIMIT(XW_DIR_IN), XW_P_TC_LIMIT_IN },
+			{ XW_M_TC_PROGS, XW_TC_SLOT_LIMIT(XW_DIR_OUT), XW_P_TC_LIMIT_OUT },
 		};
 
 		for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {

@@ -11,6 +11,8 @@
 /* Error classes, which are also the CLI's exit codes (docs/commands.md). */
 enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 
+#define XW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 enum xw_map_id {
 	XW_M_ENT_A0, XW_M_ENT_A1, XW_M_ENT_B0, XW_M_ENT_B1, XW_M_ENT_C0, XW_M_ENT_C1,
 	XW_M_ENT_D0, XW_M_ENT_D1,
@@ -44,8 +46,10 @@ struct xw_dp {
 				  * counter, bucket, flow or event (xwall.h) */
 };
 
-extern const char *const xw_map_names[XW_M_COUNT];
-extern const char *const xw_prog_names[XW_P_COUNT];
+/* By enum xw_map_id and enum xw_prog_id (sized where they are defined, so
+ * that a build-time check can count the names). */
+extern const char *const xw_map_names[];
+extern const char *const xw_prog_names[];
 
 void xw_dp_init(struct xw_dp *dp);
 /* libbpf/libxdp messages: quiet unless XW_DEBUG=1 (warnings) or 2 (all). */
@@ -90,7 +94,7 @@ struct xw_test_result {
 	int verdict;        /* XW_PASS / XW_DROP */
 	uint32_t prio;      /* XW_PRIO_NONE when the policy decided */
 	uint32_t reason;    /* enum xw_reason */
-	int malformed;      /* 1 malformed L3, 2 short frame */
+	int malformed;      /* enum xw_malformed: 1 malformed L3, 2 short frame */
 	uint32_t retval;    /* XDP or TC action */
 	uint8_t ct_state;   /* XW_CTB_* the packet had, 0 untracked */
 	uint32_t seen_len;  /* bytes the program saw: less than the frame when
@@ -118,9 +122,9 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 		   struct xw_test_result *res, struct xw_err *err);
 
 /* Connection tracking. */
-extern const char *const xw_ct_state_names[XW_CTS_MAX];    /* entry states = timeout names */
-extern const char *const xw_ct_counter_names[XW_CTC_MAX];
-extern const uint32_t xw_ct_default_timeout[XW_CTS_MAX];
+extern const char *const xw_ct_state_names[];    /* by enum xw_cts: entry states = timeout names */
+extern const char *const xw_ct_counter_names[];  /* by enum xw_ct_counter */
+extern const uint32_t xw_ct_default_timeout[];   /* by enum xw_cts */
 /* Size of each flow table (established, unreplied) used when this process
  * loads the datapath (attach --ct-size). */
 void xw_dp_set_ct_size(uint32_t n);

@@ -5,6 +5,7 @@
  * (or a bit index) to its keyword, NULL where there is none.  rule_parse.c
  * declares them extern (rule.h is the fixed public interface). */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,9 @@
 #include "xwall.h"
 
 const char *const xw_proto_name[256] = {
-	[1] = "icmp", [6] = "tcp", [17] = "udp", [47] = "gre",
-	[50] = "esp", [51] = "ah", [58] = "icmpv6", [132] = "sctp",
+	[IPPROTO_ICMP] = "icmp", [IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",
+	[IPPROTO_GRE] = "gre", [IPPROTO_ESP] = "esp", [IPPROTO_AH] = "ah",
+	[IPPROTO_ICMPV6] = "icmpv6", [IPPROTO_SCTP] = "sctp",
 };
 
 const char *const xw_icmp_type_name[256] = {
@@ -49,9 +51,13 @@ const char *const xw_tcp_flag_name[8] = {
 	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr",
 };
 
+/* By bit index of the XW_CTB_* bits. */
 const char *const xw_ct_name[4] = { "new", "established", "related", "invalid" };
+_Static_assert(XW_CTB_NEW == 1 << 0 && XW_CTB_ESTABLISHED == 1 << 1 &&
+	       XW_CTB_RELATED == 1 << 2 && XW_CTB_INVALID == 1 << 3,
+	       "xw_ct_name: by bit index of XW_CTB_*");
 
-const uint16_t xw_ethtype_val[4] = { 0x0806, 0x0800, 0x86dd, 0x8100 };
+const uint16_t xw_ethtype_val[4] = { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_8021Q };
 const char *const xw_ethtype_name[4] = { "arp", "ip", "ip6", "vlan" };
 
 static void put_mac(FILE *f, const char *kw, const uint8_t m[6])

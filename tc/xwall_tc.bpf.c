@@ -7,11 +7,11 @@
 #include <bpf/bpf_helpers.h>
 #include "xw_classify.h"
 
-/* slot XW_DIR_IN / XW_DIR_OUT: the rule stage of that direction;
- * 2 + dir: its limit stage */
+/* XW_TC_SLOT_STAGE(dir): the rule stage of that direction;
+ * XW_TC_SLOT_LIMIT(dir): its limit stage */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2 * XW_DIR_MAX);
+	__uint(max_entries, XW_TC_SLOT_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
 } xw_tc_progs SEC(".maps");
@@ -63,7 +63,7 @@ static __always_inline int xw_tc_stage(struct __sk_buff *skb, __u32 dir)
 	v = xw_classify_batch(s);
 	if (v >= 0)
 		return xw_tc_done(skb, s, v);
-	bpf_tail_call(skb, &xw_tc_progs, v == XW_NEXT_LIMIT ? 2 + dir : dir);
+	bpf_tail_call(skb, &xw_tc_progs, v == XW_NEXT_LIMIT ? XW_TC_SLOT_LIMIT(dir) : XW_TC_SLOT_STAGE(dir));
 	return xw_tc_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
 }
 
@@ -137,7 +137,7 @@ static __always_inline int xw_tc_entry(struct __sk_buff *skb, __u32 dir)
 
 	if (!s)
 		return TC_ACT_OK;
-	bpf_tail_call(skb, &xw_tc_progs, dir);
+	bpf_tail_call(skb, &xw_tc_progs, XW_TC_SLOT_STAGE(dir));
 	return xw_tc_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
 }
 

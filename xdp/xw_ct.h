@@ -12,10 +12,19 @@
 #include "xw_maps.h"
 #include "xw_parse.h"
 
+/* TCP flag bits in the flags byte (xw_key.tcp_flags, XW_TCP_FLAGS_BYTE);
+ * linux/tcp.h names them only as bits of a 32-bit big-endian word. */
 #define XW_TCP_FIN 0x01
 #define XW_TCP_SYN 0x02
 #define XW_TCP_RST 0x04
 #define XW_TCP_ACK 0x10
+
+/* An ICMP echo's identifier stands in for a port of its flow. */
+enum xw_ct_echo {
+	XW_ECHO_NONE = 0,       /* not an echo */
+	XW_ECHO_REQUEST,        /* the id is the source "port" */
+	XW_ECHO_REPLY,          /* the id is the destination "port" */
+};
 
 static __always_inline void xw_ct_stat(__u32 i)
 {
@@ -226,7 +235,8 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 					const struct xw_cfg *cfg)
 {
 	struct xw_key *k = &s->key;
-	int v6 = !!(k->flags & XWK_V6), from_b, echo = 0;
+	int v6 = !!(k->flags & XWK_V6), from_b;
+	enum xw_ct_echo echo = XW_ECHO_NONE;
 	__u16 sp = 0, dp = 0;
 	__u8 proto = k->proto, f = k->tcp_flags;
 	struct xw_ct_val *e;
@@ -270,11 +280,11 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
 		}
-		if ((!v6 && t == 8) || (v6 && t == 128)) {
-			echo = 1;           /* request: id as the source "port" */
+		if ((!v6 && t == XW_ICMP_ECHO) || (v6 && t == ICMPV6_ECHO_REQUEST)) {
+			echo = XW_ECHO_REQUEST;
 			sp = x->icmp_id;
-		} else if ((!v6 && t == 0) || (v6 && t == 129)) {
-			echo = 2;           /* reply: id as the destination "port" */
+		} else if ((!v6 && t == XW_ICMP_ECHOREPLY) || (v6 && t == ICMPV6_ECHO_REPLY)) {
+			echo = XW_ECHO_REPLY;
 			dp = x->icmp_id;
 		} else {
 			/* other informational ICMP: one-off, nothing to track */
@@ -306,10 +316,10 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			}
 			v->state = XW_CTS_TCP_SYN_SENT;
 			xw_ct_seq(v, from_b, x, f, 1);
-		} else if (echo == 2) {
+		} else if (echo == XW_ECHO_REPLY) {
 			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
-		} else if (echo) {
+		} else if (echo == XW_ECHO_REQUEST) {
 			v->state = XW_CTS_ICMP_UNREPLIED;
 		} else if (proto == IPPROTO_UDP) {
 			v->state = XW_CTS_UDP_UNREPLIED;
@@ -321,7 +331,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->init_b = (__u8)from_b;
 		v->packets[from_b & 1] = 1;
 		s->ct_tbl = XW_CT_TBL_NEW;
-		s->ct_op = 1;
+		s->ct_op = XW_CT_OP_CREATE;
 		k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
 		return;
 	}
@@ -369,8 +379,9 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 				xw_ct_seq(v, from_b, x, f, restart || (syn && st == XW_CTS_TCP_SYN_SENT));
 			}
 			if ((f & XW_TCP_FIN) && st != XW_CTS_TCP_CLOSE) {
-				v->fin |= from_b ? 2 : 1;
-				st = v->fin == 3 ? XW_CTS_TCP_TIME_WAIT : XW_CTS_TCP_FIN_WAIT;
+				v->fin |= from_b ? XW_CT_FIN_B : XW_CT_FIN_A;
+				st = v->fin == (XW_CT_FIN_A | XW_CT_FIN_B) ? XW_CTS_TCP_TIME_WAIT :
+									   XW_CTS_TCP_FIN_WAIT;
 			}
 			v->state = st;
 		} else if (reply) {
@@ -382,7 +393,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			v->seen_reply = 1;
 		v->last_ns = now;
 		s->ct_from_b = (__u8)from_b;
-		s->ct_op = 2;
+		s->ct_op = XW_CT_OP_UPDATE;
 		/* out of the unreplied table once the flow is "assured" (as
 		 * nf_conntrack's early drop spares): TCP with its handshake
 		 * complete, others with a reply */
@@ -396,10 +407,10 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 /* The packet passed: remember its flow. */
 static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_cfg *cfg)
 {
-	if (s->ct_op == 1) {
+	if (s->ct_op == XW_CT_OP_CREATE) {
 		if (xw_ct_insert(&s->ct_key, &s->ct_val, XW_CT_TBL_NEW, cfg) == 0)
 			xw_ct_stat(XW_CTC_CREATED);
-	} else if (s->ct_op == 2) {
+	} else if (s->ct_op == XW_CT_OP_UPDATE) {
 		/* in place: an update call would allocate a new LRU element for
 		 * every packet of an established flow */
 		struct xw_ct_val *e;

@@ -8,13 +8,10 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, XW_XDP_SLOT_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
 } xw_xdp_progs SEC(".maps");
-
-#define XW_XDP_STAGE 0
-#define XW_XDP_LIMIT 1
 
 static __always_inline int xw_xdp_action(int verdict)
 {
@@ -66,7 +63,7 @@ int xw_xdp_stage(struct xdp_md *ctx)
 	v = xw_classify_batch(s);
 	if (v >= 0)
 		return xw_xdp_done(ctx, s, v);
-	bpf_tail_call(ctx, &xw_xdp_progs, v == XW_NEXT_LIMIT ? XW_XDP_LIMIT : XW_XDP_STAGE);
+	bpf_tail_call(ctx, &xw_xdp_progs, v == XW_NEXT_LIMIT ? XW_XDP_SLOT_LIMIT : XW_XDP_SLOT_STAGE);
 	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
 }
 
@@ -93,7 +90,7 @@ int xw_xdp(struct xdp_md *ctx)
 	s = xw_begin(data, end, &f, XW_DIR_IN, ctx->ingress_ifindex, xw_xdp_probe(ctx));
 	if (!s)
 		return XDP_PASS;
-	bpf_tail_call(ctx, &xw_xdp_progs, XW_XDP_STAGE);
+	bpf_tail_call(ctx, &xw_xdp_progs, XW_XDP_SLOT_STAGE);
 	return xw_xdp_action(xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict));
 }
 
