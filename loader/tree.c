@@ -280,7 +280,7 @@ static int build(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n, st
 		return make_leaf(B, at, ids, n, depth);
 	{
 		struct xw_node nd = mknode(bd, s->c[bd], bnb);
-		uint32_t nc = 1u << bnb, base, *sub;
+		uint32_t nc = 1u << bnb, base, *sub, *off, *pos;
 		struct st cs = *s;
 		int rc = 0;
 
@@ -290,28 +290,55 @@ static int build(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n, st
 		B->t->n_nodes += nc;
 		nd.base = base;
 		B->t->nodes[at] = nd;
-		sub = malloc((size_t)(n ? n : 1) * sizeof(*sub));
-		if (!sub)
+		/* children's lists: count, then place (entries stay in priority
+		 * order within each child) */
+		off = calloc((size_t)nc + 1, sizeof(*off));   /* child ch: [off[ch], off[ch + 1]) */
+		pos = calloc((size_t)nc + 1, sizeof(*pos));
+		if (!off || !pos) {
+			free(off);
+			free(pos);
 			return -1;
-		cs.c[bd] = (uint8_t)(s->c[bd] + bnb);
-		for (uint32_t ch = 0; ch < nc && !rc; ch++) {
-			uint32_t k = 0;
-
+		}
+		sub = NULL;
+		for (int pass = 0; pass < 2; pass++) {
 			for (uint32_t i = 0; i < n; i++) {
-				uint32_t lo, hi, mw, vw;
+				uint32_t lo, hi, mw = 0, vw = 0, all;
 
-				if (crange(&B->e[ids[i]], bd, s, &nd, &lo, &hi, &mw, &vw)) {
-					if (ch >= lo && ch <= hi)
-						sub[k++] = ids[i];
-				} else if ((ch & mw) == vw) {
-					sub[k++] = ids[i];
+				all = !crange(&B->e[ids[i]], bd, s, &nd, &lo, &hi, &mw, &vw);
+				if (all) {
+					lo = 0;
+					hi = nc - 1;
+				}
+				for (uint32_t ch = lo; ch <= hi && ch < nc; ch++) {
+					if (all && (ch & mw) != vw)
+						continue;
+					if (pass)
+						sub[pos[ch]++] = ids[i];
+					else
+						off[ch + 1]++;
 				}
 			}
+			if (!pass) {
+				for (uint32_t ch = 0; ch < nc; ch++)
+					off[ch + 1] += off[ch];
+				memcpy(pos, off, (size_t)nc * sizeof(*pos));
+				sub = malloc((size_t)(off[nc] ? off[nc] : 1) * sizeof(*sub));
+				if (!sub) {
+					free(off);
+					free(pos);
+					return -1;
+				}
+			}
+		}
+		free(pos);
+		cs.c[bd] = (uint8_t)(s->c[bd] + bnb);
+		for (uint32_t ch = 0; ch < nc && !rc; ch++) {
 			if (dims[bd].port)
 				cs.pv[dims[bd].port] = (uint16_t)((s->c[bd] ? (uint32_t)s->pv[dims[bd].port] << bnb : 0) | ch);
-			rc = build(B, base + ch, sub, k, &cs, depth + 1);
+			rc = build(B, base + ch, sub + off[ch], off[ch + 1] - off[ch], &cs, depth + 1);
 		}
 		free(sub);
+		free(off);
 		return rc;
 	}
 }
