@@ -122,27 +122,27 @@ static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const stru
 	return (w << (nd->sh & 31)) >> ((32 - nd->nb) & 31);
 }
 
-/* One rule stage: tree s->next_tuple, walked to its leaf, whose list is
- * read until the first match; a stage reads at most XW_LEAF_PER_STAGE leaf
- * entries, a longer list continues in the next stage (tail call) where it
- * stopped, and so does the next tree.  Returns a verdict, or XW_NEXT_*. */
-static __always_inline int xw_classify_batch(struct xw_scratch *s)
-{
-	__u32 gen = s->gen & 1, budget = XW_LEAF_PER_STAGE, t = s->next_tuple, d;
-	const __u64 *pk = (const __u64 *)&s->key;
-	struct xw_thead *th = bpf_map_lookup_elem(&xw_trees, &gen);
+enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
 
-	if (!th || ++s->stages > XW_MAX_STAGES)
-		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+/* Tree s->next_tuple: walked to its leaf, whose list is read until the
+ * first match, at most *budget entries (a list that goes on continues in
+ * the next stage, where it stopped). */
+static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen,
+					__u32 *budget)
+{
+	const __u64 *pk = (const __u64 *)&s->key;
+	__u32 t = s->next_tuple, d;
+
 	if (t >= XW_MAX_TREES || t >= th->n_trees)
-		return xw_rules_done(s, th->policy[s->key.dir & 1]);
+		return XW_STEP_DONE;
+	asm volatile("" : "+r"(t));   /* keep the masks below for the verifier */
 	if (!s->leaf_end) {
 		__u32 at = th->root[t & (XW_MAX_TREES - 1)];
 		struct xw_node *nd = 0;
 
 		/* sorted by best priority: nothing later can win */
 		if (th->min_prio[t & (XW_MAX_TREES - 1)] >= s->best_prio)
-			return xw_rules_done(s, th->policy[s->key.dir & 1]);
+			return XW_STEP_DONE;
 		for (d = 0; d < XW_TREE_DEPTH; d++) {
 			__u32 ni = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
 
@@ -152,11 +152,11 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 			at = nd->base + xw_node_pick(s, nd);
 		}
 		if (!nd || nd->nb)
-			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+			return XW_STEP_FAIL;
 		s->leaf_at = nd->base;
 		s->leaf_end = nd->base + nd->n;
 	}
-	for (; budget; budget--) {
+	for (; *budget; (*budget)--) {
 		__u32 li, ri, *rid;
 		struct xw_rent *e;
 		__u64 diff = 0;
@@ -188,16 +188,35 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 		s->best_flags = e->flags;
 		break;
 	}
-	if (!budget && s->leaf_at < s->leaf_end)
-		return XW_NEXT_BATCH;   /* the list goes on */
+	if (!*budget && s->leaf_at < s->leaf_end)
+		return XW_STEP_MORE;
 	s->leaf_end = 0;
-	s->next_tuple = ++t;
-	if (t < XW_MAX_TREES && t < th->n_trees) {
-		asm volatile("" : "+r"(t));   /* keep the mask below for the verifier */
-		if (th->min_prio[t & (XW_MAX_TREES - 1)] < s->best_prio)
+	s->next_tuple = t + 1;
+	return XW_STEP_NEXT;
+}
+
+/* One rule stage: up to XW_TREES_PER_STAGE trees, XW_LEAF_PER_STAGE leaf
+ * entries in all; what is left continues in the next stage (tail call).
+ * Returns a verdict, or XW_NEXT_*. */
+static __always_inline int xw_classify_batch(struct xw_scratch *s)
+{
+	__u32 gen = s->gen & 1, budget = XW_LEAF_PER_STAGE;
+	struct xw_thead *th = bpf_map_lookup_elem(&xw_trees, &gen);
+	int k, r;
+
+	if (!th || ++s->stages > XW_MAX_STAGES)
+		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+#pragma unroll
+	for (k = 0; k < (int)XW_TREES_PER_STAGE; k++) {
+		r = xw_tree_step(s, th, gen, &budget);
+		if (r == XW_STEP_DONE)
+			return xw_rules_done(s, th->policy[s->key.dir & 1]);
+		if (r == XW_STEP_MORE)
 			return XW_NEXT_BATCH;
+		if (r == XW_STEP_FAIL)
+			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
 	}
-	return xw_rules_done(s, th->policy[s->key.dir & 1]);
+	return XW_NEXT_BATCH;
 }
 
 /* Token bucket in time units: credit grows 1/ns up to cap; a packet costs
