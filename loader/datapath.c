@@ -1331,3 +1331,57 @@ int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
 	bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, live);
 	return 0;
 }
+
+static int cost_walk(struct xw_dp *dp, __u32 gen, __u32 at, unsigned depth, struct xw_tree_cost *c,
+		     uint32_t *tdepth, uint32_t *tleaf)
+{
+	__u32 k = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
+	struct xw_node nd;
+
+	if (depth >= XW_TREE_DEPTH || bpf_map_lookup_elem(dp->map_fd[XW_M_NODES], &k, &nd))
+		return -EINVAL;
+	c->nodes++;
+	if (!nd.nb) {
+		c->leaf_slots += nd.n;
+		if (depth + 1 > *tdepth)
+			*tdepth = depth + 1;
+		if (nd.n > *tleaf)
+			*tleaf = nd.n;
+		return 0;
+	}
+	if (nd.nb > 16)
+		return -EINVAL;
+	for (__u32 i = 0; i < (1u << nd.nb); i++)
+		if (cost_walk(dp, gen, nd.base + i, depth + 1, c, tdepth, tleaf))
+			return -EINVAL;
+	return 0;
+}
+
+int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c)
+{
+	struct xw_thead h;
+	struct xw_cfg cfg;
+	__u32 gen;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = read_cfg(dp, &cfg);
+	if (rc)
+		return rc;
+	gen = cfg.active & 1;
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_TREES], &gen, &h))
+		return -errno;
+	c->trees = h.n_trees < XW_MAX_TREES ? h.n_trees : XW_MAX_TREES;
+	for (__u32 t = 0; t < c->trees; t++) {
+		uint32_t d = 0, l = 0;
+
+		if (cost_walk(dp, gen, h.root[t], 0, c, &d, &l))
+			return -EINVAL;
+		c->worst += d + l;
+		if (d > c->depth)
+			c->depth = d;
+		if (l > c->leaf)
+			c->leaf = l;
+	}
+	return 0;
+}

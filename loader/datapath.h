@@ -78,6 +78,13 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
 /* Replace the whole rule set atomically.  Counters of unchanged rules stay. */
 int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err);
 
+/* What the live rule set costs a packet: trees, and per packet at most
+ * `worst` reads (node reads down every tree plus its longest leaf list). */
+struct xw_tree_cost {
+	uint32_t trees, nodes, leaf_slots, depth, leaf, worst;
+};
+int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c);
+
 struct xw_test_result {
 	int verdict;        /* XW_PASS / XW_DROP */
 	uint32_t prio;      /* XW_PRIO_NONE when the policy decided */
