@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Types shared by the BPF datapath and userspace: map keys, values, constants.
  *
- * Classification is tuple space search (see README "Architecture"): every rule
- * is compiled into (mask, masked key) entries; entries with the same mask form a
- * tuple.  Per packet the datapath walks the tuples in order of their best
- * priority, masks the packet key with each tuple's mask and does one hash
- * lookup.  Cost grows with the number of distinct masks, not with rules.
+ * Classification is a set of decision trees over rule entries (see README
+ * "Architecture" and "Decision trees" below): cost depends on the trees'
+ * depth and leaf lengths, not on the number or the shapes of the rules.
+ * The tuple-space types (xw_tuple, xw_ckey, ...) remain for the compiler's
+ * analysis form (loader/compile.h xw_compile: lint, benchmark models); the
+ * datapath no longer has tuple maps.
  */
 #ifndef XWALL_H
 #define XWALL_H
@@ -19,7 +20,7 @@
 
 #define XW_PIN_DIR "/sys/fs/bpf/xwall"
 
-#define XW_MAX_TUPLES      1024u     /* distinct masks per rule set */
+#define XW_MAX_TUPLES      1024u     /* (tuple form only; no longer a limit) */
 #define XW_TUPLE_SLOTS     (XW_MAX_TUPLES + 1)  /* per generation, with the sentinel */
 #define XW_MAX_CLASS_ENTRIES (1u << 18) /* entries per key class and generation */
 #define XW_TUPLES_PER_STAGE 64u      /* tuples probed by one tail-called stage */
