@@ -151,9 +151,10 @@ struct xw_ckey {
 #define XW_MAX_RENTS     (1u << 18)   /* rule entries per generation */
 #define XW_MAX_NODES     (1u << 19)   /* tree nodes per generation */
 #define XW_MAX_LIDS      (1u << 21)   /* leaf list slots per generation */
-#define XW_LEAF_PER_STAGE 128u        /* leaf entries read by one rule stage */
+#define XW_LEAF_PER_STAGE 64u         /* leaf entries read by one step of a stage */
 #define XW_MAX_STAGES    30u          /* rule stages per packet (tail calls) */
-#define XW_TREES_PER_STAGE 2u         /* trees walked by one rule stage, at most */
+#define XW_TREES_PER_STAGE 8u         /* steps of one rule stage (a step: a tree, or
+					 * XW_LEAF_PER_STAGE entries of a long leaf) */
 
 #define XW_NODE_LE16 0x01u            /* the field is a host-order u16 */
 

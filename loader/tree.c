@@ -376,16 +376,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Rule stages a packet may need, at most: a stage ends when it has read
- * XW_LEAF_PER_STAGE entries, or finished XW_TREES_PER_STAGE trees, or the
- * walk is over; counted generously (a stage per tree). */
+/* Rule stages a packet may need, at most: a stage runs XW_TREES_PER_STAGE
+ * steps, a step finishes a tree or reads XW_LEAF_PER_STAGE entries of its
+ * leaf; every tree costs at least one step. */
 uint32_t xw_tree_stages(const struct xw_ctree *t)
 {
-	uint64_t ents = 0;
+	uint64_t steps = 0;
 
 	for (uint32_t i = 0; i < t->head.n_trees; i++)
-		ents += t->max_leaf[i];
-	return (uint32_t)((ents + XW_LEAF_PER_STAGE - 1) / XW_LEAF_PER_STAGE) + t->head.n_trees + 1;
+		steps += t->max_leaf[i] ? (t->max_leaf[i] + XW_LEAF_PER_STAGE - 1) / XW_LEAF_PER_STAGE : 1;
+	return (uint32_t)((steps + XW_TREES_PER_STAGE - 1) / XW_TREES_PER_STAGE) + 1;
 }
 
 uint32_t xw_tree_worst(const struct xw_ctree *t)

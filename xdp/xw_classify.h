@@ -125,13 +125,12 @@ static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const stru
 enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
 
 /* Tree s->next_tuple: walked to its leaf, whose list is read until the
- * first match, at most *budget entries (a list that goes on continues in
- * the next stage, where it stopped). */
-static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen,
-					__u32 *budget)
+ * first match, at most XW_LEAF_PER_STAGE entries (a list that goes on
+ * continues in the next step, where it stopped). */
+static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen)
 {
 	const __u64 *pk = (const __u64 *)&s->key;
-	__u32 t = s->next_tuple, d;
+	__u32 t = s->next_tuple, d, budget;
 
 	if (t >= XW_MAX_TREES || t >= th->n_trees)
 		return XW_STEP_DONE;
@@ -156,7 +155,7 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		s->leaf_at = nd->base;
 		s->leaf_end = nd->base + nd->n;
 	}
-	for (; *budget; (*budget)--) {
+	for (budget = XW_LEAF_PER_STAGE; budget; budget--) {
 		__u32 li, ri, *rid;
 		struct xw_rent *e;
 		__u64 diff = 0;
@@ -188,19 +187,19 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		s->best_flags = e->flags;
 		break;
 	}
-	if (!*budget && s->leaf_at < s->leaf_end)
+	if (!budget && s->leaf_at < s->leaf_end)
 		return XW_STEP_MORE;
 	s->leaf_end = 0;
 	s->next_tuple = t + 1;
 	return XW_STEP_NEXT;
 }
 
-/* One rule stage: up to XW_TREES_PER_STAGE trees, XW_LEAF_PER_STAGE leaf
- * entries in all; what is left continues in the next stage (tail call).
- * Returns a verdict, or XW_NEXT_*. */
+/* One rule stage: XW_TREES_PER_STAGE steps (a step finishes a tree or
+ * reads XW_LEAF_PER_STAGE entries of its leaf); what is left continues in
+ * the next stage (tail call).  Returns a verdict, or XW_NEXT_*. */
 static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
-	__u32 gen = s->gen & 1, budget = XW_LEAF_PER_STAGE;
+	__u32 gen = s->gen & 1;
 	struct xw_thead *th = bpf_map_lookup_elem(&xw_trees, &gen);
 	int k, r;
 
@@ -208,11 +207,9 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
 #pragma unroll
 	for (k = 0; k < (int)XW_TREES_PER_STAGE; k++) {
-		r = xw_tree_step(s, th, gen, &budget);
+		r = xw_tree_step(s, th, gen);
 		if (r == XW_STEP_DONE)
 			return xw_rules_done(s, th->policy[s->key.dir & 1]);
-		if (r == XW_STEP_MORE)
-			return XW_NEXT_BATCH;
 		if (r == XW_STEP_FAIL)
 			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
 	}
