@@ -187,6 +187,21 @@ int cmd_status(int argc, char **argv)
 		json_object_object_add(o, "policy_in", json_object_new_string(rs.policy[XW_DIR_IN] ? "pass" : "drop"));
 		json_object_object_add(o, "policy_out", json_object_new_string(rs.policy[XW_DIR_OUT] ? "pass" : "drop"));
 		json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
+		{
+			struct xw_tree_cost tc;
+
+			if (xw_dp_tree_cost(&dp, &tc) == 0) {
+				json_object *k = json_object_new_object();
+
+				json_object_object_add(k, "trees", json_object_new_int64(tc.trees));
+				json_object_object_add(k, "nodes", json_object_new_int64(tc.nodes));
+				json_object_object_add(k, "leaf_slots", json_object_new_int64(tc.leaf_slots));
+				json_object_object_add(k, "max_depth", json_object_new_int64(tc.depth));
+				json_object_object_add(k, "max_leaf", json_object_new_int64(tc.leaf));
+				json_object_object_add(k, "worst_reads", json_object_new_int64(tc.worst));
+				json_object_object_add(o, "classifier", k);
+			}
+		}
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
@@ -195,6 +210,14 @@ int cmd_status(int argc, char **argv)
 		       rs.policy[XW_DIR_OUT] ? "pass" : "drop");
 		printf("programs: xdp id %u, stage id %u\n", prog_id(dp.prog_fd[XW_P_XDP]),
 		       prog_id(dp.prog_fd[XW_P_XDP_STAGE]));
+		{
+			struct xw_tree_cost tc;
+
+			if (xw_dp_tree_cost(&dp, &tc) == 0)
+				printf("classifier: %u trees, %u nodes, %u leaf slots; per packet at most "
+				       "%u reads (deepest path %u nodes, longest leaf %u entries)\n",
+				       tc.trees, tc.nodes, tc.leaf_slots, tc.worst, tc.depth, tc.leaf);
+		}
 		for (size_t i = 0; i < n; i++)
 			printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,
 			       l[i].xdp_mode == XW_IFMODE_TC ? "ingress " : "xdp ",

@@ -8,40 +8,43 @@
 #include <json-c/json.h>
 #include "ctl.h"
 #include "compile.h"
+#include "tree.h"
 
 static const char *verdict_name(int v)
 {
 	return v == XW_PASS ? "pass" : "drop";
 }
 
-/* Compile without touching the kernel (apply --check). */
+/* Compile without touching the kernel (apply --check); prints what the
+ * rule set costs a packet. */
 static int check_only(const struct xw_ruleset *rs)
 {
-	struct xw_compiled c;
+	struct xw_tcompiled c;
 	struct xw_err err;
-	uint32_t *slots = calloc(rs->n + 1, sizeof(*slots));
+	uint32_t *slots = calloc(rs->n + 1, sizeof(*slots)), depth = 0, leaf = 0;
 	int rc;
 
 	for (size_t i = 0; slots && i < rs->n; i++)
 		slots[i] = (uint32_t)i;
-	rc = xw_compile(rs, slots, NULL, &c, &err);
+	rc = xw_compile_tree(rs, slots, NULL, &c, &err);
 	free(slots);
 	if (rc)
 		return xw_fail(XW_EINPUT, &err);
 	/* the limits apply enforces, so --check answers the same */
 	if (rs->n > XW_MAX_RULES) {
-		xw_compiled_free(&c);
+		xw_tcompiled_free(&c);
 		return xw_failf(XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
 	}
-	for (int k = 0; k < XW_KEY_CLASSES; k++)
-		if (c.cls[k].n > XW_MAX_CLASS_ENTRIES) {
-			xw_failf(XW_EINPUT, "the rule set needs %zu map entries of %zu-byte keys, more than "
-				 "the %u the datapath holds", c.cls[k].n, xw_ckey_size(k), XW_MAX_CLASS_ENTRIES);
-			xw_compiled_free(&c);
-			return XW_EINPUT;
-		}
-	printf("ok: %zu rules, %u match shapes, %zu map entries\n", rs->n, c.n_tuples, c.n_entries);
-	xw_compiled_free(&c);
+	for (uint32_t i = 0; i < c.tree->head.n_trees; i++) {
+		if (c.tree->depth[i] > depth)
+			depth = c.tree->depth[i];
+		if (c.tree->max_leaf[i] > leaf)
+			leaf = c.tree->max_leaf[i];
+	}
+	printf("ok: %zu rules, %u rule entries, %u trees (%u nodes, %u leaf slots); per packet at most "
+	       "%u reads (deepest path %u nodes, longest leaf %u entries)\n", rs->n, c.tree->n_rents,
+	       c.tree->head.n_trees, c.tree->n_nodes, c.tree->n_lids, xw_tree_worst(c.tree), depth, leaf);
+	xw_tcompiled_free(&c);
 	return 0;
 }
 

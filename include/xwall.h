@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Types shared by the BPF datapath and userspace: map keys, values, constants.
  *
- * Classification is tuple space search (see README "Architecture"): every rule
- * is compiled into (mask, masked key) entries; entries with the same mask form a
- * tuple.  Per packet the datapath walks the tuples in order of their best
- * priority, masks the packet key with each tuple's mask and does one hash
- * lookup.  Cost grows with the number of distinct masks, not with rules.
+ * Classification is a set of decision trees over rule entries (see README
+ * "Architecture" and "Decision trees" below): cost depends on the trees'
+ * depth and leaf lengths, not on the number or the shapes of the rules.
+ * The tuple-space types (xw_tuple, xw_ckey, ...) remain for the compiler's
+ * analysis form (loader/compile.h xw_compile: lint, benchmark models); the
+ * datapath no longer has tuple maps.
  */
 #ifndef XWALL_H
 #define XWALL_H
@@ -19,7 +20,7 @@
 
 #define XW_PIN_DIR "/sys/fs/bpf/xwall"
 
-#define XW_MAX_TUPLES      1024u     /* distinct masks per rule set */
+#define XW_MAX_TUPLES      1024u     /* (tuple form only; no longer a limit) */
 #define XW_TUPLE_SLOTS     (XW_MAX_TUPLES + 1)  /* per generation, with the sentinel */
 #define XW_MAX_CLASS_ENTRIES (1u << 18) /* entries per key class and generation */
 #define XW_TUPLES_PER_STAGE 64u      /* tuples probed by one tail-called stage */
@@ -140,6 +141,60 @@ struct xw_ckey {
 	__u32 tuple;
 	__u32 pad;
 	__u64 w[8];        /* only XW_CLASS_WORDS(cls) are part of the map key */
+};
+
+/* Decision trees (the rule stage; docs/classifier.md).  Every rule becomes
+ * one or a few rule entries (struct xw_rent): a (mask, value) pair over the
+ * packet key plus a source and a destination port range, so a port range
+ * costs one entry, not its prefix cover.  The entries are split into at most
+ * XW_MAX_TREES groups; each group is cut into a tree whose inner nodes take
+ * the next `nb` bits of one key field (the child is an index into a
+ * contiguous block of nodes) and whose leaves list the entries that can
+ * match there, best priority first.  Per packet: per tree at most
+ * XW_TREE_DEPTH node reads, then the leaf's list until the first match.
+ * All three maps are arrays (lookups inlined by the verifier); generation g
+ * uses [g * XW_MAX_X, (g + 1) * XW_MAX_X) of each. */
+#define XW_MAX_TREES     8u
+#define XW_TREE_DEPTH    24u          /* node reads per tree, at most */
+#define XW_MAX_RENTS     (1u << 18)   /* rule entries per generation */
+#define XW_MAX_NODES     (1u << 19)   /* tree nodes per generation */
+#define XW_MAX_LIDS      (1u << 21)   /* leaf list slots per generation */
+#define XW_LEAF_PER_STAGE 64u         /* leaf entries read by one step of a stage */
+#define XW_MAX_STAGES    30u          /* rule stages per packet (tail calls) */
+#define XW_TREES_PER_STAGE 8u         /* steps of one rule stage (a step: a tree, or
+					 * XW_LEAF_PER_STAGE entries of a long leaf) */
+
+#define XW_NODE_LE16 0x01u            /* the field is a host-order u16 */
+
+struct xw_node {
+	__u32 base;        /* inner: first child; leaf: first slot of xw_lids */
+	__u32 n;           /* leaf: entries in the list (0 for an inner node) */
+	__u8  off;         /* inner: byte offset of the field's word in xw_key */
+	__u8  sh;          /* bits of the word above the cut */
+	__u8  nb;          /* bits cut (children 1 << nb); 0 = leaf */
+	__u8  flags;       /* XW_NODE_* */
+};
+
+struct xw_rent {
+	__u64 m[XW_KEY_WORDS];   /* mask over struct xw_key */
+	__u64 v[XW_KEY_WORDS];   /* value (within the mask) */
+	__u16 sp_lo, sp_hi;      /* sport range (0-65535: any) */
+	__u16 dp_lo, dp_hi;      /* dport range */
+	__u32 prio;
+	__u32 slot;
+	__u8  verdict;
+	__u8  flags;             /* XWF_* */
+	__u16 pad;
+	__u32 pad2;
+};
+
+/* Per generation: the trees and the policy. */
+struct xw_thead {
+	__u32 n_trees;
+	__u8  policy[XW_DIR_MAX];
+	__u16 pad;
+	__u32 root[XW_MAX_TREES];       /* node index of each tree's root */
+	__u32 min_prio[XW_MAX_TREES];   /* best priority in the tree */
 };
 
 /* Connection tracking.  The packet's state as the `ct` match sees it: */
@@ -342,7 +397,7 @@ struct xw_scratch {
 	__u8  n_limit;       /* limit entries of the generation */
 	__u8  policy_verdict;/* the policy, found by the tuple walk, for the limit stage */
 	__u8  probe;         /* a probe frame: change no state (XW_PROBE_MARK0) */
-	__u32 next_tuple;
+	__u32 next_tuple;  /* rule stage: the tree to walk next */
 	__u32 pkt_len;
 	__u32 reason;      /* final reason of the last packet (for `xwall test`) */
 	__u32 verdict;     /* final verdict of the last packet */
@@ -352,6 +407,10 @@ struct xw_scratch {
 	__u8  ct_tbl;      /* the entry's table: XW_CT_TBL_EST or XW_CT_TBL_NEW */
 	__u8  ct_promote;  /* move it from XW_CT_TBL_NEW to XW_CT_TBL_EST */
 	__u8  ct_pad[4];
+	__u32 leaf_at;     /* rule stage: next slot of a leaf list to read */
+	__u32 leaf_end;    /* ... and its end (0: no leaf in progress) */
+	__u32 stages;      /* rule stages run for this packet */
+	__u32 lpad;
 	struct xw_ct_key ct_key;
 	struct xw_ct_val ct_val;
 };

@@ -60,6 +60,8 @@ int xw_bloom_build(struct xw_compiled *c)
 		for (uint32_t t = 1; t < nt; t++)
 			if (size[t] > size[big])
 				big = t;
+		if (size[big] <= 1)
+			break;   /* more tuples than words: parts overlap (analysis only) */
 		size[big] /= 2;
 		total -= size[big];
 	}

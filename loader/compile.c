@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include "compile.h"
 #include "bloom.h"
+#include "tree.h"
 
 #define XW_MAX_ENTRIES (16u << 20)
 
@@ -17,6 +18,7 @@ struct rec {
 	struct xw_key key;
 	struct xw_entry_val val;
 	uint32_t tuple;
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;   /* port ranges (tree entries) */
 };
 
 struct recs {
@@ -27,6 +29,8 @@ struct recs {
 /* One alternative for one field: value and mask bytes at an offset of the key. */
 struct alt {
 	struct xw_key key, mask;
+	uint8_t has_sp, has_dp;              /* a port range, not a prefix */
+	uint16_t lo, hi;
 };
 
 struct alts {
@@ -107,11 +111,26 @@ static int cidr_alts(const struct xw_cidr *c, size_t n, int is_src, struct alts 
 
 /* Ranges over a 16-bit (ports) or 8-bit (ICMP) field. `which`: 0 sport,
  * 1 dport, 2 icmp type, 3 icmp code. */
-static int range_alts(const struct xw_range *r, size_t n, int which, uint16_t flag, struct alts *out)
+static int range_alts(const struct xw_range *r, size_t n, int which, uint16_t flag, struct alts *out,
+		      int as_range)
 {
 	int bits = which < 2 ? 16 : 8;
 
 	for (size_t i = 0; i < n; i++) {
+		if (as_range && which < 2) {
+			/* one alternative: the tree entry holds the range itself */
+			struct alt a;
+
+			memset(&a, 0, sizeof(a));
+			set_flag(&a.key, &a.mask, flag, flag);
+			a.has_sp = which == 0;
+			a.has_dp = which == 1;
+			a.lo = (uint16_t)r[i].lo;
+			a.hi = (uint16_t)r[i].hi;
+			if (alts_push(out, &a))
+				return -1;
+			continue;
+		}
 		uint32_t vals[32], masks[32];
 		int np = xw_range_prefixes(r[i].lo, r[i].hi, bits, vals, masks);
 
@@ -216,7 +235,7 @@ static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *wh
 }
 
 static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
-			struct recs *out, struct recs *lim, struct xw_err *err)
+			struct recs *out, struct recs *lim, struct xw_err *err, int as_range)
 {
 	struct alts f[8];
 	size_t nf = 0, idx[8] = { 0 };
@@ -282,9 +301,9 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 		goto oom;
 	if ((r->present & XM_DST) && cidr_alts(r->dst, r->n_dst, 0, &f[nf++]))
 		goto oom;
-	if ((r->present & XM_SPORT) && range_alts(r->sport, r->n_sport, 0, XWK_PORTS, &f[nf++]))
+	if ((r->present & XM_SPORT) && range_alts(r->sport, r->n_sport, 0, XWK_PORTS, &f[nf++], as_range && !(r->present & XM_LIMIT)))
 		goto oom;
-	if ((r->present & XM_DPORT) && range_alts(r->dport, r->n_dport, 1, XWK_PORTS, &f[nf++]))
+	if ((r->present & XM_DPORT) && range_alts(r->dport, r->n_dport, 1, XWK_PORTS, &f[nf++], as_range && !(r->present & XM_LIMIT)))
 		goto oom;
 	if (r->present & (XM_ICMP | XM_ICMP6)) {
 		uint16_t fl = (r->present & XM_ICMP) ? XWK_ICMP : XWK_ICMP6;
@@ -293,9 +312,9 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 			rc = 0; /* needs IPv4 and IPv6 at once: never matches */
 			goto out;
 		}
-		if (range_alts(r->icmp_type, r->n_icmp_type, 2, fl, &f[nf++]))
+		if (range_alts(r->icmp_type, r->n_icmp_type, 2, fl, &f[nf++], 0))
 			goto oom;
-		if (r->n_icmp_code && range_alts(r->icmp_code, r->n_icmp_code, 3, fl, &f[nf++]))
+		if (r->n_icmp_code && range_alts(r->icmp_code, r->n_icmp_code, 3, fl, &f[nf++], 0))
 			goto oom;
 	}
 	if ((r->present & XM_FRAG) && frag_alts(r->frag, &f[nf++]))
@@ -312,8 +331,21 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 	for (;;) {
 		rec.key = bk;
 		rec.mask = bm;
-		for (size_t i = 0; i < nf; i++)
-			merge(&rec.key, &rec.mask, &f[i].v[idx[i]]);
+		rec.sp_lo = rec.dp_lo = 0;
+		rec.sp_hi = rec.dp_hi = 0xffff;
+		for (size_t i = 0; i < nf; i++) {
+			const struct alt *a = &f[i].v[idx[i]];
+
+			merge(&rec.key, &rec.mask, a);
+			if (a->has_sp) {
+				rec.sp_lo = a->lo;
+				rec.sp_hi = a->hi;
+			}
+			if (a->has_dp) {
+				rec.dp_lo = a->lo;
+				rec.dp_hi = a->hi;
+			}
+		}
 		if (recs_push(out, &rec)) {
 			err_rule(err, r, "expands to too many map entries (lists or port ranges too large)");
 			goto out;
@@ -588,7 +620,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		if (rs->rules[i].present & XM_CT)
 			out->uses_ct = 1;
 	for (i = 0; i < rs->n; i++)
-		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, &lv, err))
+		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, &lv, err, 0))
 			goto fail;
 	if (compile_limits(rs, &lv, out, err))
 		goto fail;
@@ -598,12 +630,6 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_mask);
 	for (i = 0; i < rv.n; i++) {
 		if (i == 0 || memcmp(&rv.v[i].mask, &rv.v[i - 1].mask, sizeof(struct xw_key))) {
-			if (nt == XW_MAX_TUPLES) {
-				snprintf(err->msg, sizeof(err->msg),
-					 "rule set needs more than %u distinct match shapes (masks); "
-					 "use fewer prefix lengths or port ranges", XW_MAX_TUPLES);
-				goto fail;
-			}
 			struct tinfo *nti = realloc(ti, (nt + 1) * sizeof(*ti));
 
 			if (!nti)
@@ -727,5 +753,113 @@ void xw_compiled_free(struct xw_compiled *c)
 	free(c->tuples);
 	free(c->keys);
 	free(c->vals);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cmp_rent(const void *a, const void *b)
+{
+	const struct xw_rent *x = a, *y = b;
+	int c = memcmp(x->m, y->m, sizeof(x->m));
+
+	if (c)
+		return c;
+	c = memcmp(x->v, y->v, sizeof(x->v));
+	if (c)
+		return c;
+	c = memcmp(&x->sp_lo, &y->sp_lo, 4 * sizeof(uint16_t));
+	if (c)
+		return c;
+	return x->prio < y->prio ? -1 : x->prio > y->prio;
+}
+
+static int cmp_rent_prio(const void *a, const void *b)
+{
+	const struct xw_rent *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return memcmp(x->m, y->m, sizeof(x->m) + sizeof(x->v) + 4 * sizeof(uint16_t));
+}
+
+int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
+		    const uint32_t *ifindex, struct xw_tcompiled *out, struct xw_err *err)
+{
+	struct recs rv = { 0 }, lv = { 0 };
+	struct xw_compiled lim;
+	struct xw_rent *re = NULL;
+	size_t i, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&lim, 0, sizeof(lim));
+	/* the tuple form's expansion bounds this one's (ranges stay whole
+	 * here): refuse a huge cross product before allocating it */
+	if (check_expansion(rs, err))
+		return -1;
+	for (i = 0; i < rs->n; i++)
+		if (rs->rules[i].present & XM_CT)
+			out->uses_ct = 1;
+	for (i = 0; i < rs->n; i++)
+		if (compile_rule(&rs->rules[i], slot[i], ifindex ? ifindex[i] : 0, &rv, &lv, err, 1))
+			goto fail;
+	if (compile_limits(rs, &lv, &lim, err))
+		goto fail;
+	out->n_limits = lim.n_limits;
+	out->limits = lim.limits;
+	lim.limits = NULL;
+	re = calloc(rv.n ? rv.n : 1, sizeof(*re));
+	out->tree = calloc(1, sizeof(*out->tree));
+	if (!re || !out->tree)
+		goto oom;
+	for (i = 0; i < rv.n; i++) {
+		struct xw_rent *e = &re[i];
+
+		memcpy(e->m, &rv.v[i].mask, sizeof(e->m));
+		memcpy(e->v, &rv.v[i].key, sizeof(e->v));
+		for (unsigned w = 0; w < XW_KEY_WORDS; w++)
+			e->v[w] &= e->m[w];
+		e->sp_lo = rv.v[i].sp_lo;
+		e->sp_hi = rv.v[i].sp_hi;
+		e->dp_lo = rv.v[i].dp_lo;
+		e->dp_hi = rv.v[i].dp_hi;
+		e->prio = rv.v[i].val.prio;
+		e->slot = rv.v[i].val.slot;
+		e->verdict = rv.v[i].val.verdict;
+		e->flags = rv.v[i].val.flags;
+	}
+	/* equal matches: only the best priority can ever decide */
+	if (rv.n)
+		qsort(re, rv.n, sizeof(*re), cmp_rent);
+	for (i = 0; i < rv.n; i++) {
+		if (n && !memcmp(re[i].m, re[n - 1].m, sizeof(re[i].m) + sizeof(re[i].v) + 8))
+			continue;
+		re[n++] = re[i];
+	}
+	if (n)
+		qsort(re, n, sizeof(*re), cmp_rent_prio);
+	if (xw_tree_build(re, (uint32_t)n, out->tree, err->msg, sizeof(err->msg)))
+		goto fail;
+	re = NULL;   /* owned by the tree */
+	out->tree->head.policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
+	out->tree->head.policy[XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
+	free(rv.v);
+	free(lv.v);
+	return 0;
+oom:
+	snprintf(err->msg, sizeof(err->msg), "out of memory");
+fail:
+	free(re);
+	free(rv.v);
+	free(lv.v);
+	xw_tcompiled_free(out);
+	return -1;
+}
+
+void xw_tcompiled_free(struct xw_tcompiled *c)
+{
+	if (c->tree) {
+		xw_ctree_free(c->tree);
+		free(c->tree);
+	}
+	free(c->limits);
 	memset(c, 0, sizeof(*c));
 }

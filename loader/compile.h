@@ -41,6 +41,19 @@ void xw_compiled_free(struct xw_compiled *c);
  * saturating at UINT64_MAX; `how` (may be NULL) gets the factors, e.g.
  * "150 src x 150 dst x 30 dport". */
 uint64_t xw_expansion_size(const struct xw_rule *r, char *how, size_t len);
+/* The datapath's form: rule entries (port ranges kept as ranges) cut into
+ * decision trees (loader/tree.h), and the limit entries.  xw_compile above
+ * is the tuple form, kept for analysis (lint, benchmarks' models). */
+struct xw_ctree;
+struct xw_tcompiled {
+	struct xw_ctree *tree;
+	uint8_t uses_ct;
+	uint32_t n_limits;
+	struct xw_limit_entry *limits;
+};
+int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
+		    const uint32_t *ifindex, struct xw_tcompiled *out, struct xw_err *err);
+void xw_tcompiled_free(struct xw_tcompiled *c);
 
 static inline size_t xw_ckey_size(int cls)
 {

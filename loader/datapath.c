@@ -29,7 +29,7 @@
 #include <xdp/libxdp.h>
 #include "datapath.h"
 #include "compile.h"
-#include "xw_bloom.h"
+#include "tree.h"
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
 
@@ -39,11 +39,8 @@
  * directory.  Designated, so that no name depends on its position; a map id
  * added without a name makes the array too short and stops the build. */
 const char *const xw_map_names[] = {
-	[XW_M_ENT_A0] = "xw_ent_a0", [XW_M_ENT_A1] = "xw_ent_a1",
-	[XW_M_ENT_B0] = "xw_ent_b0", [XW_M_ENT_B1] = "xw_ent_b1",
-	[XW_M_ENT_C0] = "xw_ent_c0", [XW_M_ENT_C1] = "xw_ent_c1",
-	[XW_M_ENT_D0] = "xw_ent_d0", [XW_M_ENT_D1] = "xw_ent_d1",
-	[XW_M_TUPLES] = "xw_tuples", [XW_M_TEXT] = "xw_text",
+	[XW_M_NODES] = "xw_nodes", [XW_M_LIDS] = "xw_lids",
+	[XW_M_RENTS] = "xw_rents", [XW_M_TREES] = "xw_trees", [XW_M_TEXT] = "xw_text",
 	[XW_M_CFG] = "xw_cfg", [XW_M_RULE_STATS] = "xw_rule_stats",
 	[XW_M_REASON_STATS] = "xw_reason_stats", [XW_M_VERDICT_STATS] = "xw_verdict_stats",
 	[XW_M_SCRATCH] = "xw_scratch", [XW_M_XDP_PROGS] = "xw_xdp_progs",
@@ -52,7 +49,7 @@ const char *const xw_map_names[] = {
 	[XW_M_LIMITS] = "xw_limits", [XW_M_BUCKETS] = "xw_buckets",
 	[XW_M_SRC_BUCKETS] = "xw_src_buckets", [XW_M_EVENTS] = "xw_events",
 	[XW_M_EVENT_STATS] = "xw_event_stats", [XW_M_LOG_WINDOWS] = "xw_log_windows",
-	[XW_M_BLOOM] = "xw_bloom", [XW_M_CT_NEW] = "xw_ct_new",
+	[XW_M_CT_NEW] = "xw_ct_new",
 };
 _Static_assert(XW_ARRAY_SIZE(xw_map_names) == XW_M_COUNT,
 	       "xw_map_names: every enum xw_map_id needs a name");
@@ -1002,55 +999,21 @@ static int fill(int fd, const void *keys, const void *vals, __u32 n)
 	return -errno;
 }
 
-/* The generation's membership filters: only the words its tuples use (the
- * rest of the generation's part is never read). */
-static int fill_bloom(struct xw_dp *dp, __u32 gen, const struct xw_compiled *c)
+/* Write n values into slots [first, first + n) of an array map. */
+static int fill_array(int fd, __u32 first, const void *vals, __u32 n)
 {
 	__u32 *keys;
 	int rc;
 
-	if (!c->n_bloom)
+	if (!n)
 		return 0;
-	keys = calloc(c->n_bloom, sizeof(*keys));
+	keys = malloc((size_t)n * sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
-	for (__u32 i = 0; i < c->n_bloom; i++)
-		keys[i] = gen * XW_BLOOM_WORDS + i;
-	rc = fill(dp->map_fd[XW_M_BLOOM], keys, c->bloom, c->n_bloom);
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = first + i;
+	rc = fill(fd, keys, vals, n);
 	free(keys);
-	return rc;
-}
-
-/* Delete every entry of a hash map, in batches. */
-static int clear_hash(int fd, size_t key_size)
-{
-	enum { BATCH = 4096 };
-	uint8_t *keys = malloc(BATCH * key_size);
-	struct xw_entry_val *vals = malloc(BATCH * sizeof(*vals));
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u64 out_batch = 0;
-	void *in = NULL;
-	int rc = 0;
-
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	for (;;) {
-		__u32 count = BATCH;
-		int r = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, keys, vals, &count, &o);
-
-		if (r && errno != ENOENT) {
-			rc = -errno;
-			break;
-		}
-		in = &out_batch;
-		if (r)   /* ENOENT: that was the last batch */
-			break;
-	}
-	free(keys);
-	free(vals);
 	return rc;
 }
 
@@ -1074,7 +1037,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	struct xw_ruleset old;
 	uint32_t *old_slots = NULL, *slots = NULL, *ifx = NULL;
 	uint8_t *fresh = NULL;
-	struct xw_compiled c = { 0 };
+	struct xw_tcompiled c = { 0 };
 	struct xw_cfg cfg;
 	int fd_x = -1, rc;
 	char *text = NULL;
@@ -1117,17 +1080,23 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	rc = assign_slots(&old, old_slots, rs, slots, fresh, err);
 	if (rc)
 		goto out;
-	if (xw_compile(rs, slots, ifx, &c, err)) {
+	if (xw_compile_tree(rs, slots, ifx, &c, err)) {
 		rc = XW_EINPUT;
 		goto out;
 	}
-	for (int k = 0; k < XW_KEY_CLASSES; k++)
-		if (c.cls[k].n > XW_MAX_CLASS_ENTRIES) {
-			rc = xw_errf(err, XW_EINPUT, "the rule set needs %zu map entries of %zu-byte keys, "
-				     "more than the %u the datapath holds", c.cls[k].n, xw_ckey_size(k),
-				     XW_MAX_CLASS_ENTRIES);
-			goto out;
-		}
+	dp->last_cost.trees = c.tree->head.n_trees;
+	dp->last_cost.entries = c.tree->n_rents;
+	dp->last_cost.nodes = c.tree->n_nodes;
+	dp->last_cost.lids = c.tree->n_lids;
+	dp->last_cost.worst = xw_tree_worst(c.tree);
+	dp->last_cost.depth = 0;
+	dp->last_cost.leaf = 0;
+	for (uint32_t i = 0; i < c.tree->head.n_trees; i++) {
+		if (c.tree->depth[i] > dp->last_cost.depth)
+			dp->last_cost.depth = c.tree->depth[i];
+		if (c.tree->max_leaf[i] > dp->last_cost.leaf)
+			dp->last_cost.leaf = c.tree->max_leaf[i];
+	}
 	text = compose_text(rs, slots, &tlen);
 	if (!text) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
@@ -1149,29 +1118,22 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "create rule text map", fd_x);
 		goto out;
 	}
-	/* 2. empty the inactive generation's entries (no packet uses them) */
-	for (int k = 0; !rc && k < XW_KEY_CLASSES; k++)
-		rc = clear_hash(dp->map_fd[XW_M_ENT(k, gen)], xw_ckey_size(k));
-	if (rc) {
-		rc = sys_err(err, "clear the inactive rule maps", rc);
-		goto out;
-	}
-	idx = calloc((nchunks > c.n_tuples + 1 ? nchunks : c.n_tuples + 1) + XW_MAX_LIMIT_ENTRIES,
-		     sizeof(*idx));
+	/* 2. the inactive generation's trees (no packet uses them): only the
+	 *    slots the new trees reach are written */
+	idx = calloc(nchunks + XW_MAX_LIMIT_ENTRIES, sizeof(*idx));
 	chunks = calloc(nchunks, TEXT_CHUNK);
 	if (!idx || !chunks) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
 	memcpy(chunks, text, tlen);
-	for (int k = 0; !rc && k < XW_KEY_CLASSES; k++)
-		rc = fill(dp->map_fd[XW_M_ENT(k, gen)], c.cls[k].keys, c.cls[k].vals, (__u32)c.cls[k].n);
-	for (__u32 i = 0; i <= c.n_tuples; i++)
-		idx[i] = gen * XW_TUPLE_SLOTS + i;
+	rc = fill_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, c.tree->rents, c.tree->n_rents);
 	if (!rc)
-		rc = fill(dp->map_fd[XW_M_TUPLES], idx, c.tuples, c.n_tuples + 1);
+		rc = fill_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, c.tree->lids, c.tree->n_lids);
 	if (!rc)
-		rc = fill_bloom(dp, gen, &c);
+		rc = fill_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, c.tree->nodes, c.tree->n_nodes);
+	if (!rc)
+		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &c.tree->head, 0) ? -errno : 0;
 	for (__u32 i = 0; i < c.n_limits; i++)
 		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
 	if (!rc)
@@ -1243,7 +1205,7 @@ out:
 	free(fresh);
 	free(old_slots);
 	xw_ruleset_free(&old);
-	xw_compiled_free(&c);
+	xw_tcompiled_free(&c);
 	return rc;
 }
 
@@ -1516,6 +1478,60 @@ int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
 
 		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &i, &n) == 0)
 			*live += n;
+	}
+	return 0;
+}
+
+static int cost_walk(struct xw_dp *dp, __u32 gen, __u32 at, unsigned depth, struct xw_tree_cost *c,
+		     uint32_t *tdepth, uint32_t *tleaf)
+{
+	__u32 k = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
+	struct xw_node nd;
+
+	if (depth >= XW_TREE_DEPTH || bpf_map_lookup_elem(dp->map_fd[XW_M_NODES], &k, &nd))
+		return -EINVAL;
+	c->nodes++;
+	if (!nd.nb) {
+		c->leaf_slots += nd.n;
+		if (depth + 1 > *tdepth)
+			*tdepth = depth + 1;
+		if (nd.n > *tleaf)
+			*tleaf = nd.n;
+		return 0;
+	}
+	if (nd.nb > 16)
+		return -EINVAL;
+	for (__u32 i = 0; i < (1u << nd.nb); i++)
+		if (cost_walk(dp, gen, nd.base + i, depth + 1, c, tdepth, tleaf))
+			return -EINVAL;
+	return 0;
+}
+
+int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c)
+{
+	struct xw_thead h;
+	struct xw_cfg cfg;
+	__u32 gen;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = read_cfg(dp, &cfg);
+	if (rc)
+		return rc;
+	gen = cfg.active & 1;
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_TREES], &gen, &h))
+		return -errno;
+	c->trees = h.n_trees < XW_MAX_TREES ? h.n_trees : XW_MAX_TREES;
+	for (__u32 t = 0; t < c->trees; t++) {
+		uint32_t d = 0, l = 0;
+
+		if (cost_walk(dp, gen, h.root[t], 0, c, &d, &l))
+			return -EINVAL;
+		c->worst += d + l;
+		if (d > c->depth)
+			c->depth = d;
+		if (l > c->leaf)
+			c->leaf = l;
 	}
 	return 0;
 }

@@ -14,16 +14,12 @@ enum { XW_OK = 0, XW_EINPUT = 1, XW_ESYS = 2 };
 #define XW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum xw_map_id {
-	XW_M_ENT_A0, XW_M_ENT_A1, XW_M_ENT_B0, XW_M_ENT_B1, XW_M_ENT_C0, XW_M_ENT_C1,
-	XW_M_ENT_D0, XW_M_ENT_D1,
-	XW_M_TUPLES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
+	XW_M_NODES, XW_M_LIDS, XW_M_RENTS, XW_M_TREES, XW_M_TEXT, XW_M_CFG, XW_M_RULE_STATS,
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
 	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
-	XW_M_LOG_WINDOWS, XW_M_BLOOM, XW_M_CT_NEW, XW_M_COUNT
+	XW_M_LOG_WINDOWS, XW_M_CT_NEW, XW_M_COUNT
 };
-/* the entries map of key class c in generation g */
-#define XW_M_ENT(c, g) ((enum xw_map_id)(XW_M_ENT_A0 + 2 * (c) + (g)))
 
 enum xw_prog_id {   /* XDP programs first, then TC (see load()) */
 	XW_P_XDP, XW_P_XDP_STAGE, XW_P_XDP_LIMIT,
@@ -41,6 +37,10 @@ struct xw_dp {
 	struct xwall_tc_bpf *tc_skel;
 	int lock_fd;
 	bool pinned;
+	/* what the rule set of the last apply costs a packet (trees) */
+	struct {
+		uint32_t trees, entries, nodes, lids, depth, leaf, worst;
+	} last_cost;
 	bool created;            /* xw_dp_open loaded it in this process */
 	bool probe;              /* test runs send probe frames: they change no
 				  * counter, bucket, flow or event (xwall.h) */
@@ -89,6 +89,13 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
 		     uint64_t *generation, struct xw_err *err);
 /* Replace the whole rule set atomically.  Counters of unchanged rules stay. */
 int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err);
+
+/* What the live rule set costs a packet: trees, and per packet at most
+ * `worst` reads (node reads down every tree plus its longest leaf list). */
+struct xw_tree_cost {
+	uint32_t trees, nodes, leaf_slots, depth, leaf, worst;
+};
+int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c);
 
 struct xw_test_result {
 	int verdict;        /* XW_PASS / XW_DROP */

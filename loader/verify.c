@@ -35,8 +35,7 @@
 #include <bpf/libbpf.h>
 #include "verify.h"
 #include "compile.h"
-#include "bloom.h"
-#include "xw_bloom.h"
+#include "tree.h"
 #include "pktbuild.h"
 
 typedef unsigned __int128 u128;
@@ -546,7 +545,7 @@ static u128 fld(const uint8_t *k, size_t off, int n)
 /* A (mask, value) pair over struct xw_key, as the datapath matches it.
  * Returns 1 if it can match some packet, 0 if never, -1 on error. */
 static int cube_obj(struct vs *V, const uint8_t *M, const uint8_t *Vv, uint32_t prio,
-		    uint32_t ref, int limit)
+		    uint32_t ref, int limit, const struct xw_range *pr)
 {
 	uint16_t fm = (uint16_t)fld(M, KOFF(flags), 2), fv = (uint16_t)fld(Vv, KOFF(flags), 2);
 	struct obj *o;
@@ -609,8 +608,19 @@ static int cube_obj(struct vs *V, const uint8_t *M, const uint8_t *Vv, uint32_t 
 			rc |= set_from_mask(V, s4, m >> 96, v >> 96, 32);
 		}
 	}
-	rc |= set_from_mask(V, &o->s[L_SPORT], fld(M, KOFF(sport), 2), fld(Vv, KOFF(sport), 2), 16);
-	rc |= set_from_mask(V, &o->s[L_DPORT], fld(M, KOFF(dport), 2), fld(Vv, KOFF(dport), 2), 16);
+	for (int d = 0; d < 2; d++) {
+		size_t off = d ? KOFF(dport) : KOFF(sport);
+		struct iset *ps = &o->s[d ? L_DPORT : L_SPORT];
+
+		if (pr && (pr[d].lo != 0 || pr[d].hi != 0xffff)) {
+			/* a tree entry's port range (its mask there is zero) */
+			if (fld(M, off, 2) || pr[d].lo > pr[d].hi)
+				return 0;
+			rc |= set_ranges(V, ps, &pr[d], 1);
+		} else {
+			rc |= set_from_mask(V, ps, fld(M, off, 2), fld(Vv, off, 2), 16);
+		}
+	}
 	rc |= set_from_mask(V, &o->s[L_TFLAGS], M[KOFF(tcp_flags)], Vv[KOFF(tcp_flags)], 8);
 	rc |= set_from_mask(V, &o->s[L_ITYPE], M[KOFF(icmp_type)], Vv[KOFF(icmp_type)], 8);
 	rc |= set_from_mask(V, &o->s[L_ICODE], M[KOFF(icmp_code)], Vv[KOFF(icmp_code)], 8);
@@ -663,12 +673,16 @@ static int cube_obj(struct vs *V, const uint8_t *M, const uint8_t *Vv, uint32_t 
 struct tables {
 	struct xw_cfg cfg;
 	uint32_t gen;
-	struct xw_tuple *tup;
-	uint32_t ntup;           /* before the sentinel (or all slots) */
-	uint64_t *bloom;         /* the generation's membership filters */
-	uint32_t nbloom;         /* words read: all the tuples can reach */
-	int sentinel;
-	size_t entries, limits;
+	struct xw_thead head;
+	struct xw_node *nodes;   /* the generation's slots, read on demand */
+	uint8_t *node_read;
+	uint32_t *lids;
+	uint8_t *lid_read;
+	struct xw_rent *rents;
+	uint8_t *rent_read;
+	uint32_t *mark;          /* per rent: last tree it was listed in + 1 */
+	uint32_t trees;
+	size_t entries, limits, nodes_n, leaves, max_leaf, max_depth;
 };
 
 static int sys(struct vs *V, const char *what, int e)
@@ -679,188 +693,259 @@ static int sys(struct vs *V, const char *what, int e)
 	return xw_errf(V->err, XW_ESYS, "%s: %s", what, strerror(e));
 }
 
-/* One entry of key class c as the datapath's lookup sees it. */
-static int entry_cube(struct vs *V, struct tables *T, int c, const struct xw_ckey *ck,
-		      const struct xw_entry_val *val)
+/* The structure is wrong: the datapath may not find what the entries say. */
+static int bad_tree(struct vs *V, const char *fmt, uint32_t a, uint32_t b)
 {
-	uint64_t M[8] = { 0 }, W[8] = { 0 };
-	const struct xw_tuple *t;
-	unsigned nw, nc, cw = XW_CLASS_WORDS(c);
-
-	if (ck->tuple >= T->ntup || ck->pad)
-		return 0;              /* the walk never looks it up */
-	t = &T->tup[ck->tuple];
-	if ((t->cls < 3 ? t->cls : 3) != c)
-		return 0;              /* its tuple looks up another map */
-	if (val->prio == XW_PRIO_NONE)
-		return 0;              /* can never beat "no match" */
-	if (!xw_bloom_passes(T->bloom, T->nbloom, t, ck))
-		return 0;              /* the filter hides it from the lookup */
-	nw = t->nw < 8 ? t->nw : 8;
-	nc = t->nc < 8 ? t->nc : 8;
-	for (unsigned j = nw; j < cw; j++)
-		if (ck->w[j])
-			return 0;      /* the datapath's key has zeros there */
-	for (unsigned j = 0; j < nw && j < cw; j++) {
-		unsigned w = t->widx[j] & 7;
-		uint64_t km = t->kmask[j], ev = ck->w[j];
-
-		if ((ev & ~km) || ((W[w] ^ ev) & M[w] & km))
-			return 0;
-		M[w] |= km;
-		W[w] |= ev;
+	V->fail = 1;
+	if (V->log) {
+		fprintf(V->log, "verify: FAIL: the active trees are inconsistent: ");
+		fprintf(V->log, fmt, a, b);
+		fprintf(V->log, "\n");
 	}
-	for (unsigned j = 0; j < nc; j++) {
-		unsigned w = t->cidx[j] & 7;
-		uint64_t cm = t->cmw[j], cv = t->cvw[j];
-
-		if ((cv & ~cm) || ((W[w] ^ cv) & M[w] & cm))
-			return 0;
-		M[w] |= cm;
-		W[w] |= cv;
-	}
-	if (val->prio < t->min_prio && !V->exact) {
-		if (V->o->verbose)
-			fprintf(V->log, "verify: entry of rule %u is in tuple %u whose best priority is %u: "
-				"checking without the shortcut\n", val->prio, ck->tuple, t->min_prio);
-		V->exact = 1;
-	}
-	T->entries++;
-	return cube_obj(V, (const uint8_t *)M, (const uint8_t *)W, val->prio, ck->tuple, 0);
+	return xw_errf(V->err, XW_EINPUT, "the active rule trees are inconsistent (see above)");
 }
 
-static int read_entries(struct vs *V, struct tables *T, int c)
+static int get_node(struct vs *V, struct tables *T, uint32_t i, struct xw_node **out)
 {
-	int fd = V->dp->map_fd[XW_M_ENT(c, T->gen)];
-	size_t ks = xw_ckey_size(c);
-	uint32_t chunk = 4096, count;
-	uint8_t *keys = malloc(chunk * ks);
-	struct xw_entry_val *vals = malloc(chunk * sizeof(*vals));
-	uint8_t in[8], outb[8];
-	void *inp = NULL;
-	int rc = 0, done = 0;
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	if (i >= XW_MAX_NODES)
+		return bad_tree(V, "node %u is past the %u slots", i, XW_MAX_NODES);
+	if (!T->node_read[i]) {
+		__u32 k = T->gen * XW_MAX_NODES + i;
 
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return oom(V);
+		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_NODES], &k, &T->nodes[i]))
+			return sys(V, "read xw_nodes", errno);
+		T->node_read[i] = 1;
+		T->nodes_n++;
 	}
-	while (!done && !rc) {
-		count = chunk;
-		if (bpf_map_lookup_batch(fd, inp, outb, keys, vals, &count, &bo)) {
-			if (errno == ENOSPC && count == 0 && chunk < (1u << 24)) {
-				/* a bucket holds more than a chunk: bigger chunks */
-				uint8_t *nk = realloc(keys, (size_t)chunk * 2 * ks);
-				struct xw_entry_val *nv = nk ? realloc(vals, (size_t)chunk * 2 * sizeof(*nv)) : NULL;
+	*out = &T->nodes[i];
+	return 0;
+}
 
-				if (nk)
-					keys = nk;
-				if (!nv) {
-					rc = ENOMEM;
-					break;
+static int get_lid(struct vs *V, struct tables *T, uint32_t i, uint32_t *out)
+{
+	if (i >= XW_MAX_LIDS)
+		return bad_tree(V, "leaf slot %u is past the %u slots", i, XW_MAX_LIDS);
+	if (!T->lid_read[i]) {
+		__u32 k = T->gen * XW_MAX_LIDS + i;
+
+		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_LIDS], &k, &T->lids[i]))
+			return sys(V, "read xw_lids", errno);
+		T->lid_read[i] = 1;
+	}
+	*out = T->lids[i] & (XW_MAX_RENTS - 1);   /* as the datapath masks it */
+	return 0;
+}
+
+static int get_rent(struct vs *V, struct tables *T, uint32_t i)
+{
+	if (!T->rent_read[i]) {
+		__u32 k = T->gen * XW_MAX_RENTS + i;
+
+		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_RENTS], &k, &T->rents[i]))
+			return sys(V, "read xw_rents", errno);
+		T->rent_read[i] = 1;
+	}
+	return 0;
+}
+
+/* Pass 1: every node and leaf of tree t, as the datapath can reach them;
+ * the rents listed are the tree's entries (ids appended to *ids). */
+static int collect(struct vs *V, struct tables *T, uint32_t at, unsigned depth, uint32_t t,
+		   uint32_t **ids, size_t *n, size_t *cap)
+{
+	struct xw_node *nd = NULL;
+
+	if (depth >= XW_TREE_DEPTH)
+		return bad_tree(V, "a path of tree %u is longer than %u nodes", t, XW_TREE_DEPTH);
+	if (get_node(V, T, at, &nd))
+		return -1;
+	if (!nd->nb) {
+		uint32_t prev = 0;
+
+		if ((uint64_t)nd->base + nd->n > XW_MAX_LIDS)
+			return bad_tree(V, "a leaf list of tree %u ends past slot %u", t, XW_MAX_LIDS);
+		T->leaves++;
+		if (nd->n > T->max_leaf)
+			T->max_leaf = nd->n;
+		if (depth + 1 > T->max_depth)
+			T->max_depth = depth + 1;
+		for (uint32_t j = 0; j < nd->n; j++) {
+			uint32_t r;
+
+			if (get_lid(V, T, nd->base + j, &r) || get_rent(V, T, r))
+				return -1;
+			if (j && T->rents[r].prio < prev)
+				return bad_tree(V, "a leaf list (slot %u) is not in priority order at rule %u",
+						nd->base + j, T->rents[r].prio);
+			prev = T->rents[r].prio;
+			if (T->rents[r].prio < T->head.min_prio[t])
+				return bad_tree(V, "tree %u says its best priority is %u, but lists a better one",
+						t, T->head.min_prio[t]);
+			if (T->mark[r] != t + 1) {
+				if (*n == *cap) {
+					size_t nc = *cap ? *cap * 2 : 1024;
+					uint32_t *nv = realloc(*ids, nc * sizeof(*nv));
+
+					if (!nv)
+						return oom(V);
+					*ids = nv;
+					*cap = nc;
 				}
-				vals = nv;
-				chunk *= 2;
-				continue;
+				(*ids)[(*n)++] = r;
+				T->mark[r] = t + 1;
 			}
-			if (errno != ENOENT) {
-				rc = errno;
-				break;
-			}
-			done = 1;
 		}
-		for (uint32_t i = 0; i < count && !rc; i++) {
-			struct xw_ckey ck;
-
-			memset(&ck, 0, sizeof(ck));
-			memcpy(&ck, keys + i * ks, ks);
-			if (entry_cube(V, T, c, &ck, &vals[i]) < 0)
-				rc = -1;
-		}
-		memcpy(in, outb, sizeof(in));
-		inp = in;
+		return 0;
 	}
-	if (rc > 0 && (rc == EINVAL || rc == ENOTSUP || rc == EOPNOTSUPP)) {
-		/* no batch operations: walk the keys */
-		uint8_t *k = malloc(ks), *nk = malloc(ks);
-		void *prev = NULL;
+	if (nd->nb > 16 || (nd->off & 63) != nd->off)
+		return bad_tree(V, "node %u cuts %u bits: not a node the datapath reads", at, nd->nb);
+	if ((uint64_t)nd->base + (1u << nd->nb) > XW_MAX_NODES)
+		return bad_tree(V, "node %u has children past slot %u", at, XW_MAX_NODES);
+	{
+		uint32_t base = nd->base, nc = 1u << nd->nb;
 
-		rc = 0;
-		while (k && nk && bpf_map_get_next_key(fd, prev, nk) == 0) {
-			struct xw_ckey ck;
-			struct xw_entry_val v;
+		for (uint32_t c = 0; c < nc; c++)
+			if (collect(V, T, base + c, depth + 1, t, ids, n, cap))
+				return -1;
+	}
+	return 0;
+}
 
-			memcpy(k, nk, ks);
-			prev = k;
-			if (bpf_map_lookup_elem(fd, k, &v))
-				continue;
-			memset(&ck, 0, sizeof(ck));
-			memcpy(&ck, k, ks);
-			if (entry_cube(V, T, c, &ck, &v) < 0) {
-				rc = -1;
-				break;
+/* Pass 2: every entry of the tree is in every leaf where a packet it
+ * matches can arrive.  ids: the entries that can match in this node's
+ * region; pv/pc: the port bits fixed on the path (sport, dport). */
+static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *ids, size_t n,
+		 uint32_t t, uint32_t pv[2], uint32_t pc[2], uint32_t *stamp, uint32_t *clock)
+{
+	struct xw_node nd = T->nodes[at];
+
+	if (!nd.nb) {
+		uint32_t r;
+
+		++*clock;
+		for (uint32_t j = 0; j < nd.n; j++) {
+			get_lid(V, T, nd.base + j, &r);
+			stamp[r] = *clock;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (stamp[ids[i]] != *clock)
+				return bad_tree(V, "rule %u can match in leaf slot %u but is not listed there",
+						T->rents[ids[i]].prio, nd.base);
+		return 0;
+	}
+	{
+		uint32_t nc = 1u << nd.nb, *sub = malloc((n ? n : 1) * sizeof(*sub));
+		int port = -1, rc = 0;
+
+		if (!sub)
+			return oom(V);
+		if (nd.flags & XW_NODE_LE16) {
+			if (nd.off == KOFF(sport))
+				port = 0;
+			else if (nd.off == KOFF(dport))
+				port = 1;
+		}
+		if (port >= 0 && (nd.sh != pc[port] || nd.sh + nd.nb > 16)) {
+			free(sub);
+			return bad_tree(V, "node %u cuts port bits out of order (at bit %u)", at, nd.sh);
+		}
+		for (uint32_t c = 0; c < nc && !rc; c++) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < n; i++) {
+				const struct xw_rent *e = &T->rents[ids[i]];
+				uint32_t m = xw_node_child(&nd, (const uint8_t *)e->m);
+				uint32_t v = xw_node_child(&nd, (const uint8_t *)e->v);
+
+				if ((c ^ v) & m)
+					continue;
+				if (port >= 0) {
+					uint32_t low = 16 - pc[port] - nd.nb;
+					uint32_t lo = ((pv[port] << nd.nb) | c) << low, hi = lo + (1u << low) - 1;
+					uint32_t a = port ? e->dp_lo : e->sp_lo, b = port ? e->dp_hi : e->sp_hi;
+
+					if (b < lo || a > hi)
+						continue;
+				}
+				sub[k++] = ids[i];
+			}
+			if (port >= 0) {
+				uint32_t spv = pv[port], spc = pc[port];
+
+				pv[port] = (pv[port] << nd.nb) | c;
+				pc[port] += nd.nb;
+				rc = cover(V, T, nd.base + c, sub, k, t, pv, pc, stamp, clock);
+				pv[port] = spv;
+				pc[port] = spc;
+			} else {
+				rc = cover(V, T, nd.base + c, sub, k, t, pv, pc, stamp, clock);
 			}
 		}
-		free(k);
-		free(nk);
+		free(sub);
+		return rc;
 	}
-	free(keys);
-	free(vals);
-	if (rc > 0)
-		return sys(V, "read the entries maps", rc);
-	return rc ? -1 : 0;
 }
 
 static int read_tables(struct vs *V, struct tables *T)
 {
 	__u32 zero = 0;
-	uint32_t prev = 0;
+	uint32_t *ids = NULL, *stamp = NULL, clock = 0;
+	size_t cap = 0;
+	int rc = 0;
 
 	memset(T, 0, sizeof(*T));
 	if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_CFG], &zero, &T->cfg))
 		return sys(V, "read xw_cfg", errno);
 	T->gen = T->cfg.active & 1;
-	T->tup = calloc(XW_TUPLE_SLOTS, sizeof(*T->tup));
-	if (!T->tup)
+	if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_TREES], &T->gen, &T->head))
+		return sys(V, "read xw_trees", errno);
+	T->nodes = calloc(XW_MAX_NODES, sizeof(*T->nodes));
+	T->node_read = calloc(XW_MAX_NODES, 1);
+	T->lids = calloc(XW_MAX_LIDS, sizeof(*T->lids));
+	T->lid_read = calloc(XW_MAX_LIDS, 1);
+	T->rents = calloc(XW_MAX_RENTS, sizeof(*T->rents));
+	T->rent_read = calloc(XW_MAX_RENTS, 1);
+	T->mark = calloc(XW_MAX_RENTS, sizeof(*T->mark));
+	stamp = calloc(XW_MAX_RENTS, sizeof(*stamp));
+	if (!T->nodes || !T->node_read || !T->lids || !T->lid_read || !T->rents || !T->rent_read ||
+	    !T->mark || !stamp) {
+		free(stamp);
 		return oom(V);
-	T->ntup = XW_TUPLE_SLOTS;
-	for (uint32_t i = 0; i < XW_TUPLE_SLOTS; i++) {
-		__u32 k = T->gen * XW_TUPLE_SLOTS + i;
+	}
+	T->trees = T->head.n_trees < XW_MAX_TREES ? T->head.n_trees : XW_MAX_TREES;
+	for (uint32_t t = 0; t < T->trees && !rc; t++) {
+		size_t n = 0;
+		uint32_t pv[2] = { 0, 0 }, pc[2] = { 0, 0 };
 
-		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_TUPLES], &k, &T->tup[i]))
-			return sys(V, "read xw_tuples", errno);
-		if (T->tup[i].min_prio == XW_PRIO_NONE) {
-			T->ntup = i;
-			T->sentinel = 1;
+		if (t && T->head.min_prio[t] < T->head.min_prio[t - 1]) {
+			rc = bad_tree(V, "trees are not in priority order (tree %u, best %u)", t,
+				      T->head.min_prio[t]);
 			break;
 		}
-		if (T->tup[i].min_prio < prev && !V->exact) {
-			if (V->o->verbose)
-				fprintf(V->log, "verify: tuples are not in priority order (tuple %u): "
-					"checking without the shortcut\n", i);
-			V->exact = 1;
-		}
-		prev = T->tup[i].min_prio;
+		rc = collect(V, T, T->head.root[t] & (XW_MAX_NODES - 1), 0, t, &ids, &n, &cap);
+		if (!rc)
+			rc = cover(V, T, T->head.root[t] & (XW_MAX_NODES - 1), ids, n, t, pv, pc, stamp,
+				   &clock);
 	}
-	for (uint32_t i = 0; i < T->ntup; i++) {
-		uint64_t end = (uint64_t)T->tup[i].bbase + T->tup[i].bmask + 1;
+	free(ids);
+	free(stamp);
+	if (rc)
+		return -1;
+	/* every rent some leaf lists: one cube each */
+	for (uint32_t r = 0; r < XW_MAX_RENTS; r++) {
+		const struct xw_rent *e = &T->rents[r];
+		struct xw_range pr[2];
 
-		if (end > T->nbloom)
-			T->nbloom = end > XW_BLOOM_WORDS ? XW_BLOOM_WORDS : (uint32_t)end;
-	}
-	T->bloom = calloc(T->nbloom ? T->nbloom : 1, sizeof(*T->bloom));
-	if (!T->bloom)
-		return oom(V);
-	for (uint32_t i = 0; i < T->nbloom; i++) {
-		__u32 k = T->gen * XW_BLOOM_WORDS + i;
-
-		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_BLOOM], &k, &T->bloom[i]))
-			return sys(V, "read xw_bloom", errno);
-	}
-	for (int c = 0; c < XW_KEY_CLASSES; c++)
-		if (read_entries(V, T, c))
+		if (!T->mark[r] || e->prio == XW_PRIO_NONE)
+			continue;
+		pr[0].lo = e->sp_lo;
+		pr[0].hi = e->sp_hi;
+		pr[1].lo = e->dp_lo;
+		pr[1].hi = e->dp_hi;
+		T->entries++;
+		if (cube_obj(V, (const uint8_t *)e->m, (const uint8_t *)e->v, e->prio, r, 0, pr) < 0)
 			return -1;
+	}
 	{
 		uint32_t n = T->cfg.n_limit[T->gen], lp = 0;
 
@@ -877,11 +962,22 @@ static int read_tables(struct vs *V, struct tables *T)
 			lp = e.prio;
 			T->limits++;
 			if (cube_obj(V, (const uint8_t *)&e.mask, (const uint8_t *)&e.key, e.prio,
-				     XW_TUPLE_SLOTS + i, 1) < 0)
+				     XW_MAX_RENTS + i, 1, NULL) < 0)
 				return -1;
 		}
 	}
 	return 0;
+}
+
+static void free_tables(struct tables *T)
+{
+	free(T->nodes);
+	free(T->node_read);
+	free(T->lids);
+	free(T->lid_read);
+	free(T->rents);
+	free(T->rent_read);
+	free(T->mark);
 }
 
 /* ---- running frames ---- */
@@ -1113,7 +1209,7 @@ static void counterexample(struct vs *V, const uint8_t *pkt, size_t len, const s
 	if (got->best_prio == XW_PRIO_NONE) {
 		fprintf(f, "  actual:   %s %s%s\n", got->reason == XW_REASON_TAILCALL ?
 			"tail call failed, fail-safe" : "policy", vname(got->verdict == XW_PASS),
-			got->malformed == 1 ? " (malformed)" : "");
+			got->malformed == XW_MAL_L3 ? " (malformed)" : "");
 	} else {
 		const char *t = NULL;
 		char *tt = NULL;
@@ -2147,7 +2243,7 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 		goto out;
 	st->rules = V.rs.n;
 	st->entries = T.entries;
-	st->tuples = T.ntup;
+	st->tuples = T.trees;
 	st->limits = T.limits;
 
 	V.ncpu = libbpf_num_possible_cpus();
@@ -2265,8 +2361,7 @@ out:
 	free(V.ifx);
 	free(V.rule_ifx);
 	free(V.scr);
-	free(T.tup);
-	free(T.bloom);
+	free_tables(&T);
 	xw_ruleset_free(&V.rs);
 	return rc ? (rc > 0 ? rc : XW_ESYS) : 0;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Rule stages: tuple space search over the live generation, first match by
- * priority.  Each stage probes up to XW_TUPLES_PER_STAGE tuples and tail-calls
- * itself for the next batch, which keeps every program small for the verifier
- * and lets a rule set have up to XW_MAX_TUPLES masks. */
+/* Rule stages: decision trees over the live generation (include/xwall.h,
+ * loader/tree.c), first match by priority.  Each stage reads up to
+ * XW_LEAF_PER_STAGE leaf entries and tail-calls itself to go on, which keeps
+ * the program small for the verifier whatever the rule set. */
 #ifndef XW_CLASSIFY_H
 #define XW_CLASSIFY_H
 
@@ -71,9 +71,9 @@ static __always_inline void xw_parsed(struct xw_scratch *s, const struct xw_cfg 
 	if (r == XW_PARSE_MORE)
 		r = XW_REASON_MALFORMED;   /* the headers could not be made readable */
 	if (r == XW_REASON_SHORT)
-		s->malformed = 2;
+		s->malformed = XW_MAL_SHORT;
 	else if (r == XW_REASON_MALFORMED)
-		s->malformed = 1;
+		s->malformed = XW_MAL_L3;
 	/* bounds the generation for the verifier: ct indexes cfg by it */
 	s->gen &= 1;
 	xw_ct_begin(s, x, cfg);
@@ -122,9 +122,9 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	if (s->best_prio != XW_PRIO_NONE)
 		xw_count(&xw_rule_stats, s->best_slot, s->pkt_len);
 	xw_count(&xw_reason_stats, reason, s->pkt_len);
-	if (s->malformed == 1)
+	if (s->malformed == XW_MAL_L3)
 		xw_count(&xw_reason_stats, XW_REASON_MALFORMED, s->pkt_len);
-	else if (s->malformed == 2)
+	else if (s->malformed == XW_MAL_SHORT)
 		xw_count(&xw_reason_stats, XW_REASON_SHORT, s->pkt_len);
 	xw_count(&xw_verdict_stats, verdict, s->pkt_len);
 	if (verdict == XW_PASS && s->ct_op) {
@@ -140,113 +140,9 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 #define XW_NEXT_BATCH -1   /* tail-call the rule stage again */
 #define XW_NEXT_LIMIT -2   /* tail-call the limit stage */
 
-/* One lookup function per entries map: with the map fixed at each call
- * site the verifier inlines the hash lookup (a shared call site with a
- * chosen map would go through the map's ops, an indirect call). */
-#define XW_DEFINE_LOOKUP(fn, map)                                                 \
-static __attribute__((noinline)) int fn(struct xw_ckey *k, struct xw_entry_val *out) \
-{                                                                                 \
-	struct xw_entry_val *v = bpf_map_lookup_elem(&map, k);                    \
-                                                                                  \
-	if (!v)                                                                   \
-		return 0;                                                         \
-	*out = *v;                                                                \
-	return 1;                                                                 \
-}
-XW_DEFINE_LOOKUP(xw_lookup_a0, xw_ent_a0)
-XW_DEFINE_LOOKUP(xw_lookup_b0, xw_ent_b0)
-XW_DEFINE_LOOKUP(xw_lookup_c0, xw_ent_c0)
-XW_DEFINE_LOOKUP(xw_lookup_d0, xw_ent_d0)
-XW_DEFINE_LOOKUP(xw_lookup_a1, xw_ent_a1)
-XW_DEFINE_LOOKUP(xw_lookup_b1, xw_ent_b1)
-XW_DEFINE_LOOKUP(xw_lookup_c1, xw_ent_c1)
-XW_DEFINE_LOOKUP(xw_lookup_d1, xw_ent_d1)
-
-/* One batch for generation G: the entries maps are named, not looked up, so
- * each lookup below is inlined by the verifier. */
-#define XW_DEFINE_BATCH(G)                                                        \
-static __always_inline int xw_classify_batch_##G(struct xw_scratch *s)            \
-{                                                                                 \
-	__u32 i = s->next_tuple, j;                                               \
-	__u64 *pk = (__u64 *)&s->key;                                             \
-	struct xw_ckey ck;                                                        \
-                                                                                  \
-	__builtin_memset(&ck, 0, sizeof(ck));                                     \
-	for (j = 0; j < XW_TUPLES_PER_STAGE; j++, i++) {                          \
-		__u32 ti = G * XW_TUPLE_SLOTS + i;                                \
-		struct xw_tuple *t;                                               \
-		struct xw_entry_val val;                                          \
-		__u64 diff = 0, h, *bw;                                           \
-		__u32 cls, bi;                                                    \
-		int w, hit;                                                       \
-                                                                                  \
-		if (i >= XW_TUPLE_SLOTS)                                          \
-			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict); \
-		t = bpf_map_lookup_elem(&xw_tuples, &ti);                         \
-		if (!t)                                                           \
-			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict); \
-		/* sorted by min_prio: nothing later can beat what we have; the  \
-		 * sentinel (min_prio NONE) always stops and holds the policy */ \
-		if (t->min_prio >= s->best_prio)                                  \
-			return xw_tuples_done(s, t);                              \
-		/* a packet that differs from bits all entries share cannot hit: \
-		 * skip the hash lookup; else the key is the words where the     \
-		 * tuple's entries differ (slots past nw stay zero) */            \
-		_Pragma("unroll")                                                 \
-		for (w = 0; w < 8; w++) {                                         \
-			if ((__u32)w >= t->nc)                                    \
-				break;                                            \
-			diff |= (pk[t->cidx[w] & 7] & t->cmw[w]) ^ t->cvw[w];     \
-		}                                                                 \
-		if (diff)                                                         \
-			continue;                                                 \
-		__builtin_memset(ck.w, 0, sizeof(ck.w));                          \
-		h = xw_bloom_seed(i);                                             \
-		_Pragma("unroll")                                                 \
-		for (w = 0; w < 8; w++) {                                         \
-			if ((__u32)w >= t->nw)                                    \
-				break;                                            \
-			ck.w[w] = pk[t->widx[w] & 7] & t->kmask[w];               \
-			h = xw_bloom_mix(h, ck.w[w]);                             \
-		}                                                                 \
-		/* no entry has this key's filter bits: skip the hash lookup */  \
-		h = xw_bloom_final(h);                                            \
-		bi = G * XW_BLOOM_WORDS + xw_bloom_word(t->bbase, t->bmask, h);    \
-		bw = bpf_map_lookup_elem(&xw_bloom, &bi);                         \
-		if (bw) {                                                         \
-			__u64 bits = xw_bloom_bits(h);                            \
-                                                                                  \
-			if ((*bw & bits) != bits)                                 \
-				continue;                                         \
-		}                                                                 \
-		ck.tuple = i;                                                     \
-		cls = t->cls;                                                     \
-		if (cls == 0)                                                     \
-			hit = xw_lookup_a##G(&ck, &val);                          \
-		else if (cls == 1)                                                \
-			hit = xw_lookup_b##G(&ck, &val);                          \
-		else if (cls == 2)                                                \
-			hit = xw_lookup_c##G(&ck, &val);                          \
-		else                                                              \
-			hit = xw_lookup_d##G(&ck, &val);                          \
-		if (hit && val.prio < s->best_prio) {                             \
-			s->best_prio = val.prio;                                  \
-			s->best_slot = val.slot;                                  \
-			s->best_verdict = val.verdict;                            \
-			s->best_flags = val.flags;                                \
-		}                                                                 \
-	}                                                                         \
-	s->next_tuple = i;                                                        \
-	return XW_NEXT_BATCH;                                                     \
-}
-
-/* The tuple walk ended at t: the limit stage next, or the verdict. */
-static __always_inline int xw_tuples_done(struct xw_scratch *s, const struct xw_tuple *t)
+/* The rules matched: the limit stage next, or the verdict. */
+static __always_inline int xw_rules_done(struct xw_scratch *s, __u8 pol)
 {
-	__u8 pol = XW_PASS;
-
-	if (t->min_prio == XW_PRIO_NONE)
-		pol = t->policy[s->key.dir & 1];
 	if (s->n_limit) {
 		s->policy_verdict = pol;
 		return XW_NEXT_LIMIT;
@@ -254,13 +150,113 @@ static __always_inline int xw_tuples_done(struct xw_scratch *s, const struct xw_
 	return xw_finish(s, XW_REASON_POLICY, pol);
 }
 
-XW_DEFINE_BATCH(0)
-XW_DEFINE_BATCH(1)
+/* Bits [sh, sh + nb) of the 32-bit word at byte off of the key: the child
+ * of an inner node (loader/tree.h: xw_node_child is the same function). */
+static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const struct xw_node *nd)
+{
+	const __u8 *kb = (const __u8 *)&s->key;
+	__u32 off = nd->off & 63, w;
 
-/* Probe the next batch of tuples.  Returns a verdict, or XW_NEXT_*. */
+	if (nd->flags & XW_NODE_LE16)
+		w = ((__u32)kb[off] | (__u32)kb[off + 1] << 8) << 16;
+	else
+		w = (__u32)kb[off] << 24 | (__u32)kb[off + 1] << 16 |
+		    (__u32)kb[off + 2] << 8 | kb[off + 3];
+	return (w << (nd->sh & 31)) >> ((32 - nd->nb) & 31);
+}
+
+enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
+
+/* Tree s->next_tuple: walked to its leaf, whose list is read until the
+ * first match, at most XW_LEAF_PER_STAGE entries (a list that goes on
+ * continues in the next step, where it stopped). */
+static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen)
+{
+	const __u64 *pk = (const __u64 *)&s->key;
+	__u32 t = s->next_tuple, d, budget;
+
+	if (t >= XW_MAX_TREES || t >= th->n_trees)
+		return XW_STEP_DONE;
+	asm volatile("" : "+r"(t));   /* keep the masks below for the verifier */
+	if (!s->leaf_end) {
+		__u32 at = th->root[t & (XW_MAX_TREES - 1)];
+		struct xw_node *nd = 0;
+
+		/* sorted by best priority: nothing later can win */
+		if (th->min_prio[t & (XW_MAX_TREES - 1)] >= s->best_prio)
+			return XW_STEP_DONE;
+		for (d = 0; d < XW_TREE_DEPTH; d++) {
+			__u32 ni = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
+
+			nd = bpf_map_lookup_elem(&xw_nodes, &ni);
+			if (!nd || !nd->nb)
+				break;
+			at = nd->base + xw_node_pick(s, nd);
+		}
+		if (!nd || nd->nb)
+			return XW_STEP_FAIL;
+		s->leaf_at = nd->base;
+		s->leaf_end = nd->base + nd->n;
+	}
+	for (budget = XW_LEAF_PER_STAGE; budget; budget--) {
+		__u32 li, ri, *rid;
+		struct xw_rent *e;
+		__u64 diff = 0;
+		int w;
+
+		if (s->leaf_at >= s->leaf_end)
+			break;
+		li = gen * XW_MAX_LIDS + (s->leaf_at & (XW_MAX_LIDS - 1));
+		s->leaf_at++;
+		rid = bpf_map_lookup_elem(&xw_lids, &li);
+		if (!rid)
+			break;
+		ri = gen * XW_MAX_RENTS + (*rid & (XW_MAX_RENTS - 1));
+		e = bpf_map_lookup_elem(&xw_rents, &ri);
+		/* best priority first: the rest cannot win */
+		if (!e || e->prio >= s->best_prio)
+			break;
+#pragma unroll
+		for (w = 0; w < (int)XW_KEY_WORDS; w++)
+			diff |= (pk[w] & e->m[w]) ^ e->v[w];
+		if (diff)
+			continue;
+		if ((__u16)(s->key.sport - e->sp_lo) > (__u16)(e->sp_hi - e->sp_lo) ||
+		    (__u16)(s->key.dport - e->dp_lo) > (__u16)(e->dp_hi - e->dp_lo))
+			continue;
+		s->best_prio = e->prio;
+		s->best_slot = e->slot;
+		s->best_verdict = e->verdict;
+		s->best_flags = e->flags;
+		break;
+	}
+	if (!budget && s->leaf_at < s->leaf_end)
+		return XW_STEP_MORE;
+	s->leaf_end = 0;
+	s->next_tuple = t + 1;
+	return XW_STEP_NEXT;
+}
+
+/* One rule stage: XW_TREES_PER_STAGE steps (a step finishes a tree or
+ * reads XW_LEAF_PER_STAGE entries of its leaf); what is left continues in
+ * the next stage (tail call).  Returns a verdict, or XW_NEXT_*. */
 static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
-	return s->gen ? xw_classify_batch_1(s) : xw_classify_batch_0(s);
+	__u32 gen = s->gen & 1;
+	struct xw_thead *th = bpf_map_lookup_elem(&xw_trees, &gen);
+	int k, r;
+
+	if (!th || ++s->stages > XW_MAX_STAGES)
+		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+#pragma unroll
+	for (k = 0; k < (int)XW_TREES_PER_STAGE; k++) {
+		r = xw_tree_step(s, th, gen);
+		if (r == XW_STEP_DONE)
+			return xw_rules_done(s, th->policy[s->key.dir & 1]);
+		if (r == XW_STEP_FAIL)
+			return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+	}
+	return XW_NEXT_BATCH;
 }
 
 /* Token bucket in time units: credit grows 1/ns up to cap; a packet costs

@@ -7,47 +7,41 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "xwall.h"
-#include "xw_bloom.h"
 
-/* Rule-set generations g = 0, 1: (tuple, masked words) -> rule, one hash map
- * per key size class.  These are plain maps, not maps in maps, so the
- * verifier inlines their lookups (no indirect call per probe); the loader
- * clears and refills the inactive generation. */
-#define XW_ENTRIES(name, words)                                                \
-	struct {                                                               \
-		__uint(type, BPF_MAP_TYPE_HASH);                               \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                          \
-		__uint(max_entries, XW_MAX_CLASS_ENTRIES);                     \
-		/* sizes, not __type: clang 14 emits only a forward BTF type */ \
-		__uint(key_size, 8 + 8 * (words));                             \
-		__uint(value_size, sizeof(struct xw_entry_val));               \
-	} name SEC(".maps")
-XW_ENTRIES(xw_ent_a0, XW_CLASS_WORDS(0));
-XW_ENTRIES(xw_ent_a1, XW_CLASS_WORDS(0));
-XW_ENTRIES(xw_ent_b0, XW_CLASS_WORDS(1));
-XW_ENTRIES(xw_ent_b1, XW_CLASS_WORDS(1));
-XW_ENTRIES(xw_ent_c0, XW_CLASS_WORDS(2));
-XW_ENTRIES(xw_ent_c1, XW_CLASS_WORDS(2));
-XW_ENTRIES(xw_ent_d0, XW_CLASS_WORDS(3));
-XW_ENTRIES(xw_ent_d1, XW_CLASS_WORDS(3));
-
-/* Tuples of generation g at [g * XW_TUPLE_SLOTS, ...). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * XW_TUPLE_SLOTS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct xw_tuple));
-} xw_tuples SEC(".maps");
-
-/* Membership filters of generation g at [g * XW_BLOOM_WORDS, ...): see
- * include/xw_bloom.h; the loader fills them with the entries maps. */
+/* Rule-set generations g = 0, 1 (include/xwall.h "Decision trees"): tree
+ * nodes, leaf lists and rule entries, generation g in the g-th half of each
+ * array; the loader fills the inactive half, then flips xw_cfg.active. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_RDONLY_PROG);
-	__uint(max_entries, 2 * XW_BLOOM_WORDS);
+	__uint(max_entries, 2 * XW_MAX_NODES);
 	__type(key, __u32);
-	__type(value, __u64);
-} xw_bloom SEC(".maps");
+	__type(value, struct xw_node);
+} xw_nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 2 * XW_MAX_LIDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xw_lids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 2 * XW_MAX_RENTS);
+	__type(key, __u32);
+	__type(value, struct xw_rent);
+} xw_rents SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct xw_thead);
+} xw_trees SEC(".maps");
 
 /* Limit entries of generation g at [g * XW_MAX_LIMIT_ENTRIES, ...). */
 struct {

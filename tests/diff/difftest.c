@@ -1099,6 +1099,22 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* 2b. range-heavy, prefix-diverse sets (beyond 1,024 masks in a tuple
+	 *     space; one rule entry per rule in the trees) */
+	{
+		static const size_t rn[] = { 1, 10, 100, 1000, 10000 };
+
+		for (size_t i = 0; i < sizeof(rn) / sizeof(rn[0]); i++) {
+			struct xw_rng r;
+			struct rset s;
+
+			NEW_SET(s, "ranges-%zu", rn[i]);
+			xw_rng_seed(&r, s.seed);
+			s.text = xw_rulegen_ranges(&r, rn[i]);
+			run_set(&s, rn[i] >= 1000 ? opt_per_set / 2 : opt_per_set, 0);
+		}
+	}
+
 	/* 3. many tuples: several tail-called stages */
 	{
 		struct xw_rulegen_opts o = { .n_rules = 4000, .dirs = 1, .max_shapes = 1024,

@@ -58,17 +58,17 @@ refused() {
 }
 
 LABEL=a
-rm "$PIN/xw_tuples"
-bpftool map create "$PIN/xw_tuples" type array key 4 value 8 entries 2 name xw_tuples
-refused "map xw_tuples: type 2, key 4, value 8 bytes, 2 entries" status
-refused "map xw_tuples" rule list
-refused "map xw_tuples" apply "$W/r"
-[ -e "$PIN/xw_cfg" ] && [ -e "$PIN/xw_ent_a0" ] && pass "the pins are left alone" ||
+rm "$PIN/xw_lids"
+bpftool map create "$PIN/xw_lids" type array key 4 value 8 entries 2 name xw_lids
+refused "map xw_lids: type 2, key 4, value 8 bytes, 2 entries" status
+refused "map xw_lids" rule list
+refused "map xw_lids" apply "$W/r"
+[ -e "$PIN/xw_cfg" ] && [ -e "$PIN/xw_nodes" ] && pass "the pins are left alone" ||
 	fail "pins were removed: $(ls "$PIN")"
 
 LABEL=b
-rm "$PIN/xw_bloom"
-refused "it has no map xw_bloom" status
+rm "$PIN/xw_trees"
+refused "it has no map xw_trees" status
 
 LABEL=c
 rm -r "$PIN"

@@ -17,7 +17,7 @@
 #      expecting rule 1 pass and seeing rule 1 drop
 #   d  `xwall apply --verify FILE` (the same rules): the new generation is
 #      clean again: exit 0 and the verified line
-#   e  rule 1's entry deleted with bpftool: `verify --examples 3` exits 1
+#   e  rule 1's entry made to match nothing with bpftool: `verify --examples 3` exits 1
 #      expecting rule 1 where the datapath now gives something else; then
 #      `apply --verify` of the rule set without rule 1: exit 0
 #
@@ -214,37 +214,29 @@ fi
 sed 's/^/    /' "$W/b.err"
 
 # --- c: a corrupted live entry is caught ------------------------------------
-# xw_cfg's first word is the active generation; entries maps are
-# xw_ent_{a,b,c,d}{0,1} (key class, generation); an entry's value is
-# struct xw_entry_val: prio (u32), slot (u32), verdict (u8), flags, pad.
+# xw_cfg's first word is the active generation; rule entries are the array
+# xw_rents, generation g at [g * 262144, ...), sorted by priority, so rule
+# 1's first entry is the generation's slot 0.  struct xw_rent: mask (64
+# bytes), value (64), sport lo/hi, dport lo/hi (u16 each), prio (u32, byte
+# 136), slot (u32), verdict (u8, byte 144), flags, pad.
 corrupt() {   # sets MAP, KEY, VALUE (hex bytes) of an entry of rule 1
-	local gen m
+	local gen k
 	gen=$(bpftool map dump pinned "$PIN/xw_cfg" -j | "$PY" -c \
 		'import json,sys; v=json.load(sys.stdin)[0]["value"]; print(int(v[0],16)&1)')
-	for m in a b c d; do
-		bpftool map dump pinned "$PIN/xw_ent_$m$gen" -j > "$W/dump.json"
-		if "$PY" - "$W/dump.json" > "$W/entry" <<'EOF'
-import json, sys
-for e in json.load(open(sys.argv[1])):
-    v = [int(x, 16) for x in e["value"]]
-    if v[0:4] == [1, 0, 0, 0]:
-        print(" ".join("%02x" % int(x, 16) for x in e["key"]))
-        print(" ".join("%02x" % x for x in v))
-        sys.exit(0)
-sys.exit(1)
-EOF
-		then
-			MAP="$PIN/xw_ent_$m$gen"
-			KEY=$(sed -n 1p "$W/entry")
-			VALUE=$(sed -n 2p "$W/entry")
-			return 0
-		fi
-	done
-	return 1
+	k=$((gen * 262144))
+	KEY=$(printf '%02x %02x %02x %02x' $((k & 255)) $(((k >> 8) & 255)) $(((k >> 16) & 255)) $((k >> 24)))
+	MAP="$PIN/xw_rents"
+	# shellcheck disable=SC2086
+	bpftool map lookup pinned "$MAP" key hex $KEY -j > "$W/entry.json" || return 1
+	VALUE=$("$PY" -c 'import json,sys
+v=[int(x,16) for x in json.load(open(sys.argv[1]))["value"]]
+if v[136:140] != [1,0,0,0]: sys.exit(1)
+print(" ".join("%02x" % x for x in v))' "$W/entry.json") || return 1
+	return 0
 }
 if corrupt; then
-	# byte 8 of the value is the verdict: 1 pass -> 0 drop
-	BAD=$(echo "$VALUE" | awk '{ $9 = "00"; print }')
+	# byte 144 of the value is the verdict: 1 pass -> 0 drop
+	BAD=$(echo "$VALUE" | awk '{ $145 = "00"; print }')
 	# shellcheck disable=SC2086
 	bpftool map update pinned "$MAP" key hex $KEY value hex $BAD
 	echo "    corrupted $(basename "$MAP") key $KEY: value $VALUE -> $BAD"
@@ -281,9 +273,12 @@ applied_verified() {
 applied_verified "$W/rules" "$W/d.out" "d: apply --verify"
 
 # --- e: a deleted live entry ------------------------------------------------
+# (an array slot cannot be deleted: a value bit outside the mask, byte 64,
+# makes the entry match nothing, as if it were gone)
 if corrupt; then
+	BAD=$(echo "$VALUE" | awk '{ $65 = "01"; $1 = "00"; print }')
 	# shellcheck disable=SC2086
-	bpftool map delete pinned "$MAP" key hex $KEY
+	bpftool map update pinned "$MAP" key hex $KEY value hex $BAD
 	set +e
 	"$XWALL" verify --examples 3 > "$W/e.out" 2> "$W/e.err"
 	rc=$?

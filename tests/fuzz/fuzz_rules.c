@@ -304,7 +304,7 @@ static void check_compile(const struct xw_ruleset *rs, int with_ifindex)
 			die("xw_compile failed: %s", err.msg);
 		return;
 	}
-	if (c.n_tuples > XW_MAX_TUPLES || !c.tuples || c.tuples[c.n_tuples].min_prio != XW_PRIO_NONE)
+	if (!c.tuples || c.tuples[c.n_tuples].min_prio != XW_PRIO_NONE)   /* no mask limit now */
 		die("compiled tuples: bad count or sentinel");
 	if (c.tuples[c.n_tuples].policy[XW_DIR_IN] != rs->policy[XW_DIR_IN] ||
 	    c.tuples[c.n_tuples].policy[XW_DIR_OUT] != rs->policy[XW_DIR_OUT])

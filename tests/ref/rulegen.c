@@ -700,3 +700,66 @@ char *xw_rulegen_simple(struct xw_rng *r, size_t n)
 	}
 	return sb_finish(&b);
 }
+
+/* A port range around a pool port (so generated packets fall in and out of
+ * it), of a random width: 1, small, or up to the whole space. */
+static void range_around(struct xw_rng *r, unsigned *lo, unsigned *hi)
+{
+	unsigned p = xw_pool_pick_port(r), w;
+
+	switch (xw_rng_below(r, 4)) {
+	case 0: w = 0; break;
+	case 1: w = xw_rng_below(r, 16); break;
+	case 2: w = xw_rng_below(r, 1024); break;
+	default: w = xw_rng_below(r, 65536); break;
+	}
+	*lo = p > w / 2 ? p - w / 2 : 0;
+	*hi = *lo + w > 65535 ? 65535 : *lo + w;
+}
+
+/* A prefix of a random length 0..max over a pool address (IPv4 or IPv6),
+ * host bits cleared as the language requires. */
+static void prefix_text(struct sbuf *b, struct xw_rng *r, int v6)
+{
+	uint8_t a[16];
+	unsigned len = xw_rng_below(r, v6 ? 129 : 33), n = v6 ? 16 : 4;
+
+	memcpy(a, v6 ? xw_pool_ip6[xw_rng_below(r, 12)] : xw_pool_ip4[xw_rng_below(r, 12)], n);
+	for (unsigned i = 0; i < n; i++) {
+		int keep = (int)len - (int)i * 8;
+
+		a[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+	if (v6) {
+		char t[64];
+
+		inet_ntop(AF_INET6, a, t, sizeof(t));
+		sb_printf(b, "%s/%u", t, len);
+	} else {
+		sb_printf(b, "%u.%u.%u.%u/%u", a[0], a[1], a[2], a[3], len);
+	}
+}
+
+char *xw_rulegen_ranges(struct xw_rng *r, size_t n)
+{
+	struct sbuf b = { 0 };
+
+	if (xw_rng_chance(r, 50))
+		sb_printf(&b, "policy %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
+	for (size_t i = 0; i < n; i++) {
+		int v6 = xw_rng_chance(r, 15);
+		unsigned lo, hi;
+
+		sb_printf(&b, "rule %zu %s %s src ", i + 1, xw_rng_chance(r, 80) ? "in" : "out",
+			  xw_rng_chance(r, 50) ? "tcp" : "udp");
+		prefix_text(&b, r, v6);
+		sb_printf(&b, " dst ");
+		prefix_text(&b, r, v6);
+		range_around(r, &lo, &hi);
+		sb_printf(&b, lo == hi ? " sport %u" : " sport %u-%u", lo, hi);
+		range_around(r, &lo, &hi);
+		sb_printf(&b, lo == hi ? " dport %u" : " dport %u-%u", lo, hi);
+		sb_printf(&b, " %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
+	}
+	return b.oom ? (free(b.s), NULL) : b.s;
+}

@@ -41,4 +41,11 @@ char *xw_rulegen_ex(struct xw_rng *rng, const struct xw_rulegen_opts *opts,
  * single ports.  n up to 1000000.  Returns malloc'd text. */
 char *xw_rulegen_simple(struct xw_rng *rng, size_t n);
 
+/* Range-heavy, prefix-diverse rules (the shapes that exceeded the old
+ * 1,024-mask limit): every rule `tcp|udp src A/L dst B/M sport X-Y dport
+ * Z-W` with random prefix lengths (IPv4 0..32, some IPv6 0..128) and random
+ * port ranges (width 1, < 16, < 1024 or any), both directions, priorities
+ * 1..n in order.  Returns malloc'd text (NULL on OOM). */
+char *xw_rulegen_ranges(struct xw_rng *rng, size_t n);
+
 #endif

@@ -3,11 +3,14 @@
  * checked by evaluating the compiled tables in userspace the way the
  * datapath does, against the reference classifier. */
 #include <check.h>
+#include <stdio.h>
 #include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compile.h"
+#include "tree.h"
 #include "bloom.h"
 #include "xw_bloom.h"
 #include "refclass.h"
@@ -390,6 +393,61 @@ START_TEST(test_random_against_reference)
 }
 END_TEST
 
+static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
+
+/* The trees (loader/tree.c: the datapath's walk, modelled in C) against the
+ * reference classifier, on the generator's general sets and on range-heavy,
+ * prefix-diverse sets (thousands of tuple-space masks); fresh seed each run. */
+START_TEST(test_trees_against_reference)
+{
+	struct xw_rng rng;
+	uint8_t pkt[2048];
+	unsigned long checked = 0;
+	uint64_t seed = (uint64_t)time(NULL) * 1000003u + (uint64_t)_i;
+
+	fprintf(stderr, "test_trees_against_reference: seed %llu\n", (unsigned long long)seed);
+	xw_rng_seed(&rng, seed);
+	for (int set = 0; set < 8; set++) {
+		struct xw_ruleset rs;
+		struct xw_tcompiled c;
+		struct xw_err err;
+		uint32_t *slots;
+		size_t n = set & 1 ? 1 + xw_rng_below(&rng, 3000) : 1 + xw_rng_below(&rng, 300);
+		char *text = set & 1 ? xw_rulegen_ranges(&rng, n) : xw_rulegen(&rng, n, 1);
+
+		parse(text, &rs);
+		free(text);
+		slots = calloc(rs.n + 1, sizeof(*slots));
+		ck_assert_ptr_nonnull(slots);
+		for (size_t i = 0; i < rs.n; i++)
+			slots[i] = (uint32_t)i;
+		ck_assert_msg(xw_compile_tree(&rs, slots, NULL, &c, &err) == 0, "%s", err.msg);
+		ck_assert_uint_le(xw_tree_stages(c.tree), XW_MAX_STAGES);
+		for (int p = 0; p < 3000; p++) {
+			size_t len = xw_pktgen(&rng, pkt, sizeof(pkt));
+			struct xw_ref_result ref;
+			struct xw_key k;
+			int hit;
+
+			if (len < 14)
+				continue;
+			ck_assert_int_eq(xw_ref_classify(rs.rules, rs.n, rs.policy, pkt, len,
+							 XW_DIR_IN, 1, NULL, &ref), 0);
+			key_of(pkt, len, &k);
+			hit = xw_tree_lookup(c.tree, &k, NULL, NULL);
+			ck_assert_uint_eq(hit < 0 ? XW_PRIO_NONE : c.tree->rents[hit].prio, ref.prio);
+			if (hit >= 0)
+				ck_assert_int_eq(c.tree->rents[hit].verdict, ref.verdict);
+			checked++;
+		}
+		free(slots);
+		xw_tcompiled_free(&c);
+		xw_ruleset_free(&rs);
+	}
+	ck_assert_uint_gt(checked, 20000);
+}
+END_TEST
+
 /* The BPF parser is the datapath's; here the key is filled from the
  * reference's independent parse, so this test checks the compiler alone. */
 static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k)
@@ -446,6 +504,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_ct_and_limit);
 	tcase_add_test(t, test_bloom_filter);
 	tcase_add_loop_test(t, test_random_against_reference, 0, 3);
+	tcase_add_loop_test(t, test_trees_against_reference, 0, 2);
 	suite_add_tcase(s, t);
 	return s;
 }

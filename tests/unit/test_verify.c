@@ -221,55 +221,56 @@ START_TEST(test_verify_shapes_and_state)
 }
 END_TEST
 
-/* Find an entry of rule `prio` in the active generation: class and key. */
-static int find_entry(struct xw_dp *dp, uint32_t prio, int *cls, uint8_t *key)
+/* The active generation's rule entry of rule `prio` (the first one): its
+ * slot in xw_rents, and the entry. */
+static __u32 find_rent(struct xw_dp *dp, uint32_t prio, struct xw_rent *e)
 {
 	struct xw_cfg cfg;
-	__u32 zero = 0;
+	__u32 zero = 0, base;
 
 	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0);
-	for (int c = 0; c < XW_KEY_CLASSES; c++) {
-		int fd = dp->map_fd[XW_M_ENT(c, cfg.active & 1)];
-		uint8_t k[sizeof(struct xw_ckey)], *prev = NULL, pk[sizeof(struct xw_ckey)];
-		struct xw_entry_val v;
+	base = (cfg.active & 1) * XW_MAX_RENTS;
+	for (__u32 i = 0; i < XW_MAX_RENTS; i++) {
+		__u32 k = base + i;
 
-		while (bpf_map_get_next_key(fd, prev, k) == 0) {
-			if (bpf_map_lookup_elem(fd, k, &v) == 0 && v.prio == prio) {
-				*cls = c;
-				memcpy(key, k, xw_ckey_size(c));
-				return fd;
-			}
-			memcpy(pk, k, sizeof(k));
-			prev = pk;
+		ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_RENTS], &k, e) == 0);
+		if (e->prio == prio)
+			return k;
+		if (e->prio == 0 && e->m[0] == 0 && e->slot == 0)
+			break;   /* past the entries (rule prios start at 1 here) */
+	}
+	ck_abort_msg("no rule entry of rule %u", prio);
+	return 0;
+}
+
+/* The leaf of the tree that holds rule entry slot r (by a walk of all
+ * leaves of the active generation): its node slot. */
+static __u32 find_leaf(struct xw_dp *dp, __u32 r)
+{
+	struct xw_cfg cfg;
+	struct xw_thead h;
+	__u32 zero = 0, g;
+
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0);
+	g = cfg.active & 1;
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_TREES], &g, &h) == 0);
+	for (__u32 t = 0; t < h.n_trees; t++) {
+		__u32 k = g * XW_MAX_NODES + h.root[t];
+		struct xw_node nd;
+
+		ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_NODES], &k, &nd) == 0);
+		if (nd.nb)
+			continue;   /* the sets below have one leaf per tree */
+		for (__u32 j = 0; j < nd.n; j++) {
+			__u32 lk = g * XW_MAX_LIDS + nd.base + j, id;
+
+			ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_LIDS], &lk, &id) == 0);
+			if (g * XW_MAX_RENTS + id == r)
+				return k;
 		}
 	}
-	return -1;
-}
-
-/* Set (or clear) the membership-filter bits of compact key ck in the active
- * generation; returns the word as it was, for restore_filter(). */
-static uint64_t poke_filter(struct xw_dp *dp, const struct xw_ckey *ck, int set, __u32 *where)
-{
-	struct xw_cfg cfg;
-	struct xw_tuple t;
-	__u32 zero = 0, k;
-	uint64_t h, bits, w, old;
-
-	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0);
-	k = (cfg.active & 1) * XW_TUPLE_SLOTS + ck->tuple;
-	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_TUPLES], &k, &t) == 0);
-	h = xw_bloom_hash(ck, t.nw);
-	bits = xw_bloom_bits(h);
-	*where = (cfg.active & 1) * XW_BLOOM_WORDS + xw_bloom_word(t.bbase, t.bmask, h);
-	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_BLOOM], where, &old) == 0);
-	w = set ? old | bits : old & ~bits;
-	ck_assert(bpf_map_update_elem(dp->map_fd[XW_M_BLOOM], where, &w, 0) == 0);
-	return old;
-}
-
-static void restore_filter(struct xw_dp *dp, __u32 where, uint64_t old)
-{
-	ck_assert(bpf_map_update_elem(dp->map_fd[XW_M_BLOOM], &where, &old, 0) == 0);
+	ck_abort_msg("rule entry %u is in no root leaf", r);
+	return 0;
 }
 
 START_TEST(test_verify_catches_corruption)
@@ -281,80 +282,48 @@ START_TEST(test_verify_catches_corruption)
 		"rule 3 in ip6 dst 2001:db8::/32 icmpv6 type echo-request pass\n"
 		"rule 4 in tcp pass\n";
 	struct xw_dp dp;
-	struct xw_entry_val v, v0;
-	uint8_t key[sizeof(struct xw_ckey)], key2[sizeof(struct xw_ckey)];
+	struct xw_rent e, e0;
 	char *ex = NULL;
-	int cls, fd;
-	uint64_t fw;
-	__u32 fwhere;
+	__u32 r;
+	int fd;
 
 	need_bpf();
 	load(&dp, rules);
 	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
 	free(ex);
+	fd = dp.map_fd[XW_M_RENTS];
 
 	/* 1. a verdict byte flipped */
-	fd = find_entry(&dp, 1, &cls, key);
-	ck_assert(fd >= 0);
-	ck_assert(bpf_map_lookup_elem(fd, key, &v0) == 0);
-	v = v0;
-	v.verdict = XW_DROP;
-	ck_assert(bpf_map_update_elem(fd, key, &v, 0) == 0);
+	r = find_rent(&dp, 1, &e0);
+	e = e0;
+	e.verdict = XW_DROP;
+	ck_assert(bpf_map_update_elem(fd, &r, &e, 0) == 0);
 	ck_assert(verify(&dp, &ex, NULL) > 0);
 	ck_assert_msg(strstr(ex, "expected: rule 1 pass") && strstr(ex, "actual:   rule 1 drop"), "%s", ex);
 	free(ex);
-	ck_assert(bpf_map_update_elem(fd, key, &v0, 0) == 0);
+	ck_assert(bpf_map_update_elem(fd, &r, &e0, 0) == 0);
 
-	/* 2. an entry gone: its packets fall through to rule 4 */
-	ck_assert(bpf_map_delete_elem(fd, key) == 0);
+	/* 2. an entry that can no longer match (a value bit outside its mask):
+	 *    its packets fall through to rule 4 */
+	e = e0;
+	e.v[0] |= 1;
+	e.m[0] &= ~1ull;
+	ck_assert(bpf_map_update_elem(fd, &r, &e, 0) == 0);
 	ck_assert(verify(&dp, &ex, NULL) > 0);
 	ck_assert_msg(strstr(ex, "expected: rule 1 pass") && strstr(ex, "actual:   rule 4"), "%s", ex);
 	free(ex);
-	ck_assert(bpf_map_update_elem(fd, key, &v0, 0) == 0);
+	ck_assert(bpf_map_update_elem(fd, &r, &e0, 0) == 0);
 
-	/* 3. a stray entry: rule 2 matches one more port */
-	fd = find_entry(&dp, 2, &cls, key);
-	ck_assert(fd >= 0);
-	ck_assert(bpf_map_lookup_elem(fd, key, &v0) == 0);
+	/* 3. a stray port: rule 2's first entry accepts one more */
 	{
-		struct xw_ckey ck;
-		struct xw_tuple t;
-		struct xw_cfg cfg;
-		__u32 zero = 0, k;
-		uint64_t cm = 0, cv = 0;
-		int jj = -1;
-		uint32_t port = 0;
+		uint16_t port;
 
-		memset(&ck, 0, sizeof(ck));
-		memcpy(&ck, key, xw_ckey_size(cls));
-		ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_CFG], &zero, &cfg) == 0);
-		k = (cfg.active & 1) * XW_TUPLE_SLOTS + ck.tuple;
-		ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_TUPLES], &k, &t) == 0);
-		/* dport is bits 16..31 of key word 3 */
-		for (int j = 0; j < t.nw; j++)
-			if (t.widx[j] == 3)
-				jj = j;
-		for (int j = 0; j < t.nc; j++)
-			if (t.cidx[j] == 3) {
-				cm = t.cmw[j];
-				cv = t.cvw[j];
-			}
-		ck_assert_msg(jj >= 0, "dport is not in the hash key of rule 2's tuple");
-		for (uint32_t p = 1; p < 65536 && !port; p++) {
-			uint64_t w = (ck.w[jj] & ~(0xffffull << 16)) | (uint64_t)p << 16;
-
-			if (p != 1000 && p != 2000 && p != 3000 && (w & cm & (0xffffull << 16)) ==
-			    (cv & (0xffffull << 16)))
-				port = p;
-		}
-		ck_assert(port);
-		ck.w[jj] = (ck.w[jj] & ~(0xffffull << 16)) | (uint64_t)port << 16;
-		memcpy(key2, &ck, xw_ckey_size(cls));
-		ck_assert(bpf_map_update_elem(fd, key2, &v0, BPF_NOEXIST) == 0);
-		/* hidden by the membership filter until its bits are set too */
-		ck_assert(verify(&dp, &ex, NULL) == 0);
-		free(ex);
-		fw = poke_filter(&dp, &ck, 1, &fwhere);
+		r = find_rent(&dp, 2, &e0);
+		e = e0;
+		ck_assert(e.dp_lo == e.dp_hi);
+		port = e.dp_hi + 1;
+		e.dp_hi = port;
+		ck_assert(bpf_map_update_elem(fd, &r, &e, 0) == 0);
 		ck_assert(verify(&dp, &ex, NULL) > 0);
 		ck_assert_msg(strstr(ex, "expected: policy in drop") && strstr(ex, "actual:   rule 2 pass"),
 			      "%s", ex);
@@ -365,44 +334,42 @@ START_TEST(test_verify_catches_corruption)
 			ck_assert_msg(strstr(ex, want), "%s", ex);
 		}
 		free(ex);
-		ck_assert(bpf_map_delete_elem(fd, key2) == 0);
-		restore_filter(&dp, fwhere, fw);
+		ck_assert(bpf_map_update_elem(fd, &r, &e0, 0) == 0);
 		ck_assert(verify(&dp, &ex, NULL) == 0);
 		free(ex);
 	}
 
-	/* 3b. the membership filter lost rule 1's bits: its lookup is skipped */
+	/* 3b. rule 1's leaf lost its list (a node corrupted): rule 4 decides */
 	{
-		struct xw_ckey ck;
+		struct xw_node nd, nd0;
+		__u32 k;
 
-		fd = find_entry(&dp, 1, &cls, key);
-		ck_assert(fd >= 0);
-		memset(&ck, 0, sizeof(ck));
-		memcpy(&ck, key, xw_ckey_size(cls));
-		fw = poke_filter(&dp, &ck, 0, &fwhere);
+		r = find_rent(&dp, 1, &e0);
+		k = find_leaf(&dp, r);
+		ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_NODES], &k, &nd0) == 0);
+		nd = nd0;
+		nd.n = 0;
+		ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_NODES], &k, &nd, 0) == 0);
 		ck_assert(verify(&dp, &ex, NULL) > 0);
 		ck_assert_msg(strstr(ex, "expected: rule 1 pass") && strstr(ex, "actual:   rule 4"),
 			      "%s", ex);
 		free(ex);
-		restore_filter(&dp, fwhere, fw);
+		ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_NODES], &k, &nd0, 0) == 0);
 		ck_assert(verify(&dp, &ex, NULL) == 0);
 		free(ex);
 	}
 
-	/* 4. the policy in the sentinel changed */
+	/* 4. the policy in the generation's tree header changed */
 	{
 		struct xw_cfg cfg;
-		struct xw_tuple t;
-		__u32 zero = 0, k;
+		struct xw_thead h;
+		__u32 zero = 0, g;
 
 		ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_CFG], &zero, &cfg) == 0);
-		for (k = (cfg.active & 1) * XW_TUPLE_SLOTS;; k++) {
-			ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_TUPLES], &k, &t) == 0);
-			if (t.min_prio == XW_PRIO_NONE)
-				break;
-		}
-		t.policy[XW_DIR_IN] = XW_PASS;
-		ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TUPLES], &k, &t, 0) == 0);
+		g = cfg.active & 1;
+		ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_TREES], &g, &h) == 0);
+		h.policy[XW_DIR_IN] = XW_PASS;
+		ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
 		ck_assert(verify(&dp, &ex, NULL) > 0);
 		ck_assert_msg(strstr(ex, "expected: policy in drop") && strstr(ex, "actual:   policy pass"),
 			      "%s", ex);
