@@ -11,8 +11,12 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 BUILD    := build
+# the library's subdirectories (loader/lang, loader/compile, ...): each an include dir
+LOADER_DIRS := $(sort $(dir $(wildcard loader/*/*.c loader/*/*.h)))
+LOADER_INC  := $(patsubst %/,-I%,$(LOADER_DIRS))
+LOADER_HDRS := $(wildcard loader/*/*.h)
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader -I$(BUILD) \
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(LOADER_INC) -I$(BUILD) \
             -DXW_VERSION=\"$(VERSION)\" -DXW_BPF_DIR=\"$(abspath $(BUILD))\"
 # Hardening of every userspace program: bounds-checked libc calls where the
 # size is known (_FORTIFY_SOURCE needs optimisation, so only with -O1 and
@@ -31,7 +35,7 @@ BPF_SRCS := $(wildcard xdp/*.bpf.c) $(wildcard tc/*.bpf.c)
 BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS    := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 
-LIB_SRCS := $(wildcard loader/*.c)
+LIB_SRCS := $(wildcard loader/*/*.c)
 LIB_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LIB_SRCS))
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(CTL_SRCS))
@@ -59,15 +63,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	@echo '  SKEL    $@'
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
+$(BUILD)/loader/%.o: loader/%.c $(LOADER_HDRS) $(wildcard include/*.h) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
-$(BUILD)/ctl/%.o: ctl/%.c $(wildcard ctl/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/ctl/%.o: ctl/%.c $(wildcard ctl/*.h) $(LOADER_HDRS) $(wildcard include/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
 	$(Q)$(CC) $(CFLAGS) -Ictl -c $< -o $@
-$(BUILD)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(wildcard loader/*.h) $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(LOADER_HDRS) $(wildcard include/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
 	$(Q)$(CC) $(CFLAGS) -Itests/ref -c $< -o $@

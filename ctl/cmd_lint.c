@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* lint FILE: shadowed, redundant, correlated and never-matching rules
- * (loader/lint.c does the analysis; this prints it). */
+ * (loader/analysis/lint.c does the analysis; this prints it). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

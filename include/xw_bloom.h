@@ -7,7 +7,7 @@
  * an array map, whose lookup the verifier turns into an address computation:
  * a multiply-xor hash of the key words, three bits tested in one word.
  *
- * Compiled by the loader (loader/bloom.c) from the same compact keys the
+ * Compiled by the loader (loader/compile/bloom.c) from the same compact keys the
  * entries maps hold, and computed the same way by the datapath: this header
  * is the one definition both use. */
 #ifndef XW_BLOOM_H

@@ -5,7 +5,7 @@
  * "Architecture" and "Decision trees" below): cost depends on the trees'
  * depth and leaf lengths, not on the number or the shapes of the rules.
  * The tuple-space types (xw_tuple, xw_ckey, ...) remain for the compiler's
- * analysis form (loader/compile.h xw_compile: lint, benchmark models); the
+ * analysis form (loader/compile/compile.h xw_compile: lint, benchmark models); the
  * datapath no longer has tuple maps.
  */
 #ifndef XWALL_H

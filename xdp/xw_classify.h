@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule stages: decision trees over the live generation (include/xwall.h,
- * loader/tree.c), first match by priority.  Each stage reads up to
+ * loader/compile/tree.c), first match by priority.  Each stage reads up to
  * XW_LEAF_PER_STAGE leaf entries and tail-calls itself to go on, which keeps
  * the program small for the verifier whatever the rule set. */
 #ifndef XW_CLASSIFY_H
@@ -151,7 +151,7 @@ static __always_inline int xw_rules_done(struct xw_scratch *s, __u8 pol)
 }
 
 /* Bits [sh, sh + nb) of the 32-bit word at byte off of the key: the child
- * of an inner node (loader/tree.h: xw_node_child is the same function). */
+ * of an inner node (loader/compile/tree.h: xw_node_child is the same function). */
 static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const struct xw_node *nd)
 {
 	const __u8 *kb = (const __u8 *)&s->key;

@@ -30,14 +30,14 @@ FUZZ_CC      ?= $(CLANG)
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-                -Iinclude -Iloader -Itests/ref
+                -Iinclude $(LOADER_INC) -Itests/ref
 # libFuzzer options for every run; -timeout makes a slow input a failure too.
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-FUZZ_HDRS    := $(wildcard include/*.h loader/*.h tests/ref/*.h)
+FUZZ_HDRS    := $(wildcard include/*.h tests/ref/*.h) $(LOADER_HDRS)
 
-FUZZ_SRCS_rules   := loader/rule.c loader/rule_parse.c loader/rule_format.c loader/compile.c \
-                     loader/bloom.c
-FUZZ_SRCS_packets := loader/rule.c loader/rule_parse.c loader/rule_format.c tests/ref/refclass.c
+FUZZ_SRCS_rules   := loader/lang/rule.c loader/lang/rule_parse.c loader/lang/rule_format.c loader/compile/compile.c loader/compile/tree.c \
+                     loader/compile/bloom.c
+FUZZ_SRCS_packets := loader/lang/rule.c loader/lang/rule_parse.c loader/lang/rule_format.c tests/ref/refclass.c
 # the whole library (the BPF loader, with the programs' skeletons) and the
 # reference side: refclass, dpcheck, and rulegen with its PRNG
 FUZZ_SRCS_xdp     := $(LIB_SRCS) tests/ref/refclass.c tests/ref/dpcheck.c tests/ref/rulegen.c \
@@ -105,11 +105,11 @@ ASAN_LIB_OBJS  := $(patsubst loader/%.c,$(ASAN_DIR)/loader/%.o,$(LIB_SRCS))
 ASAN_REF_OBJS  := $(patsubst tests/ref/%.c,$(ASAN_DIR)/ref/%.o,$(REF_SRCS))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN_DIR)/unit/%,$(UNIT_SRCS))
 
-$(ASAN_DIR)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard include/*.h) $(SKELS)
+$(ASAN_DIR)/loader/%.o: loader/%.c $(LOADER_HDRS) $(wildcard include/*.h) $(SKELS)
 	@mkdir -p $(dir $@)
 	@echo '  ASAN-CC $@'
 	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -c $< -o $@
-$(ASAN_DIR)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(wildcard loader/*.h) $(wildcard include/*.h)
+$(ASAN_DIR)/ref/%.o: tests/ref/%.c $(wildcard tests/ref/*.h) $(LOADER_HDRS) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  ASAN-CC $@'
 	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -Itests/ref -c $< -o $@

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* libFuzzer harness for the rule language: parser, formatter, rule set
- * operations and the compiler (loader/rule*.c, loader/compile.c).
+ * operations and the compiler (loader/rule*.c, loader/compile/compile.c).
  *
  * For every input:
  *   - xw_parse_text() must either fail with a "FILE:LINE:COL: ..." message or

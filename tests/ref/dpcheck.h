@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Comparing one frame's result from the real datapath (BPF_PROG_TEST_RUN,
- * loader/datapath.h) with the reference classifier's (refclass.h): the rule
+ * loader/datapath/datapath.h) with the reference classifier's (refclass.h): the rule
  * the differential tests and the XDP fuzz harness (tests/fuzz/fuzz_xdp.c)
  * apply to every frame.  No BPF or pcap header here, so a test that reads
  * pcaps can include it too. */

@@ -17,7 +17,7 @@
 STATIC_DIR   := $(BUILD)/static
 STATIC_SRCS  := $(LIB_SRCS) $(CTL_SRCS) $(REF_SRCS) $(UNIT_SRCS) $(DIFF_SRCS) $(BENCH_SRCS) \
                 $(wildcard tests/fuzz/*.c)
-STATIC_HDRS  := $(wildcard include/*.h loader/*.h ctl/*.h tests/ref/*.h tests/diff/*.h)
+STATIC_HDRS  := $(wildcard include/*.h ctl/*.h tests/ref/*.h tests/diff/*.h) $(LOADER_HDRS)
 STATIC_FLAGS := $(filter -I% -D% -std=%,$(CFLAGS)) -Ictl -Itests/ref
 TIDY_FLAGS   := $(STATIC_FLAGS)
 CLANG_TIDY   ?= clang-tidy

@@ -395,7 +395,7 @@ END_TEST
 
 static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
 
-/* The trees (loader/tree.c: the datapath's walk, modelled in C) against the
+/* The trees (loader/compile/tree.c: the datapath's walk, modelled in C) against the
  * reference classifier, on the generator's general sets and on range-heavy,
  * prefix-diverse sets (thousands of tuple-space masks); fresh seed each run. */
 START_TEST(test_trees_against_reference)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of include and define in rule files (loader/rule_include.c):
+/* Unit tests of include and define in rule files (loader/lang/rule_include.c):
  * globs in name order, paths relative to the including file, defines across
  * files, and the errors (cycles, depth, duplicate priorities, undefined
  * names, a second policy) naming the file and line where they are. */

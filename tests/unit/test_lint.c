@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of `xwall lint` (loader/lint.c): each anomaly class on small
+/* Unit tests of `xwall lint` (loader/analysis/lint.c): each anomaly class on small
  * hand-made rule sets, set-based coverage, clean sets, and on random rule
  * sets every witness turned into a real frame and checked against the
  * reference classifier (tests/ref/refclass.c), plus sampled soundness of

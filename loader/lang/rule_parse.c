@@ -806,7 +806,7 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 		}
 	}
 	/* the datapath's bucket holds burst * (period / rate) ns of credit and
-	 * adds the time since the last packet to it, all in u64 (loader/compile.c,
+	 * adds the time since the last packet to it, all in u64 (loader/compile/compile.c,
 	 * xdp/xw_classify.h): keep the capacity where neither can wrap */
 	if (r->limit_burst) {
 		uint64_t cost = xw_limit_cost_ns(r->limit_rate, r->limit_period);

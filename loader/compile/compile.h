@@ -19,7 +19,7 @@ struct xw_compiled {
 		uint8_t *keys;              /* n keys of xw_ckey_size(class) bytes */
 		struct xw_entry_val *vals;
 	} cls[XW_KEY_CLASSES];
-	/* membership filters (loader/bloom.c): n_bloom words, tuple t's at
+	/* membership filters (loader/compile/bloom.c): n_bloom words, tuple t's at
 	 * [t.bbase, t.bbase + t.bmask] */
 	uint32_t n_bloom;
 	uint64_t *bloom;
@@ -42,7 +42,7 @@ void xw_compiled_free(struct xw_compiled *c);
  * "150 src x 150 dst x 30 dport". */
 uint64_t xw_expansion_size(const struct xw_rule *r, char *how, size_t len);
 /* The datapath's form: rule entries (port ranges kept as ranges) cut into
- * decision trees (loader/tree.h), and the limit entries.  xw_compile above
+ * decision trees (loader/compile/tree.h), and the limit entries.  xw_compile above
  * is the tuple form, kept for analysis (lint, benchmarks' models). */
 struct xw_ctree;
 struct xw_tcompiled {
