@@ -27,6 +27,7 @@
 #include <xdp/libxdp.h>
 #include "datapath.h"
 #include "compile.h"
+#include "sets.h"
 #include "xw_bloom.h"
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
@@ -41,6 +42,7 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
 	"xw_log_windows", "xw_bloom",
+	"xw_set_maps", "xw_set_defs", "xw_set_rules", "xw_set_nrules", "xw_set_bans",
 };
 
 const char *const xw_ct_state_names[XW_CTS_MAX] = {
@@ -1027,9 +1029,21 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	rc = assign_slots(&old, old_slots, rs, slots, fresh, err);
 	if (rc)
 		goto out;
-	if (xw_compile(rs, slots, ifx, &c, err)) {
-		rc = XW_EINPUT;
-		goto out;
+	/* rules with set references are the set stage's (loader/sets.c) */
+	{
+		struct xw_ruleset plain;
+		uint32_t *ps, *pi;
+
+		if (xw_sets_split(rs, slots, ifx, &plain, &ps, &pi)) {
+			rc = xw_errf(err, XW_ESYS, "out of memory");
+			goto out;
+		}
+		rc = xw_compile(&plain, ps, pi, &c, err) ? XW_EINPUT : 0;
+		free(plain.rules);
+		free(ps);
+		free(pi);
+		if (rc)
+			goto out;
 	}
 	for (int k = 0; k < XW_KEY_CLASSES; k++)
 		if (c.cls[k].n > XW_MAX_CLASS_ENTRIES) {
@@ -1099,6 +1113,15 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "fill rule maps", rc);
 		goto out;
 	}
+	/* sets, and the new generation's rules on them */
+	{
+		uint8_t set_ct = 0;
+
+		rc = xw_sets_apply_prepare(dp, rs, slots, ifx, gen, &set_ct, err);
+		if (rc)
+			goto out;
+		c.uses_ct |= set_ct;
+	}
 	/* 3. the rule text of the new generation */
 	if (bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
 		rc = sys_err(err, "install rule text", errno);
@@ -1137,6 +1160,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	/* only now can no packet of the old generation refill them */
 	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
 		rc = sys_err(err, "reset per-source buckets", rc);
+	if (!rc)
+		rc = xw_sets_apply_finish(dp, rs, err);
 out:
 	if (fd_x >= 0)
 		close(fd_x);

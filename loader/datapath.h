@@ -18,7 +18,9 @@ enum xw_map_id {
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
 	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
-	XW_M_LOG_WINDOWS, XW_M_BLOOM, XW_M_COUNT
+	XW_M_LOG_WINDOWS, XW_M_BLOOM,
+	XW_M_SET_MAPS, XW_M_SET_DEFS, XW_M_SET_RULES, XW_M_SET_NRULES, XW_M_SET_BANS, /* loader/sets.c */
+	XW_M_COUNT
 };
 /* the entries map of key class c in generation g */
 #define XW_M_ENT(c, g) ((enum xw_map_id)(XW_M_ENT_A0 + 2 * (c) + (g)))

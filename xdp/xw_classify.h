@@ -9,6 +9,7 @@
 #include "xw_maps.h"
 #include "xw_parse.h"
 #include "xw_ct.h"
+#include "xw_sets.h"
 
 /* The scratch slot of a packet: its direction's, or its direction's probe
  * slot for a probe frame (include/xwall.h: XW_PROBE_MARK0). */
@@ -47,6 +48,7 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex, int probe)
 	else if (r == XW_REASON_MALFORMED)
 		s->malformed = 1;
 	xw_ct_begin(s, &x, cfg);
+	xw_sets_stage(s, idx);   /* set rules first: xdp/xw_sets.h */
 	return s;
 }
 
@@ -315,6 +317,7 @@ static __always_inline int xw_limit_stage(struct xw_scratch *s)
 		if (!now)
 			now = bpf_ktime_get_ns();
 		if (xw_limit_over(s, e, now)) {
+			xw_sets_ban(s, e->prio, now);
 			s->best_prio = e->prio;
 			s->best_slot = e->slot;
 			s->best_verdict = e->verdict;
