@@ -638,9 +638,17 @@ static int set_ref(struct parser *p, struct xw_rule *r, int k)
 	if (w->len < 2 || w->s[0] != '@' || !xw_set_name_ok(w->s + 1, (size_t)w->len - 1))
 		return fail(p, w->col, "expected @NAME (a set name: letters, digits, '_' and '-', "
 			    "at most 31 characters), got '%.*s%s'", Q(w->s, (size_t)w->len));
+	if (dst[0])
+		return fail(p, p->w[p->i - 2].col, "duplicate match '%s'",
+			    k == XW_REF_MAX ? "ban" : (const char *[]){ "src", "dst", "sport", "dport" }[k]);
 	memcpy(dst, w->s + 1, (size_t)w->len - 1);
 	dst[w->len - 1] = '\0';
 	r->set_col[k] = w->col;
+	/* the field is the set's: no XM_* bit, so code that knows nothing of
+	 * sets (the classifier compiler) never sees an empty list */
+	if (k < XW_REF_MAX)
+		r->present &= ~(uint32_t)(k == XW_REF_SRC ? XM_SRC : k == XW_REF_DST ? XM_DST :
+					  k == XW_REF_SPORT ? XM_SPORT : XM_DPORT);
 	return 0;
 }
 
@@ -658,6 +666,8 @@ static int m_addr(struct parser *p, struct xw_rule *r, const struct word *kw)
 
 	if (is_set_ref(p))
 		return set_ref(p, r, src ? XW_REF_SRC : XW_REF_DST);
+	if (r->set_ref[src ? XW_REF_SRC : XW_REF_DST][0])
+		return fail(p, kw->col, "duplicate match '%s'", src ? "src" : "dst");
 	if (take_value(p, "address list"))
 		return -1;
 	return each_elem(p, 0, p->v.len, "address", cidr_elem, &l);
@@ -667,6 +677,8 @@ static int m_port(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
 	if (is_set_ref(p))
 		return set_ref(p, r, is(kw, "sport") ? XW_REF_SPORT : XW_REF_DPORT);
+	if (r->set_ref[is(kw, "sport") ? XW_REF_SPORT : XW_REF_DPORT][0])
+		return fail(p, kw->col, "duplicate match '%s'", is(kw, "sport") ? "sport" : "dport");
 	if (is(kw, "sport"))
 		return take_ranges(p, &d_port, &r->sport, &r->n_sport);
 	return take_ranges(p, &d_port, &r->dport, &r->n_dport);

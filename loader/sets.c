@@ -1197,3 +1197,259 @@ int xw_sets_apply_finish(struct xw_dp *dp, const struct xw_ruleset *rs, struct x
 	}
 	return 0;
 }
+
+/* ---- lint and verify ------------------------------------------------------ */
+
+#define MATERIALIZE_MAX 4096   /* the rule language's list limit */
+
+/* The elements a rule on set d sees: the file's, or the live set's. */
+static int set_elements(const struct xw_set_decl *d, struct xw_dp *dp, struct xw_set_elem **out,
+			size_t *n, struct xw_err *err)
+{
+	struct xw_set_item *it = NULL;
+	size_t ni = 0, m = 0;
+	uint32_t id;
+
+	*out = NULL;
+	*n = 0;
+	if (d->has_elements || !dp || !(id = xw_set_find(dp, d->name, NULL))) {
+		if (!d->n_elems)
+			return 0;
+		*out = malloc(d->n_elems * sizeof(**out));
+		if (!*out)
+			return xw_errf(err, XW_ESYS, "out of memory");
+		memcpy(*out, d->elems, d->n_elems * sizeof(**out));
+		*n = d->n_elems;
+		return 0;
+	}
+	if (xw_set_items(dp, id, &it, &ni, err))
+		return XW_ESYS;
+	*out = calloc(ni + 1, sizeof(**out));
+	if (!*out) {
+		free(it);
+		return xw_errf(err, XW_ESYS, "out of memory");
+	}
+	for (size_t i = 0; i < ni; i++)
+		if (it[i].left_ms != 0)
+			(*out)[m++] = it[i].e;
+	free(it);
+	*n = m;
+	return 0;
+}
+
+int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *err)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct xw_rule *r = &rs->rules[i];
+
+		for (int k = 0; k < XW_REF_MAX; k++) {
+			const struct xw_set_decl *d;
+			struct xw_set_elem *el;
+			size_t n;
+			int rc;
+
+			if (!r->set_ref[k][0])
+				continue;
+			d = xw_ruleset_set(rs, r->set_ref[k]);
+			if (!d)
+				return rfail(err, r, r->set_col[k], "no set named '%s'", r->set_ref[k]);
+			rc = set_elements(d, dp, &el, &n, err);
+			if (rc)
+				return rc;
+			if (n > MATERIALIZE_MAX) {
+				free(el);
+				return rfail(err, r, r->set_col[k], "set %s has %zu elements: this check "
+					     "handles sets of up to %u", d->name, n, MATERIALIZE_MAX);
+			}
+			if (k <= XW_REF_DST) {
+				struct xw_cidr *c = calloc(n + 1, sizeof(*c));
+
+				if (!c) {
+					free(el);
+					return xw_errf(err, XW_ESYS, "out of memory");
+				}
+				for (size_t j = 0; j < n; j++) {
+					c[j].family = el[j].kind == XW_SETK_V4 ? 4 : 6;
+					c[j].plen = el[j].plen;
+					memcpy(c[j].addr, el[j].addr, 16);
+				}
+				if (!n) {   /* an empty set: only the unspecified address */
+					c[0].family = 6;
+					c[0].plen = 128;
+					n = 1;
+				}
+				free(k == XW_REF_SRC ? r->src : r->dst);
+				if (k == XW_REF_SRC) {
+					r->src = c;
+					r->n_src = n;
+					r->present |= XM_SRC;
+				} else {
+					r->dst = c;
+					r->n_dst = n;
+					r->present |= XM_DST;
+				}
+			} else {
+				struct xw_range *g = calloc(n + 1, sizeof(*g));
+
+				if (!g) {
+					free(el);
+					return xw_errf(err, XW_ESYS, "out of memory");
+				}
+				for (size_t j = 0; j < n; j++) {
+					g[j].lo = el[j].lo;
+					g[j].hi = el[j].hi;
+				}
+				if (!n)
+					n = 1;   /* an empty set: port 0 only */
+				free(k == XW_REF_SPORT ? r->sport : r->dport);
+				if (k == XW_REF_SPORT) {
+					r->sport = g;
+					r->n_sport = n;
+					r->present |= XM_SPORT;
+				} else {
+					r->dport = g;
+					r->n_dport = n;
+					r->present |= XM_DPORT;
+				}
+			}
+			free(el);
+			r->set_ref[k][0] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* A trie entry is well-formed for its set. */
+static const char *bad_entry(const struct xw_set_def *d, const struct xw_set_key *k,
+			     const struct xw_set_val *v)
+{
+	unsigned bits, plen;
+
+	if (k->kind != XW_SETK_V4 && k->kind != XW_SETK_V6 && k->kind != XW_SETK_PORT)
+		return "unknown element kind";
+	if ((k->kind == XW_SETK_PORT) != (d->type == XW_SETT_SERVICE) ||
+	    (k->kind == XW_SETK_V4 && d->type == XW_SETT_IPV6) ||
+	    (k->kind == XW_SETK_V6 && d->type == XW_SETT_IPV4))
+		return "element of another type than the set";
+	bits = XW_SET_KEY_BITS(k->kind);
+	if (k->prefixlen < 8 || k->prefixlen > 8 + bits)
+		return "prefix length out of range";
+	if (v->klen != k->prefixlen)
+		return "value's prefix length differs from the key's";
+	plen = k->prefixlen - 8;
+	for (unsigned b = plen; b < 128; b++)
+		if (k->data[b / 8] & (0x80u >> (b % 8)))
+			return "bits set past the prefix";
+	if (k->kind == XW_SETK_PORT) {
+		unsigned lo = ((unsigned)k->data[0] << 8) | k->data[1];
+		unsigned hi = lo + (1u << (16 - plen)) - 1;
+
+		if (lo < v->lo || hi > v->hi)
+			return "port prefix outside the range it was given for";
+	}
+	if (plen != bits && !(d->flags & XW_SETF_INTERVAL) && k->kind != XW_SETK_PORT)
+		return "a prefix in a set without 'flags interval'";
+	return NULL;
+}
+
+int xw_sets_verify(struct xw_dp *dp, const struct xw_ruleset *live,
+		   void (*report)(const char *msg, void *arg), void *arg,
+		   size_t *n_sets, size_t *n_elems, size_t *problems)
+{
+	struct xw_set_def defs[XW_MAX_SETS];
+	char msg[300];
+	int rc = xw_set_defs(dp, defs);
+
+	*n_sets = *n_elems = *problems = 0;
+	if (rc)
+		return rc;
+#define PROBLEM(...) do { snprintf(msg, sizeof(msg), __VA_ARGS__); report(msg, arg); \
+			  (*problems)++; } while (0)
+	for (uint32_t id = 1; id < XW_MAX_SETS; id++) {
+		const struct xw_set_decl *sd;
+		struct xw_set_key *k = NULL;
+		struct xw_set_val *v = NULL;
+		size_t n = 0;
+		int fd = trie_fd(dp, id);
+
+		if (!defs[id].name[0]) {
+			if (fd >= 0) {
+				PROBLEM("set slot %u holds a map but no set is defined there", id);
+				close(fd);
+			}
+			continue;
+		}
+		(*n_sets)++;
+		sd = xw_ruleset_set(live, defs[id].name);
+		if (!sd)
+			PROBLEM("set %s is in the datapath but not declared by the live rule set",
+				defs[id].name);
+		else if (sd->type != defs[id].type || sd->flags != defs[id].flags ||
+			 sd->timeout_ms * 1000000ull != defs[id].timeout_ns ||
+			 (sd->size ? sd->size : XW_SET_DEFAULT_SIZE) != defs[id].size)
+			PROBLEM("set %s: the datapath's definition differs from the declaration",
+				defs[id].name);
+		if (fd < 0) {
+			PROBLEM("set %s has no map", defs[id].name);
+			continue;
+		}
+		{
+			struct bpf_map_info info;
+			__u32 il = sizeof(info);
+
+			memset(&info, 0, sizeof(info));
+			if (!bpf_obj_get_info_by_fd(fd, &info, &il) &&
+			    (info.type != BPF_MAP_TYPE_LPM_TRIE || info.max_entries != defs[id].size))
+				PROBLEM("set %s: its map is not an LPM trie of %u entries", defs[id].name,
+					defs[id].size);
+		}
+		rc = trie_dump(fd, &k, &v, &n);
+		close(fd);
+		for (size_t i = 0; !rc && i < n; i++) {
+			const char *why = bad_entry(&defs[id], &k[i], &v[i]);
+
+			if (why)
+				PROBLEM("set %s: entry %zu: %s", defs[id].name, i, why);
+		}
+		*n_elems += n;
+		free(k);
+		free(v);
+		if (rc)
+			return rc;
+	}
+	for (size_t d = 0; d < live->n_sets; d++)
+		if (!xw_set_find(dp, live->sets[d].name, NULL))
+			PROBLEM("set %s is declared but not in the datapath", live->sets[d].name);
+	/* the live generation's set rules name defined sets of a fitting type */
+	{
+		struct xw_cfg cfg;
+		__u32 zero = 0, g, nr = 0;
+
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg))
+			return -errno;
+		g = cfg.active & 1;
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_NRULES], &g, &nr))
+			return -errno;
+		for (__u32 i = 0; i < nr && i < XW_MAX_SET_RULES; i++) {
+			struct xw_set_rule e;
+			__u32 key = g * XW_MAX_SET_RULES + i;
+
+			if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_RULES], &key, &e))
+				return -errno;
+			for (int f = 0; f < XW_SETR_MAX; f++) {
+				uint16_t id = e.set[f];
+
+				if (!id)
+					continue;
+				if (id >= XW_MAX_SETS || !defs[id].name[0])
+					PROBLEM("set rule %u (rule %u) names set slot %u, which is free",
+						i, e.prio, id);
+				else if ((f >= XW_SETR_SPORT) != (defs[id].type == XW_SETT_SERVICE))
+					PROBLEM("set rule %u (rule %u): set %s has the wrong type", i,
+						e.prio, defs[id].name);
+			}
+		}
+	}
+#undef PROBLEM
+	return 0;
+}

@@ -72,6 +72,17 @@ int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		   const struct xw_set_elem *e, size_t n, struct xw_err *err);
 /* Delete the expired elements of every set; *removed counts them. */
 int xw_set_gc(struct xw_dp *dp, uint64_t *removed, struct xw_err *err);
+/* lint/verify: replace each set reference of rs by a list of the set's
+ * elements (the file's `elements`, else the live set's when dp is given),
+ * up to 4096 per set.  An empty set becomes a value no packet has in
+ * practice (src/dst ::/128, port 0). */
+int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *err);
+/* verify: read back every set map and check it against the definitions,
+ * the live rule set's declarations and the live set rules; report() is
+ * called per problem.  Returns 0 or -errno. */
+int xw_sets_verify(struct xw_dp *dp, const struct xw_ruleset *live,
+		   void (*report)(const char *msg, void *arg), void *arg,
+		   size_t *n_sets, size_t *n_elems, size_t *problems);
 /* CLOCK_MONOTONIC now, in ns (bpf_ktime_get_ns's clock). */
 uint64_t xw_mono_ns(void);
 

@@ -27,6 +27,8 @@
 #             keeps its elements, and so does `rule add`; a file that lists
 #             `elements` for a set (@svc) replaces them
 #   gc        `set gc` removes the expired elements
+#   verify    `xwall verify` passes with rules on live sets and reads back the
+#             set maps; `lint` takes @NAME as the live set's elements
 #
 # Usage: tests/e2e/sets.sh   (root; namespaces xwse-a/xwse-b, veth xwse0/1),
 # e.g. /work/isolate.sh tests/e2e/sets.sh.  One PASS/FAIL line per check;
@@ -201,6 +203,16 @@ LABEL=gc
 sleep 1.5
 out=$("$XWALL" set gc)
 st test "${out%% *}" -ge 1; expect $R "set gc removes expired elements" "$out"
+
+LABEL=verify
+"$XWALL" set add blocklist 10.202.0.0/16 timeout 1h
+st "$XWALL" verify >"$W/verify" 2>&1
+expect $R "xwall verify exits 0 with rules on live sets" "$(tail -3 "$W/verify" | tr '\n' ' ')"
+st grep -q "^sets: 3 sets, .* 0 problems" "$W/verify"; expect $R "and read back the 3 set maps" "$(tail -2 "$W/verify" | tr '\n' ' ')"
+printf 'set blocklist { type inet_addr; flags interval,timeout; }\nrule 10 in src @blocklist drop\nrule 20 in src 10.202.3.0/24 drop\n' >"$W/lintrules"
+"$XWALL" lint "$W/lintrules" >"$W/lint" 2>&1 || true
+st grep -q "rule 20 is redundant: covered by rule 10" "$W/lint"; expect $R "lint sees @blocklist as its live elements (10.202.0.0/16)" "$(cat "$W/lint")"
+"$XWALL" set del blocklist 10.202.0.0/16
 
 LABEL=errors
 st "$XWALL" set add nosuch 1.2.3.4 2>/dev/null; expect $((R == 1 ? 0 : 1)) "unknown set: exit 1"
