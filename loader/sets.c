@@ -1239,8 +1239,11 @@ static int set_elements(const struct xw_set_decl *d, struct xw_dp *dp, struct xw
 
 int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *err)
 {
+	size_t keep = 0;
+
 	for (size_t i = 0; i < rs->n; i++) {
 		struct xw_rule *r = &rs->rules[i];
+		bool empty = false;
 
 		for (int k = 0; k < XW_REF_MAX; k++) {
 			const struct xw_set_decl *d;
@@ -1256,6 +1259,7 @@ int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *
 			rc = set_elements(d, dp, &el, &n, err);
 			if (rc)
 				return rc;
+			empty |= n == 0;
 			if (n > MATERIALIZE_MAX) {
 				free(el);
 				return rfail(err, r, r->set_col[k], "set %s has %zu elements: this check "
@@ -1273,7 +1277,7 @@ int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *
 					c[j].plen = el[j].plen;
 					memcpy(c[j].addr, el[j].addr, 16);
 				}
-				if (!n) {   /* an empty set: only the unspecified address */
+				if (!n) {   /* an empty set: the rule goes below */
 					c[0].family = 6;
 					c[0].plen = 128;
 					n = 1;
@@ -1300,7 +1304,7 @@ int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *
 					g[j].hi = el[j].hi;
 				}
 				if (!n)
-					n = 1;   /* an empty set: port 0 only */
+					n = 1;   /* an empty set: the rule goes below */
 				free(k == XW_REF_SPORT ? r->sport : r->dport);
 				if (k == XW_REF_SPORT) {
 					r->sport = g;
@@ -1315,7 +1319,13 @@ int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *
 			free(el);
 			r->set_ref[k][0] = '\0';
 		}
+		/* a rule on an empty set never matches: it is not there */
+		if (empty)
+			xw_rule_free(r);
+		else
+			rs->rules[keep++] = *r;
 	}
+	rs->n = keep;
 	return 0;
 }
 

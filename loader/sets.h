@@ -74,8 +74,8 @@ int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 int xw_set_gc(struct xw_dp *dp, uint64_t *removed, struct xw_err *err);
 /* lint/verify: replace each set reference of rs by a list of the set's
  * elements (the file's `elements`, else the live set's when dp is given),
- * up to 4096 per set.  An empty set becomes a value no packet has in
- * practice (src/dst ::/128, port 0). */
+ * up to 4096 per set.  A rule on an empty set never matches: it is
+ * removed (rule indexes change). */
 int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *err);
 /* verify: read back every set map and check it against the definitions,
  * the live rule set's declarations and the live set rules; report() is
