@@ -305,11 +305,17 @@ static int apply_batch(struct xw_dp *dp, const char *name, struct xw_set_elem *e
 
 	if (!id)
 		return xw_errf(err, XW_EINPUT, "set %s no longer exists", name);
-	for (size_t i = 0; i < n; i++) {
-		int rc = xw_set_update(dp, id, &def, &el[i], 1, op[i] == 2, err);
+	/* runs of adds and of deletes, in order: one map open per run */
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		int rc;
 
+		while (j < n && op[j] == op[i])
+			j++;
+		rc = xw_set_update(dp, id, &def, &el[i], j - i, op[i] == 2, err);
 		if (rc)
 			return rc;
+		i = j;
 	}
 	return 0;
 }

@@ -691,10 +691,64 @@ static void elem_val(const struct xw_set_elem *e, uint64_t default_ms, uint64_t 
 	v->klen = (uint8_t)k->prefixlen;
 }
 
+/* Many adds in few system calls (BPF_MAP_UPDATE_BATCH), where the kernel
+ * supports it for LPM tries; 1 if it does not (nothing written). */
+static int write_batch(int fd, const struct xw_set_def *def, const struct xw_set_elem *e,
+		       size_t n, const char *name, struct xw_err *err)
+{
+	enum { B = 8192 };
+	struct xw_set_key *k = malloc(B * sizeof(*k));
+	struct xw_set_val *v = malloc(B * sizeof(*v));
+	uint64_t now = xw_mono_ns();
+	size_t i = 0, done = 0;
+	int rc = 0;
+
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return xw_errf(err, XW_ESYS, "out of memory");
+	}
+	while (i < n && !rc) {
+		__u32 m = 0;
+
+		for (; i < n && m + 32 <= B; i++) {
+			int nk = elem_keys(&e[i], &k[m], 32);
+
+			for (int j = 0; j < nk; j++)
+				elem_val(&e[i], def->timeout_ns / 1000000ull, now, &k[m + j], &v[m + j]);
+			m += (__u32)nk;
+		}
+		{
+			__u32 cnt = m;
+			LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+			if (bpf_map_update_batch(fd, k, v, &cnt, &o)) {
+				if ((errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && !done)
+					rc = 1;
+				else if (errno == ENOSPC || errno == E2BIG)
+					rc = xw_errf(err, XW_ESYS, "set %s is full (size %u)", name, def->size);
+				else
+					rc = sys(err, "add set elements", errno);
+			}
+			done += cnt;
+		}
+	}
+	free(k);
+	free(v);
+	return rc;
+}
+
 static int write_elems(int fd, const struct xw_set_def *def, const struct xw_set_elem *e,
 		       size_t n, bool del, const char *name, struct xw_err *err)
 {
 	uint64_t now = xw_mono_ns();
+
+	if (!del && n > 64) {
+		int rc = write_batch(fd, def, e, n, name, err);
+
+		if (rc != 1)
+			return rc;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		struct xw_set_key k[32];
