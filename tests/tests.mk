@@ -26,7 +26,8 @@ diff: $(DIFF_BINS)
 
 E2E_SCRIPTS := $(wildcard tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e/faults.sh \
                             tests/e2e/security.sh tests/e2e/lint.sh tests/e2e/verify.sh \
-                            tests/e2e/foreign.sh tests/e2e/sets.sh tests/e2e/fail2ban.sh)
+                            tests/e2e/foreign.sh tests/e2e/sets.sh tests/e2e/fail2ban.sh \
+                            tests/e2e/crowdsec.sh)
 e2e: all
 	@set -e; for t in $(E2E_SCRIPTS); do echo "== $$t"; ./$$t; done
 
