@@ -14,7 +14,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@echo '  LD      $@'
 	$(Q)$(CC) $(CFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a $(LDLIBS) -lpthread
 
-.PHONY: check-build verifier diff e2e bench demo install-test
+.PHONY: check-build verifier diff e2e bench bench-sets demo install-test
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
 
 # Every BPF object must pass the kernel verifier: load each one privately.
@@ -42,6 +42,11 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@./scripts/bench.sh
+
+# named sets at 1M elements (docs/benchmarks.md "Named sets"); needs root
+bench-sets: all $(BUILD)/bench/xwsetbench
+	@$(BUILD)/bench/xwsetbench 1000000
+	@./tests/bench/sets-cli.sh 1000000 200000
 
 demo: deps
 	@$(MAKE) --no-print-directory all
