@@ -994,6 +994,10 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	__u32 gen, nchunks, *idx = NULL;
 	char *chunks = NULL;
 
+	/* every @NAME names a declared set of its type (`rule add` parses
+	 * one rule alone: this is where its set references are checked) */
+	if (xw_sets_check(rs, err))
+		return XW_EINPUT;
 	xw_ruleset_init(&old);
 	rc = read_cfg(dp, &cfg);
 	if (rc)

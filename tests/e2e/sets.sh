@@ -215,6 +215,9 @@ st grep -q "rule 20 is redundant: covered by rule 10" "$W/lint"; expect $R "lint
 "$XWALL" set del blocklist 10.202.0.0/16
 
 LABEL=errors
+st "$XWALL" rule add 2 in src @typo drop 2>"$W/err"; expect $((R == 1 ? 0 : 1)) "rule add on an undeclared set: exit 1" "$(cat "$W/err")"
+st grep -q "no set named 'typo'" "$W/err"; expect $R "naming the set" "$(cat "$W/err")"
+st "$XWALL" rule add 2 in dport @blocklist drop 2>/dev/null; expect $((R == 1 ? 0 : 1)) "rule add dport on an address set: exit 1"
 st "$XWALL" set add nosuch 1.2.3.4 2>/dev/null; expect $((R == 1 ? 0 : 1)) "unknown set: exit 1"
 st "$XWALL" set add svc 1.2.3.4 2>/dev/null; expect $((R == 1 ? 0 : 1)) "address into a port set: exit 1"
 printf 'rule 1 in src @nosuch drop\n' >"$W/r2"
