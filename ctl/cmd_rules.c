@@ -65,12 +65,14 @@ static int apply_locked(const struct xw_ruleset *rs)
 int cmd_apply(int argc, char **argv)
 {
 	struct xw_ruleset rs;
-	bool check = false, verify = false;
+	bool check = false, verify = false, allow_empty = false;
 	int c, rc;
 
 	while ((c = xw_getopt("apply", argc, argv)) != -1) {
 		if (c == 'k') {
 			check = true;
+		} else if (c == 'E') {
+			allow_empty = true;
 		} else if (c == 'v') {
 			verify = true;
 		} else if (c == 'c' || c == 'r' || c == 'l') {
@@ -85,6 +87,19 @@ int cmd_apply(int argc, char **argv)
 		return xw_usage("apply", XW_EINPUT);
 	xw_ruleset_init(&rs);
 	rc = xw_load_rules(argv[optind], &rs);
+	/* an empty input is more often a wrong path or a truncated file than
+	 * a wish to pass everything: say so before it replaces the rule set
+	 * (without privilege, apply is refused for that first, as before) */
+	if (!rc && !allow_empty && rs.n == 0 && !rs.has_policy[XW_DIR_IN] &&
+	    !rs.has_policy[XW_DIR_OUT] && (check || xw_privileged()))
+	{
+		/* a rule input error, so FILE:LINE:COL like the others: the
+		 * whole input, from its start, holds nothing */
+		fprintf(stderr, "%s:1:1: no rule and no policy line: applying it would pass "
+			"everything; --allow-empty applies it anyway\n",
+			strcmp(argv[optind], "-") ? argv[optind] : "<stdin>");
+		rc = XW_EINPUT;
+	}
 	if (!rc)
 		rc = check ? check_only(&rs) : apply_locked(&rs);
 	xw_ruleset_free(&rs);

@@ -144,7 +144,7 @@ static void print_prometheus(const struct snap *s)
 	for (int i = XW_CTC_NEW; i <= XW_CTC_INVALID; i++)
 		printf("xwall_conntrack_packets_total{state=\"%s\"} %llu\n", xw_ct_counter_names[i],
 		       (unsigned long long)s->ct[i]);
-	prom_family("conntrack_events_total", "Flow table events (created, expired, evicted).");
+	prom_family("conntrack_events_total", "Flow table events (created, expired, evicted, early_drop, promoted, rst_ignored).");
 	for (int i = XW_CTC_CREATED; i < XW_CTC_MAX; i++)
 		printf("xwall_conntrack_events_total{event=\"%s\"} %llu\n", xw_ct_counter_names[i],
 		       (unsigned long long)s->ct[i]);
@@ -152,7 +152,7 @@ static void print_prometheus(const struct snap *s)
 	for (int i = 0; i < XW_EVC_MAX; i++)
 		printf("xwall_log_events_total{outcome=\"%s\"} %llu\n", event_names[i],
 		       (unsigned long long)s->ev[i]);
-	printf("# HELP xwall_conntrack_entries Flows in the table (inserts minus expiries).\n"
+	printf("# HELP xwall_conntrack_entries Flows in the tables (inserts minus expiries).\n"
 	       "# TYPE xwall_conntrack_entries gauge\nxwall_conntrack_entries %lld\n", (long long)s->ct_live);
 }
 

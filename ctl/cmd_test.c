@@ -36,7 +36,7 @@ int cmd_test(int argc, char **argv)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	bool json = false;
-	uint64_t idx = 0, npass = 0, ndrop = 0, ntrunc = 0;
+	uint64_t idx = 0, npass = 0, ndrop = 0, ntrunc = 0, ncut = 0;
 	pcap_t *pc;
 	int c, rc;
 
@@ -61,8 +61,10 @@ int cmd_test(int argc, char **argv)
 	xw_ruleset_init(&rs);
 	if (rules) {
 		rc = xw_load_rules(rules, &rs);
-		if (!rc && !xw_privileged())
-			rc = xw_failf(XW_ESYS, "test --rules: loading a private datapath needs root (CAP_BPF)");
+		if (!rc && !xw_privileged()) {
+			rc = xw_privilege_err(&err, "test --rules (loads a private datapath)");
+			xw_fail(rc, &err);
+		}
 		if (!rc && (rc = xw_dp_load_private(&dp, &err)) != 0)
 			xw_fail(rc, &err);
 		if (!rc && (rc = xw_dp_apply(&dp, &rs, &err)) != 0) {
@@ -100,6 +102,10 @@ int cmd_test(int argc, char **argv)
 				(unsigned long long)idx, h->caplen, r.seen_len);
 			ntrunc++;
 		}
+		/* the capture kept only caplen of len bytes (snaplen): the verdict
+		 * is for the bytes kept, which may lack the headers a rule needs */
+		if (h->caplen < h->len)
+			ncut++;
 		if (r.verdict == XW_PASS)
 			npass++;
 		else
@@ -113,6 +119,8 @@ int cmd_test(int argc, char **argv)
 			json_object_object_add(o, "reason", json_object_new_string(reason_of(&r)));
 			if (h->caplen >= XW_MIN_RUN && r.seen_len < h->caplen)
 				json_object_object_add(o, "truncated", json_object_new_boolean(1));
+			if (h->caplen < h->len)
+				json_object_object_add(o, "capture_truncated", json_object_new_boolean(1));
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		} else {
@@ -131,6 +139,11 @@ int cmd_test(int argc, char **argv)
 	} else if (rc == -2) {
 		rc = 0;
 	}
+	if (ncut && rc >= 0)
+		fprintf(stderr, "xwall: warning: %s: %llu of %llu packets were truncated by the "
+			"capture (captured fewer bytes than were on the wire, snaplen %d): their "
+			"verdicts are for the captured bytes only\n", pcap_path,
+			(unsigned long long)ncut, (unsigned long long)idx, pcap_snapshot(pc));
 	if (!json && !rc)
 		printf("%llu packets: %llu pass, %llu drop%s\n", (unsigned long long)idx,
 		       (unsigned long long)npass, (unsigned long long)ndrop,

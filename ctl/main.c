@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "rule_include.h"
 
 const char *xw_reason_names[XW_REASON_MAX] = {
 	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
@@ -21,6 +22,7 @@ static const struct xw_cmd cmds[] = {
 	{ "apply", cmd_apply },   { "set", cmd_set },   { "rule", cmd_rule },     { "policy", cmd_policy },
 	{ "stats", cmd_stats },   { "ct", cmd_ct },         { "events", cmd_events },
 	{ "test", cmd_test },     { "lint", cmd_lint },     { "verify", cmd_verify },
+	{ "import", cmd_import },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -137,9 +139,11 @@ char *xw_slurp(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int e = 0;
 
 	if (!f)
 		return NULL;
+	errno = 0;
 	for (;;) {
 		if (cap - n < 65536) {
 			char *nb = realloc(buf, cap = cap * 2 + 65536);
@@ -157,11 +161,21 @@ char *xw_slurp(const char *path, size_t *len)
 		if (r == 0)
 			break;
 	}
+	/* a directory opens but fails to read (EISDIR), as do some devices
+	 * and /proc files: a read error is an error, never an empty input */
+	if (buf && ferror(f)) {
+		e = errno ? errno : EIO;
+		free(buf);
+		buf = NULL;
+	} else if (!buf) {
+		e = ENOMEM;
+	}
 	if (buf)
 		buf[n] = 0;
 	if (f != stdin)
 		fclose(f);
 	*len = n;
+	errno = e;
 	return buf;
 }
 
@@ -173,8 +187,8 @@ int xw_load_rules(const char *path, struct xw_ruleset *rs)
 	int rc;
 
 	if (!text)
-		return xw_failf(XW_EINPUT, "%s: %s", path, strerror(errno));
-	rc = xw_parse_text(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
+		return xw_failf(XW_EINPUT, "%s: %s", strcmp(path, "-") ? path : "<stdin>", strerror(errno));
+	rc = xw_parse_tree(text, len, strcmp(path, "-") ? path : "<stdin>", rs, &err);
 	free(text);
 	return rc ? xw_fail(XW_EINPUT, &err) : 0;
 }

@@ -14,7 +14,7 @@
 
 /* Options that size the datapath when a command loads it (attach, apply). */
 #define LOAD_OPTS                                                                          \
-	{ "ct-size", 'c', "N", "flow table entries, 16..67108864 (LRU; default 65536)" },   \
+	{ "ct-size", 'c', "N", "entries of each flow table (unreplied, assured),\n16..67108864 (LRU; default 65536)" },   \
 	{ "ring-size", 'r', "BYTES",                                                         \
 	  "event ring bytes, a power of two 4096..1073741824\n(default 1 MiB)" },             \
 	{ "log-rate", 'l', "N", "events per second per logging rule\n(default 1000, 0: no cap)" }
@@ -47,6 +47,12 @@ static const struct xw_opt apply_opts[] = {
 	  "accept an input with no rule and no policy line\n"
 	  "(it passes everything); refused without it" },
 	LOAD_OPTS,
+	END
+};
+
+static const struct xw_opt import_opts[] = {
+	{ "chain", 'C', "NAME",
+	  "import only this base chain (repeatable; xwall has one\nrule list per direction)" },
 	END
 };
 
@@ -112,7 +118,8 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	{ "apply", "FILE|-", NULL,
 	  "Replace the whole rule set (rules and policies) atomically.  Loads the\n"
 	  "datapath if needed (sizes as for attach), so rules can be in place\n"
-	  "before the first attach.",
+	  "before the first attach.  Input that cannot be read, does not parse or\n"
+	  "does not compile changes nothing (exit 1).",
 	  apply_opts, XW_COMP_FILES },
 	{ "rule", "", "rule add RULE... | rule del PRIO | rule list [--json]",
 	  "add: one rule in file syntax without the word \"rule\", e.g.\n"
@@ -165,6 +172,11 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "stateless fields; 'limit' rules never count as covering.  No root needed.\n"
 	  "Exit 0 if clean, 1 if anything was found or the file is bad.",
 	  json_opts, XW_COMP_FILES },
+	{ "import", "nft|iptables FILE|-", NULL,
+	  "Print an xwall rule file for an nftables ruleset (nft text or nft -j JSON)\n"
+	  "or an iptables-save dump; anything xwall cannot express is an error\n"
+	  "naming its line.  No root needed.",
+	  import_opts, XW_COMP_WORDS, "nft iptables" },
 	{ "verify", "", NULL,
 	  "Check that the live datapath implements the live rule set: reads the rule\n"
 	  "text and the compiled maps back from the kernel, cuts the packet-key space\n"

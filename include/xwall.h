@@ -172,13 +172,38 @@ struct xw_ct_val {
 	__u8  fin;          /* bit 0: FIN from a, bit 1: FIN from b */
 	__u32 pad;
 	__u64 packets[2];   /* from a, from b */
+	/* TCP sequence tracking, by endpoint (0 a, 1 b), for the RST check
+	 * (README "Connection tracking"): end = highest seq + length (+SYN,
+	 * +FIN) sent, ack/win = acknowledgement and raw window last sent */
+	__u32 seq_end[2];
+	__u32 seq_ack[2];
+	__u16 seq_win[2];
+	__u8  seq_ok;       /* XW_CTSEQ_* bits */
+	__u8  pad2[3];
 };
+
+#define XW_CTSEQ_END_A 0x01   /* seq_end[0] known */
+#define XW_CTSEQ_END_B 0x02
+#define XW_CTSEQ_ACK_A 0x04   /* seq_ack[0] / seq_win[0] known */
+#define XW_CTSEQ_ACK_B 0x08
+/* a segment may move the tracked sequence forward by at most this much: a
+ * blind (off-path) forged segment is then no likelier to shift the RST
+ * window than a blind RST is to hit it */
+#define XW_CT_SEQ_JUMP (1u << 20)
 
 /* Conntrack counters (per-CPU array index). */
 enum xw_ct_counter {
 	XW_CTC_NEW, XW_CTC_ESTABLISHED, XW_CTC_RELATED, XW_CTC_INVALID,
-	XW_CTC_CREATED, XW_CTC_EXPIRED, XW_CTC_EVICTED, XW_CTC_MAX
+	XW_CTC_CREATED, XW_CTC_EXPIRED,
+	XW_CTC_EVICTED,     /* a flow that had seen a reply, pushed out of a full table */
+	XW_CTC_EARLY_DROP,  /* a not yet assured flow, pushed out by a newer one */
+	XW_CTC_PROMOTED,    /* flows that became assured (moved tables) */
+	XW_CTC_RST_IGNORED, /* TCP RSTs outside the window: invalid, flow kept */
+	XW_CTC_MAX
 };
+
+/* xw_ct_count slots: live entries of each flow table */
+enum { XW_CT_TBL_EST = 0, XW_CT_TBL_NEW = 1, XW_CT_TBL_MAX };
 
 #define XW_CT_DEFAULT_SIZE 65536u
 
@@ -241,7 +266,7 @@ struct xw_cfg {
 	__u8  ct_on[2];               /* per generation: a rule uses `ct` */
 	__u8  pad[2];
 	__u32 ct_timeout[XW_CTS_MAX]; /* seconds, by entry state */
-	__u32 ct_size;                /* flow table capacity (for the eviction count) */
+	__u32 ct_size;                /* capacity of each flow table (for the eviction count) */
 	__u32 log_rate;               /* events per second per rule, 0 = no cap */
 	__u32 n_limit[2];             /* per generation: limit entries */
 };
@@ -299,7 +324,9 @@ struct xw_scratch {
 	/* connection tracking: what to write back if the packet passes */
 	__u8  ct_op;       /* 0 nothing, 1 create, 2 update */
 	__u8  ct_from_b;   /* the packet travels from endpoint b */
-	__u8  ct_pad[6];
+	__u8  ct_tbl;      /* the entry's table: XW_CT_TBL_EST or XW_CT_TBL_NEW */
+	__u8  ct_promote;  /* move it from XW_CT_TBL_NEW to XW_CT_TBL_EST */
+	__u8  ct_pad[4];
 	struct xw_ct_key ct_key;
 	struct xw_ct_val ct_val;
 };

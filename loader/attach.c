@@ -48,9 +48,33 @@ static int attach_tc_egress(struct xw_dp *dp, const char *dev, struct xw_iface *
 	if (rc)
 		return xw_errf(err, XW_ESYS, "attach TC egress filter to %s: %s", dev, strerror(-rc));
 	ifc->egress = 1;
-	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &ifc->ifindex, ifc, 0))
-		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
+	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &ifc->ifindex, ifc, 0)) {
+		/* unrecorded, nothing would ever detach it: take it off again */
+		int e = errno;
+
+		xw_tc_detach((int)ifc->ifindex, true);
+		ifc->egress = 0;
+		return xw_errf(err, XW_ESYS, "record interface %s: %s (the TC egress filter was "
+			       "detached again)", dev, strerror(e));
+	}
 	return XW_OK;
+}
+
+/* Undo an attach that could not be recorded in xw_ifaces: nothing (detach,
+ * status, the last detach's unload) would know about it otherwise. */
+static void unattach(struct xw_dp *dp, int ifx, const struct xw_iface *ifc)
+{
+	struct xdp_program *prog;
+
+	if (ifc->xdp_mode == XW_IFMODE_TC) {
+		xw_tc_detach(ifx, false);
+		return;
+	}
+	prog = xdp_program__from_fd(dp->prog_fd[XW_P_XDP]);
+	if (libxdp_get_error(prog))
+		return;
+	xdp_program__detach(prog, ifx, (enum xdp_attach_mode)ifc->xdp_mode, 0);
+	xdp_program__close(prog);
 }
 
 int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
@@ -105,8 +129,13 @@ int xw_attach(struct xw_dp *dp, const char *dev, enum xw_mode mode, bool egress,
 	}
 	xdp_program__close(prog);
 record:
-	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &key, &ifc, 0))
-		return xw_errf(err, XW_ESYS, "record interface: %s", strerror(errno));
+	if (bpf_map_update_elem(dp->map_fd[XW_M_IFACES], &key, &ifc, 0)) {
+		int e = errno;
+
+		unattach(dp, ifx, &ifc);
+		return xw_errf(err, XW_ESYS, "record interface %s: %s (%s detached again)", dev,
+			       strerror(e), ifc.xdp_mode == XW_IFMODE_TC ? "the TC ingress filter" : "XDP");
+	}
 	if (egress) {
 		rc = attach_tc_egress(dp, dev, &ifc, err);
 		if (rc) {

@@ -469,6 +469,109 @@ static int cmp_entry(const void *a, const void *b)
 	return x->val.prio < y->val.prio ? -1 : x->val.prio > y->val.prio;
 }
 
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+static uint64_t range_count(const struct xw_range *r, size_t n, int bits)
+{
+	uint32_t v[32], m[32];
+	uint64_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += (uint64_t)xw_range_prefixes(r[i].lo, r[i].hi, bits, v, m);
+	return c;
+}
+
+uint64_t xw_expansion_size(const struct xw_rule *r, char *how, size_t len)
+{
+	struct { const char *name; uint64_t n; } f[8];
+	uint16_t et = 0;
+	uint64_t total = 1;
+	int nf = 0, ne = 0;
+	size_t at = 0;
+
+	/* EtherTypes that cannot hold together: no entries (compile_rule) */
+	for (int i = 0; i < 3; i++) {
+		static const uint32_t bit[3] = { XM_ETH_TYPE, XM_IP, XM_IP6 };
+		uint16_t v = i == 0 ? r->eth_type : i == 1 ? 0x0800 : 0x86DD;
+
+		if (!(r->present & bit[i]))
+			continue;
+		if (ne++ && v != et)
+			return 0;
+		et = v;
+	}
+	if ((r->present & XM_ICMP) && (r->present & XM_ICMP6))
+		return 0;
+	if (r->present & XM_SRC)
+		f[nf].name = "src", f[nf++].n = r->n_src;
+	if (r->present & XM_DST)
+		f[nf].name = "dst", f[nf++].n = r->n_dst;
+	if (r->present & XM_SPORT)
+		f[nf].name = "sport", f[nf++].n = range_count(r->sport, r->n_sport, 16);
+	if (r->present & XM_DPORT)
+		f[nf].name = "dport", f[nf++].n = range_count(r->dport, r->n_dport, 16);
+	if (r->present & (XM_ICMP | XM_ICMP6)) {
+		f[nf].name = "type", f[nf++].n = range_count(r->icmp_type, r->n_icmp_type, 8);
+		if (r->n_icmp_code)
+			f[nf].name = "code", f[nf++].n = range_count(r->icmp_code, r->n_icmp_code, 8);
+	}
+	if (r->present & XM_FRAG)
+		f[nf].name = "frag", f[nf++].n = r->frag == XW_FRAG_ANY ? 2 : 1;
+	if (r->present & XM_CT)
+		f[nf].name = "ct", f[nf++].n = (uint64_t)__builtin_popcount(r->ct & 0x0f);
+	if (how && len)
+		how[0] = 0;
+	for (int i = 0; i < nf; i++) {
+		total = mul_sat(total, f[i].n);
+		if (how && at < len)
+			at += (size_t)snprintf(how + at, len - at, "%s%llu %s", i ? " x " : "",
+					       (unsigned long long)f[i].n, f[i].name);
+	}
+	return total;
+}
+
+/* Refuse, before allocating anything, a rule set whose rules expand to
+ * more (mask, key) records than the compiler builds: each takes some
+ * 150 bytes at its peak, so the cap keeps the compiler's memory bounded
+ * whatever the input (the datapath holds no more entries anyway). */
+static int check_expansion(const struct xw_ruleset *rs, struct xw_err *err)
+{
+	uint64_t sum = 0;
+	char how[160];
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct xw_rule *r = &rs->rules[i];
+		uint64_t n = xw_expansion_size(r, how, sizeof(how));
+		char what[400];
+
+		if (n > XW_MAX_EXPANSION) {
+			char fig[32];
+
+			if (n == UINT64_MAX)   /* saturated */
+				snprintf(fig, sizeof(fig), "more than 2^64");
+			else
+				snprintf(fig, sizeof(fig), "%llu", (unsigned long long)n);
+			snprintf(what, sizeof(what), "expands to %s map entries (%s), more than the "
+				 "%u a rule set may compile to: split it, or use fewer list values or "
+				 "narrower port ranges", fig, how, XW_MAX_EXPANSION);
+			err_rule(err, r, what);
+			return -1;
+		}
+		sum += n;
+		if (sum > XW_MAX_EXPANSION) {
+			snprintf(what, sizeof(what), "the rules up to this one expand to %llu map entries, "
+				 "more than the %u a rule set may compile to",
+				 (unsigned long long)sum, XW_MAX_EXPANSION);
+			err_rule(err, r, what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err)
 {
@@ -479,6 +582,8 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	size_t i, ne;
 
 	memset(out, 0, sizeof(*out));
+	if (check_expansion(rs, err))
+		return -1;
 	for (i = 0; i < rs->n; i++)
 		if (rs->rules[i].present & XM_CT)
 			out->uses_ct = 1;
@@ -552,7 +657,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 
 		const uint64_t *cv = (const uint64_t *)&t->cval;
 
-		for (uint8_t w = 0; w < XW_KEY_WORDS; w++) {
+		for (unsigned w = 0; w < XW_KEY_WORDS; w++) {
 			if (cm[w]) {
 				t->cmw[t->nc] = cm[w];
 				t->cvw[t->nc] = cv[w];

@@ -34,6 +34,14 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err);
 void xw_compiled_free(struct xw_compiled *c);
 
+/* The most (mask, key) records a rule set may expand to before
+ * deduplication: what the datapath's key classes hold in all. */
+#define XW_MAX_EXPANSION (XW_KEY_CLASSES * XW_MAX_CLASS_ENTRIES)
+/* Records rule r expands to (the cross product of its alternatives),
+ * saturating at UINT64_MAX; `how` (may be NULL) gets the factors, e.g.
+ * "150 src x 150 dst x 30 dport". */
+uint64_t xw_expansion_size(const struct xw_rule *r, char *how, size_t len);
+
 static inline size_t xw_ckey_size(int cls)
 {
 	return 8 + 8 * (size_t)XW_CLASS_WORDS(cls);

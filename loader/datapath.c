@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -41,7 +43,7 @@ const char *const xw_map_names[XW_M_COUNT] = {
 	"xw_reason_stats", "xw_verdict_stats", "xw_scratch", "xw_xdp_progs",
 	"xw_ifaces", "xw_tc_progs", "xw_ct", "xw_ct_stats", "xw_ct_count",
 	"xw_limits", "xw_buckets", "xw_src_buckets", "xw_events", "xw_event_stats",
-	"xw_log_windows", "xw_bloom",
+	"xw_log_windows", "xw_bloom", "xw_ct_new",
 	"xw_set_maps", "xw_set_defs", "xw_set_rules", "xw_set_nrules", "xw_set_bans",
 };
 
@@ -57,6 +59,7 @@ const char *const xw_ct_state_names[XW_CTS_MAX] = {
 
 const char *const xw_ct_counter_names[XW_CTC_MAX] = {
 	"new", "established", "related", "invalid", "created", "expired", "evicted",
+	"early_drop", "promoted", "rst_ignored",
 };
 
 /* nftables' defaults (nf_conntrack_*_timeout), in seconds */
@@ -154,7 +157,7 @@ static int sys_err(struct xw_err *err, const char *what, int e)
 	if (e < 0)
 		e = -e;
 	return xw_errf(err, XW_ESYS, "%s: %s%s", what, strerror(e),
-		       e == EPERM || e == EACCES ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "");
+		       e == EPERM || e == EACCES ? " (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" : "");
 }
 
 void xw_dp_init(struct xw_dp *dp)
@@ -179,23 +182,72 @@ static int ensure_bpffs(struct xw_err *err)
 	return 0;
 }
 
-bool xw_privileged(void)
+/* The capabilities the datapath commands need, whatever the uid: CAP_BPF to
+ * create maps and load programs, CAP_NET_ADMIN for networking programs and
+ * attaching them, CAP_SYS_ADMIN for BPF_MAP_GET_FD_BY_ID (the inner rule
+ * text map; libxdp's dispatcher) and mounting bpffs. */
+static const struct { int cap; const char *name; } need_caps[] = {
+	{ CAP_BPF, "CAP_BPF" }, { CAP_NET_ADMIN, "CAP_NET_ADMIN" }, { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+};
+
+/* Capabilities count for BPF only in the initial user namespace: one made
+ * by unshare -U grants them in name only (and maps part of the uid space). */
+static bool initial_userns(void)
 {
-	/* root of the initial user namespace: a user namespace's root (unshare
-	 * -U) has uid 0 too, but maps only part of the uid space */
 	char map[128] = "";
-	FILE *f;
+	FILE *f = fopen("/proc/self/uid_map", "r");
 	unsigned long a = 1, b = 1, n = 0;
 
-	if (geteuid() != 0)
-		return false;
-	f = fopen("/proc/self/uid_map", "r");
 	if (!f)
-		return true;   /* no /proc: trust the uid */
+		return true;   /* no /proc: nothing to tell */
 	if (!fgets(map, sizeof(map), f) || sscanf(map, "%lu %lu %lu", &a, &b, &n) != 3)
 		n = 0;
 	fclose(f);
 	return a == 0 && b == 0 && n == 4294967295ul;
+}
+
+int xw_missing_caps(char *buf, size_t len)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	size_t at = 0;
+	int missing = 0;
+
+	memset(d, 0, sizeof(d));
+	if (buf && len)
+		buf[0] = 0;
+	if (syscall(SYS_capget, &h, d))
+		memset(d, 0, sizeof(d));   /* cannot tell: report all missing */
+	for (size_t i = 0; i < sizeof(need_caps) / sizeof(need_caps[0]); i++) {
+		int c = need_caps[i].cap;
+
+		if (d[c / 32].effective & (1u << (c % 32)))
+			continue;
+		missing++;
+		if (buf && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", need_caps[i].name);
+	}
+	if (!missing && !initial_userns()) {
+		missing = 1;
+		if (buf && len)
+			snprintf(buf, len, "capabilities of the initial user namespace (this process "
+				 "runs in another one)");
+	}
+	return missing;
+}
+
+bool xw_privileged(void)
+{
+	return xw_missing_caps(NULL, 0) == 0;
+}
+
+int xw_privilege_err(struct xw_err *err, const char *what)
+{
+	char miss[160];
+
+	xw_missing_caps(miss, sizeof(miss));
+	return xw_errf(err, XW_ESYS, "%s: permission denied: missing %s (xwall needs CAP_BPF, "
+		       "CAP_NET_ADMIN and CAP_SYS_ADMIN)", what, miss);
 }
 
 /* Create (if need be) and open a directory of ours, make sure it is root's
@@ -206,10 +258,11 @@ bool xw_privileged(void)
  * success *fd holds the lock; on failure it is -1. */
 static int lock_dir(const char *path, int how, const char *busy, int *fd, struct xw_err *err)
 {
-	struct stat st;
+	struct stat st, now;
 	char what[160];
-	int rc = 0, e;
+	int rc = 0, e, tries = 0;
 
+again:
 	*fd = -1;
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		e = errno;
@@ -223,8 +276,9 @@ static int lock_dir(const char *path, int how, const char *busy, int *fd, struct
 		snprintf(what, sizeof(what), "open %s (must be a directory, not a symlink)", path);
 		return sys_err(err, what, e);
 	}
-	if (fstat(*fd, &st) || st.st_uid != 0) {
-		rc = xw_errf(err, XW_ESYS, "%s is not owned by root: refusing to use it (remove it)", path);
+	if (fstat(*fd, &st) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		rc = xw_errf(err, XW_ESYS, "%s is not owned by root (or by this user): refusing to "
+			     "use it (remove it)", path);
 	} else if ((st.st_mode & 07777) != 0700 && fchmod(*fd, 0700)) {
 		e = errno;
 		snprintf(what, sizeof(what), "chmod %s", path);
@@ -233,6 +287,15 @@ static int lock_dir(const char *path, int how, const char *busy, int *fd, struct
 		e = errno;
 		snprintf(what, sizeof(what), "lock %s", path);
 		rc = sys_err(err, e == EWOULDBLOCK && busy ? busy : what, e);
+	} else if (lstat(path, &now) || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		/* while we waited, the holder removed the directory (the last
+		 * detach unpins everything): our lock is on a directory nobody
+		 * else will lock again, so start over on the one at the path now */
+		close(*fd);
+		*fd = -1;
+		if (++tries < 100)
+			goto again;
+		return xw_errf(err, XW_ESYS, "lock %s: the directory keeps being replaced", path);
 	}
 	if (rc) {
 		close(*fd);
@@ -246,8 +309,7 @@ int xw_dp_lock(struct xw_dp *dp, struct xw_err *err)
 	int rc;
 
 	if (!xw_privileged())
-		return xw_errf(err, XW_ESYS, "%s: permission denied (needs root: CAP_BPF and CAP_NET_ADMIN)",
-			       XW_PIN_DIR);
+		return xw_privilege_err(err, XW_PIN_DIR);
 	rc = ensure_bpffs(err);
 	if (rc)
 		return rc;
@@ -320,7 +382,7 @@ static int check_layout(struct xw_dp *dp, struct xw_err *err)
 		/* the flow table and the ring are sized at the first attach */
 		if (info.type == (__u32)bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
 		    info.value_size == bpf_map__value_size(m) &&
-		    (i == XW_M_CT || i == XW_M_EVENTS || info.max_entries == bpf_map__max_entries(m)))
+		    (i == XW_M_CT || i == XW_M_CT_NEW || i == XW_M_EVENTS || info.max_entries == bpf_map__max_entries(m)))
 			continue;
 		snprintf(what, sizeof(what), "map %s: type %u, key %u, value %u bytes, %u entries; "
 			 "this xwall's: type %u, key %u, value %u bytes, %u entries", xw_map_names[i],
@@ -444,6 +506,7 @@ static int load(struct xw_dp *dp, struct xw_err *err)
 	if (!dp->skel)
 		return sys_err(err, "open BPF object", errno);
 	bpf_map__set_max_entries(dp->skel->maps.xw_ct, ct_size);
+	bpf_map__set_max_entries(dp->skel->maps.xw_ct_new, ct_size);
 	bpf_map__set_max_entries(dp->skel->maps.xw_events, ring_size);
 	rc = xwall_bpf__load(dp->skel);
 	if (rc)
@@ -760,8 +823,9 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 		rc = xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
 		goto out;
 	}
-	/* key = canonical text + '\0' + slot, sorted for lookup */
-	for (size_t i = 0; i < old->n; i++) {
+	/* key = canonical text + '\0' + slot, sorted for lookup (old_slots
+	 * is NULL only for an empty old rule set) */
+	for (size_t i = 0; old_slots && i < old->n; i++) {
 		char *t = xw_rule_text(&old->rules[i]);
 		size_t l = t ? strlen(t) : 0;
 
@@ -1153,15 +1217,20 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 			goto out;
 		}
 	}
-	/* slots taken over from deleted rules start now: packets still in
-	 * flight on the old generation may add to them for microseconds */
-	for (size_t i = 0; i < rs->n; i++)
-		if (fresh[i] == 2 && zero_slot(dp, slots[i]) && !rc)
-			rc = sys_err(err, "zero counters", errno);
 	/* 5. wait until no packet runs on the old generation */
 	if (!rc && (rc = grace_period(dp, gen)) != 0)
 		rc = sys_err(err, "wait for packets in flight", rc);
-	/* only now can no packet of the old generation refill them */
+	/* slots taken over from deleted rules (fresh 2) start only now: a
+	 * packet still running the old generation counted into them as the
+	 * deleted rule until the grace period ended, and zeroing earlier would
+	 * have let it count into the new rule's fresh counters.  The new rule's
+	 * own packets of the microseconds since the switch are not counted. */
+	for (size_t i = 0; i < rs->n; i++) {
+		int z = fresh[i] == 2 ? zero_slot(dp, slots[i]) : 0;
+
+		if (z && !rc)   /* zero them even if the wait failed */
+			rc = sys_err(err, "zero counters", z);
+	}
 	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
 		rc = sys_err(err, "reset per-source buckets", rc);
 	if (!rc)
@@ -1215,21 +1284,46 @@ int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_co
 int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err)
 {
+	return xw_dp_test_run_prog(dp, dir == XW_DIR_OUT ? XW_P_TC_OUT : XW_P_XDP, pkt, len, res,
+				   err);
+}
+
+int xw_dp_test_run_prog(struct xw_dp *dp, int prog, const void *pkt, size_t len,
+			struct xw_test_result *res, struct xw_err *err)
+{
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len);
 	int ncpu = libbpf_num_possible_cpus(), cpu, rc;
+	int tc = prog == XW_P_TC_IN || prog == XW_P_TC_OUT;
 	struct xw_scratch *s;
-	__u32 key = dir == XW_DIR_OUT ? XW_DIR_OUT : XW_DIR_IN;
-	int fd = dp->prog_fd[key == XW_DIR_OUT ? XW_P_TC_OUT : XW_P_XDP];
+	__u32 key = prog == XW_P_TC_OUT ? XW_DIR_OUT : XW_DIR_IN;
+	int fd = dp->prog_fd[prog];
 	uint8_t *framed = NULL;
 	struct xdp_md md;
 	struct __sk_buff sb;
 	cpu_set_t set;
 
+	if (prog != XW_P_XDP && !tc)
+		return xw_errf(err, XW_EINPUT, "not an entry program");
 	if (dp->probe) {
-		rc = xw_probe_opts(key == XW_DIR_OUT, pkt, len, 0, &o, &md, &sb, &framed);
+		rc = xw_probe_opts(tc, pkt, len, 0, &o, &md, &sb, &framed);
 		if (rc)
 			return sys_err(err, "probe frame", rc);
 		key += XW_SCRATCH_PROBE;
+	} else if (!tc && len < 14) {
+		/* test_run wants 14 bytes of data: offer a shorter frame behind
+		 * 16 bytes of metadata, which the program does not see (6.18
+		 * checks the frame itself and refuses: the caller reports it) */
+		framed = calloc(1, 16 + len);
+		if (!framed)
+			return xw_errf(err, XW_ESYS, "out of memory");
+		memcpy(framed + 16, pkt, len);
+		memset(&md, 0, sizeof(md));
+		md.data = 16;
+		md.data_end = (__u32)(16 + len);
+		o.data_in = framed;
+		o.data_size_in = (__u32)(16 + len);
+		o.ctx_in = &md;
+		o.ctx_size_in = sizeof(md);
 	}
 
 	/* the verdict details are in the per-CPU scratch of the CPU that ran it */
@@ -1314,6 +1408,10 @@ int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX])
 	return rc;
 }
 
+/* The datapath compares now - last_ns with seconds * 1e9 in u64 (no sum):
+ * any u32 of seconds fits. */
+_Static_assert(UINT32_MAX <= UINT64_MAX / 1000000000ull, "ct timeout in ns fits u64");
+
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err)
 {
 	struct xw_cfg cfg;
@@ -1341,43 +1439,66 @@ static uint64_t mono_ns(void)
 int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
 					      uint64_t now_ns, void *), void *arg)
 {
-	struct xw_ct_key k, next, *prev = NULL;
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
+	struct xw_ct_key k, next, *prev;
 	struct xw_ct_val v;
 	struct xw_cfg cfg;
-	int fd = dp->map_fd[XW_M_CT], rc = read_cfg(dp, &cfg);
+	int rc = read_cfg(dp, &cfg);
 	uint64_t now = mono_ns();
 
 	if (rc)
 		return rc;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (v.state >= XW_CTS_MAX || now - v.last_ns > (uint64_t)cfg.ct_timeout[v.state] * 1000000000ull)
-			continue;   /* expired: the datapath removes it on its next packet */
-		rc = fn(&k, &v, now, arg);
-		if (rc)
-			return rc;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		int fd = dp->map_fd[tables[t]];
+
+		prev = NULL;
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			/* expired: the datapath removes it on its next packet; the
+			 * difference is signed as in the datapath (xw_ct.h): a
+			 * packet may have stamped the entry after our clock read */
+			if (v.state >= XW_CTS_MAX ||
+			    (int64_t)(now - v.last_ns) > (int64_t)((uint64_t)cfg.ct_timeout[v.state] * 1000000000ull))
+				continue;
+			/* moving between tables right now: listed once */
+			if (tables[t] == XW_M_CT_NEW) {
+				struct xw_ct_val w;
+
+				if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT], &k, &w) == 0)
+					continue;
+			}
+			rc = fn(&k, &v, now, arg);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }
 
 int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n)
 {
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
 	struct xw_ct_key k;
-	int fd = dp->map_fd[XW_M_CT];
-	__u32 zero = 0;
 	__s64 live = 0;
 
 	*n = 0;
-	/* delete the first key until none is left (keys shift as we delete) */
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
-		(*n)++;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		int fd = dp->map_fd[tables[t]];
+
+		/* delete the first key until none is left (keys shift as we delete) */
+		while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
+			if (bpf_map_delete_elem(fd, &k))
+				return -errno;
+			(*n)++;
+		}
 	}
-	return bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &zero, &live, 0) ? -errno : 0;
+	for (__u32 i = 0; i < XW_CT_TBL_MAX; i++)
+		if (bpf_map_update_elem(dp->map_fd[XW_M_CT_COUNT], &i, &live, 0))
+			return -errno;
+	return 0;
 }
 
 uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
@@ -1390,11 +1511,14 @@ uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx)
 
 int xw_dp_ct_counters(struct xw_dp *dp, uint64_t out[XW_CTC_MAX], int64_t *live)
 {
-	__u32 zero = 0;
-
 	for (__u32 i = 0; i < XW_CTC_MAX; i++)
 		out[i] = xw_dp_percpu_u64(dp, XW_M_CT_STATS, i);
 	*live = 0;
-	bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &zero, live);
+	for (__u32 i = 0; i < XW_CT_TBL_MAX; i++) {
+		__s64 n = 0;
+
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CT_COUNT], &i, &n) == 0)
+			*live += n;
+	}
 	return 0;
 }

@@ -18,7 +18,7 @@ enum xw_map_id {
 	XW_M_REASON_STATS, XW_M_VERDICT_STATS, XW_M_SCRATCH, XW_M_XDP_PROGS,
 	XW_M_IFACES, XW_M_TC_PROGS, XW_M_CT, XW_M_CT_STATS, XW_M_CT_COUNT,
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
-	XW_M_LOG_WINDOWS, XW_M_BLOOM,
+	XW_M_LOG_WINDOWS, XW_M_BLOOM, XW_M_CT_NEW,
 	XW_M_SET_MAPS, XW_M_SET_DEFS, XW_M_SET_RULES, XW_M_SET_NRULES, XW_M_SET_BANS, /* loader/sets.c */
 	XW_M_COUNT
 };
@@ -71,8 +71,15 @@ void xw_dp_close(struct xw_dp *dp);
 int xw_dp_unpin(struct xw_err *err);
 /* Remove our pins, ignoring errors (stale pins of a killed load). */
 void xw_dp_unpin_objects(void);
-/* Root in the initial user namespace (what loading BPF here needs). */
+/* The effective capabilities the datapath commands need (CAP_BPF,
+ * CAP_NET_ADMIN, CAP_SYS_ADMIN), in the initial user namespace; the uid
+ * does not matter. */
 bool xw_privileged(void);
+/* Number of needed capabilities missing; their names, comma-separated, in
+ * buf (may be NULL). */
+int xw_missing_caps(char *buf, size_t len);
+/* XW_ESYS with "WHAT: permission denied: missing CAP_..." in err. */
+int xw_privilege_err(struct xw_err *err, const char *what);
 bool xw_dp_is_loaded(void);
 
 /* Live rule set and its counter slots (slots[i] for rules[i]). */
@@ -95,6 +102,11 @@ struct xw_test_result {
  * egress program (XW_DIR_OUT) with BPF_PROG_TEST_RUN. */
 int xw_dp_test_run_dir(struct xw_dp *dp, int dir, const void *pkt, size_t len,
 		       struct xw_test_result *res, struct xw_err *err);
+/* Run one frame through an entry program: XW_P_XDP, XW_P_TC_IN or
+ * XW_P_TC_OUT.  An XDP frame shorter than 14 bytes is offered behind
+ * metadata (kernel 6.18 still refuses it, as it does on TC: EINVAL). */
+int xw_dp_test_run_prog(struct xw_dp *dp, int prog, const void *pkt, size_t len,
+			struct xw_test_result *res, struct xw_err *err);
 /* Fill test-run options for a probe frame (include/xwall.h) of pkt through
  * TC (tc != 0) or XDP, on ifindex (0: none).  XDP needs the frame copied
  * behind the mark: *framed, which the caller frees after the run. */
@@ -111,7 +123,8 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 extern const char *const xw_ct_state_names[XW_CTS_MAX];    /* entry states = timeout names */
 extern const char *const xw_ct_counter_names[XW_CTC_MAX];
 extern const uint32_t xw_ct_default_timeout[XW_CTS_MAX];
-/* Flow table size used when this process loads the datapath (attach --ct-size). */
+/* Size of each flow table (established, unreplied) used when this process
+ * loads the datapath (attach --ct-size). */
 void xw_dp_set_ct_size(uint32_t n);
 /* Event ring size in bytes (power of two >= page size) and the per-rule
  * event cap (events/s, 0 none), used when this process loads the datapath. */
@@ -122,7 +135,7 @@ void xw_dp_set_log_rate(uint32_t per_sec);
 int xw_dp_settle_options(struct xw_dp *dp, struct xw_err *err);
 int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX]);
 int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_err *err);
-/* Calls fn for each live (not expired) flow; age/idle in ns. */
+/* Calls fn for each live (not expired) flow of both tables; age/idle in ns. */
 int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const struct xw_ct_val *,
 					      uint64_t now_ns, void *), void *arg);
 int xw_dp_ct_flush(struct xw_dp *dp, uint64_t *n);

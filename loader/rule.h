@@ -114,6 +114,20 @@ struct xw_rule {
 	uint64_t ban_ms;
 };
 
+/* `limit`: one packet costs period / rate ns of credit (at least 1); a
+ * bucket holds burst times that.  The datapath adds elapsed time to the
+ * credit in u64, so the capacity stays below 2^62 ns (146 years), which
+ * leaves 2^63 ns of uptime before the sum could wrap.  The parser refuses
+ * larger bursts; the compiler uses the same figures. */
+#define XW_LIMIT_MAX_CREDIT_NS (1ull << 62)
+static inline uint64_t xw_limit_cost_ns(uint32_t rate, uint32_t period)
+{
+	uint64_t p = (uint64_t)(period ? period : 1) * 1000000000ull;
+	uint64_t c = p / (rate ? rate : 1);
+
+	return c ? c : 1;
+}
+
 struct xw_ruleset {
 	uint8_t policy[2];       /* per direction, default pass */
 	uint8_t has_policy[2];   /* a policy line was given */

@@ -701,7 +701,7 @@ static int m_proto(struct parser *p, struct xw_rule *r, const struct word *kw)
 /* `udp`, `sctp`, and `tcp` / `icmp` / `icmpv6` when not followed by more. */
 static int m_l4(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
-	unsigned v;
+	unsigned v = 0;
 
 	desc_value(&d_proto, kw->s, (size_t)kw->len, &v);
 	return set_proto(p, r, v, kw->col);
@@ -810,7 +810,7 @@ static int limit_rate(struct parser *p, struct xw_rule *r)
 static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
 	const struct word *w;
-	int seen_burst = 0;
+	int seen_burst = 0, burst_col = 0;
 	uint64_t x;
 
 	(void)kw;
@@ -831,6 +831,7 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 				return fail(p, w->col, "burst must be 1..%u, got '%.*s%s'",
 					    UINT32_MAX, Q(w->s, (size_t)w->len));
 			r->limit_burst = (uint32_t)x;
+			burst_col = w->col;
 			eat(p, "packets");
 		} else if (eat(p, "per")) {
 			if (r->limit_per_src)
@@ -850,11 +851,24 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 				return fail(p, w->col, "expected a duration such as 30s, 10m, 1h, 7d or "
 					    "1h30m, got '%.*s%s'", Q(w->s, (size_t)w->len));
 		} else {
-			if (r->ban_set[0] && !r->limit_per_src)
-				return fail(p, r->set_col[XW_REF_MAX], "'ban' needs 'per src'");
-			return 0;
+			break;
 		}
 	}
+	/* the datapath's bucket holds burst * (period / rate) ns of credit and
+	 * adds the time since the last packet to it, all in u64 (loader/compile.c,
+	 * xdp/xw_classify.h): keep the capacity where neither can wrap */
+	if (r->limit_burst) {
+		uint64_t cost = xw_limit_cost_ns(r->limit_rate, r->limit_period);
+
+		if (cost > XW_LIMIT_MAX_CREDIT_NS / r->limit_burst)
+			return fail(p, burst_col, "burst %u at %u/%s is %.3g s of credit, more than "
+				    "a bucket holds (2^62 ns, 146 years): lower the burst or raise the rate",
+				    r->limit_burst, r->limit_rate, r->limit_period == 60 ? "m" : "s",
+				    (double)cost / 1e9 * r->limit_burst);
+	}
+	if (r->ban_set[0] && !r->limit_per_src)
+		return fail(p, r->set_col[XW_REF_MAX], "'ban' needs 'per src'");
+	return 0;
 }
 
 /* Words that start a match; bit: claimed (once only) before parse runs. */

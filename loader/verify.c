@@ -1174,7 +1174,7 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 	uint8_t pkt[XW_PB_MAX];
 	struct xw_pb_spec sp;
 	struct xw_key want, wk, gk;
-	struct xw_scratch got;
+	struct xw_scratch got = { 0 };
 	struct dec exp, alts[MAX_ALTS];
 	uint64_t seed = V->counter++;
 	int nalts, key_ok = 0, ok, rc;

@@ -16,7 +16,8 @@ struct {
 	__type(value, __u32);
 } xw_tc_progs SEC(".maps");
 
-/* Headers the parser may need; a longer pull could copy the whole skb. */
+/* Headers of any sane packet fit here: Ethernet, two tags, IPv6 with a few
+ * extension headers, the L4 header and an ICMP error's quote. */
 #define XW_TC_PULL 512
 
 static __always_inline int xw_tc_action(int verdict)
@@ -75,18 +76,65 @@ static __always_inline int xw_tc_limit(struct __sk_buff *skb, __u32 dir)
 	return xw_tc_done(skb, s, xw_limit_stage(s));
 }
 
-static __always_inline int xw_tc_entry(struct __sk_buff *skb, __u32 dir)
+/* Parse the packet by its real headers whatever the skb layout.  The
+ * parser checks IP lengths against skb->len and reads headers in the linear
+ * head; when one lies past the head (page-fragment payloads, GSO/TSO
+ * super-packets, GRO-merged ones), make more readable and parse once more:
+ * XW_TC_PULL bytes if the head is shorter, else the whole packet (headers
+ * past XW_TC_PULL bytes).  Headers still unreadable then (longer than
+ * XW_TC_PULL in a packet whose head held less, or a pull that failed) make
+ * the packet malformed.  A global function: the verifier checks it once,
+ * apart from its caller's paths (each parse round costs ~200k steps). */
+__noinline int xw_tc_parse(struct __sk_buff *skb, struct xw_key *k, struct xw_pkt_x *x,
+			   const struct xw_frame *f)
 {
-	struct xw_scratch *s;
-	__u32 len = skb->len;
 	void *data, *end;
+	__u32 seen;
+	int r;
 
-	/* locally generated packets may keep headers in fragments */
-	if ((__u64)skb->data_end - skb->data < len)
-		bpf_skb_pull_data(skb, len < XW_TC_PULL ? len : XW_TC_PULL);
+	if (!skb || !k || !x || !f)
+		return XW_REASON_MALFORMED;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
-	s = xw_begin(data, end, len, dir, skb->ifindex, xw_tc_probe(skb));
+	r = xw_parse_key(k, data, end, f, x);
+	if (r != XW_PARSE_MORE)
+		return r;
+	seen = (__u32)((long)end - (long)data);
+	if (bpf_skb_pull_data(skb, seen < XW_TC_PULL && f->len > XW_TC_PULL ? XW_TC_PULL : f->len))
+		return r;
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	return xw_parse_key(k, data, end, f, x);
+}
+
+static __always_inline struct xw_scratch *xw_tc_begin(struct __sk_buff *skb, __u32 dir)
+{
+	struct xw_frame f = { .len = skb->len };
+	struct xw_cfg *cfg = 0;
+	struct xw_scratch *s;
+	struct xw_pkt_x x;
+	int r;
+
+	s = xw_start(f.len, (__u8)dir, skb->ifindex, xw_tc_probe(skb), &cfg);
+	if (!s || !cfg)
+		return 0;
+	/* an outer tag the device took out (rx/tx VLAN offload) is not in
+	 * the frame: the parser takes it as the outermost */
+	if (skb->vlan_present) {
+		f.hw_vlan = 1;
+		f.hw_tci = (__u16)skb->vlan_tci;
+	}
+	f.gso = skb->gso_segs > 1;
+	__builtin_memset(&x, 0, sizeof(x));
+	r = xw_tc_parse(skb, &s->key, &x, &f);
+	xw_parsed(s, cfg, r, &x);
+	return s;
+}
+
+static __always_inline int xw_tc_entry(struct __sk_buff *skb, __u32 dir)
+{
+	struct xw_scratch *s = xw_tc_begin(skb, dir);
+
 	if (!s)
 		return TC_ACT_OK;
 	bpf_tail_call(skb, &xw_tc_progs, dir);

@@ -18,15 +18,14 @@ static __always_inline __u32 xw_scratch_slot(__u8 dir, int probe)
 	return (probe ? XW_SCRATCH_PROBE : 0) + (dir & 1);
 }
 
-/* Start a packet: parse it into the per-CPU scratch of its direction. */
+/* Start a packet: the per-CPU scratch of its direction, reset, for a frame
+ * of len bytes; *cfgp is the configuration. */
 static __always_inline struct xw_scratch *
-xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex, int probe)
+xw_start(__u32 len, __u8 dir, __u32 ifindex, int probe, struct xw_cfg **cfgp)
 {
 	__u32 idx = xw_scratch_slot(dir, probe), zero = 0;
 	struct xw_scratch *s = bpf_map_lookup_elem(&xw_scratch, &idx);
 	struct xw_cfg *cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
-	struct xw_pkt_x x;
-	int r;
 
 	if (!s || !cfg)
 		return 0;
@@ -41,14 +40,59 @@ xw_begin(void *data, void *end, __u32 len, __u8 dir, __u32 ifindex, int probe)
 	s->pkt_len = len;
 	s->key.dir = dir;
 	s->key.ifindex = ifindex;
-	__builtin_memset(&x, 0, sizeof(x));
-	r = xw_parse(data, end, &s->key, &x);
+	*cfgp = cfg;
+	return s;
+}
+
+/* Parse frame f, readable in [data, end), into *k and *x.  Returns
+ * xw_parse()'s answer; on XW_PARSE_MORE the key and *x are reset, for the
+ * caller to make more of the frame readable and call again. */
+static __always_inline int xw_parse_key(struct xw_key *k, void *data, void *end,
+					const struct xw_frame *f, struct xw_pkt_x *x)
+{
+	__u32 ifindex = k->ifindex;
+	__u8 dir = k->dir;
+	int r;
+
+	__builtin_memset(x, 0, sizeof(*x));
+	r = xw_parse(data, end, f, k, x);
+	if (r == XW_PARSE_MORE) {
+		__builtin_memset(k, 0, sizeof(*k));
+		k->dir = dir;
+		k->ifindex = ifindex;
+		__builtin_memset(x, 0, sizeof(*x));
+	}
+	return r;
+}
+
+/* The parse answered r: count it, then classify the conntrack state. */
+static __always_inline void xw_parsed(struct xw_scratch *s, const struct xw_cfg *cfg, int r,
+				      const struct xw_pkt_x *x)
+{
+	if (r == XW_PARSE_MORE)
+		r = XW_REASON_MALFORMED;   /* the headers could not be made readable */
 	if (r == XW_REASON_SHORT)
 		s->malformed = 2;
 	else if (r == XW_REASON_MALFORMED)
 		s->malformed = 1;
-	xw_ct_begin(s, &x, cfg);
-	xw_sets_stage(s, idx);   /* set rules first: xdp/xw_sets.h */
+	/* bounds the generation for the verifier: ct indexes cfg by it */
+	s->gen &= 1;
+	xw_ct_begin(s, x, cfg);
+	/* set rules first (xdp/xw_sets.h): they seed best_prio */
+	xw_sets_stage(s, xw_scratch_slot(s->key.dir, s->probe));
+}
+
+/* Start a packet whose frame f is wholly readable in [data, end) (XDP). */
+static __always_inline struct xw_scratch *
+xw_begin(void *data, void *end, const struct xw_frame *f, __u8 dir, __u32 ifindex, int probe)
+{
+	struct xw_cfg *cfg = 0;
+	struct xw_scratch *s = xw_start(f->len, dir, ifindex, probe, &cfg);
+	struct xw_pkt_x x;
+
+	if (!s || !cfg)
+		return 0;
+	xw_parsed(s, cfg, xw_parse_key(&s->key, data, end, f, &x), &x);
 	return s;
 }
 
@@ -223,18 +267,27 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 }
 
 /* Token bucket in time units: credit grows 1/ns up to cap; a packet costs
- * cost_ns.  Updates race between CPUs (no lock): see README on accuracy. */
+ * cost_ns.  Updates race between CPUs (no lock): see README on accuracy.
+ * The elapsed time is signed: another CPU may have stored a later last_ns
+ * between this CPU's clock read and its read of the bucket; that is no
+ * time elapsed (unsigned, it wrapped and refilled the whole burst), and
+ * last_ns never moves back. */
 static __always_inline int xw_bucket_over(struct xw_bucket *b, const struct xw_limit_entry *e,
 					  __u64 now)
 {
 	if (!b->last_ns) {
 		b->credit_ns = e->cap_ns;
+		b->last_ns = now;
 	} else {
-		__u64 c = b->credit_ns + (now - b->last_ns);
+		__s64 dt = (__s64)(now - b->last_ns);
 
-		b->credit_ns = c > e->cap_ns ? e->cap_ns : c;
+		if (dt > 0) {
+			__u64 c = b->credit_ns + (__u64)dt;
+
+			b->credit_ns = c > e->cap_ns || c < b->credit_ns ? e->cap_ns : c;
+			b->last_ns = now;
+		}
 	}
-	b->last_ns = now;
 	if (b->credit_ns >= e->cost_ns) {
 		b->credit_ns -= e->cost_ns;
 		return 0;

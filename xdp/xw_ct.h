@@ -3,7 +3,9 @@
  * (the `ct` match reads key.ct_state) and write the flow back only if the
  * packet passes.  Runs only when the live rule set uses `ct`.
  * States follow nftables: new (first packets of one direction), established
- * (a reply was seen), related (ICMP error quoting a tracked flow), invalid. */
+ * (a reply was seen), related (ICMP error quoting a tracked flow), invalid.
+ * Two tables (xw_maps.h): unreplied flows in xw_ct_new, the others in xw_ct,
+ * so a flood of new flows cannot evict an established one. */
 #ifndef XW_CT_H
 #define XW_CT_H
 
@@ -23,13 +25,50 @@ static __always_inline void xw_ct_stat(__u32 i)
 		(*c)++;
 }
 
-static __always_inline void xw_ct_live(__s64 d)
+static __always_inline void xw_ct_live(__u32 tbl, __s64 d)
 {
-	__u32 zero = 0;
-	__s64 *c = bpf_map_lookup_elem(&xw_ct_count, &zero);
+	__s64 *c = bpf_map_lookup_elem(&xw_ct_count, &tbl);
 
 	if (c)
 		__sync_fetch_and_add(c, d);
+}
+
+/* The flow's entry: the established table first, then the unreplied one. */
+static __always_inline struct xw_ct_val *xw_ct_find(const struct xw_ct_key *k, __u8 *tbl)
+{
+	struct xw_ct_val *e = bpf_map_lookup_elem(&xw_ct, k);
+
+	*tbl = XW_CT_TBL_EST;
+	if (e)
+		return e;
+	*tbl = XW_CT_TBL_NEW;
+	return bpf_map_lookup_elem(&xw_ct_new, k);
+}
+
+static __always_inline int xw_ct_delete(const struct xw_ct_key *k, __u8 tbl)
+{
+	return tbl == XW_CT_TBL_NEW ? bpf_map_delete_elem(&xw_ct_new, k) :
+				      bpf_map_delete_elem(&xw_ct, k);
+}
+
+/* Insert a flow (BPF_NOEXIST); a full table made room by evicting one:
+ * counted as an early drop (unreplied table) or an eviction. */
+static __always_inline int xw_ct_insert(const struct xw_ct_key *k, const struct xw_ct_val *v,
+					__u32 tbl, const struct xw_cfg *cfg)
+{
+	__s64 *c;
+	int rc;
+
+	rc = tbl == XW_CT_TBL_NEW ? bpf_map_update_elem(&xw_ct_new, k, v, BPF_NOEXIST) :
+				    bpf_map_update_elem(&xw_ct, k, v, BPF_NOEXIST);
+	if (rc)
+		return rc;
+	c = bpf_map_lookup_elem(&xw_ct_count, &tbl);
+	if (c && __sync_fetch_and_add(c, 1) >= (__s64)cfg->ct_size) {
+		__sync_fetch_and_add(c, -1);
+		xw_ct_stat(tbl == XW_CT_TBL_NEW ? XW_CTC_EARLY_DROP : XW_CTC_EVICTED);
+	}
+	return 0;
 }
 
 static __always_inline int xw_addr_eq(const __u8 *a, const __u8 *b)
@@ -85,7 +124,87 @@ static __always_inline int xw_ct_expired(const struct xw_ct_val *v, __u64 now,
 
 	if (st >= XW_CTS_MAX)
 		return 1;
-	return now - v->last_ns > (__u64)cfg->ct_timeout[st] * 1000000000ull;
+	/* signed: another CPU may have stored a later last_ns between this
+	 * CPU's clock read and its read of the entry; unsigned, that idle time
+	 * would wrap to centuries and expire a busy flow */
+	return (__s64)(now - v->last_ns) > (__s64)((__u64)cfg->ct_timeout[st] * 1000000000ull);
+}
+
+/* RFC 5961's test for a RST from endpoint d: its sequence number must lie
+ * in the window the other endpoint last announced, from the last ACK it
+ * sent up to what d has sent plus that window.  Before the other endpoint
+ * acknowledged anything: exactly d's next sequence number.  Before d sent
+ * anything (a SYN just seen): the RST must acknowledge the SYN. */
+static __always_inline int xw_ct_rst_ok(const struct xw_ct_val *v, int d,
+					const struct xw_pkt_x *x, __u8 f)
+{
+	__u32 lo, hi, span, win = 0;
+	int o = !d;
+
+	if (!(v->seq_ok & (XW_CTSEQ_END_A << d))) {
+		if (!(v->seq_ok & (XW_CTSEQ_END_A << o)))
+			return 1;
+		return (f & XW_TCP_ACK) && x->tcp_ack == v->seq_end[o & 1];
+	}
+	lo = v->seq_end[d & 1];
+	if (v->seq_ok & (XW_CTSEQ_ACK_A << o)) {
+		lo = v->seq_ack[o & 1];
+		win = v->seq_win[o & 1];
+	}
+	hi = v->seq_end[d & 1] + win;
+	span = hi - lo;
+	if ((__s32)span < 0)
+		span = win;
+	return x->tcp_seq - lo <= span;
+}
+
+/* The handshake moves on only with a segment that acknowledges exactly
+ * what the other endpoint sent (its SYN, or the SYN+ACK): a blind forger
+ * would have to guess the ISN. */
+static __always_inline int xw_ct_acks_all(const struct xw_ct_val *v, int d,
+					  const struct xw_pkt_x *x)
+{
+	int o = !d;
+
+	return !(v->seq_ok & (XW_CTSEQ_END_A << o)) || x->tcp_ack == v->seq_end[o & 1];
+}
+
+/* Follow a passing TCP segment from endpoint d (not a RST): its end moves
+ * d's sequence forward by at most XW_CT_SEQ_JUMP; its ACK may not
+ * acknowledge more than the other endpoint sent, nor less than before. */
+static __always_inline void xw_ct_seq(struct xw_ct_val *v, int d, const struct xw_pkt_x *x,
+				      __u8 f, int reset)
+{
+	__u32 e = x->tcp_seq + x->tcp_len + !!(f & XW_TCP_SYN) + !!(f & XW_TCP_FIN);
+	__u8 endd = XW_CTSEQ_END_A << d, ackd = XW_CTSEQ_ACK_A << d;
+	int o = !d;
+
+	if (reset || !(v->seq_ok & endd)) {
+		v->seq_end[d & 1] = e;
+		v->seq_ok |= endd;
+	} else {
+		__s32 adv = (__s32)(e - v->seq_end[d & 1]);
+
+		if (adv > 0 && adv <= (__s32)XW_CT_SEQ_JUMP)
+			v->seq_end[d & 1] = e;
+	}
+	if (f & XW_TCP_ACK) {
+		__u32 a = x->tcp_ack;
+		int ok = 1;
+
+		if (v->seq_ok & (XW_CTSEQ_END_A << o)) {
+			__s32 past = (__s32)(a - v->seq_end[o & 1]);
+
+			ok = past <= 0 && past >= -(__s32)XW_CT_SEQ_JUMP;
+		}
+		if (ok && (v->seq_ok & ackd))
+			ok = (__s32)(a - v->seq_ack[d & 1]) >= 0;
+		if (ok) {
+			v->seq_ack[d & 1] = a;
+			v->seq_win[d & 1] = x->tcp_win;
+			v->seq_ok |= ackd;
+		}
+	}
 }
 
 /* The packet's ct state bit, counted (not for a probe frame). */
@@ -140,7 +259,9 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			if (x->has_inner && xw_addr_eq(k->dst, x->inner_src)) {
 				xw_ct_make(&ik, x->inner_proto, v6, x->inner_src, x->inner_dst,
 					   x->inner_sport, x->inner_dport);
-				e = bpf_map_lookup_elem(&xw_ct, &ik);
+				__u8 itbl;
+
+				e = xw_ct_find(&ik, &itbl);
 				if (e && !xw_ct_expired(e, now, cfg)) {
 					k->ct_state = xw_ct_bit_count(s, XW_CTB_RELATED);
 					return;
@@ -163,12 +284,12 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 	}
 
 	from_b = xw_ct_make(&s->ct_key, proto, v6, k->src, k->dst, sp, dp);
-	e = bpf_map_lookup_elem(&xw_ct, &s->ct_key);
+	e = xw_ct_find(&s->ct_key, &s->ct_tbl);
 	if (e && xw_ct_expired(e, now, cfg)) {
 		/* a probe frame sees it gone but leaves it to real traffic */
-		if (!s->probe && bpf_map_delete_elem(&xw_ct, &s->ct_key) == 0) {
+		if (!s->probe && xw_ct_delete(&s->ct_key, s->ct_tbl) == 0) {
 			xw_ct_stat(XW_CTC_EXPIRED);
-			xw_ct_live(-1);
+			xw_ct_live(s->ct_tbl, -1);
 		}
 		e = 0;
 	}
@@ -184,6 +305,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 				return;
 			}
 			v->state = XW_CTS_TCP_SYN_SENT;
+			xw_ct_seq(v, from_b, x, f, 1);
 		} else if (echo == 2) {
 			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
 			return;
@@ -198,6 +320,7 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->last_ns = now;
 		v->init_b = (__u8)from_b;
 		v->packets[from_b & 1] = 1;
+		s->ct_tbl = XW_CT_TBL_NEW;
 		s->ct_op = 1;
 		k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
 		return;
@@ -213,19 +336,37 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 			__u8 st = v->state;
 
 			if (f & XW_TCP_RST) {
+				if (!xw_ct_rst_ok(v, from_b, x, f)) {
+					/* a blind RST: invalid, and the flow stays as it was */
+					if (!s->probe)
+						xw_ct_stat(XW_CTC_RST_IGNORED);
+					k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
+					return;
+				}
 				st = XW_CTS_TCP_CLOSE;
-			} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply &&
-				   (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE)) {
-				/* the same ports again: a new connection */
-				st = XW_CTS_TCP_SYN_SENT;
-				v->seen_reply = 0;
-				v->fin = 0;
-				v->created_ns = now;
-			} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == (XW_TCP_SYN | XW_TCP_ACK) &&
-				   reply && st == XW_CTS_TCP_SYN_SENT) {
-				st = XW_CTS_TCP_SYN_RECV;
-			} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV) {
-				st = XW_CTS_TCP_ESTABLISHED;
+			} else {
+				int syn = (f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply, restart = 0;
+				int reopen = syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE);
+
+				if (reopen) {
+					/* the same ports again: a new connection */
+					st = XW_CTS_TCP_SYN_SENT;
+					v->seen_reply = 0;
+					v->fin = 0;
+					v->created_ns = now;
+					v->seq_ok = 0;
+				} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == (XW_TCP_SYN | XW_TCP_ACK) &&
+					   reply && st == XW_CTS_TCP_SYN_SENT && xw_ct_acks_all(v, from_b, x)) {
+					st = XW_CTS_TCP_SYN_RECV;
+					restart = 1;
+				} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV &&
+					   xw_ct_acks_all(v, from_b, x)) {
+					st = XW_CTS_TCP_ESTABLISHED;
+				}
+				/* the initiator's SYN (again, maybe with a new ISN) and the
+				 * SYN+ACK answering it restart the sender's sequence;
+				 * anything else follows it */
+				xw_ct_seq(v, from_b, x, f, restart || (syn && st == XW_CTS_TCP_SYN_SENT));
 			}
 			if ((f & XW_TCP_FIN) && st != XW_CTS_TCP_CLOSE) {
 				v->fin |= from_b ? 2 : 1;
@@ -242,6 +383,12 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		v->last_ns = now;
 		s->ct_from_b = (__u8)from_b;
 		s->ct_op = 2;
+		/* out of the unreplied table once the flow is "assured" (as
+		 * nf_conntrack's early drop spares): TCP with its handshake
+		 * complete, others with a reply */
+		s->ct_promote = s->ct_tbl == XW_CT_TBL_NEW &&
+				(proto == IPPROTO_TCP ? v->state == XW_CTS_TCP_ESTABLISHED :
+							v->seen_reply);
 		k->ct_state = xw_ct_bit_count(s, v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
 	}
 }
@@ -250,27 +397,34 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_cfg *cfg)
 {
 	if (s->ct_op == 1) {
-		if (bpf_map_update_elem(&xw_ct, &s->ct_key, &s->ct_val, BPF_NOEXIST) == 0) {
-			__u32 zero = 0;
-			__s64 *c = bpf_map_lookup_elem(&xw_ct_count, &zero);
-
+		if (xw_ct_insert(&s->ct_key, &s->ct_val, XW_CT_TBL_NEW, cfg) == 0)
 			xw_ct_stat(XW_CTC_CREATED);
-			if (c) {
-				/* a full LRU table made room by evicting a flow */
-				if (__sync_fetch_and_add(c, 1) >= (__s64)cfg->ct_size) {
-					__sync_fetch_and_add(c, -1);
-					xw_ct_stat(XW_CTC_EVICTED);
-				}
-			}
-		}
 	} else if (s->ct_op == 2) {
 		/* in place: an update call would allocate a new LRU element for
 		 * every packet of an established flow */
-		struct xw_ct_val *e = bpf_map_lookup_elem(&xw_ct, &s->ct_key);
+		struct xw_ct_val *e;
+		__u8 tbl;
 
-		if (!e) {
+		if (s->ct_promote) {
+			/* assured: the flow moves to the table of established ones */
+			e = bpf_map_lookup_elem(&xw_ct_new, &s->ct_key);
+			if (e) {
+				s->ct_val.packets[0] = e->packets[0];
+				s->ct_val.packets[1] = e->packets[1];
+			}
 			s->ct_val.packets[s->ct_from_b & 1]++;
-			bpf_map_update_elem(&xw_ct, &s->ct_key, &s->ct_val, BPF_ANY);
+			if (bpf_map_delete_elem(&xw_ct_new, &s->ct_key) == 0)
+				xw_ct_live(XW_CT_TBL_NEW, -1);
+			if (xw_ct_insert(&s->ct_key, &s->ct_val, XW_CT_TBL_EST, cfg) == 0)
+				xw_ct_stat(XW_CTC_PROMOTED);
+			return;
+		}
+		e = xw_ct_find(&s->ct_key, &tbl);
+		if (!e) {
+			/* gone meanwhile (evicted, expired by another CPU) */
+			s->ct_val.packets[s->ct_from_b & 1]++;
+			xw_ct_insert(&s->ct_key, &s->ct_val,
+				     s->ct_tbl == XW_CT_TBL_EST ? XW_CT_TBL_EST : XW_CT_TBL_NEW, cfg);
 			return;
 		}
 		e->state = s->ct_val.state;
@@ -279,6 +433,13 @@ static __always_inline void xw_ct_commit(struct xw_scratch *s, const struct xw_c
 		e->fin = s->ct_val.fin;
 		e->created_ns = s->ct_val.created_ns;
 		e->last_ns = s->ct_val.last_ns;
+		e->seq_end[0] = s->ct_val.seq_end[0];
+		e->seq_end[1] = s->ct_val.seq_end[1];
+		e->seq_ack[0] = s->ct_val.seq_ack[0];
+		e->seq_ack[1] = s->ct_val.seq_ack[1];
+		e->seq_win[0] = s->ct_val.seq_win[0];
+		e->seq_win[1] = s->ct_val.seq_win[1];
+		e->seq_ok = s->ct_val.seq_ok;
 		__sync_fetch_and_add(&e->packets[s->ct_from_b & 1], 1);
 	}
 }

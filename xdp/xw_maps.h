@@ -161,7 +161,12 @@ struct {
 	__type(value, struct xw_iface);
 } xw_ifaces SEC(".maps");
 
-/* Flow table; its size is set by the loader before load (attach --ct-size). */
+/* Flow tables; their size is set by the loader before load (attach
+ * --ct-size).  Flows start in xw_ct_new and move to xw_ct once assured: TCP
+ * when its handshake completes (the ACK of the SYN+ACK), other protocols
+ * when a reply passes.  A flood of new flows (spoofed SYNs, answered or
+ * not) evicts only its own kind from xw_ct_new, never an assured flow
+ * (nf_conntrack's early drop spares assured entries the same way). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XW_CT_DEFAULT_SIZE);
@@ -170,17 +175,25 @@ struct {
 } xw_ct SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XW_CT_DEFAULT_SIZE);
+	__type(key, struct xw_ct_key);
+	__type(value, struct xw_ct_val);
+} xw_ct_new SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XW_CTC_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } xw_ct_stats SEC(".maps");
 
-/* Live entries as counted by inserts and expiries: an insert into a full
- * table means the LRU evicted someone (counted as XW_CTC_EVICTED). */
+/* Live entries of each table (XW_CT_TBL_*) as counted by inserts, moves
+ * and expiries: an insert into a full table means the LRU evicted someone
+ * (counted as XW_CTC_EVICTED or XW_CTC_EARLY_DROP). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XW_CT_TBL_MAX);
 	__type(key, __u32);
 	__type(value, __s64);
 } xw_ct_count SEC(".maps");

@@ -85,10 +85,12 @@ int xw_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	/* without multi-buffer support the program always sees the whole
+	 * frame: the kernel linearizes (generic XDP) or refuses (native) */
+	struct xw_frame f = { .len = (__u32)(end - data) };
 	struct xw_scratch *s;
 
-	s = xw_begin(data, end, (__u32)(end - data), XW_DIR_IN, ctx->ingress_ifindex,
-		     xw_xdp_probe(ctx));
+	s = xw_begin(data, end, &f, XW_DIR_IN, ctx->ingress_ifindex, xw_xdp_probe(ctx));
 	if (!s)
 		return XDP_PASS;
 	bpf_tail_call(ctx, &xw_xdp_progs, XW_XDP_STAGE);

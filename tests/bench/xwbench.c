@@ -6,7 +6,9 @@
  *   xwbench ct      the same with connection tracking on (established and
  *                   new flows) next to the stateless cost, flow insert rate
  *   xwbench apply   time to install N rules
- *   xwbench all     all three (default)
+ *   xwbench cb      ClassBench sets prepared by scripts/bench.sh (XWB_CB_DIR,
+ *                   XWB_CB_SETS, XWB_CB_PKTS, XWB_CB_REPEAT, XWB_CB_DATA, XWALL)
+ *   xwbench all     pkt, ct and apply (default; bench.sh runs cb after them)
  *   xwbench version the libbpf it runs with
  *
  * Environment: XWB_REPEAT (test-run repeat, default 200000), XWB_TRIALS
@@ -41,6 +43,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <inttypes.h>
 
 #include "bloom.h"
 #include "compile.h"
@@ -1491,12 +1494,19 @@ static void ct_expect(struct xw_dp *dp, int dir, const struct pkt *p, int verdic
 
 static size_t ct_entries(struct xw_dp *dp)
 {
+	static const enum xw_map_id tables[] = { XW_M_CT, XW_M_CT_NEW };
 	struct xw_ct_key k, next;
 	size_t n = 0;
 
-	while (bpf_map_get_next_key(dp->map_fd[XW_M_CT], n ? &k : NULL, &next) == 0) {
-		k = next;
-		n++;
+	/* both flow tables: the SYNs' flows wait in the unreplied one */
+	for (size_t t = 0; t < 2; t++) {
+		size_t m = 0;
+
+		while (bpf_map_get_next_key(dp->map_fd[tables[t]], m ? &k : NULL, &next) == 0) {
+			k = next;
+			m++;
+		}
+		n += m;
 	}
 	return n;
 }
@@ -1546,7 +1556,8 @@ static void ct_insert(struct xw_dp *dp, const uint8_t *local, const uint8_t *rem
 	o->dur_ns = sum;
 	ct_counters(dp, c1, &o->live);
 	o->created = c1[XW_CTC_CREATED] - c0[XW_CTC_CREATED];
-	o->evicted = c1[XW_CTC_EVICTED] - c0[XW_CTC_EVICTED];
+	o->evicted = c1[XW_CTC_EVICTED] - c0[XW_CTC_EVICTED] +
+		     c1[XW_CTC_EARLY_DROP] - c0[XW_CTC_EARLY_DROP];
 	o->entries = ct_entries(dp);
 	free(fr);
 }
@@ -1808,8 +1819,9 @@ static int bench_ct(void)
 	       "   datapath = flows / sum of the runs' durations (program plus the harness, ~%.0f ns\n"
 	       "   per call for a trivial program); wall = flows / CLOCK_MONOTONIC time of the loop\n"
 	       "   (bpf() syscall, skb setup and copy included).  live = the datapath's flow count;\n"
-	       "   entries = keys in the map, counted; evicted = XW_CTC_EVICTED, inserts into a full\n"
-	       "   table (the LRU dropped its least recently used flow to make room).\n",
+	       "   entries = keys in both flow tables, counted; evicted = XW_CTC_EVICTED +\n"
+	       "   XW_CTC_EARLY_DROP, inserts into a full table (the LRU dropped its least\n"
+	       "   recently used flow to make room; the SYNs' flows go to the unreplied table).\n",
 	       CT_SIZE, c_syn.triv);
 	printf("\n%-26s | %7s | %7s | %14s | %12s | %7s | %12s | %7s | %8s | %7s\n", "inserted into",
 	       "flows", "created", "datapath ns/ins", "datapath ins/s", "wall s", "wall ins/s", "live",
@@ -2230,6 +2242,440 @@ static int bench_apply(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------ ClassBench */
+
+/* xwbench cb: the ClassBench sets (and a worst case) that scripts/bench.sh
+ * prepares in XWB_CB_DIR (NAME.rules, NAME.pcap, NAME.expected): per set the
+ * shape statistics `xwall apply --check` prints, the time to apply the set
+ * onto a live private instance (holding the empty set), the kernel memory of
+ * xwall's maps, and ns/packet of xwall's XDP program and of a trivial XDP_DROP
+ * on XWB_CB_PKTS frames spread evenly over the trace, measured alternately. */
+static unsigned g_cb_pkts = 64, g_cb_repeat = 50000;
+static uint64_t g_cb_mem_empty;    /* memlock of the fresh instance, empty set */
+
+struct cbrow {
+	char name[64];
+	size_t rules, packets;
+	char shapes[160];       /* what apply --check printed, "ok: N rules, " cut */
+	int refused;
+	char err[512];
+	double parse_ms, apply_ms, xw_ns, drop_ns;
+	uint64_t mem, mem_empty;
+	size_t checked, mismatches;
+};
+
+/* memlock of one map fd, as the kernel reports it (bpftool's bytes_memlock) */
+static uint64_t fd_memlock(int fd)
+{
+	char path[64], line[256];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* every map of the instance, inner maps of map-in-maps included */
+static uint64_t dp_memlock(const struct xw_dp *dp)
+{
+	uint64_t sum = 0;
+
+	for (int m = 0; m < XW_M_COUNT; m++) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd = dp->map_fd[m];
+
+		if (fd < 0)
+			continue;
+		sum += fd_memlock(fd);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    (info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS && info.type != BPF_MAP_TYPE_HASH_OF_MAPS))
+			continue;
+		for (__u32 k = 0; k < info.max_entries; k++) {
+			__u32 id = 0;
+			int ifd;
+
+			if (bpf_map_lookup_elem(fd, &k, &id) || !id)
+				continue;
+			ifd = bpf_map_get_fd_by_id(id);
+			if (ifd >= 0) {
+				sum += fd_memlock(ifd);
+				close(ifd);
+			}
+		}
+	}
+	return sum;
+}
+
+static void cb_shapes(const char *xwall, const char *rules, struct cbrow *r)
+{
+	char cmd[8400], line[160] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' apply --check '%s' 2>&1", xwall, rules);
+	p = popen(cmd, "r");
+	if (!p || !fgets(line, sizeof(line), p))
+		snprintf(line, sizeof(line), "(apply --check printed nothing)");
+	if (p)
+		pclose(p);
+	line[strcspn(line, "\n")] = 0;
+	if (!strncmp(line, "ok: ", 4)) {
+		const char *s = strstr(line, " rules, ");
+
+		memcpy(r->shapes, s ? s + 8 : line + 4, strlen(s ? s + 8 : line + 4) + 1);
+	} else {
+		memcpy(r->shapes, line, sizeof(line));
+	}
+}
+
+struct cbframes {
+	uint8_t (*b)[128];
+	uint32_t *len;
+	size_t n;
+};
+
+/* A classic pcap file (either byte order, micro- or nanosecond stamps):
+ * (linux/bpf.h and pcap/bpf.h cannot be included together, so no libpcap). */
+static void cb_read_pcap(const char *path, struct cbframes *f)
+{
+	uint8_t gh[24], rh[16];
+	size_t cap = 0;
+	int swap;
+	FILE *p = fopen(path, "rb");
+
+	if (!p)
+		die("%s: %s", path, strerror(errno));
+	memset(f, 0, sizeof(*f));
+	if (fread(gh, 1, sizeof(gh), p) != sizeof(gh))
+		die("%s: no pcap header", path);
+	{
+		uint32_t magic;
+
+		memcpy(&magic, gh, 4);
+		if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
+			swap = 0;
+		else if (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u)
+			swap = 1;
+		else
+			die("%s: not a pcap file", path);
+	}
+	while (fread(rh, 1, sizeof(rh), p) == sizeof(rh)) {
+		uint32_t caplen;
+
+		memcpy(&caplen, rh + 8, 4);
+		if (swap)
+			caplen = __builtin_bswap32(caplen);
+		if (f->n == cap) {
+			cap = cap ? cap * 2 : 16384;
+			f->b = realloc(f->b, cap * sizeof(*f->b));
+			f->len = realloc(f->len, cap * sizeof(*f->len));
+			if (!f->b || !f->len)
+				die("out of memory");
+		}
+		if (caplen > sizeof(f->b[0]))
+			die("%s: packet %zu is %u bytes, more than this bench handles", path, f->n,
+			    caplen);
+		if (fread(f->b[f->n], 1, caplen, p) != caplen)
+			die("%s: truncated packet %zu", path, f->n);
+		f->len[f->n++] = caplen;
+	}
+	fclose(p);
+	if (!f->n)
+		die("%s: no packets", path);
+}
+
+/* expected verdict and rule of packet idx ('-' = policy: XW_PRIO_NONE) */
+static int cb_expected(const char *path, size_t want, int *verdict, uint32_t *prio)
+{
+	static FILE *f;
+	static char cur[4096];
+	static size_t at;
+	char line[256], v[16], p[32];
+	size_t idx;
+
+	if (!f || strcmp(cur, path) || want < at) {
+		if (f)
+			fclose(f);
+		f = fopen(path, "r");
+		if (!f)
+			die("%s: %s", path, strerror(errno));
+		snprintf(cur, sizeof(cur), "%s", path);
+		at = 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || sscanf(line, "%zu %15s %31s", &idx, v, p) != 3)
+			continue;
+		at = idx + 1;
+		if (idx != want)
+			continue;
+		*verdict = !strcmp(v, "pass") ? XW_PASS : XW_DROP;
+		*prio = !strcmp(p, "-") ? XW_PRIO_NONE : (uint32_t)strtoul(p, NULL, 10);
+		return 0;
+	}
+	return -1;
+}
+
+static void cb_row(struct xw_dp *dp, int drop_fd, const char *dir, const char *xwall,
+		   const char *name, struct cbrow *r, FILE *dat)
+{
+	char rpath[4096], ppath[4096], epath[4096];
+	struct xw_ruleset rs, empty;
+	struct xw_err err;
+	struct cbframes fr;
+	char *text;
+	size_t len, k;
+	double t0, *ap, *d;
+	unsigned reps[2];
+	size_t *pick;
+
+	memset(r, 0, sizeof(*r));
+	r->mem_empty = g_cb_mem_empty;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(rpath, sizeof(rpath), "%s/%s.rules", dir, name);
+	snprintf(ppath, sizeof(ppath), "%s/%s.pcap", dir, name);
+	snprintf(epath, sizeof(epath), "%s/%s.expected", dir, name);
+	progress("ClassBench %s", name);
+	{
+		FILE *f = fopen(rpath, "r");
+
+		if (!f)
+			die("%s: %s (scripts/bench.sh makes it)", rpath, strerror(errno));
+		fseek(f, 0, SEEK_END);
+		len = (size_t)ftell(f);
+		rewind(f);
+		text = malloc(len + 1);
+		if (!text || fread(text, 1, len, f) != len)
+			die("%s: read failed", rpath);
+		text[len] = 0;
+		fclose(f);
+	}
+	cb_shapes(xwall, rpath, r);
+	xw_ruleset_init(&rs);
+	xw_ruleset_init(&empty);
+	t0 = now_ms();
+	if (xw_parse_text(text, len, rpath, &rs, &err))
+		die("%s", err.msg);
+	r->parse_ms = now_ms() - t0;
+	free(text);
+	r->rules = rs.n;
+
+	/* apply onto the live instance holding the empty set, median of runs */
+	ap = calloc(g_apply_runs, sizeof(double));
+	if (!ap)
+		die("out of memory");
+	for (unsigned i = 0; i < g_apply_runs && !r->refused; i++) {
+		int rc;
+
+		if (xw_dp_apply(dp, &empty, &err))
+			die("apply the empty set: %s", err.msg);
+		t0 = now_ms();
+		rc = xw_dp_apply(dp, &rs, &err);
+		ap[i] = now_ms() - t0;
+		if (rc == XW_EINPUT) {
+			r->refused = 1;
+			snprintf(r->err, sizeof(r->err), "%s", err.msg);
+		} else if (rc) {
+			die("%s: apply: %s", name, err.msg);
+		}
+	}
+	if (!r->refused) {
+		r->apply_ms = median(ap, g_apply_runs);
+		r->mem = dp_memlock(dp);
+	} else {
+		r->apply_ms = ap[0];    /* the time it took to refuse */
+		r->mem = r->mem_empty;
+	}
+	free(ap);
+	xw_ruleset_free(&rs);
+
+	cb_read_pcap(ppath, &fr);
+	r->packets = fr.n;
+	k = g_cb_pkts < fr.n ? g_cb_pkts : fr.n;
+	pick = calloc(k, sizeof(*pick));
+	d = calloc(2 * k * g_trials, sizeof(double));
+	if (!pick || !d)
+		die("out of memory");
+	for (size_t i = 0; i < k; i++)
+		pick[i] = (i * fr.n + fr.n / (2 * k)) / k;
+
+	/* the sampled frames must get the oracle's verdict and rule */
+	if (!r->refused)
+		for (size_t i = 0; i < k; i++) {
+			struct xw_test_result tr;
+			uint32_t prio;
+			int verdict;
+
+			if (cb_expected(epath, pick[i], &verdict, &prio))
+				die("%s: no expected verdict for packet %zu", epath, pick[i]);
+			if (xw_dp_test_run(dp, fr.b[pick[i]], fr.len[pick[i]], &tr, &err))
+				die("xwall test run: %s", err.msg);
+			r->checked++;
+			if (tr.verdict != verdict || tr.prio != prio) {
+				r->mismatches++;
+				fprintf(stderr, "xwbench: %s packet %zu: rule %u, oracle %u\n", name,
+					pick[i], tr.prio, prio);
+			}
+		}
+
+	/* repeat per program: about 4 ms per call at the warm-up speed */
+	for (int j = 0; j < 2; j++) {
+		int fd = j ? drop_fd : dp->prog_fd[XW_P_XDP];
+		uint32_t dur = 0, rv;
+		double sum = 0;
+
+		reps[j] = g_cb_repeat;
+		if (j == 0 && r->refused)
+			continue;
+		for (size_t i = 0; i < k; i++) {
+			if (test_run_buf(fd, fr.b[pick[i]], fr.len[pick[i]], 1000, &dur, &rv))
+				die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+			sum += dur;
+		}
+		sum /= (double)k;
+		if (sum > 0 && sum * reps[j] > 4e6)
+			reps[j] = (unsigned)(4e6 / sum) < 1000 ? 1000 : (unsigned)(4e6 / sum);
+	}
+	for (unsigned t = 0; t < g_trials; t++)
+		for (size_t i = 0; i < k; i++)
+			for (int j = 0; j < 2; j++) {
+				int fd = j ? drop_fd : dp->prog_fd[XW_P_XDP];
+				uint32_t dur = 0, rv = 0;
+
+				if (j == 0 && r->refused)
+					continue;
+				if (test_run_buf(fd, fr.b[pick[i]], fr.len[pick[i]], reps[j], &dur, &rv))
+					die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+				d[(j * k + i) * g_trials + t] = dur;
+			}
+	for (int j = 0; j < 2; j++) {
+		double s = 0;
+
+		if (j == 0 && r->refused)
+			continue;
+		for (size_t i = 0; i < k; i++)
+			s += median(&d[(j * k + i) * g_trials], g_trials);
+		if (j)
+			r->drop_ns = s / (double)k;
+		else
+			r->xw_ns = s / (double)k;
+	}
+	if (dat)
+		fprintf(dat, "%s %zu %.1f %.1f %.2f %.1f %d\n", name, r->rules, r->refused ? -1 : r->xw_ns,
+			r->drop_ns, r->refused ? -1 : r->apply_ms,
+			r->refused ? -1 : (double)r->mem / 1024.0, r->refused);
+	free(pick);
+	free(d);
+	free(fr.b);
+	free(fr.len);
+}
+
+static int bench_cb(void)
+{
+	const char *dir = getenv("XWB_CB_DIR"), *sets = getenv("XWB_CB_SETS");
+	const char *xwall = getenv("XWALL"), *datf = getenv("XWB_CB_DATA");
+	struct cbrow *rows = NULL;
+	size_t n = 0, refused = 0, mism = 0;
+	struct xw_dp dp;
+	struct xw_err err;
+	cpu_set_t set;
+	char *list, *tok, *save;
+	FILE *dat = NULL;
+	int drop_fd, cpu = sched_getcpu();
+	const char *e;
+
+	if ((e = getenv("XWB_CB_PKTS")) && atoi(e) > 0)
+		g_cb_pkts = (unsigned)atoi(e);
+	if ((e = getenv("XWB_CB_REPEAT")) && atoi(e) > 0)
+		g_cb_repeat = (unsigned)atoi(e);
+	if (!dir || !*dir)
+		dir = "build/classbench";
+	if (!xwall || !*xwall)
+		xwall = "build/xwall";
+	if (!sets || !*sets)
+		die("XWB_CB_SETS: no ClassBench sets named (scripts/bench.sh sets it)");
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	drop_fd = load_drop_prog();
+	if (xw_dp_load_private(&dp, &err))
+		die("load xwall: %s", err.msg);
+	libbpf_set_print(libbpf_silent);
+	{
+		struct xw_ruleset empty;
+
+		xw_ruleset_init(&empty);
+		if (xw_dp_apply(&dp, &empty, &err))
+			die("apply the empty set: %s", err.msg);
+		g_cb_mem_empty = dp_memlock(&dp);
+	}
+	if (datf && *datf && !(dat = fopen(datf, "w")))
+		die("%s: %s", datf, strerror(errno));
+
+	list = strdup(sets);
+	if (!list)
+		die("out of memory");
+	for (tok = strtok_r(list, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		rows = realloc(rows, (n + 1) * sizeof(*rows));
+		if (!rows)
+			die("out of memory");
+		cb_row(&dp, drop_fd, dir, xwall, tok, &rows[n], dat);
+		refused += rows[n].refused;
+		mism += rows[n].mismatches;
+		n++;
+	}
+	free(list);
+	if (dat)
+		fclose(dat);
+	xw_dp_close(&dp);
+	close(drop_fd);
+
+	printf("\n== ClassBench: per-packet cost, apply time, map memory\n");
+	printf("   ClassBench rule sets (shared/classbench, converted by its cb2xwall.py: first match,\n"
+	       "   alternate pass/drop, policy pass) and worst_rand1k (scripts/cb-worst.py: random\n"
+	       "   prefix lengths on both addresses, random port ranges on both ports).\n"
+	       "   shapes: what `xwall apply --check` prints.  ns/packet: BPF_PROG_TEST_RUN `duration`\n"
+	       "   of xwall's XDP program and of a trivial XDP_DROP on the same %u frames spread evenly\n"
+	       "   over the set's trace (every frame's verdict and rule checked against the oracle),\n"
+	       "   median of %u trials per frame, mean over the frames; x DROP = xwall / XDP_DROP.\n"
+	       "   apply: xw_dp_apply of the parsed set onto a live private instance holding the empty\n"
+	       "   set, median of %u runs (refused: the time to refuse).  map KiB: memlock of every\n"
+	       "   xwall map (inner maps included, /proc/PID/fdinfo as bpftool shows it) with the set\n"
+	       "   applied; +empty: over the fresh instance holding the empty set (%.0f KiB, before\n"
+	       "   any set: the flow table and the other fixed maps).\n\n",
+	       g_cb_pkts, g_trials, g_apply_runs, (double)g_cb_mem_empty / 1024);
+	printf("%-13s | %7s | %-44s | %8s | %8s | %7s | %9s | %9s | %8s |\n", "set", "rules",
+	       "shapes (apply --check)", "xwall ns", "DROP ns", "x DROP", "apply ms", "map KiB",
+	       "+empty");
+	for (size_t i = 0; i < n; i++) {
+		const struct cbrow *r = &rows[i];
+
+		if (r->refused) {
+			printf("%-13s | %7zu | %-44s | %8s | %8.1f | %7s | %9.1f | %9s | %8s |\n", r->name,
+			       r->rules, "refused", "-", r->drop_ns, "-", r->apply_ms, "-", "-");
+			continue;
+		}
+		printf("%-13s | %7zu | %-44s | %8.1f | %8.1f | %6.1fx | %9.1f | %9.0f | %8.0f |\n",
+		       r->name, r->rules, r->shapes, r->xw_ns, r->drop_ns,
+		       r->drop_ns > 0 ? r->xw_ns / r->drop_ns : 0, r->apply_ms, (double)r->mem / 1024,
+		       ((double)r->mem - (double)r->mem_empty) / 1024);
+	}
+	printf("\n");
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].refused)
+			printf("   %s refused: %s\n", rows[i].name, rows[i].err);
+	printf("   sampled frames checked against the oracle: %zu mismatches\n", mism);
+	free(rows);
+	return mism ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "all";
@@ -2261,8 +2707,10 @@ int main(int argc, char **argv)
 		return bench_ct();
 	if (!strcmp(mode, "apply"))
 		return bench_apply();
+	if (!strcmp(mode, "cb"))
+		return bench_cb();
 	if (!strcmp(mode, "all"))
 		return bench_pkt() || bench_ct() || bench_apply();
-	fprintf(stderr, "usage: xwbench [pkt|ct|apply|all|version]\n");
+	fprintf(stderr, "usage: xwbench [pkt|ct|apply|cb|all|version]\n");
 	return 2;
 }

@@ -30,14 +30,22 @@
  * are not sent (counted as skipped): the model and the kernel read the
  * clock at slightly different moments.
  *
- * Known datapath deviations from the conntrack semantics (reported; the
- * scenarios "ICMP error quoting ..." reproduce them): the header quoted by an
- * ICMP error is mapped to a flow by xw_parse_inner, which (1) reads the first
- * 4 bytes of any non-ICMP protocol as ports although GRE, ESP, ... flows have
- * ports 0, (2) treats a quoted echo reply like a request (id as the source
- * "port"), and (3) gives a quoted non-echo ICMP message (and ICMP of the
- * wrong family) the echo id as a port.  -X leaves those quotes out of the
- * generated traffic and skips those scenarios, to look for anything else.
+ * The scenarios "ICMP error quoting ..." reproduce three deviations found
+ * in xw_parse_inner (since fixed): (1) the first 4 bytes of any quoted
+ * non-ICMP protocol read as ports although GRE, ESP, ... flows have ports 0,
+ * (2) a quoted echo reply treated like a request, (3) a quoted non-echo
+ * ICMP message (and ICMP of the wrong family) given the echo id as a port;
+ * "ICMP error quoting a non-first fragment" a fourth (ports read from a
+ * quoted later IPv4 fragment).  -X leaves the quotes of (1)-(3) out of the
+ * generated traffic and skips those scenarios.
+ *
+ * TCP packets carry sequence numbers that follow each flow (ISNs at random,
+ * payload and SYN/FIN advancing them, ACKs of what the other side sent,
+ * windows from a small pool including 0), so the RST window check (RFC
+ * 5961) is exercised: RSTs in window, at its edges, and blind ones.
+ *
+ * The seed is fresh (from the clock and the pid) unless -s gives one; it is
+ * printed first, and `-s SEED` replays the same run.
  *
  * Usage: cttest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-v] [-X]
  * Exit: 0 all agree, 1 disagreements, 2 setup error.
@@ -79,7 +87,8 @@
 #define ACK 0x10
 #define URG 0x20
 
-static uint64_t opt_seed = 0xc7c7c7c7u;
+static uint64_t opt_seed;
+static int opt_seed_set;
 static size_t opt_per_set = DEF_PER_SET;
 static int opt_verbose;
 static unsigned opt_rounds = 2;
@@ -165,6 +174,8 @@ struct gflow {
 	uint8_t init_local;      /* the generator's intended initiator */
 	int phase, fin_side, left;
 	uint8_t other_hdr[4];    /* first bytes of an "other" protocol's payload */
+	uint32_t snd[2];         /* TCP: next sequence number of [remote, local] */
+	uint16_t win[2];         /* TCP: the window each side announces */
 };
 
 struct gpkt {
@@ -183,6 +194,7 @@ struct gpkt {
 	uint8_t raw[8];          /* first bytes of an "other" L4 / quoted other L4 */
 	/* ICMP error quote */
 	uint8_t q_opt;           /* quoted IPv4 options (4 bytes) */
+	uint8_t q_frag;          /* the quoted IPv4 header is a non-first fragment */
 	int q_l4len;             /* quoted L4 bytes */
 	int q_cut;               /* -1, else the quote is cut to this many bytes (within the IP header) */
 	uint8_t q_icmp_type;
@@ -300,11 +312,14 @@ static size_t build_l4(const struct gpkt *g, uint8_t *o)
 		o[3] = (uint8_t)p->dport;
 		if (p->proto == P_TCP) {
 			memset(o + 4, 0, 16);
-			o[4] = 0x11;             /* seq */
-			o[8] = 0x22;             /* ack */
+			for (int i = 0; i < 4; i++) {
+				o[4 + i] = (uint8_t)(p->tcp_seq >> (24 - 8 * i));
+				o[8 + i] = (uint8_t)(p->tcp_ack >> (24 - 8 * i));
+			}
 			o[12] = 0x50;
 			o[13] = p->tcp_flags;
-			o[14] = 0xff;            /* window */
+			o[14] = (uint8_t)(p->tcp_win >> 8);
+			o[15] = (uint8_t)p->tcp_win;
 			n = 20;
 		} else if (p->proto == P_UDP) {
 			o[4] = (uint8_t)((8 + g->payload) >> 8);
@@ -334,7 +349,8 @@ static size_t build_l4(const struct gpkt *g, uint8_t *o)
 			q.n = 0;
 			/* the quoted packet was sent q.src -> q.dst */
 			if (p->family == 4)
-				ip4_header(&q, g->q_opt, 40, 0, p->q.proto, p->q.src, p->q.dst, 0x4242);
+				ip4_header(&q, g->q_opt, 40, g->q_frag ? 185 : 0, p->q.proto, p->q.src,
+					   p->q.dst, 0x4242);
 			else
 				ip6_header(&q, 40, p->q.proto, p->q.src, p->q.dst);
 			quoted_l4(g, l4, (size_t)g->q_l4len);
@@ -671,6 +687,7 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 		case P_ICMP6: min = g->m.family == 6 ? 8 : 0; break;
 		}
 		g->m.l4 = !g->m.later_frag && g->m.family && l4n >= min;
+		g->m.tcp_len = g->m.proto == P_TCP && l4n >= 20 ? (uint32_t)(l4n - 20) : 0;
 	}
 	if (f.n < 14 || f.n > 1514)
 		die("internal: frame of %zu bytes", f.n);
@@ -776,6 +793,9 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 struct dpent {
 	struct ctm_flow f;
 	uint8_t init, state, seen_reply, fin[2];
+	uint8_t end_ok[2], ack_ok[2];
+	uint32_t end[2], ack[2];
+	uint16_t win[2];
 };
 
 struct dplist {
@@ -803,6 +823,15 @@ static int collect_dp(const struct xw_ct_key *k, const struct xw_ct_val *v, uint
 	d.seen_reply = v->seen_reply;
 	d.fin[ia] = v->fin & 1;
 	d.fin[!ia] = (v->fin >> 1) & 1;
+	for (int i = 0; i < 2; i++) {
+		int mi = i ? !ia : ia;   /* datapath endpoint i (a, b) in the model's order */
+
+		d.end_ok[mi] = !!(v->seq_ok & (XW_CTSEQ_END_A << i));
+		d.ack_ok[mi] = !!(v->seq_ok & (XW_CTSEQ_ACK_A << i));
+		d.end[mi] = v->seq_end[i];
+		d.ack[mi] = v->seq_ack[i];
+		d.win[mi] = v->seq_win[i];
+	}
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 256;
 		struct dpent *ne = realloc(l->e, nc * sizeof(*ne));
@@ -848,6 +877,20 @@ static int missing_in_dp(const struct ctm_entry *e, void *arg)
 	return 0;
 }
 
+/* TCP sequence tracking of an entry: the known values agree. */
+static int seq_same(const struct ctm_entry *e, const struct dpent *d)
+{
+	for (int i = 0; i < 2; i++) {
+		if (e->end_ok[i] != d->end_ok[i] || e->ack_ok[i] != d->ack_ok[i])
+			return 0;
+		if (e->end_ok[i] && e->end[i] != d->end[i])
+			return 0;
+		if (e->ack_ok[i] && (e->ack[i] != d->ack[i] || e->win[i] != d->win[i]))
+			return 0;
+	}
+	return 1;
+}
+
 /* Compare the live tables; returns the number of differences. */
 static size_t compare_tables(struct setctx *c, const char *when)
 {
@@ -872,7 +915,7 @@ static size_t compare_tables(struct setctx *c, const char *when)
 			e = NULL;
 		if (e && e->state == d->state && e->init == d->init &&
 		    e->seen_reply == d->seen_reply &&
-		    (!tcp || (e->fin[0] == d->fin[0] && e->fin[1] == d->fin[1])))
+		    (!tcp || (e->fin[0] == d->fin[0] && e->fin[1] == d->fin[1] && seq_same(e, d))))
 			continue;
 		diffs++;
 		if (tot.disagreements + diffs <= MAX_SHOWN) {
@@ -885,6 +928,13 @@ static size_t compare_tables(struct setctx *c, const char *when)
 			x.seen_reply = d->seen_reply;
 			x.fin[0] = d->fin[0];
 			x.fin[1] = d->fin[1];
+			for (int i = 0; i < 2; i++) {
+				x.end_ok[i] = d->end_ok[i];
+				x.ack_ok[i] = d->ack_ok[i];
+				x.end[i] = d->end[i];
+				x.ack[i] = d->ack[i];
+				x.win[i] = d->win[i];
+			}
 			ctm_entry_str(&x, s, sizeof(s));
 			printf("TABLE DISAGREEMENT (rule set %s, %s, after packet #%zu)\n"
 			       "  datapath entry: %s\n", c->rs->name, when, c->packets, s);
@@ -927,6 +977,16 @@ static void pick_addrs(struct setctx *c, struct gflow *f)
 		memcpy(f->laddr, local6[below(c, 2)], 16);
 		memcpy(f->raddr, remote6[below(c, 3)], 16);
 	}
+}
+
+static const uint16_t tcp_wins[] = { 0, 1, 100, 512, 0xff00, 65535 };
+
+static uint32_t rand_isn(struct setctx *c)
+{
+	/* sometimes just before the wrap of the sequence space */
+	if (chance(c, 10))
+		return 0xffffffffu - below(c, 300);
+	return (uint32_t)xw_rng_next(&c->rng);
 }
 
 static void new_flow(struct setctx *c, struct gflow *f)
@@ -974,6 +1034,10 @@ static void new_flow(struct setctx *c, struct gflow *f)
 	f->left = (int)xw_rng_range(&c->rng, 1, 8);
 	for (int i = 0; i < 4; i++)
 		f->other_hdr[i] = (uint8_t)xw_rng_range(&c->rng, 1, 255);
+	for (int i = 0; i < 2; i++) {
+		f->snd[i] = rand_isn(c);
+		f->win[i] = tcp_wins[below(c, XW_POOL_N(tcp_wins))];
+	}
 }
 
 static void retire(struct setctx *c, size_t i)
@@ -1020,11 +1084,27 @@ static void flow_pkt(struct setctx *c, const struct gflow *f, int from_local, st
 		g->frag = 1;    /* first fragment: tracked like any packet */
 }
 
+/* Sequence fields of a TCP packet from side (1 local, 0 remote): the
+ * sender's next sequence number, an ACK of all the other side sent, the
+ * sender's window; then the sender's sequence moves on. */
+static void tcp_seq_fill(struct setctx *c, struct gflow *f, int side, struct gpkt *g)
+{
+	uint8_t fl = g->m.tcp_flags;
+
+	side = !!side;
+	if (chance(c, 10))
+		f->win[side] = tcp_wins[below(c, XW_POOL_N(tcp_wins))];
+	g->m.tcp_seq = f->snd[side];
+	g->m.tcp_ack = f->snd[!side];
+	g->m.tcp_win = f->win[side];
+	f->snd[side] += g->payload + (fl & SYN ? 1u : 0u) + (fl & FIN ? 1u : 0u);
+}
+
 /* TCP: the next packet of the generator's script, with perturbations. */
 static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 {
 	struct gflow *f = &c->act[i];
-	int I = f->init_local, side = I, done = 0;
+	int I = f->init_local, side = 0, done = 0;
 	uint8_t fl = 0;
 	const char *what = "";
 
@@ -1044,6 +1124,33 @@ static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 		flow_pkt(c, f, side, g);
 		g->what = what;
 		g->m.tcp_flags = fl;
+		if ((fl & SYN) && !(fl & ACK) && chance(c, 50))
+			f->snd[!!side] = rand_isn(c);
+		tcp_seq_fill(c, f, side, g);
+		if (k == 2) {
+			/* RST: at the sender's sequence (in window), at or just past
+			 * the edges of the window, or blind */
+			int r = (int)below(c, 8);
+			uint32_t nxt = f->snd[!!side] - g->payload - (fl & FIN ? 1u : 0u);
+
+			g->payload = 0;
+			f->snd[!!side] = nxt;
+			if (r == 0) {
+				g->m.tcp_seq = (uint32_t)xw_rng_next(&c->rng);
+				g->what = "blind RST";
+			} else if (r == 1) {
+				g->m.tcp_seq = nxt + f->win[!side] + below(c, 2);
+				g->what = "RST at the window's upper edge";
+			} else if (r == 2) {
+				g->m.tcp_seq = nxt - below(c, 2);
+				g->what = "RST at the window's lower edge";
+			} else if (r == 3) {
+				g->m.tcp_seq = nxt + 0x80000000u;
+				g->what = "blind RST, half the space away";
+			} else {
+				g->m.tcp_seq = nxt;
+			}
+		}
 		if (done)
 			retire(c, i);
 		return;
@@ -1081,7 +1188,7 @@ static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 			/* the same ports again */
 			if (chance(c, 20))
 				f->init_local = !f->init_local;
-			I = side = f->init_local; fl = SYN; what = "SYN reusing the ports"; f->phase = 1;
+			side = f->init_local; fl = SYN; what = "SYN reusing the ports"; f->phase = 1;
 		} else {
 			side = chance(c, 50) ? I : !I; fl = ACK; what = "late ACK";
 			done = 1;
@@ -1091,6 +1198,9 @@ static void tcp_next(struct setctx *c, size_t i, struct gpkt *g)
 	flow_pkt(c, f, side, g);
 	g->what = what;
 	g->m.tcp_flags = fl;
+	if (fl & SYN)
+		f->snd[!!side] = rand_isn(c);   /* a new ISN for a (new) connection */
+	tcp_seq_fill(c, f, side, g);
 	if (chance(c, 2)) {
 		g->trunc = (int)below(c, 20);   /* no complete TCP header */
 		g->what = "truncated TCP";
@@ -1219,6 +1329,11 @@ static void icmp_error(struct setctx *c, struct gpkt *g)
 	}
 	if (chance(c, 10) && f.family == 4)
 		g->q_opt = 4;
+	if (chance(c, 5) && f.family == 4) {
+		g->q_frag = 1;
+		g->m.q.later_frag = 1;
+		g->what = "ICMP error quoting a non-first fragment";
+	}
 	{
 		int k = (int)below(c, 100);
 
@@ -1357,6 +1472,25 @@ static void sc_tcp(struct setctx *c, int dir, uint8_t fam, int src, uint16_t sp,
 	run_packet(c, &g);
 }
 
+/* a TCP segment with sequence fields */
+static void sc_seg(struct setctx *c, int dir, uint8_t fam, int src, uint16_t sp, int dst,
+		   uint16_t dp_, uint8_t fl, uint32_t seq, uint32_t ack, uint16_t win,
+		   uint16_t payload, const char *what)
+{
+	struct gpkt g;
+
+	sc_pkt(&g, dir, fam, P_TCP, src, dst);
+	g.m.sport = sp;
+	g.m.dport = dp_;
+	g.m.tcp_flags = fl;
+	g.m.tcp_seq = seq;
+	g.m.tcp_ack = ack;
+	g.m.tcp_win = win;
+	g.payload = payload;
+	g.what = what;
+	run_packet(c, &g);
+}
+
 static void sc_l4(struct setctx *c, int dir, uint8_t fam, uint8_t proto, int src, uint16_t sp,
 		  int dst, uint16_t dp_, const uint8_t raw[4], const char *what)
 {
@@ -1482,6 +1616,40 @@ static void run_scenarios(void)
 	sc_l4(c, OUT, 6, P_UDP, 0, 40000, 2, 53, NULL, "query");
 	sc_err(c, IN, 6, 4, 0, 1, P_UDP, 0, 40000, 2, 53, 0, 0, NULL,
 	       "destination unreachable quoting the query");
+	/* RFC 5961: blind RSTs leave the flow; one in the window closes it */
+	SCENARIO(0, "RST window");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, SYN, 0xfffffff0u, 0, 512, 0, "SYN to 80 (ISN near the wrap)");
+	sc_seg(c, OUT, 4, 0, 80, 3, 50000, RST | ACK, 0, 0xfffffff0u, 0, 0,
+	       "RST+ACK not acknowledging the SYN: invalid");
+	sc_seg(c, OUT, 4, 0, 80, 3, 50000, SYN | ACK, 7000, 0xfffffff1u, 1000, 0, "SYN+ACK");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, ACK, 0xfffffff1u, 7001, 512, 0, "ACK");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, ACK | PSH, 0xfffffff1u, 7001, 512, 100, "data across the wrap");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, RST, 0x12345678u, 0, 0, 0, "blind RST: invalid, dropped");
+	sc_seg(c, OUT, 4, 0, 80, 3, 50000, ACK | PSH, 7001, 0x55u, 1000, 10, "data: still established");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, RST, 0x55u + 1001, 0, 0, 0, "RST past the window: invalid");
+	sc_seg(c, IN, 4, 3, 50000, 0, 80, RST, 0x55u + 1000, 0, 0, 0, "RST at the window edge: closes");
+	sc_seg(c, OUT, 4, 0, 80, 3, 50000, ACK, 7011, 0x55u, 1000, 0, "ACK after the RST: CLOSE");
+	/* an ICMP error quoting a non-first fragment names no flow */
+	SCENARIO(0, "ICMP error quoting a non-first fragment");
+	sc_tcp(c, OUT, 4, 0, 40000, 2, 443, SYN, "SYN");
+	{
+		struct gpkt g, t;
+
+		sc_pkt(&g, IN, 4, P_ICMP, 4, 0);
+		sc_pkt(&t, IN, 4, P_TCP, 0, 2);
+		g.m.icmp_type = 3;
+		g.m.q.present = 1;
+		g.m.q.proto = P_TCP;
+		memcpy(g.m.q.src, t.m.src, 16);
+		memcpy(g.m.q.dst, t.m.dst, 16);
+		g.m.q.sport = 40000;
+		g.m.q.dport = 443;
+		g.q_l4len = 8;
+		g.q_frag = 1;
+		g.m.q.later_frag = 1;
+		g.what = "unreachable quoting a later fragment with the flow's ports: invalid";
+		run_packet(c, &g);
+	}
 
 	if (opt_avoid_known)
 		goto out;
@@ -1630,9 +1798,17 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:n:r:vXh")) != -1) {
 		switch (opt) {
-		case 's':
-			opt_seed = strtoull(optarg, NULL, 0);
+		case 's': {
+			char *e;
+
+			opt_seed = strtoull(optarg, &e, 0);
+			if (*e || !*optarg) {
+				fprintf(stderr, "cttest: -s: expected a number, got '%s'\n", optarg);
+				return 2;
+			}
+			opt_seed_set = 1;
 			break;
+		}
 		case 'n':
 			opt_per_set = strtoul(optarg, NULL, 0);
 			break;
@@ -1654,6 +1830,13 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!opt_seed_set) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		opt_seed = mix64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+			   ((uint64_t)getpid() << 32);
+	}
 	xw_log_init();
 	xw_dp_init(&dp);
 	if (xw_dp_load_private(&dp, &err))
@@ -1670,8 +1853,8 @@ int main(int argc, char **argv)
 			       ctm_timeout(model, st));
 		ctm_set_timeout(model, st, orig[st]);
 	}
-	printf("cttest: seed 0x%" PRIx64 ", %u rounds of %zu rule sets x %zu packets, then a "
-	       "short-timeout phase\n", opt_seed, opt_rounds, N_RULESETS, opt_per_set);
+	printf("cttest: seed 0x%" PRIx64 " (replay: cttest -s 0x%" PRIx64 "), %u rounds of %zu rule sets x %zu packets, then a "
+	       "short-timeout phase\n", opt_seed, opt_seed, opt_rounds, N_RULESETS, opt_per_set);
 
 	run_scenarios();
 	for (unsigned round = 0; round < opt_rounds; round++)
@@ -1692,8 +1875,8 @@ int main(int argc, char **argv)
 		printf("  %6zu  %-45s ct %s -> %s, %s -> %s\n", cats[i].n, cats[i].what,
 		       ctm_ctb_name(cats[i].exp_ct), ctm_ctb_name(cats[i].got_ct),
 		       verdict_name(cats[i].exp_v), verdict_name(cats[i].got_v));
-	printf("cttest: %zu packets, %zu flows, %zu disagreements\n", tot.packets, tot.flows,
-	       tot.disagreements);
+	printf("cttest: %zu packets, %zu flows, %zu disagreements (seed 0x%" PRIx64 ")\n",
+	       tot.packets, tot.flows, tot.disagreements, opt_seed);
 	free(hist.r);
 	ctm_free(model);
 	xw_dp_close(&dp);

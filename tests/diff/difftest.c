@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Differential test: the real XDP datapath (BPF_PROG_TEST_RUN on a private
- * instance) against the independent reference classifier (tests/ref).
+/* Differential test: the real datapath programs (BPF_PROG_TEST_RUN on a
+ * private instance) against the independent reference classifier
+ * (tests/ref): the XDP entry program and the TC ingress program against the
+ * reference in direction in, the TC egress program against it in direction
+ * out (so `out` rules are checked too).
  *
  * Rule sets: random sets from rulegen (1 .. 10,000 rules, several seeds),
  * xdp-filter-like sets from rulegen_simple, hand-written sets covering every
@@ -8,19 +11,24 @@
  * Packets: random / mutated / malformed frames from pktgen, and every packet
  * of every Ethernet pcap of the tcpdump corpus (plus mutated copies).
  *
- * For each packet: verdict, matching rule priority (XW_PRIO_NONE when the
- * policy decided), reason, XDP action and the malformed / short flags must
- * agree.  Frames shorter than 14 bytes cannot be run (BPF_PROG_TEST_RUN
- * refuses them); the datapath's defined answer for them is "policy, short",
- * which the reference must give.  Frames longer than the program can see
- * whole under test_run (probed at start: 3520 bytes with 4 KiB pages; the
- * kernel takes longer ones but hides the rest in XDP fragments) are counted
- * and reported as "not runnable".  The reference is called with direction
- * in and the ifindex of lo, where test runs arrive.
+ * For each packet and hook: verdict, matching rule priority (XW_PRIO_NONE
+ * when the policy decided), reason, program action and the malformed /
+ * short flags must agree.  Frames shorter than 14 bytes are offered to the
+ * programs (XDP behind metadata); where BPF_PROG_TEST_RUN refuses them (6.18
+ * does on every hook, as no device hands such a frame to a program either)
+ * they are counted and reported as unchecked, never given an assumed
+ * verdict.  The skb test run also refuses some malformed frames (an IP
+ * header past the frame's end) that XDP runs: counted and the first shown.  Frames longer than a program can see whole
+ * under test_run (probed at start for XDP and TC: about 3.5 KiB with 4 KiB
+ * pages) are counted and reported as "not runnable".  The reference is
+ * called with the ifindex of lo, where test runs arrive.
  *
- * The default seed is fixed (reproducible `make check`); -s random picks one.
+ * Every run takes a fresh random seed, printed first; -s SEED reproduces it.
+ * The capture corpus is found relative to the repository
+ * (ROOT/../shared/corpus/tcpdump, ROOT being two levels above this binary's
+ * directory), or given with -c DIR or $XW_CORPUS; without it the test fails.
  *
- * Usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]
+ * Usage: difftest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]
  * Exit: 0 no mismatch, 1 mismatches, 2 setup or system error.
  */
 #include <errno.h>
@@ -46,7 +54,7 @@
 #include "refclass.h"
 #include "rulegen.h"
 
-#define DEF_CORPUS_DIR  "/work/shared/corpus/tcpdump"
+#define CORPUS_REL      "../shared/corpus/tcpdump"   /* from the repository root */
 #define DEF_PER_SET     25000u
 #define DEF_ROUNDS      3u
 #define MIN_RANDOM      100000u     /* random packets per run, at least */
@@ -55,19 +63,29 @@
 
 /* ---- options and totals ---- */
 
-static uint64_t opt_seed = 0x5eed0001u;
+static uint64_t opt_seed;
 static size_t opt_per_set = DEF_PER_SET;
 static unsigned opt_rounds = DEF_ROUNDS;
 static int opt_quiet;
-static const char *opt_corpus = DEF_CORPUS_DIR;
+static const char *opt_corpus;
+
+/* The programs under test and the reference direction of each. */
+enum hook { H_XDP, H_TC_IN, H_TC_OUT, H_MAX };
+static const char *const hook_name[H_MAX] = { "XDP", "TC ingress", "TC egress" };
 
 static struct {
 	size_t sets, packets, corpus, random, mutated, mismatches, not_runnable;
 	size_t shorts, malformed, rule_hits;
+	size_t runs[H_MAX], skipped[H_MAX];   /* program runs; frames not runnable */
+	size_t short_refused[H_MAX];          /* of those, shorter than 14 bytes */
+	size_t refused[H_MAX];                /* other frames test_run refuses */
 } tot;
 
-static uint32_t lo_ifindex = 1;   /* ingress_ifindex of an XDP test run */
-static size_t max_run;            /* largest frame BPF_PROG_TEST_RUN accepts */
+static uint32_t lo_ifindex = 1;   /* ifindex of a test run (lo) */
+static size_t max_run;            /* largest frame every hook sees whole */
+static size_t max_run_hook[H_MAX] = { BUF_MAX, BUF_MAX, BUF_MAX };
+static int probing;               /* finding the limits: failed runs are expected */
+static int short_runs[H_MAX];     /* the kernel runs frames < 14 bytes on the hook */
 static struct xw_dp dp;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -590,8 +608,8 @@ static void print_rule(const struct rset *s, uint32_t prio)
 }
 
 static void report(const struct rset *s, const struct pkt_src *src, const uint8_t *pkt,
-		   size_t len, const struct xw_ref_result *ref, const struct xw_test_result *got,
-		   const char *why)
+		   size_t len, int hook, const struct xw_ref_result *ref,
+		   const struct xw_test_result *got, const char *why)
 {
 	struct xw_ref_pkt p;
 	char desc[1024];
@@ -600,8 +618,9 @@ static void report(const struct rset *s, const struct pkt_src *src, const uint8_
 	tot.mismatches++;
 	if (tot.mismatches > MAX_SHOWN)
 		return;
-	printf("MISMATCH #%zu (%s): rule set %s (set seed 0x%" PRIx64 ", run seed 0x%" PRIx64 "), ",
-	       tot.mismatches, why, s->name, s->seed, opt_seed);
+	printf("MISMATCH #%zu (%s, %s): rule set %s (set seed 0x%" PRIx64 ", run seed 0x%" PRIx64
+	       " (-s 0x%" PRIx64 ")), ", tot.mismatches, hook_name[hook], why, s->name, s->seed,
+	       opt_seed, opt_seed);
 	switch (src->o) {
 	case O_RANDOM:
 		printf("random packet #%zu\n", src->index);
@@ -640,12 +659,9 @@ static void report(const struct rset *s, const struct pkt_src *src, const uint8_
 			printf("none");
 		else
 			printf("%u", got->prio);
-		printf(" malformed=%d xdp_action=%u  ", got->malformed, got->retval);
+		printf(" malformed=%d action=%u  ", got->malformed, got->retval);
 		print_rule(s, got->prio);
 		printf("\n");
-	} else {
-		printf("  actual (BPF):    not run (frame < 14 bytes): policy %s, short\n",
-		       verdict_str(s->rs.policy[XW_DIR_IN]));
 	}
 	fflush(stdout);
 }
@@ -654,17 +670,82 @@ struct set_stats {
 	size_t packets, corpus, mismatches, not_runnable, hits;
 };
 
+/* Run one frame through a hook's entry program (xw_dp_test_run_prog: an
+ * XDP frame shorter than an Ethernet header goes behind metadata). */
+static int run_hook(int hook, const uint8_t *pkt, size_t len, struct xw_test_result *res)
+{
+	static const int prog[H_MAX] = { XW_P_XDP, XW_P_TC_IN, XW_P_TC_OUT };
+	struct xw_err err = { { 0 } };
+
+	if (xw_dp_test_run_prog(&dp, prog[hook], pkt, len, res, &err)) {
+		if (hook == H_XDP && !probing && len >= 14 && len <= max_run_hook[hook])
+			fprintf(stderr, "difftest: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void check_hook(const struct rset *s, const struct pkt_src *src, const uint8_t *pkt,
+		       size_t len, int hook, const struct xw_ref_result *ref)
+{
+	struct xw_test_result got;
+	const char *why = NULL;
+	int rc, want_mal = ref->short_frame ? 2 : ref->malformed ? 1 : 0;
+	uint32_t want_act;
+
+	if ((len < 14 && !short_runs[hook]) || len > max_run_hook[hook]) {
+		tot.skipped[hook]++;
+		if (len < 14)
+			tot.short_refused[hook]++;
+		return;
+	}
+	rc = run_hook(hook, pkt, len, &got);
+	if (rc && hook != H_XDP) {
+		/* an skb test run refuses some malformed frames the XDP one
+		 * takes (6.18: an IPv4 header longer than the frame); XDP checks
+		 * them, here they are counted and the first ones shown */
+		if (tot.refused[hook]++ < 3) {
+			printf("%s: BPF_PROG_TEST_RUN refuses this %zu-byte frame (checked on XDP only):"
+			       " ", hook_name[hook], len);
+			for (size_t i = 0; i < len && i < 64; i++)
+				printf("%02x", pkt[i]);
+			printf("%s\n", len > 64 ? "..." : "");
+		}
+		return;
+	}
+	if (rc)
+		die("%s: %s test run of a %zu-byte frame failed", s->name, hook_name[hook], len);
+	tot.runs[hook]++;
+	if (hook == H_XDP)
+		want_act = ref->verdict == XW_PASS ? XW_XDP_PASS : XW_XDP_DROP;
+	else
+		want_act = ref->verdict == XW_PASS ? XW_TC_ACT_OK : XW_TC_ACT_SHOT;
+	if (got.verdict != ref->verdict)
+		why = "verdict";
+	else if (got.prio != ref->prio)
+		why = "rule";
+	else if (got.reason != ref->reason)
+		why = "reason";
+	else if (got.malformed != want_mal)
+		why = "malformed flag";
+	else if (got.retval != want_act)
+		why = "program action";
+	else if (got.seen_len != len)
+		why = "frame length seen";
+	if (why)
+		report(s, src, pkt, len, hook, ref, &got, why);
+}
+
 static void check(const struct rset *s, const struct pkt_src *src, const uint8_t *pkt,
 		  size_t len, struct set_stats *st)
 {
-	struct xw_ref_result ref;
-	struct xw_test_result got;
-	struct xw_err err = { { 0 } };
+	struct xw_ref_result ref[2];
 	size_t before = tot.mismatches;
 
-	if (xw_ref_classify(s->rs.rules, s->rs.n, s->rs.policy, pkt, len, XW_DIR_IN, lo_ifindex,
-			    s->rif, &ref))
-		die("%s: the reference refuses the rule set (ct/limit)", s->name);
+	for (int d = 0; d < 2; d++)
+		if (xw_ref_classify(s->rs.rules, s->rs.n, s->rs.policy, pkt, len,
+				    d ? XW_DIR_OUT : XW_DIR_IN, lo_ifindex, s->rif, &ref[d]))
+			die("%s: the reference refuses the rule set (ct/limit)", s->name);
 	st->packets++;
 	tot.packets++;
 	if (src->o == O_CORPUS) {
@@ -675,44 +756,18 @@ static void check(const struct rset *s, const struct pkt_src *src, const uint8_t
 	} else {
 		tot.random++;
 	}
-
-	if (len < 14) {
-		/* not runnable by BPF_PROG_TEST_RUN; the datapath's defined answer
-		 * (xw_parse: XW_REASON_SHORT, policy) is what the ref must say */
+	if (len < 14)
 		tot.shorts++;
-		if (!ref.short_frame || ref.verdict != s->rs.policy[XW_DIR_IN] ||
-		    ref.prio != XW_PRIO_NONE || ref.reason != XW_REASON_SHORT || ref.malformed)
-			report(s, src, pkt, len, &ref, NULL, "short frame");
-		st->mismatches += tot.mismatches - before;
-		return;
-	}
 	if (len > max_run) {
 		st->not_runnable++;
 		tot.not_runnable++;
-		return;
 	}
-	if (xw_dp_test_run(&dp, pkt, len, &got, &err))
-		die("%s: test run of a %zu-byte frame: %s", s->name, len, err.msg);
-
-	int want_mal = ref.short_frame ? 2 : ref.malformed ? 1 : 0;
-	uint32_t want_act = ref.verdict == XW_PASS ? XW_XDP_PASS : XW_XDP_DROP;
-	const char *why = NULL;
-
-	if (got.verdict != ref.verdict)
-		why = "verdict";
-	else if (got.prio != ref.prio)
-		why = "rule";
-	else if (got.reason != ref.reason)
-		why = "reason";
-	else if (got.malformed != want_mal)
-		why = "malformed flag";
-	else if (got.retval != want_act)
-		why = "XDP action";
-	if (why)
-		report(s, src, pkt, len, &ref, &got, why);
-	if (ref.malformed)
+	check_hook(s, src, pkt, len, H_XDP, &ref[0]);
+	check_hook(s, src, pkt, len, H_TC_IN, &ref[0]);
+	check_hook(s, src, pkt, len, H_TC_OUT, &ref[1]);
+	if (ref[0].malformed)
 		tot.malformed++;
-	if (ref.prio != XW_PRIO_NONE) {
+	if (ref[0].prio != XW_PRIO_NONE || ref[1].prio != XW_PRIO_NONE) {
 		st->hits++;
 		tot.rule_hits++;
 	}
@@ -790,60 +845,30 @@ static void run_set(struct rset *s, size_t n_random, int with_corpus)
 	rset_free(s);
 }
 
-/* How many bytes of the last frame the XDP program saw (data_end - data):
- * xw_scratch.pkt_len of this CPU (xw_dp_test_run pinned us to it). */
-static size_t seen_len(void)
-{
-	int ncpu = libbpf_num_possible_cpus(), cpu = sched_getcpu();
-	size_t vs = (sizeof(struct xw_scratch) + 7) & ~(size_t)7, n;
-	uint8_t *v;
-	__u32 key = XW_DIR_IN;
-	struct xw_scratch sc;
-
-	if (ncpu <= 0 || cpu < 0 || cpu >= ncpu)
-		die("cannot tell the CPU count or the current CPU");
-	v = calloc((size_t)ncpu, vs);
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(dp.map_fd[XW_M_SCRATCH], &key, v))
-		die("read xw_scratch: %s", strerror(errno));
-	memcpy(&sc, v + (size_t)cpu * vs, sizeof(sc));
-	n = sc.pkt_len;
-	free(v);
-	return n;
-}
-
-static int try_run(size_t len)
-{
-	struct xw_test_result res;
-	struct xw_err err;
-
-	return xw_dp_test_run(&dp, pktbuf, len, &res, &err);
-}
-
-/* Largest frame the XDP program sees whole under BPF_PROG_TEST_RUN.
+/* Largest frame a hook's program sees whole under BPF_PROG_TEST_RUN.
  * test_run refuses frames above some size; on kernels with XDP multi-buffer
- * it takes bigger ones but puts all beyond the linear part (PAGE_SIZE minus
- * headroom and tailroom) into fragments, which a program without frags
+ * it takes bigger ones for XDP but puts all beyond the linear part (PAGE_SIZE
+ * minus headroom and tailroom) into fragments, which a program without frags
  * support never sees (nor could such a frame reach it on a real device). */
-static size_t probe_max_run(void)
+static size_t probe_max_run(int hook)
 {
-	size_t lo = 14, hi = BUF_MAX, accepted, big, seen;
+	size_t lo = 14, hi = BUF_MAX, accepted, big;
+	struct xw_test_result res;
 
 	memset(pktbuf, 0, sizeof(pktbuf));
 	pktbuf[12] = 0x88;           /* EtherType 0x88b5 (local experimental) */
 	pktbuf[13] = 0xb5;
-	if (try_run(lo))
-		die("BPF_PROG_TEST_RUN refuses a 14-byte frame");
-	if (seen_len() != lo)
-		die("the program saw %zu bytes of a 14-byte frame", seen_len());
-	if (!try_run(hi)) {
+	if (run_hook(hook, pktbuf, lo, &res))
+		die("%s: BPF_PROG_TEST_RUN refuses a 14-byte frame", hook_name[hook]);
+	if (res.seen_len != lo)
+		die("%s: the program saw %u bytes of a 14-byte frame", hook_name[hook], res.seen_len);
+	if (!run_hook(hook, pktbuf, hi, &res)) {
 		accepted = hi;
 	} else {
 		while (hi - lo > 1) {
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (try_run(mid))
+			if (run_hook(hook, pktbuf, mid, &res))
 				hi = mid;
 			else
 				lo = mid;
@@ -851,22 +876,55 @@ static size_t probe_max_run(void)
 		accepted = lo;
 	}
 	big = accepted < 16384 ? accepted : 16384;
-	if (try_run(big))
-		die("BPF_PROG_TEST_RUN refuses a %zu-byte frame it took before", big);
-	seen = seen_len();
-	if (seen == big)
+	if (run_hook(hook, pktbuf, big, &res))
+		die("%s: BPF_PROG_TEST_RUN refuses a %zu-byte frame it took before", hook_name[hook],
+		    big);
+	if (res.seen_len == big)
 		return accepted;
-	if (seen < 14 || seen > big)
-		die("the program saw %zu bytes of a %zu-byte frame", seen, big);
-	/* check the edge: `seen` bytes are seen whole, one more is not */
-	if (try_run(seen) || seen_len() != seen || try_run(seen + 1) || seen_len() != seen)
-		die("cannot determine the linear frame size of BPF_PROG_TEST_RUN (%zu?)", seen);
-	return seen;
+	{
+		size_t seen = res.seen_len;
+
+		if (seen < 14 || seen > big)
+			die("%s: the program saw %zu bytes of a %zu-byte frame", hook_name[hook], seen,
+			    big);
+		/* check the edge: `seen` bytes are seen whole, one more is not */
+		if (run_hook(hook, pktbuf, seen, &res) || res.seen_len != seen ||
+		    run_hook(hook, pktbuf, seen + 1, &res) || res.seen_len != seen)
+			die("%s: cannot determine the linear frame size of BPF_PROG_TEST_RUN (%zu?)",
+			    hook_name[hook], seen);
+		return seen;
+	}
+}
+
+/* The tcpdump corpus beside the repository: ROOT/../shared/corpus/tcpdump,
+ * ROOT being two directories above this binary (ROOT/build/diff). */
+static const char *default_corpus(void)
+{
+	static char path[8192];
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (getenv("XW_CORPUS") && *getenv("XW_CORPUS"))
+		return getenv("XW_CORPUS");
+	if (n <= 0)
+		die("cannot find this program's path (/proc/self/exe): give the corpus with -c DIR");
+	exe[n] = 0;
+	for (int up = 0; up < 3; up++) {    /* difftest, diff, build */
+		slash = strrchr(exe, '/');
+		if (!slash)
+			die("cannot find the repository from %s: give the corpus with -c DIR", exe);
+		*slash = 0;
+	}
+	snprintf(path, sizeof(path), "%s/%s", exe[0] ? exe : "/", CORPUS_REL);
+	return path;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: difftest [-s SEED|random] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]\n");
+	fprintf(f, "usage: difftest [-s SEED] [-n PACKETS_PER_SET] [-r ROUNDS] [-c CORPUS_DIR] [-q]\n"
+		   "  without -s a fresh random seed is taken and printed; the corpus defaults\n"
+		   "  to $XW_CORPUS, else ROOT/" CORPUS_REL "\n");
 }
 
 int main(int argc, char **argv)
@@ -875,15 +933,18 @@ int main(int argc, char **argv)
 	struct xw_rng meta;
 	double t0 = now_s();
 	int opt, k = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	opt_seed = mix64((uint64_t)ts.tv_sec ^ ((uint64_t)ts.tv_nsec << 20) ^
+			 ((uint64_t)getpid() << 40));
 
 	while ((opt = getopt(argc, argv, "s:n:r:c:qh")) != -1) {
 		char *e;
 
 		switch (opt) {
 		case 's':
-			if (!strcmp(optarg, "random")) {
-				opt_seed = mix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
-			} else {
+			if (strcmp(optarg, "random")) {     /* "random": the default */
 				errno = 0;
 				opt_seed = strtoull(optarg, &e, 0);
 				if (errno || *e || e == optarg) {
@@ -927,6 +988,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!opt_corpus)
+		opt_corpus = default_corpus();
+	printf("difftest: seed 0x%" PRIx64 " (reproduce with -s 0x%" PRIx64 "), corpus %s\n",
+	       opt_seed, opt_seed, opt_corpus);
 
 	xw_dp_init(&dp);
 	if (xw_dp_load_private(&dp, &err))
@@ -934,10 +999,25 @@ int main(int argc, char **argv)
 	lo_ifindex = if_nametoindex("lo");
 	if (!lo_ifindex)
 		lo_ifindex = 1;
-	max_run = probe_max_run();
+	max_run = BUF_MAX;
+	probing = 1;
+	for (int h = 0; h < H_MAX; h++) {
+		struct xw_test_result res;
+
+		/* frames shorter than an Ethernet header: run them if the
+		 * kernel lets us (6.18 refuses them on every hook), else report
+		 * them unchecked */
+		memset(pktbuf, 0, 14);
+		short_runs[h] = run_hook(h, pktbuf, 13, &res) == 0 && run_hook(h, pktbuf, 0, &res) == 0;
+		max_run_hook[h] = probe_max_run(h);
+		if (max_run_hook[h] < max_run)
+			max_run = max_run_hook[h];
+	}
+	probing = 0;
 	corpus_load();
-	printf("difftest: seed 0x%" PRIx64 ", %zu random packets per set, largest runnable frame "
-	       "%zu bytes\n", opt_seed, opt_per_set, max_run);
+	printf("difftest: %zu random packets per set, largest runnable frame %zu bytes (XDP %zu, "
+	       "TC ingress %zu, TC egress %zu)\n", opt_per_set, max_run, max_run_hook[H_XDP],
+	       max_run_hook[H_TC_IN], max_run_hook[H_TC_OUT]);
 	printf("corpus: %zu pcaps, %zu Ethernet read (%zu packets, %zu bytes), %zu skipped "
 	       "(link type not Ethernet), %zu unreadable, %zu with read errors\n",
 	       corpus.total_files, corpus.nfiles, corpus.n, corpus.bytes, corpus.skipped_dlt,
@@ -1125,6 +1205,15 @@ int main(int argc, char **argv)
 	       "(%.1fs)\n",
 	       tot.sets, tot.packets, tot.corpus, tot.random, tot.mutated, tot.shorts, tot.malformed,
 	       tot.rule_hits, tot.mismatches, tot.not_runnable, now_s() - t0);
+	for (int h = 0; h < H_MAX; h++)
+		printf("difftest: %-10s %zu runs, %zu frames not runnable: %zu longer than %zu bytes, "
+		       "%zu shorter than 14 bytes%s, %zu other malformed frames refused by "
+		       "BPF_PROG_TEST_RUN\n", hook_name[h], tot.runs[h],
+		       tot.skipped[h] + tot.refused[h], tot.skipped[h] - tot.short_refused[h],
+		       max_run_hook[h], tot.short_refused[h],
+		       short_runs[h] ? "" : " (this kernel's BPF_PROG_TEST_RUN refuses them: unchecked)",
+		       tot.refused[h]);
+	printf("difftest: seed 0x%" PRIx64 "\n", opt_seed);
 	printf("difftest: %zu rule sets, %zu packets (%zu corpus), %zu mismatches, %zu not runnable\n",
 	       tot.sets, tot.packets, tot.corpus, tot.mismatches, tot.not_runnable);
 	corpus_free();

@@ -659,7 +659,7 @@ static void phase3(void)
 	struct evlog l = { 0 };
 	struct ring_buffer *rb;
 	uint8_t udp[60], tcp[80];
-	uint64_t lost, sent, capped, m10, m20, ev10 = 0, ev20 = 0;
+	uint64_t lost, sent, capped, m10, m20;
 	size_t bad = 0, shown = 0;
 	double t;
 
@@ -692,8 +692,6 @@ static void phase3(void)
 				bad += check_event(&l.v[i], 20, XW_PASS, tcp, sizeof(tcp), &shown, "phase 3");
 			}
 		}
-		ev10 += e10;
-		ev20 += e20;
 		lost = evc(&in, XW_EVC_LOST, NULL);
 		sent = evc(&in, XW_EVC_SENT, NULL);
 		capped = evc(&in, XW_EVC_CAPPED, NULL);

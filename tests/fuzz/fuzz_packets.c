@@ -223,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	xw_ref_parse(data, size, &p);
 	check_parse(data, size, &p);
-	for (uint8_t dir = XW_DIR_IN; dir <= XW_DIR_OUT; dir++) {
+	for (unsigned dir = XW_DIR_IN; dir <= XW_DIR_OUT; dir++) {
 		check_classify(data, size, &p, dir, 1, rule_ifindex);
 		check_classify(data, size, &p, dir, 2, rule_ifindex);
 		check_classify(data, size, &p, dir, 1, NULL);

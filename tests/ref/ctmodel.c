@@ -145,7 +145,7 @@ int ctm_quote_flow(const struct ctm_pkt *p, struct ctm_flow *f)
 	if (p->family != 4 && p->family != 6)
 		return 0;
 	if (p->later_frag || !is_icmp(p->family, p->proto) || !p->l4 ||
-	    !is_error(p->family, p->icmp_type) || !p->q.present)
+	    !is_error(p->family, p->icmp_type) || !p->q.present || p->q.later_frag)
 		return 0;
 	return endpoints(p->family, p->q.proto, p->q.src, p->q.dst, p->q.sport, p->q.dport,
 			 p->q.icmp_type, p->q.icmp_id, f, NULL);
@@ -292,23 +292,101 @@ static uint8_t replied_state(uint8_t st)
 	}
 }
 
-static void tcp_update(struct ctm_entry *n, int reply, int side, uint8_t fl)
+/* d is before x in sequence space by at most 2^31 */
+static int32_t seq_diff(uint32_t x, uint32_t d)
 {
+	return (int32_t)(x - d);
+}
+
+/* RFC 5961 window test for a RST sent by endpoint side (see ctmodel.h). */
+static int rst_acceptable(const struct ctm_entry *n, int side, const struct ctm_pkt *p)
+{
+	int o = !side;
+	uint32_t lo, hi, span, win = 0;
+
+	if (!n->end_ok[side]) {
+		if (!n->end_ok[o])
+			return 1;
+		return (p->tcp_flags & F_ACK) && p->tcp_ack == n->end[o];
+	}
+	lo = n->end[side];
+	if (n->ack_ok[o]) {
+		lo = n->ack[o];
+		win = n->win[o];
+	}
+	hi = n->end[side] + win;
+	span = seq_diff(hi, lo) < 0 ? win : hi - lo;
+	return (uint32_t)(p->tcp_seq - lo) <= span;
+}
+
+static void seq_follow(struct ctm_entry *n, int side, const struct ctm_pkt *p, int restart)
+{
+	uint8_t fl = p->tcp_flags;
+	uint32_t end = p->tcp_seq + p->tcp_len + (fl & F_SYN ? 1u : 0u) + (fl & F_FIN ? 1u : 0u);
+	int o = !side;
+
+	if (restart || !n->end_ok[side]) {
+		n->end[side] = end;
+		n->end_ok[side] = 1;
+	} else if (seq_diff(end, n->end[side]) >= 1 &&
+		   seq_diff(end, n->end[side]) <= (int32_t)XW_CT_SEQ_JUMP) {
+		n->end[side] = end;
+	}
+	if (fl & F_ACK) {
+		int take = 1;
+
+		if (n->end_ok[o])
+			take = seq_diff(p->tcp_ack, n->end[o]) <= 0 &&
+			       seq_diff(p->tcp_ack, n->end[o]) >= -(int32_t)XW_CT_SEQ_JUMP;
+		if (take && n->ack_ok[side] && seq_diff(p->tcp_ack, n->ack[side]) < 0)
+			take = 0;
+		if (take) {
+			n->ack[side] = p->tcp_ack;
+			n->win[side] = p->tcp_win;
+			n->ack_ok[side] = 1;
+		}
+	}
+}
+
+/* The handshake moves on only if the segment acknowledges all the other
+ * endpoint sent (when that is known). */
+static int acks_all(const struct ctm_entry *n, int side, const struct ctm_pkt *p)
+{
+	return !n->end_ok[!side] || p->tcp_ack == n->end[!side];
+}
+
+static void seq_clear(struct ctm_entry *n)
+{
+	n->end_ok[0] = n->end_ok[1] = n->ack_ok[0] = n->ack_ok[1] = 0;
+	n->end[0] = n->end[1] = n->ack[0] = n->ack[1] = 0;
+	n->win[0] = n->win[1] = 0;
+}
+
+/* A TCP segment on an entry (a RST has passed rst_acceptable). */
+static void tcp_update(struct ctm_entry *n, int reply, int side, const struct ctm_pkt *p)
+{
+	uint8_t fl = p->tcp_flags;
 	int syn = !!(fl & F_SYN), ack = !!(fl & F_ACK), rst = !!(fl & F_RST), fin = !!(fl & F_FIN);
 	uint8_t st = n->state;
 
 	if (rst) {
 		st = XW_CTS_TCP_CLOSE;
-	} else if (syn && !ack && !reply &&
-		   (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE)) {
-		/* the initiator reuses the ports: a new connection */
-		st = XW_CTS_TCP_SYN_SENT;
-		n->seen_reply = 0;
-		n->fin[0] = n->fin[1] = 0;
-	} else if (syn && ack && reply && st == XW_CTS_TCP_SYN_SENT) {
-		st = XW_CTS_TCP_SYN_RECV;
-	} else if (ack && !reply && st == XW_CTS_TCP_SYN_RECV) {
-		st = XW_CTS_TCP_ESTABLISHED;
+	} else {
+		int own_syn = syn && !ack && !reply, restart = 0;
+
+		if (own_syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE)) {
+			/* the initiator reuses the ports: a new connection */
+			st = XW_CTS_TCP_SYN_SENT;
+			n->seen_reply = 0;
+			n->fin[0] = n->fin[1] = 0;
+			seq_clear(n);
+		} else if (syn && ack && reply && st == XW_CTS_TCP_SYN_SENT && acks_all(n, side, p)) {
+			st = XW_CTS_TCP_SYN_RECV;
+			restart = 1;
+		} else if (ack && !reply && st == XW_CTS_TCP_SYN_RECV && acks_all(n, side, p)) {
+			st = XW_CTS_TCP_ESTABLISHED;
+		}
+		seq_follow(n, side, p, restart || (own_syn && st == XW_CTS_TCP_SYN_SENT));
 	}
 	if (fin && st != XW_CTS_TCP_CLOSE) {
 		n->fin[side] = 1;
@@ -377,6 +455,8 @@ void ctm_classify(const struct ctm *m, const struct ctm_pkt *p, uint64_t now_ns,
 		r->after.state = p->proto == P_TCP ? XW_CTS_TCP_SYN_SENT :
 				 unreplied_state(p->family, p->proto);
 		r->after.last_ns = now_ns;
+		if (p->proto == P_TCP)
+			seq_follow(&r->after, r->after.init, p, 1);
 		r->op = CTM_OP_CREATE;
 		r->ct_state = XW_CTB_NEW;
 		r->why = "first packet: creates";
@@ -392,8 +472,16 @@ void ctm_classify(const struct ctm *m, const struct ctm_pkt *p, uint64_t now_ns,
 		r->before.next = NULL;
 		*n = *e;
 		n->next = NULL;
+		if (p->proto == P_TCP && (p->tcp_flags & F_RST) && !rst_acceptable(e, side, p)) {
+			/* a blind RST: the entry stays as it was */
+			memset(n, 0, sizeof(*n));
+			r->ct_state = XW_CTB_INVALID;
+			r->rst_ignored = 1;
+			r->why = "RST outside the window";
+			return;
+		}
 		if (p->proto == P_TCP)
-			tcp_update(n, reply, side, p->tcp_flags);
+			tcp_update(n, reply, side, p);
 		else if (reply)
 			n->state = replied_state(n->state);
 		if (reply)
@@ -544,7 +632,7 @@ char *ctm_rules_text(const struct ctm_rules *rs)
 			if (r->ct & XW_CTB_NEW) { ADD("%snew", sep); sep = ","; }
 			if (r->ct & XW_CTB_ESTABLISHED) { ADD("%sestablished", sep); sep = ","; }
 			if (r->ct & XW_CTB_RELATED) { ADD("%srelated", sep); sep = ","; }
-			if (r->ct & XW_CTB_INVALID) { ADD("%sinvalid", sep); sep = ","; }
+			if (r->ct & XW_CTB_INVALID) ADD("%sinvalid", sep);
 		}
 		if (r->proto >= 0)
 			ADD(" proto %d", r->proto);
@@ -684,6 +772,18 @@ void ctm_entry_str(const struct ctm_entry *e, char *buf, size_t len)
 
 	ctm_flow_str(&e->f, f, sizeof(f));
 	ctm_ep_str(e->f.family, &e->f.e[e->init], i, sizeof(i));
-	snprintf(buf, len, "%s state %s init %s reply_seen %u fin %u%u", f,
-		 ctm_state_name(e->state), i, e->seen_reply, e->fin[0], e->fin[1]);
+	int n = snprintf(buf, len, "%s state %s init %s reply_seen %u fin %u%u", f,
+			 ctm_state_name(e->state), i, e->seen_reply, e->fin[0], e->fin[1]);
+
+	if (e->f.proto != P_TCP || n < 0 || (size_t)n >= len)
+		return;
+	for (int k = 0; k < 2 && (size_t)n < len; k++) {
+		int m = snprintf(buf + n, len - (size_t)n, " e%d[end %s%u ack %s%u win %u]", k,
+				 e->end_ok[k] ? "" : "?", e->end[k], e->ack_ok[k] ? "" : "?",
+				 e->ack[k], e->win[k]);
+
+		if (m < 0)
+			return;
+		n += m;
+	}
 }

@@ -31,6 +31,26 @@
  *    ESTABLISHED; FIN marks its side, both sides -> TIME_WAIT else
  *    FIN_WAIT, unless CLOSE); non-TCP reply UNREPLIED -> REPLIED; any reply
  *    sets reply-seen; packet is ESTABLISHED if reply seen else NEW;
+ *  - TCP RST (RFC 5961): from endpoint d it is accepted only if its sequence
+ *    number s satisfies lo <= s <= hi (mod 2^32), lo the last ACK number
+ *    the other endpoint sent, hi what d sent plus the window the other
+ *    endpoint last announced (raw field); if hi is before lo, the window
+ *    alone.  The other endpoint never acknowledged: s must be d's next
+ *    sequence number.  d never sent: the RST must carry ACK acknowledging
+ *    exactly what the other endpoint sent.  A RST that fails: INVALID, and
+ *    the entry is left as it was;
+ *  - the handshake steps (SYN+ACK in SYN_SENT -> SYN_RECV, the initiator's
+ *    ACK in SYN_RECV -> ESTABLISHED) need an ACK number equal to what the
+ *    other endpoint sent (its next sequence number), when that is known; the
+ *    SYN+ACK restarts the responder's sequence;
+ *  - sequence tracking (any other TCP segment that passes): the sender's
+ *    next sequence number becomes seq + payload + SYN + FIN if that is
+ *    ahead by 1 .. XW_CT_SEQ_JUMP (always, for its first segment and for
+ *    the initiator's SYN in SYN_SENT, including a SYN reusing the ports);
+ *    with ACK, its acknowledgement and window are taken if the ACK number
+ *    is at most XW_CT_SEQ_JUMP behind and not ahead of what the other
+ *    endpoint sent (when known) and not behind its previous ACK;
+ *  - ICMP errors quoting a non-first IPv4 fragment have no flow (INVALID);
  *  - changes are written only when the caller commits (final verdict pass);
  *  - an entry idle longer than its state's timeout is dead.
  */
@@ -50,6 +70,7 @@ struct ctm_quote {
 	uint16_t sport, dport;      /* quoted TCP/UDP/SCTP */
 	uint8_t  icmp_type;         /* quoted ICMP of the same family */
 	uint16_t icmp_id;
+	uint8_t  later_frag;        /* the quoted IPv4 header is a non-first fragment */
 };
 
 /* What the model needs to know about a packet. */
@@ -63,6 +84,9 @@ struct ctm_pkt {
 	uint8_t  tcp_flags;
 	uint8_t  icmp_type, icmp_code;
 	uint16_t icmp_id;      /* echo identifier */
+	uint32_t tcp_seq, tcp_ack;
+	uint16_t tcp_win;      /* raw window field */
+	uint32_t tcp_len;      /* TCP payload bytes */
 	struct ctm_quote q;    /* ICMP errors */
 };
 
@@ -83,6 +107,11 @@ struct ctm_entry {
 	uint8_t  state;        /* enum xw_cts */
 	uint8_t  seen_reply;
 	uint8_t  fin[2];       /* FIN seen from f.e[i] */
+	/* TCP sequence tracking of f.e[i]: next sequence number it sends
+	 * (end), the last acknowledgement and window it sent (ack, win) */
+	uint8_t  end_ok[2], ack_ok[2];
+	uint32_t end[2], ack[2];
+	uint16_t win[2];
 	uint64_t last_ns;
 	struct ctm_entry *next;
 };
@@ -99,6 +128,7 @@ struct ctm_res {
 	uint8_t had_entry;     /* a live entry existed for flow */
 	struct ctm_entry before;  /* it (valid if had_entry) */
 	struct ctm_entry after;   /* what op writes */
+	uint8_t rst_ignored;   /* a RST outside the window (INVALID, no change) */
 	const char *why;       /* short explanation */
 };
 

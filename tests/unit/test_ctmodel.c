@@ -61,7 +61,9 @@ static struct ctm_pkt tcp(const char *src, uint16_t sp, const char *dst, uint16_
 {
 	struct ctm_pkt p = pk(4, 6, src, sp, dst, dp);
 
+	/* both sides at sequence 0: an ACK acknowledges the other's SYN */
 	p.tcp_flags = fl;
+	p.tcp_ack = 1;
 	return p;
 }
 
@@ -180,6 +182,7 @@ START_TEST(tcp_rst_and_responder_syn)
 	struct ctm_pkt syn = tcp(A, 1000, B, 80, F_SYN), rsyn = tcp(B, 80, A, 1000, F_SYN);
 	struct ctm_pkt rst = tcp(B, 80, A, 1000, F_RST | F_ACK), fin = tcp(A, 1000, B, 80, F_FIN);
 
+	rst.tcp_ack = 1;   /* acknowledges the SYN (sequence 0) */
 	ck_assert_uint_eq(go(&syn, T0), XW_CTB_NEW);
 	ck_assert_uint_eq(go(&rst, T0), XW_CTB_ESTABLISHED);   /* a reply */
 	ck_assert_uint_eq(entry_of(&syn, T0)->state, XW_CTS_TCP_CLOSE);
@@ -190,6 +193,111 @@ START_TEST(tcp_rst_and_responder_syn)
 	ck_assert_uint_eq(entry_of(&syn, T0)->state, XW_CTS_TCP_CLOSE);
 	ck_assert_uint_eq(go(&syn, T0), XW_CTB_NEW);
 	ck_assert_uint_eq(entry_of(&syn, T0)->state, XW_CTS_TCP_SYN_SENT);
+}
+END_TEST
+
+static struct ctm_pkt seg(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t fl,
+			  uint32_t seq, uint32_t ack, uint16_t win, uint32_t len)
+{
+	struct ctm_pkt p = tcp(src, sp, dst, dp, fl);
+
+	p.tcp_seq = seq;
+	p.tcp_ack = ack;
+	p.tcp_win = win;
+	p.tcp_len = len;
+	return p;
+}
+
+/* RFC 5961: a RST counts only inside the window; a blind one is invalid
+ * and leaves the flow as it was. */
+START_TEST(tcp_rst_window)
+{
+	struct ctm_pkt syn = seg(A, 1000, B, 80, F_SYN, 100, 0, 1000, 0);
+	struct ctm_pkt sa = seg(B, 80, A, 1000, F_SYN | F_ACK, 5000, 101, 2000, 0);
+	struct ctm_pkt ack = seg(A, 1000, B, 80, F_ACK, 101, 5001, 1000, 0);
+	struct ctm_pkt data = seg(B, 80, A, 1000, F_ACK | 0x08, 5001, 101, 2000, 300);
+	struct ctm_pkt r;
+	const struct ctm_entry *e;
+
+	ck_assert_uint_eq(go(&syn, T0), XW_CTB_NEW);
+	/* a RST to the SYN must acknowledge it */
+	r = seg(B, 80, A, 1000, F_RST | F_ACK, 0, 100, 0, 0);
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_INVALID);
+	r.tcp_ack = 101;
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_ESTABLISHED);
+	r.tcp_flags = F_RST;
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_INVALID);
+	ck_assert_uint_eq(go(&sa, T0), XW_CTB_ESTABLISHED);
+	ck_assert_uint_eq(go(&ack, T0), XW_CTB_ESTABLISHED);
+	ck_assert_uint_eq(go(&data, T0), XW_CTB_ESTABLISHED);   /* B's end: 5301 */
+	e = entry_of(&syn, T0);
+	ck_assert_uint_eq(e->state, XW_CTS_TCP_ESTABLISHED);
+	/* from B: [A's last ACK 5001, B's end 5301 + A's window 1000] */
+	r = seg(B, 80, A, 1000, F_RST, 5000, 0, 0, 0);
+	ck_assert_uint_eq(go(&r, T0), XW_CTB_INVALID);
+	r.tcp_seq = 6302;
+	ck_assert_uint_eq(go(&r, T0), XW_CTB_INVALID);
+	r.tcp_seq = 0x80001234u;
+	ck_assert_uint_eq(go(&r, T0), XW_CTB_INVALID);
+	e = entry_of(&syn, T0);
+	ck_assert_uint_eq(e->state, XW_CTS_TCP_ESTABLISHED);    /* untouched */
+	r.tcp_seq = 6301;
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_ESTABLISHED);
+	r.tcp_seq = 5001;
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_ESTABLISHED);
+	/* from A: [B's last ACK 101, A's end 101 + B's window 2000] */
+	r = seg(A, 1000, B, 80, F_RST, 2102, 0, 0, 0);
+	ck_assert_uint_eq(peek(&r, T0), XW_CTB_INVALID);
+	r.tcp_seq = 2101;
+	ck_assert_uint_eq(go(&r, T0), XW_CTB_ESTABLISHED);
+	ck_assert_uint_eq(entry_of(&syn, T0)->state, XW_CTS_TCP_CLOSE);
+}
+END_TEST
+
+/* A segment cannot drag the sequence far ahead, nor acknowledge what the
+ * other side never sent: forged segments do not widen the RST window. */
+START_TEST(tcp_seq_bounds)
+{
+	struct ctm_pkt syn = seg(A, 1000, B, 80, F_SYN, 100, 0, 1000, 0);
+	struct ctm_pkt sa = seg(B, 80, A, 1000, F_SYN | F_ACK, 5000, 101, 2000, 0);
+	struct ctm_pkt p;
+	const struct ctm_entry *e;
+
+	go(&syn, T0);
+	go(&sa, T0);
+	p = seg(A, 1000, B, 80, F_ACK, 101, 9000, 1000, 0);       /* acks unsent data */
+	go(&p, T0);
+	e = entry_of(&syn, T0);
+	ck_assert(!e->ack_ok[e->init]);
+	p = seg(A, 1000, B, 80, F_ACK, 101 + XW_CT_SEQ_JUMP, 9000, 1000, 1);
+	go(&p, T0);
+	e = entry_of(&syn, T0);
+	ck_assert_uint_eq(e->end[e->init], 101);                 /* too far */
+	p = seg(A, 1000, B, 80, F_ACK, 101, 5001, 1000, XW_CT_SEQ_JUMP - 1);
+	go(&p, T0);
+	e = entry_of(&syn, T0);
+	ck_assert_uint_eq(e->end[e->init], 101 + XW_CT_SEQ_JUMP - 1);
+	ck_assert(e->ack_ok[e->init]);
+	ck_assert_uint_eq(e->ack[e->init], 5001);
+}
+END_TEST
+
+/* An ICMP error quoting a non-first fragment names no flow. */
+START_TEST(error_quoting_a_later_fragment)
+{
+	struct ctm_pkt syn = tcp(A, 1000, B, 80, F_SYN), err = pk(4, 1, B, 0, A, 0);
+
+	go(&syn, T0);
+	err.icmp_type = 3;
+	err.q.present = 1;
+	err.q.proto = 6;
+	memcpy(err.q.src, syn.src, 16);
+	memcpy(err.q.dst, syn.dst, 16);
+	err.q.sport = 1000;
+	err.q.dport = 80;
+	ck_assert_uint_eq(peek(&err, T0), XW_CTB_RELATED);
+	err.q.later_frag = 1;
+	ck_assert_uint_eq(peek(&err, T0), XW_CTB_INVALID);
 }
 END_TEST
 
@@ -464,6 +572,9 @@ static Suite *ctm_suite(void)
 	tcase_add_test(t, step_commits_only_on_pass);
 	tcase_add_test(t, decide_fields);
 	tcase_add_test(t, rules_text_parses);
+	tcase_add_test(t, tcp_rst_window);
+	tcase_add_test(t, tcp_seq_bounds);
+	tcase_add_test(t, error_quoting_a_later_fragment);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -3,8 +3,11 @@
  * programs (BPF_PROG_TEST_RUN on a private, unattached instance): what a
  * counter slot carries from one rule to the next. */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include "check_main.h"
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -171,6 +174,185 @@ START_TEST(test_probe_frames_change_nothing)
 }
 END_TEST
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A TCP frame between 192.0.2.7:sport (remote) and 198.51.100.1:dport. */
+static size_t tcp_frame(uint8_t *buf, int from_remote, uint16_t rport, uint16_t lport,
+			uint8_t flags)
+{
+	struct xw_pb_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.vlan = -1;
+	s.eth_type = 0x0800;
+	s.l3 = XW_PB_L3_V4;
+	memcpy(from_remote ? s.src : s.dst, (uint8_t[]){ 192, 0, 2, 7 }, 4);
+	memcpy(from_remote ? s.dst : s.src, (uint8_t[]){ 198, 51, 100, 1 }, 4);
+	s.proto = 6;
+	s.l4 = 1;
+	s.sport = from_remote ? rport : lport;
+	s.dport = from_remote ? lport : rport;
+	s.tcp_flags = flags;
+	return xw_pb_build(&s, buf, XW_PB_MAX);
+}
+
+/* Sequence and acknowledgement numbers of a tcp_frame (plain IPv4). */
+static void tcp_seq_ack(uint8_t *f, uint32_t seq, uint32_t ack)
+{
+	ck_assert(f[12] == 0x08 && f[13] == 0x00 && f[14] == 0x45);
+	for (int i = 0; i < 4; i++) {
+		f[38 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		f[42 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+}
+
+static uint8_t run_dir(struct xw_dp *dp, int dir, const uint8_t *f, size_t len)
+{
+	struct xw_test_result r;
+	struct xw_err err;
+
+	ck_assert_msg(xw_dp_test_run_dir(dp, dir, f, len, &r, &err) == 0, "%s", err.msg);
+	return r.ct_state;
+}
+
+struct one_flow {
+	struct xw_ct_key k;
+	struct xw_ct_val v;
+	int n;
+};
+
+static int take_flow(const struct xw_ct_key *k, const struct xw_ct_val *v, uint64_t now, void *arg)
+{
+	struct one_flow *o = arg;
+
+	(void)now;
+	if (k->proto != 6)
+		return 0;   /* the UDP frames' flow */
+	o->k = *k;
+	o->v = *v;
+	o->n++;
+	return 0;
+}
+
+/* Another CPU may store a later timestamp than this CPU's clock read: the
+ * difference is negative, not a wrapped huge one.  A bucket stamped ahead
+ * of now does not refill; a flow stamped ahead of now does not expire. */
+START_TEST(test_timestamps_ahead_of_now)
+{
+	struct xw_dp dp;
+	struct xw_err err;
+	struct xw_bucket b;
+	struct one_flow o = { 0 };
+	uint8_t u[XW_PB_MAX], t[XW_PB_MAX];
+	size_t ul = udp_frame(u), tl = tcp_frame(t, 1, 5000, 22, 0x02);
+	uint64_t ctc[XW_CTC_MAX], ahead;
+	int64_t live;
+	__u32 slot = 0;
+
+	if (!have_bpf())
+		ck_abort_msg("needs root (BPF_PROG_TEST_RUN)");
+	ck_assert_msg(xw_dp_load_private(&dp, &err) == 0, "%s", err.msg);
+	apply_text(&dp, "rule 1 in udp dport 53 limit over 1/m burst 1 drop\n"
+		   "rule 2 in tcp ct new pass\n");
+	ck_assert_uint_eq(run(&dp, u, ul), XW_PRIO_NONE);   /* the one token */
+	ck_assert_uint_eq(run(&dp, u, ul), 1);              /* empty */
+	/* the bucket, as another CPU left it a moment "later" */
+	ahead = mono_ns() + 30000000000ull;
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_BUCKETS], &slot, &b) == 0);
+	b.last_ns = ahead;
+	b.credit_ns = 0;
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_BUCKETS], &slot, &b, 0) == 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(run(&dp, u, ul), 1);      /* still empty: no refill */
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_BUCKETS], &slot, &b) == 0);
+	ck_assert_uint_eq(b.credit_ns, 0);
+	ck_assert_uint_eq(b.last_ns, ahead);                /* not moved back */
+
+	/* a flow stamped ahead of now */
+	ck_assert_uint_eq(run(&dp, t, tl), 2);
+	ck_assert_int_eq(xw_dp_ct_each(&dp, take_flow, &o), 0);
+	ck_assert_int_eq(o.n, 1);
+	o.v.last_ns = mono_ns() + 30000000000ull;
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_CT_NEW], &o.k, &o.v, BPF_EXIST) == 0);
+	o.n = 0;
+	ck_assert_int_eq(xw_dp_ct_each(&dp, take_flow, &o), 0);
+	ck_assert_int_eq(o.n, 1);                           /* listed: not expired */
+	ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, t, tl), XW_CTB_NEW);
+	ck_assert(xw_dp_ct_counters(&dp, ctc, &live) == 0);
+	ck_assert_uint_eq(ctc[XW_CTC_EXPIRED], 0);          /* the flow was not expired ... */
+	ck_assert_uint_eq(ctc[XW_CTC_CREATED], 2);          /* ... nor made again (UDP, TCP) */
+	ck_assert_int_eq(live, 2);
+	xw_dp_close(&dp);
+}
+END_TEST
+
+/* A flood of new flows (spoofed SYNs) into a small table: established
+ * flows stay, the flood only pushes out its own kind. */
+START_TEST(test_flood_keeps_established)
+{
+	struct xw_dp dp;
+	struct xw_err err;
+	uint8_t f[XW_PB_MAX];
+	size_t n;
+	uint64_t ctc[XW_CTC_MAX];
+	int64_t live;
+	const uint32_t size = 128, syns = 2000;
+
+	if (!have_bpf())
+		ck_abort_msg("needs root (BPF_PROG_TEST_RUN)");
+	xw_dp_set_ct_size(size);
+	ck_assert_msg(xw_dp_load_private(&dp, &err) == 0, "%s", err.msg);
+	xw_dp_set_ct_size(0);
+	apply_text(&dp, "policy in drop\n"
+		   "rule 10 in ct established,related pass\n"
+		   "rule 20 in ct new tcp dport 8080 pass\n");
+	/* 16 established connections */
+	for (uint16_t p = 1000; p < 1016; p++) {
+		n = tcp_frame(f, 1, p, 8080, 0x02);
+		tcp_seq_ack(f, 100, 0);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_NEW);
+		n = tcp_frame(f, 0, p, 8080, 0x12);
+		tcp_seq_ack(f, 500, 101);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_OUT, f, n), XW_CTB_ESTABLISHED);
+		n = tcp_frame(f, 1, p, 8080, 0x10);
+		tcp_seq_ack(f, 101, 501);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_ESTABLISHED);
+	}
+	/* the flood: SYNs from ever new ports, answered by the listener (the
+	 * SYN+ACK is a reply, yet the handshake never completes) */
+	for (uint32_t i = 0; i < syns; i++) {
+		n = tcp_frame(f, 1, (uint16_t)(20000 + i), 8080, 0x02);
+		tcp_seq_ack(f, 7 * i, 0);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_IN, f, n), XW_CTB_NEW);
+		n = tcp_frame(f, 0, (uint16_t)(20000 + i), 8080, 0x12);
+		tcp_seq_ack(f, 900, 7 * i + 1);
+		ck_assert_uint_eq(run_dir(&dp, XW_DIR_OUT, f, n), XW_CTB_ESTABLISHED);
+	}
+	for (uint16_t p = 1000; p < 1016; p++) {
+		n = tcp_frame(f, 1, p, 8080, 0x18);
+		tcp_seq_ack(f, 101, 501);
+		ck_assert_msg(run_dir(&dp, XW_DIR_IN, f, n) == XW_CTB_ESTABLISHED,
+			      "connection from port %u lost to the flood", p);
+	}
+	ck_assert(xw_dp_ct_counters(&dp, ctc, &live) == 0);
+	printf("flood: %u SYNs into %u+%u entries: created %llu, early_drop %llu, evicted %llu, "
+	       "promoted %llu, live %lld\n", syns, size, size,
+	       (unsigned long long)ctc[XW_CTC_CREATED], (unsigned long long)ctc[XW_CTC_EARLY_DROP],
+	       (unsigned long long)ctc[XW_CTC_EVICTED], (unsigned long long)ctc[XW_CTC_PROMOTED],
+	       (long long)live);
+	ck_assert_uint_eq(ctc[XW_CTC_PROMOTED], 16);
+	ck_assert_uint_eq(ctc[XW_CTC_EVICTED], 0);
+	ck_assert_uint_ge(ctc[XW_CTC_EARLY_DROP], syns - size);
+	xw_dp_close(&dp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("datapath");
@@ -179,6 +361,8 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_src_buckets_follow_the_rule);
 	tcase_add_test(t, test_probe_frames_change_nothing);
+	tcase_add_test(t, test_timestamps_ahead_of_now);
+	tcase_add_test(t, test_flood_keeps_established);
 	suite_add_tcase(s, t);
 	return s;
 }

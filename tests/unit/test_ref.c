@@ -1481,9 +1481,9 @@ START_TEST(rulegen_shape)
 		ck_assert_ptr_null(strstr(t1, " iif "));
 
 		/* priorities unique and in range */
-		uint32_t prios[200];
+		uint32_t prios[200] = { 0 };
 		size_t n = 0;
-		for (const char *l = t1; (l = strstr(l, "rule ")); l += 5)
+		for (const char *l = t1; n < 200 && (l = strstr(l, "rule ")); l += 5)
 			if (l == t1 || l[-1] == '\n')
 				prios[n++] = (uint32_t)strtoul(l + 5, NULL, 10);
 		ck_assert_uint_eq(n, 200);

@@ -744,6 +744,41 @@ START_TEST(test_limit)
 }
 END_TEST
 
+/* burst x period / rate is the bucket's capacity in ns, kept below 2^62 so
+ * neither it nor credit + elapsed time wraps a u64 in the datapath */
+START_TEST(test_limit_overflow)
+{
+	struct xw_rule r;
+
+	/* the rule: 307445735 x 60 s wraps 2^64 ns */
+	rule_err_is("rule 5 limit over 1/m burst 307445735 drop",
+		    "f:1:29: burst 307445735 at 1/m is 1.84e+10 s of credit, more than a bucket "
+		    "holds (2^62 ns, 146 years): lower the burst or raise the rate");
+	/* the edge: floor(2^62 / 60e9) = 76861433 fits, one more does not */
+	r = rule_ok("rule 5 limit over 1/m burst 76861433 drop");
+	ck_assert_uint_eq(r.limit_burst, 76861433);
+	ck_assert_uint_le((uint64_t)r.limit_burst * xw_limit_cost_ns(r.limit_rate, r.limit_period),
+			  XW_LIMIT_MAX_CREDIT_NS);
+	xw_rule_free(&r);
+	rule_err_is("rule 5 limit over 1/m burst 76861434 drop",
+		    "f:1:29: burst 76861434 at 1/m is 4.61e+09 s of credit, more than a bucket "
+		    "holds (2^62 ns, 146 years): lower the burst or raise the rate");
+	/* burst before 'per src', other rate spellings: the column is the burst's */
+	rule_err_is("rule 5 tcp limit over 2/minute burst 4294967295 per src drop",
+		    "f:1:38: burst 4294967295 at 2/m is 1.29e+11 s of credit, more than a bucket "
+		    "holds (2^62 ns, 146 years): lower the burst or raise the rate");
+	/* per second every u32 burst fits: 2^32 s < 2^62 ns */
+	r = rule_ok("rule 5 limit over 1/s burst 4294967295 drop");
+	xw_rule_free(&r);
+	/* in a file: FILE:LINE:COL of the burst */
+	err_is("policy drop\n\nrule 7 udp limit over 1/m burst 4000000000 pass\n",
+	       "f:3:33: burst 4000000000 at 1/m is 2.4e+11 s of credit, more than a bucket "
+	       "holds (2^62 ns, 146 years): lower the burst or raise the rate");
+	/* ct timeouts (seconds, u32) become ns in u64: the largest fits */
+	ck_assert_uint_le((uint64_t)UINT32_MAX, UINT64_MAX / 1000000000ull);
+}
+END_TEST
+
 /* ---- whole rules and files ------------------------------------------------ */
 
 START_TEST(test_rule_errors)
@@ -1049,7 +1084,7 @@ static void gen_cidrs(struct xw_cidr **a, size_t *n)
 				c->addr[b / 8] |= (uint8_t)(0x80 >> (b % 8));
 		/* sometimes long zero runs, so "::" shows up in the middle */
 		if (c->family == 6 && rnd(2))
-			memset(c->addr + 4, 0, (size_t)(4 + rnd(8)));
+			memset(c->addr + 4, 0, 4 + (size_t)rnd(8));
 		for (unsigned b = c->plen; b < bits; b++)
 			c->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 	}
@@ -1396,6 +1431,7 @@ static Suite *rule_suite(void)
 	tcase_add_test(syntax, test_frag);
 	tcase_add_test(syntax, test_ct);
 	tcase_add_test(syntax, test_limit);
+	tcase_add_test(syntax, test_limit_overflow);
 	tcase_add_test(syntax, test_rule_errors);
 	tcase_add_test(file, test_file_basics);
 	tcase_add_test(file, test_policy);
