@@ -171,8 +171,12 @@ static int set_load(struct xw_dp *dp, const char *name, const char *path)
 	struct xw_err err;
 	uint32_t id;
 	char *text, *line;
-	const char *fname = strcmp(path, "-") ? path : "<stdin>";
+	const char *fname;
 	int rc, ln = 0;
+
+	if (!name || !path)
+		return xw_usage("set", XW_EINPUT);
+	fname = strcmp(path, "-") ? path : "<stdin>";
 
 	rc = find(dp, name, &def, &id);
 	if (rc)
@@ -184,7 +188,7 @@ static int set_load(struct xw_dp *dp, const char *name, const char *path)
 	/* parse everything first: nothing changes on bad input */
 	for (line = text; line && *line;) {
 		char *nl = strchr(line, '\n'), *w[8], why[200];
-		int cols[8], nw, bad;
+		int cols[8] = { 0 }, nw, bad;
 		struct xw_set_elem e;
 
 		if (nl)
@@ -276,7 +280,7 @@ static int feed_line(const struct xw_set_decl *sd, char *line, bool json, struct
 	}
 	{
 		char *w[8];
-		int cols[8], nw = split(line, w, cols, 7), bad;
+		int cols[8] = { 0 }, nw = split(line, w, cols, 7), bad;
 
 		if (nw == 0)
 			return 0;
@@ -333,8 +337,11 @@ static int set_feed(struct xw_dp *dp, const char *name, bool json)
 	uint32_t id;
 	int rc, ln = 0;
 
-	if (!el || !op)
+	if (!el || !op) {
+		free(el);
+		free(op);
 		return xw_failf(XW_ESYS, "out of memory");
+	}
 	rc = find(dp, name, &def, &id);
 	if (rc)
 		goto out;
@@ -569,7 +576,6 @@ int cmd_set(int argc, char **argv)
 		} else
 			args[na++] = argv[i];
 	}
-	rc = XW_EINPUT;
 	if (json && strcmp(sub, "list") && strcmp(sub, "feed"))
 		goto usage;
 	if ((!strcmp(sub, "add") || !strcmp(sub, "del")) && na < 2)

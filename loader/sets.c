@@ -438,9 +438,9 @@ int xw_set_decl_parse(const char *text, size_t len, const char *fname, int line,
 			}
 			if (expect_word(&l, "set type"))
 				goto out;
-			for (uint8_t t = XW_SETT_IPV4; t <= XW_SETT_SERVICE; t++)
+			for (unsigned t = XW_SETT_IPV4; t <= XW_SETT_SERVICE; t++)
 				if (tis(&l, type_names[t]))
-					d->type = t;
+					d->type = (uint8_t)t;
 			if (!d->type) {
 				lfail(&l, l.tline, l.tcol, "unknown set type '%.*s' (ipv4_addr, ipv6_addr, "
 				      "inet_addr or inet_service)", TQ(&l));

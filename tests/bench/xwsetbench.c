@@ -92,7 +92,8 @@ static double pkt_ns(struct xw_dp *dp, const uint8_t *src4, unsigned repeat)
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
-	unsigned repeat = getenv("XWB_REPEAT") ? (unsigned)atoi(getenv("XWB_REPEAT")) : 200000;
+	const char *rep = getenv("XWB_REPEAT");
+	unsigned repeat = rep ? (unsigned)strtoul(rep, NULL, 10) : 200000;
 	struct xw_set_elem *el = calloc(n + 1, sizeof(*el));
 	uint64_t seed = (uint64_t)now_ns() | 1, t0, load[3], add;
 	struct xw_ruleset rs;
