@@ -7,6 +7,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "ctl.h"
+#include "sets.h"
 #include "lint.h"
 
 static int print_json(const char *fname, const struct xw_ruleset *rs,
@@ -88,6 +89,21 @@ int cmd_lint(int argc, char **argv)
 	rc = xw_load_rules(path, &rs);
 	if (rc)
 		return rc;
+	/* @NAME: the file's elements, or the live set's when xwall is loaded */
+	if (rs.n_sets) {
+		struct xw_dp dp;
+		bool live = false;
+
+		if (xw_privileged() && xw_dp_is_loaded() && xw_open(&dp, false) == 0)
+			live = true;
+		rc = xw_sets_materialize(&rs, live ? &dp : NULL, &err);
+		if (live)
+			xw_dp_close(&dp);
+		if (rc) {
+			xw_ruleset_free(&rs);
+			return xw_fail(rc == -1 ? XW_EINPUT : rc, &err);
+		}
+	}
 	if (xw_lint(&rs, &res, &err)) {
 		xw_ruleset_free(&rs);
 		return xw_fail(XW_EINPUT, &err);

@@ -3,8 +3,16 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "ctl.h"
+#include "sets.h"
 #include "verify.h"
+
+static void set_problem(const char *msg, void *arg)
+{
+	(void)arg;
+	printf("set problem: %s\n", msg);
+}
 
 int cmd_verify(int argc, char **argv)
 {
@@ -36,11 +44,33 @@ int cmd_verify(int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = xw_verify(&dp, &o, &st, &err);
-	xw_close(&dp, 0);
-	if (rc)
+	if (rc) {
+		xw_close(&dp, 0);
 		return xw_fail(rc, &err);
+	}
 	printf("verified: %lu cells, %lu mismatches\n", (unsigned long)st.cells,
 	       (unsigned long)st.mismatches);
+	/* the set maps, read back (loader/sets.c) */
+	{
+		struct xw_ruleset live;
+		size_t ns, ne, np = 0;
+
+		rc = xw_dp_read_rules(&dp, &live, NULL, NULL, &err);
+		if (rc) {
+			xw_close(&dp, 0);
+			return xw_fail(rc, &err);
+		}
+		rc = xw_sets_verify(&dp, &live, set_problem, NULL, &ns, &ne, &np);
+		xw_ruleset_free(&live);
+		if (rc) {
+			xw_close(&dp, 0);
+			return xw_failf(XW_ESYS, "read the sets: %s", strerror(-rc));
+		}
+		if (ns)
+			printf("sets: %zu sets, %zu map entries read back, %zu problems\n", ns, ne, np);
+		st.mismatches += np;
+	}
+	xw_close(&dp, 0);
 	fflush(stdout);
 	return st.mismatches ? XW_EINPUT : XW_OK;
 }

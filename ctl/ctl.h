@@ -24,6 +24,7 @@ int cmd_ct(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 
 /* Print an error (the message alone when it is FILE:LINE:COL:, else

@@ -21,7 +21,7 @@ _Static_assert(XW_ARRAY_SIZE(xw_reason_names) == XW_REASON_MAX,
 /* What runs each command; its options and help are in options.c. */
 static const struct xw_cmd cmds[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
-	{ "apply", cmd_apply },   { "rule", cmd_rule },     { "policy", cmd_policy },
+	{ "apply", cmd_apply },   { "set", cmd_set },   { "rule", cmd_rule },     { "policy", cmd_policy },
 	{ "stats", cmd_stats },   { "ct", cmd_ct },         { "events", cmd_events },
 	{ "test", cmd_test },     { "lint", cmd_lint },     { "verify", cmd_verify },
 	{ "import", cmd_import },

@@ -61,6 +61,11 @@ static const struct xw_opt list_json_opts[] = {
 	END
 };
 
+static const struct xw_opt set_opts[] = {
+	{ "json", 'j', NULL, "list: print one JSON document\nfeed: read CrowdSec decision objects" },
+	END
+};
+
 static const struct xw_opt stats_opts[] = {
 	{ "json", 'j', NULL, "print one JSON document" },
 	{ "prometheus", 'p', NULL, "print the Prometheus text format (node_exporter\ntextfile)" },
@@ -122,6 +127,19 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "del: delete the rule with that priority\n"
 	  "list: the live rule set; the text output is a valid file for apply",
 	  list_json_opts, XW_COMP_WORDS, "add del list" },
+	{ "set", "", "set add NAME ELEM... [timeout D] | set del NAME ELEM... | "
+	  "set list [NAME] [--json] | set flush NAME | set load NAME FILE|- | "
+	  "set feed NAME [--json] | set gc",
+	  "Elements of the named sets of the rule set (set NAME { ... }); no rule\n"
+	  "is recompiled or re-applied.\n"
+	  "add: add or refresh elements (addresses, prefixes, ports, port ranges)\n"
+	  "del: remove elements\n"
+	  "list: the sets, or one set's elements with the time they have left\n"
+	  "flush: remove every element\n"
+	  "load: replace all elements atomically from a file (one per line)\n"
+	  "feed: read 'add ELEM [timeout D]' / 'del ELEM' lines from stdin\n"
+	  "gc: remove expired elements (run by xwall-set-gc.timer)",
+	  set_opts, XW_COMP_WORDS, "add del list flush load feed gc" },
 	{ "policy", "[in|out] pass|drop", NULL,
 	  "Verdict when no rule matches (default pass), for ingress (in) or egress\n"
 	  "(out).",

@@ -6,7 +6,8 @@ set -eu
 PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev libmnl-dev \
 bpftool iproute2 check python3-scapy tcpreplay libpcap-dev libjson-c-dev nftables \
 netsniff-ng xdp-tools iptables tcpdump socat iputils-ping gnuplot-nox libclang-rt-14-dev \
-prometheus man-db groff-base strace ethtool cppcheck clang-tidy"
+prometheus man-db groff-base strace ethtool cppcheck clang-tidy fail2ban bc \
+crowdsec crowdsec-custom-bouncer curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -18,5 +19,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# crowdsec's postinst registers with the central API unless this file is not
+# empty (README.Debian); tests/e2e/crowdsec.sh runs its own local API only
+case "$missing" in *" crowdsec"*)
+	mkdir -p /etc/crowdsec
+	[ -s /etc/crowdsec/online_api_credentials.yaml ] ||
+		echo "# no central API (xwall scripts/deps.sh)" >/etc/crowdsec/online_api_credentials.yaml ;;
+esac
 apt-get -qq update >/dev/null || true
 apt-get -y -qq install --no-install-recommends $missing >/dev/null

@@ -16,7 +16,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests/ref -o $@ $< $(BUILD)/libxwref.a $(BUILD)/libxwall.a \
 		$(LDLIBS) -lpthread
 
-.PHONY: check-build verifier diff e2e bench demo install-test testbed
+.PHONY: check-build verifier diff e2e bench bench-sets demo install-test testbed
 check-build: all $(UNIT_BINS) $(DIFF_BINS) $(BENCH_BINS)
 
 # Every BPF object must pass the kernel verifier: load each one privately.
@@ -37,7 +37,8 @@ classbench-test: $(BUILD)/diff/cbtest
 E2E_SCRIPTS := tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e/faults.sh \
                tests/e2e/security.sh tests/e2e/lint.sh tests/e2e/verify.sh \
                tests/e2e/foreign.sh tests/e2e/badinput.sh tests/e2e/ctflood.sh \
-               tests/e2e/offload.sh tests/e2e/testbed.sh tests/e2e/import.sh
+               tests/e2e/offload.sh tests/e2e/testbed.sh tests/e2e/import.sh \
+               tests/e2e/sets.sh tests/e2e/fail2ban.sh tests/e2e/crowdsec.sh
 # Scripts in tests/e2e/ that `make e2e` does not run (say why next to each).
 E2E_EXCLUDED :=
 
@@ -64,6 +65,11 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@./scripts/bench.sh
+
+# named sets at 1M elements (docs/benchmarks.md "Named sets"); needs root
+bench-sets: all $(BUILD)/bench/xwsetbench
+	@$(BUILD)/bench/xwsetbench 1000000
+	@./tests/bench/sets-cli.sh 1000000 200000
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -9,6 +9,7 @@
 #include "xw_maps.h"
 #include "xw_parse.h"
 #include "xw_ct.h"
+#include "xw_sets.h"
 
 /* The scratch slot of a packet: its direction's, or its direction's probe
  * slot for a probe frame (include/xwall.h: XW_PROBE_MARK0). */
@@ -77,6 +78,8 @@ static __always_inline void xw_parsed(struct xw_scratch *s, const struct xw_cfg 
 	/* bounds the generation for the verifier: ct indexes cfg by it */
 	s->gen &= 1;
 	xw_ct_begin(s, x, cfg);
+	/* set rules first (xdp/xw_sets.h): they seed best_prio */
+	xw_sets_stage(s, xw_scratch_slot(s->key.dir, s->probe));
 }
 
 /* Start a packet whose frame f is wholly readable in [data, end) (XDP). */
@@ -363,6 +366,7 @@ static __always_inline int xw_limit_stage(struct xw_scratch *s)
 		if (!now)
 			now = bpf_ktime_get_ns();
 		if (xw_limit_over(s, e, now)) {
+			xw_sets_ban(s, e->prio, now);
 			s->best_prio = e->prio;
 			s->best_slot = e->slot;
 			s->best_verdict = e->verdict;

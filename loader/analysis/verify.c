@@ -34,6 +34,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "verify.h"
+#include "sets.h"
 #include "compile.h"
 #include "tree.h"
 #include "pktbuild.h"
@@ -2222,8 +2223,13 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	/* the rule text as the kernel holds it */
 	rc = xw_dp_read_rules(dp, &V.rs, &slots, &gen0, err);
 	free(slots);
-	if (rc)
-		return rc;
+	/* rules on sets: as lists of the live sets' elements (loader/sets.c) */
+	if (!rc)
+		rc = xw_sets_materialize(&V.rs, dp, err);
+	if (rc) {
+		xw_ruleset_free(&V.rs);
+		return rc == -1 ? XW_EINPUT : rc;
+	}
 	rc = -1;
 	if (interfaces(&V))
 		goto out;

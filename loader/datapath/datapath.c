@@ -30,6 +30,7 @@
 #include "datapath.h"
 #include "compile.h"
 #include "tree.h"
+#include "sets.h"
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
 
@@ -50,6 +51,9 @@ const char *const xw_map_names[] = {
 	[XW_M_SRC_BUCKETS] = "xw_src_buckets", [XW_M_EVENTS] = "xw_events",
 	[XW_M_EVENT_STATS] = "xw_event_stats", [XW_M_LOG_WINDOWS] = "xw_log_windows",
 	[XW_M_CT_NEW] = "xw_ct_new",
+	[XW_M_SET_MAPS] = "xw_set_maps", [XW_M_SET_DEFS] = "xw_set_defs",
+	[XW_M_SET_RULES] = "xw_set_rules", [XW_M_SET_NRULES] = "xw_set_nrules",
+	[XW_M_SET_BANS] = "xw_set_bans",
 };
 _Static_assert(XW_ARRAY_SIZE(xw_map_names) == XW_M_COUNT,
 	       "xw_map_names: every enum xw_map_id needs a name");
@@ -1045,6 +1049,10 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	__u32 gen, nchunks, *idx = NULL;
 	char *chunks = NULL;
 
+	/* every @NAME names a declared set of its type (`rule add` parses
+	 * one rule alone: this is where its set references are checked) */
+	if (xw_sets_check(rs, err))
+		return XW_EINPUT;
 	xw_ruleset_init(&old);
 	rc = read_cfg(dp, &cfg);
 	if (rc)
@@ -1080,9 +1088,21 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	rc = assign_slots(&old, old_slots, rs, slots, fresh, err);
 	if (rc)
 		goto out;
-	if (xw_compile_tree(rs, slots, ifx, &c, err)) {
-		rc = XW_EINPUT;
-		goto out;
+	/* rules with set references are the set stage's (loader/sets.c) */
+	{
+		struct xw_ruleset plain;
+		uint32_t *ps, *pi;
+
+		if (xw_sets_split(rs, slots, ifx, &plain, &ps, &pi)) {
+			rc = xw_errf(err, XW_ESYS, "out of memory");
+			goto out;
+		}
+		rc = xw_compile_tree(&plain, ps, pi, &c, err) ? XW_EINPUT : 0;
+		free(plain.rules);
+		free(ps);
+		free(pi);
+		if (rc)
+			goto out;
 	}
 	dp->last_cost.trees = c.tree->head.n_trees;
 	dp->last_cost.entries = c.tree->n_rents;
@@ -1151,6 +1171,15 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "fill rule maps", rc);
 		goto out;
 	}
+	/* sets, and the new generation's rules on them */
+	{
+		uint8_t set_ct = 0;
+
+		rc = xw_sets_apply_prepare(dp, rs, slots, ifx, gen, &set_ct, err);
+		if (rc)
+			goto out;
+		c.uses_ct |= set_ct;
+	}
 	/* 3. the rule text of the new generation */
 	if (bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
 		rc = sys_err(err, "install rule text", errno);
@@ -1194,6 +1223,8 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	}
 	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
 		rc = sys_err(err, "reset per-source buckets", rc);
+	if (!rc)
+		rc = xw_sets_apply_finish(dp, rs, err);
 out:
 	if (fd_x >= 0)
 		close(fd_x);

@@ -33,6 +33,9 @@ void xw_ruleset_free(struct xw_ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		xw_rule_free(&rs->rules[i]);
 	free(rs->rules);
+	for (size_t i = 0; i < rs->n_sets; i++)
+		free(rs->sets[i].elems);
+	free(rs->sets);
 	xw_ruleset_init(rs);
 }
 

@@ -57,6 +57,31 @@ struct xw_pos {            /* for messages: file, 1-based line and column */
 	int line, col;
 };
 
+/* Named sets (loader/sets.h): a set declaration of a rule file. */
+#define XW_SETNAME_LEN 32          /* at most 31 characters and the NUL */
+enum { XW_REF_SRC, XW_REF_DST, XW_REF_SPORT, XW_REF_DPORT, XW_REF_MAX };
+
+struct xw_set_elem {
+	uint8_t  kind;           /* XW_SETK_* (include/xw_set.h) */
+	uint8_t  plen;           /* address prefix length */
+	uint8_t  addr[16];
+	uint16_t lo, hi;         /* ports */
+	uint8_t  has_timeout;
+	uint64_t timeout_ms;     /* with has_timeout; else the set's default */
+};
+
+struct xw_set_decl {
+	char     name[XW_SETNAME_LEN];
+	uint8_t  type;           /* enum xw_set_type */
+	uint8_t  flags;          /* XW_SETF_* */
+	uint8_t  has_elements;   /* `elements = { ... }` given (even empty) */
+	uint32_t size;           /* 0: default */
+	uint64_t timeout_ms;     /* 0: none */
+	size_t   n_elems;
+	struct xw_set_elem *elems;
+	struct xw_pos pos;
+};
+
 struct xw_rule {
 	uint32_t prio;
 	uint8_t  dir;            /* enum xw_dir (include/xwall.h): 0 in, 1 out */
@@ -82,6 +107,11 @@ struct xw_rule {
 	uint32_t limit_rate, limit_period, limit_burst;
 	uint8_t  limit_per_src;
 	struct xw_pos pos;                   /* where the rule starts */
+	/* `src|dst|sport|dport @NAME` (XW_REF_*; "" none) and `ban @NAME D` */
+	char     set_ref[XW_REF_MAX][XW_SETNAME_LEN];
+	int      set_col[XW_REF_MAX + 1];     /* columns, for messages; [XW_REF_MAX]: ban */
+	char     ban_set[XW_SETNAME_LEN];
+	uint64_t ban_ms;
 };
 
 /* `limit`: one packet costs period / rate ns of credit (at least 1); a
@@ -103,6 +133,8 @@ struct xw_ruleset {
 	uint8_t has_policy[2];   /* a policy line was given */
 	size_t  n, cap;
 	struct xw_rule *rules;   /* sorted by prio after parsing */
+	size_t  n_sets;
+	struct xw_set_decl *sets;/* in file order */
 };
 
 /* Parse errors: message is "FILE:LINE:COL: what is wrong". */

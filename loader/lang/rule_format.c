@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rule.h"
+#include "sets.h"
 #include "xwall.h"
 
 const char *const xw_proto_name[256] = {
@@ -161,13 +162,21 @@ static void put_rule(FILE *f, const struct xw_rule *r)
 		else
 			fprintf(f, " proto %u", r->proto);
 	}
-	if (m & XM_SRC)
+	if (r->set_ref[XW_REF_SRC][0])
+		fprintf(f, " src @%s", r->set_ref[XW_REF_SRC]);
+	else if (m & XM_SRC)
 		put_cidrs(f, "src", r->src, r->n_src);
-	if (m & XM_DST)
+	if (r->set_ref[XW_REF_DST][0])
+		fprintf(f, " dst @%s", r->set_ref[XW_REF_DST]);
+	else if (m & XM_DST)
 		put_cidrs(f, "dst", r->dst, r->n_dst);
-	if (m & XM_SPORT)
+	if (r->set_ref[XW_REF_SPORT][0])
+		fprintf(f, " sport @%s", r->set_ref[XW_REF_SPORT]);
+	else if (m & XM_SPORT)
 		put_ranges(f, "sport", r->sport, r->n_sport, NULL);
-	if (m & XM_DPORT)
+	if (r->set_ref[XW_REF_DPORT][0])
+		fprintf(f, " dport @%s", r->set_ref[XW_REF_DPORT]);
+	else if (m & XM_DPORT)
 		put_ranges(f, "dport", r->dport, r->n_dport, NULL);
 	if (m & XM_TCPFLAGS) {
 		fputs(" tcp flags ", f);
@@ -192,6 +201,12 @@ static void put_rule(FILE *f, const struct xw_rule *r)
 			fprintf(f, " burst %u", r->limit_burst);
 		if (r->limit_per_src)
 			fputs(" per src", f);
+		if (r->ban_set[0]) {
+			char d[32];
+
+			xw_duration_format(r->ban_ms, d, sizeof(d));
+			fprintf(f, " ban @%s %s", r->ban_set, d);
+		}
 	}
 	if (r->log)
 		fputs(" log", f);
@@ -245,6 +260,8 @@ char *xw_ruleset_format(const struct xw_ruleset *rs)
 		return NULL;
 	fprintf(f, "policy in %s\npolicy out %s\n",
 		verdict_name(rs->policy[XW_DIR_IN]), verdict_name(rs->policy[XW_DIR_OUT]));
+	for (size_t i = 0; i < rs->n_sets; i++)
+		xw_set_decl_print(f, &rs->sets[i], 0);
 	for (size_t i = 0; i < rs->n; i++) {
 		put_rule(f, &rs->rules[i]);
 		fputc('\n', f);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rule.h"
+#include "sets.h"
 #include "xwall.h"
 
 /* Name tables, defined in rule_format.c (rule.h is the fixed public header). */
@@ -626,11 +627,47 @@ static int m_vlan(struct parser *p, struct xw_rule *r, const struct word *kw)
 	return 0;
 }
 
+/* `@NAME`: a set reference (loader/sets.c checks that NAME is declared). */
+static int set_ref(struct parser *p, struct xw_rule *r, int k)
+{
+	const struct word *w = need(p, "@NAME");
+	char *dst = k < XW_REF_MAX ? r->set_ref[k] : r->ban_set;
+
+	if (!w)
+		return -1;
+	if (w->len < 2 || w->s[0] != '@' || !xw_set_name_ok(w->s + 1, (size_t)w->len - 1))
+		return fail(p, w->col, "expected @NAME (a set name: letters, digits, '_' and '-', "
+			    "at most 31 characters), got '%.*s%s'", Q(w->s, (size_t)w->len));
+	if (dst[0])
+		return fail(p, p->w[p->i - 2].col, "duplicate match '%s'",
+			    k == XW_REF_MAX ? "ban" : (const char *[]){ "src", "dst", "sport", "dport" }[k]);
+	memcpy(dst, w->s + 1, (size_t)w->len - 1);
+	dst[w->len - 1] = '\0';
+	r->set_col[k] = w->col;
+	/* the field is the set's: no XM_* bit, so code that knows nothing of
+	 * sets (the classifier compiler) never sees an empty list */
+	if (k < XW_REF_MAX)
+		r->present &= ~(uint32_t)(k == XW_REF_SRC ? XM_SRC : k == XW_REF_DST ? XM_DST :
+					  k == XW_REF_SPORT ? XM_SPORT : XM_DPORT);
+	return 0;
+}
+
+static int is_set_ref(const struct parser *p)
+{
+	const struct word *w = peek(p);
+
+	return w && w->len && w->s[0] == '@';
+}
+
 static int m_addr(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
 	int src = is(kw, "src");
 	struct clist l = { src ? &r->src : &r->dst, src ? &r->n_src : &r->n_dst, 0 };
 
+	if (is_set_ref(p))
+		return set_ref(p, r, src ? XW_REF_SRC : XW_REF_DST);
+	if (r->set_ref[src ? XW_REF_SRC : XW_REF_DST][0])
+		return fail(p, kw->col, "duplicate match '%s'", src ? "src" : "dst");
 	if (take_value(p, "address list"))
 		return -1;
 	return each_elem(p, 0, p->v.len, "address", cidr_elem, &l);
@@ -638,6 +675,10 @@ static int m_addr(struct parser *p, struct xw_rule *r, const struct word *kw)
 
 static int m_port(struct parser *p, struct xw_rule *r, const struct word *kw)
 {
+	if (is_set_ref(p))
+		return set_ref(p, r, is(kw, "sport") ? XW_REF_SPORT : XW_REF_DPORT);
+	if (r->set_ref[is(kw, "sport") ? XW_REF_SPORT : XW_REF_DPORT][0])
+		return fail(p, kw->col, "duplicate match '%s'", is(kw, "sport") ? "sport" : "dport");
 	if (is(kw, "sport"))
 		return take_ranges(p, &d_port, &r->sport, &r->n_sport);
 	return take_ranges(p, &d_port, &r->dport, &r->n_dport);
@@ -801,6 +842,14 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 				return fail(p, w->col, "expected 'src' after 'per', got '%.*s%s'",
 					    Q(w->s, (size_t)w->len));
 			r->limit_per_src = 1;
+		} else if (eat(p, "ban")) {
+			if (r->ban_set[0])
+				return fail(p, p->w[p->i - 1].col, "duplicate 'ban'");
+			if (set_ref(p, r, XW_REF_MAX) || !(w = need(p, "ban duration")))
+				return -1;
+			if (xw_duration_parse(w->s, (size_t)w->len, &r->ban_ms) || !r->ban_ms)
+				return fail(p, w->col, "expected a duration such as 30s, 10m, 1h, 7d or "
+					    "1h30m, got '%.*s%s'", Q(w->s, (size_t)w->len));
 		} else {
 			break;
 		}
@@ -817,6 +866,8 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 				    r->limit_burst, r->limit_rate, r->limit_period == 60 ? "m" : "s",
 				    (double)cost / 1e9 * r->limit_burst);
 	}
+	if (r->ban_set[0] && !r->limit_per_src)
+		return fail(p, r->set_col[XW_REF_MAX], "'ban' needs 'per src'");
 	return 0;
 }
 
@@ -977,7 +1028,7 @@ int xw_parse_text(const char *text, size_t len, const char *fname,
 	struct parser p = { .fname = fname ? fname : "<input>", .err = err };
 	uint8_t *seen = calloc(XW_PRIO_MAX / 8 + 1, 1);
 	int policy_line[2] = { 0, 0 };
-	size_t at = 0;
+	size_t at = 0, sets_cap = 0;
 	int rc = -1;
 
 	xw_ruleset_init(rs);
@@ -1002,6 +1053,31 @@ int xw_parse_text(const char *text, size_t len, const char *fname,
 		} else if (is(&p.w[0], "policy")) {
 			if (parse_policy(&p, rs, policy_line))
 				goto out;
+		} else if (is(&p.w[0], "set")) {
+			/* a set block may span lines: loader/sets.c parses it whole */
+			struct xw_set_decl d;
+			size_t used;
+
+			if (xw_set_decl_parse(ls, len - (size_t)(ls - text), p.fname, p.line, &d,
+					      &used, err))
+				goto out;
+			if (xw_ruleset_set(rs, d.name)) {
+				snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: duplicate set %s (first at "
+					 "line %d)", p.fname, d.pos.line, d.pos.col, d.name,
+					 xw_ruleset_set(rs, d.name)->pos.line);
+				free(d.elems);
+				goto out;
+			}
+			if (grow((void **)&rs->sets, rs->n_sets, &sets_cap, sizeof(*rs->sets))) {
+				free(d.elems);
+				oom(&p, 1);
+				goto out;
+			}
+			rs->sets[rs->n_sets++] = d;
+			for (size_t k = 0; k < used; k++)
+				if (ls[k] == '\n')
+					p.line++;
+			at = (size_t)(ls - text) + used + 1;
 		} else {
 			fail(&p, p.w[0].col, "expected 'rule' or 'policy', got '%.*s%s'",
 			     Q(p.w[0].s, (size_t)p.w[0].len));
@@ -1010,6 +1086,8 @@ int xw_parse_text(const char *text, size_t len, const char *fname,
 	}
 	if (rs->n)
 		qsort(rs->rules, rs->n, sizeof(*rs->rules), cmp_prio);
+	if (xw_sets_check(rs, err))
+		goto out;
 	rc = 0;
 out:
 	free(seen);

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The set commands as an operator runs them, next to an nftables named set,
+# in a private namespace (run inside /work/isolate.sh or as root on a test
+# box; it creates a veth pair xwsb0/xwsb1 and the nft table xwsb there):
+#
+#   set load of N elements (IPv4+IPv6, one per line) from a file
+#   one `xwall set add` (a whole process: open, add, exit), mean of 50
+#   `set feed` rate: M `add` lines through one process
+#   the same with nft: `nft -f` of N elements into a named set, `nft add
+#   element` once, mean of 50
+#
+# Usage: tests/bench/sets-cli.sh [N [M]]   (defaults 1000000, 200000)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+XWALL=${XWALL:-$ROOT/build/xwall}
+N=${1:-1000000}
+M=${2:-200000}
+W=$(mktemp -d /tmp/xwsb.XXXXXX)
+trap 'rm -rf "$W"; "$XWALL" detach --all >/dev/null 2>&1 || true; ip link del xwsb0 2>/dev/null || true; nft delete table inet xwsb 2>/dev/null || true' EXIT
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+ip link add xwsb0 type veth peer name xwsb1
+ip link set xwsb0 up
+ip link set xwsb1 up
+SEED=${SEED:-$RANDOM}
+echo "seed $SEED, N=$N, M=$M" >&2
+/usr/bin/python3 - "$N" "$M" "$SEED" "$W" <<'EOF'
+import random, sys
+n, m, seed, w = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+r = random.Random(seed)
+v4 = set(); v6 = set()
+while len(v4) < n // 2:
+    v4.add("%d.%d.%d.%d" % (r.randrange(1, 224), r.randrange(256), r.randrange(256), r.randrange(256)))
+while len(v6) < n - n // 2:
+    v6.add("2001:db8:%x:%x:%x:%x:%x:%x" % tuple(r.randrange(65536) for _ in range(6)))
+with open(w + "/elems", "w") as f:
+    for a in v4: f.write(a + "\n")
+    for a in v6: f.write(a + "\n")
+with open(w + "/feed", "w") as f:
+    for i in range(m):
+        f.write("add 100.%d.%d.%d\n" % (i >> 16 & 255, i >> 8 & 255, i & 255))
+with open(w + "/nft4", "w") as f:
+    f.write("add element inet xwsb bl4 { " + ", ".join(v4) + " }\n")
+with open(w + "/nft6", "w") as f:
+    f.write("add element inet xwsb bl6 { " + ", ".join(v6) + " }\n")
+EOF
+cat >"$W/rules" <<EOF
+set bl { type inet_addr; flags timeout; size $((N + M + 1000)); }
+rule 10 in src @bl drop
+EOF
+"$XWALL" attach xwsb1 --mode skb >/dev/null
+"$XWALL" apply "$W/rules"
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+load=$(t "$XWALL" set load bl "$W/elems")
+s=$(date +%s.%N)
+for i in $(seq 50); do "$XWALL" set add bl 192.0.2.$i; done
+e=$(date +%s.%N)
+add=$(echo "($e - $s) / 50" | bc -l)
+feed=$(t sh -c "\"$XWALL\" set feed bl <\"$W/feed\" 2>/dev/null")
+nft add table inet xwsb
+nft add set inet xwsb bl4 "{ type ipv4_addr; size $((N + 1000)); }"
+nft add set inet xwsb bl6 "{ type ipv6_addr; size $((N + 1000)); }"
+nload=$(t sh -c "nft -f $W/nft4 && nft -f $W/nft6")
+s=$(date +%s.%N)
+for i in $(seq 50); do nft add element inet xwsb bl4 "{ 192.0.2.$i }"; done
+e=$(date +%s.%N)
+nadd=$(echo "($e - $s) / 50" | bc -l)
+printf '| | xwall | nftables |\n| --- | --- | --- |\n'
+printf '| load %d elements (IPv4+IPv6) | %.2f s | %.2f s |\n' "$N" "$load" "$nload"
+printf '| one add (a whole CLI process) | %.1f ms | %.1f ms |\n' "$(echo "$add * 1000" | bc -l)" "$(echo "$nadd * 1000" | bc -l)"
+printf '| set feed, %d adds | %.0f changes/s | |\n' "$M" "$(echo "$M / $feed" | bc -l)"
