@@ -407,13 +407,14 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 
 	memset(t, 0, sizeof(*t));
 	memset(&B, 0, sizeof(B));
-	t->rents = rents;
-	t->n_rents = n;
+	/* refused before t takes the entries: on failure the caller frees them */
 	if (n > XW_MAX_RENTS) {
 		snprintf(msg, msglen, "the rule set compiles to %u rule entries, more than the %u "
 			 "the datapath holds", n, XW_MAX_RENTS);
 		return -1;
 	}
+	t->rents = rents;
+	t->n_rents = n;
 	B.e = rents;
 	B.t = t;
 	B.cnt = calloc((1u << NB_MAX) + 1, sizeof(*B.cnt));
