@@ -226,6 +226,8 @@ int xw_getopt(const char *cmd, int argc, char **argv)
 		sopts[s] = 0;
 		built = c;
 	}
+	if (!argv)
+		return -1;
 	if (argv != last_argv) {
 		optind = 0;    /* a fresh argv (apply --verify parses twice) */
 		last_argv = argv;

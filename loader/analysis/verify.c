@@ -758,7 +758,7 @@ static int collect(struct vs *V, struct tables *T, uint32_t at, unsigned depth, 
 
 	if (depth >= XW_TREE_DEPTH)
 		return bad_tree(V, "a path of tree %u is longer than %u nodes", t, XW_TREE_DEPTH);
-	if (get_node(V, T, at, &nd))
+	if (get_node(V, T, at, &nd) || !nd)
 		return -1;
 	if (!nd->nb) {
 		uint32_t prev = 0;
@@ -771,7 +771,7 @@ static int collect(struct vs *V, struct tables *T, uint32_t at, unsigned depth, 
 		if (depth + 1 > T->max_depth)
 			T->max_depth = depth + 1;
 		for (uint32_t j = 0; j < nd->n; j++) {
-			uint32_t r;
+			uint32_t r = 0;
 
 			if (get_lid(V, T, nd->base + j, &r) || get_rent(V, T, r))
 				return -1;
@@ -821,11 +821,12 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 	struct xw_node nd = T->nodes[at];
 
 	if (!nd.nb) {
-		uint32_t r;
+		uint32_t r = 0;
 
 		++*clock;
 		for (uint32_t j = 0; j < nd.n; j++) {
-			get_lid(V, T, nd.base + j, &r);
+			if (get_lid(V, T, nd.base + j, &r))
+				return -1;
 			stamp[r] = *clock;
 		}
 		for (size_t i = 0; i < n; i++)

@@ -322,6 +322,12 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 	if ((r->present & XM_CT) && ct_alts(r->ct, &f[nf++]))
 		goto oom;
 
+	/* an empty list of alternatives matches nothing: no records */
+	for (size_t i = 0; i < nf; i++)
+		if (!f[i].n || !f[i].v) {
+			rc = 0;
+			goto out;
+		}
 	memset(&rec, 0, sizeof(rec));
 	rec.val.prio = r->prio;
 	rec.val.slot = slot;

@@ -277,9 +277,9 @@ static int port_of(const char *s)
 }
 
 #define NAMEV(tab, s) ({ int _v = -1; \
-	for (size_t _k = 0; _k < sizeof(tab) / sizeof(tab[0]); _k++) { \
-		if (!strcmp(tab[_k].n, s)) \
-			_v = tab[_k].v; \
+	for (size_t _k = 0; _k < sizeof(tab) / sizeof((tab)[0]); _k++) { \
+		if (!strcmp((tab)[_k].n, (s))) \
+			_v = (tab)[_k].v; \
 	} \
 	_v; })
 
@@ -476,7 +476,8 @@ static char *sorted(char *list)
 		el = ne;
 		el[n++] = e;
 	}
-	qsort(el, n, sizeof(*el), cmp_elem);
+	if (n)
+		qsort(el, n, sizeof(*el), cmp_elem);
 	for (size_t i = 0; i < n; i++) {
 		if (i && !strcmp(el[i], el[i - 1]))
 			continue;

@@ -432,7 +432,7 @@ static int parse_text(const char *text, size_t len, const char *fname, struct im
 			if (statement(&x, &tmp))
 				goto out;
 			x.dname = realloc(x.dname, (d + 1) * sizeof(*x.dname));
-			x.dval = realloc(x.dval, (d + 1) * sizeof(*x.dval));
+			x.dval = realloc(x.dval, (d + 1) * sizeof(struct lt *));
 			x.dlen = realloc(x.dlen, (d + 1) * sizeof(*x.dlen));
 			if (!x.dname || !x.dval || !x.dlen)
 				goto out;

@@ -361,7 +361,7 @@ static bool uses_tree(const char *text, size_t len)
 {
 	/* only files with include or define lines take the long way */
 	for (size_t i = 0; i < len; i++) {
-		const char *w = text + i;
+		const char *w;
 
 		while (i < len && (text[i] == ' ' || text[i] == '\t'))
 			i++;

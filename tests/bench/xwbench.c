@@ -2499,8 +2499,8 @@ static void cb_row(struct xw_dp *dp, int drop_fd, const char *dir, const char *x
 	cb_read_pcap(ppath, &fr);
 	r->packets = fr.n;
 	k = g_cb_pkts < fr.n ? g_cb_pkts : fr.n;
-	pick = calloc(k, sizeof(*pick));
-	d = calloc(2 * k * g_trials, sizeof(double));
+	pick = calloc(k ? k : 1, sizeof(*pick));
+	d = calloc(k ? 2 * k * g_trials : 1, sizeof(double));
 	if (!pick || !d)
 		die("out of memory");
 	for (size_t i = 0; i < k; i++)

@@ -141,7 +141,10 @@ static char **list_sets(size_t *n)
 	v = realloc(v, (*n + 1) * sizeof(*v));
 	if (!v)
 		die("out of memory");
-	v[(*n)++] = (char *)WORST_NAME;
+	v[*n] = strdup(WORST_NAME);   /* every name is the caller's to free */
+	if (!v[*n])
+		die("out of memory");
+	(*n)++;
 	return v;
 }
 
@@ -333,7 +336,7 @@ int main(int argc, char **argv)
 {
 	struct xw_err err = { { 0 } };
 	size_t nsets, packets = 0, mismatches = 0, nrefused = 0, nrun = 0, nbad = 0;
-	char **sets, refused[2048] = "";
+	char **sets, **owned = NULL, refused[2048] = "";
 	const char *e;
 	double t0 = now_s();
 	int c;
@@ -361,10 +364,13 @@ int main(int argc, char **argv)
 		sets = argv + optind;
 		nsets = (size_t)(argc - optind);
 		size_t all;
+		char **v = list_sets(&all);   /* the data must exist */
 
-		free(list_sets(&all));   /* the data must exist; leaks the names */
+		for (size_t i = 0; i < all; i++)
+			free(v[i]);
+		free(v);
 	} else {
-		sets = list_sets(&nsets);
+		sets = owned = list_sets(&nsets);
 	}
 	if (mkdir(opt_out, 0755) && errno != EEXIST)
 		die("%s: %s", opt_out, strerror(errno));
@@ -394,6 +400,9 @@ int main(int argc, char **argv)
 		mismatches += r.mismatches;
 	}
 	xw_dp_close(&dp);
+	for (size_t i = 0; owned && i < nsets; i++)
+		free(owned[i]);
+	free(owned);
 
 	printf("cbtest: %zu sets run, %zu packets, %zu mismatches; %zu refused%s%s%s (%.1f s)\n",
 	       nrun, packets, mismatches, nrefused, nrefused ? " (" : "", refused,

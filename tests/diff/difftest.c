@@ -905,8 +905,10 @@ static const char *default_corpus(void)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
-	if (getenv("XW_CORPUS") && *getenv("XW_CORPUS"))
-		return getenv("XW_CORPUS");
+	const char *env = getenv("XW_CORPUS");
+
+	if (env && *env)
+		return env;
 	if (n <= 0)
 		die("cannot find this program's path (/proc/self/exe): give the corpus with -c DIR");
 	exe[n] = 0;

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ctl/options.c"
+/* compiled in on purpose: options.c depends on nothing else of xwall */
+#include "../../ctl/options.c" // NOLINT(bugprone-suspicious-include)
 
 #define MAXCMD 32
 #define MAXOPT 64
