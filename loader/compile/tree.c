@@ -234,7 +234,8 @@ static int make_leaf(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n
 	memset(&t->nodes[at], 0, sizeof(t->nodes[at]));
 	t->nodes[at].base = t->n_lids;
 	t->nodes[at].n = n;
-	memcpy(t->lids + t->n_lids, ids, n * sizeof(*ids));
+	if (n)   /* an empty leaf may come before any list exists */
+		memcpy(t->lids + t->n_lids, ids, n * sizeof(*ids));
 	t->n_lids += n;
 	if (n > t->max_leaf[B->tree])
 		t->max_leaf[B->tree] = n;

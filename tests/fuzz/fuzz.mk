@@ -144,7 +144,8 @@ unit-asan: $(ASAN_UNIT_BINS)
 # sanitizers and the same failure rule.  ASAN_DIFF_ARGS_<name> shortens a
 # long one: the instrumented userspace side (reference, generators, loader)
 # runs a few times slower, and the full-size runs stay in `make diff`.
-ASAN_DIFF_ARGS_difftest ?= -r 1 -n 5000
+# (the sanitized binary sits one directory deeper: name the corpus)
+ASAN_DIFF_ARGS_difftest ?= -r 1 -n 5000 -c $(CURDIR)/../shared/corpus/tcpdump
 ASAN_DIFF_ARGS_cttest   ?= -r 1
 diff-asan: $(ASAN_DIFF_BINS)
 	@failed=""; \
