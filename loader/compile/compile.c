@@ -615,7 +615,7 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 {
 	struct recs rv = { 0 }, lv = { 0 };
 	struct tinfo *ti = NULL;
-	uint32_t nt = 0, *rank = NULL;
+	uint32_t nt = 0, ti_cap = 0, *rank = NULL;
 	uint8_t *seen = NULL;
 	size_t i, ne;
 
@@ -636,11 +636,15 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_mask);
 	for (i = 0; i < rv.n; i++) {
 		if (i == 0 || memcmp(&rv.v[i].mask, &rv.v[i - 1].mask, sizeof(struct xw_key))) {
-			struct tinfo *nti = realloc(ti, (nt + 1) * sizeof(*ti));
+			if (nt == ti_cap) {   /* doubling: one realloc per tuple was quadratic */
+				uint32_t nc = ti_cap ? 2 * ti_cap : 64;
+				struct tinfo *nti = realloc(ti, (size_t)nc * sizeof(*ti));
 
-			if (!nti)
-				goto oom;
-			ti = nti;
+				if (!nti)
+					goto oom;
+				ti = nti;
+				ti_cap = nc;
+			}
 			ti[nt].mask = rv.v[i].mask;
 			ti[nt].min_prio = rv.v[i].val.prio;
 			ti[nt].old_id = nt;
