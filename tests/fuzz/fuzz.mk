@@ -35,9 +35,10 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_HDRS    := $(wildcard include/*.h tests/ref/*.h) $(LOADER_HDRS)
 
-FUZZ_SRCS_rules   := loader/lang/rule.c loader/lang/rule_parse.c loader/lang/rule_format.c loader/compile/compile.c loader/compile/tree.c \
-                     loader/compile/bloom.c
-FUZZ_SRCS_packets := loader/lang/rule.c loader/lang/rule_parse.c loader/lang/rule_format.c tests/ref/refclass.c
+# the parser needs the set declarations (loader/sets), which need the rest of
+# the library: both harnesses link all of it
+FUZZ_SRCS_rules   := $(LIB_SRCS)
+FUZZ_SRCS_packets := $(LIB_SRCS) tests/ref/refclass.c
 # the whole library (the BPF loader, with the programs' skeletons) and the
 # reference side: refclass, dpcheck, and rulegen with its PRNG
 FUZZ_SRCS_xdp     := $(LIB_SRCS) tests/ref/refclass.c tests/ref/dpcheck.c tests/ref/rulegen.c \
@@ -59,14 +60,14 @@ FUZZ_RUNS  := $(patsubst %,fuzz-%,$(FUZZ_NAMES))
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_SRCS_rules) $(FUZZ_HDRS)
+$(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_SRCS_rules) $(FUZZ_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
 	@echo '  FUZZ-CC $@'
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_rules)
-$(FUZZ_DIR)/fuzz_packets: tests/fuzz/fuzz_packets.c $(FUZZ_SRCS_packets) $(FUZZ_HDRS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BUILD) -o $@ $< $(FUZZ_SRCS_rules) $(LDLIBS)
+$(FUZZ_DIR)/fuzz_packets: tests/fuzz/fuzz_packets.c $(FUZZ_SRCS_packets) $(FUZZ_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
 	@echo '  FUZZ-CC $@'
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_packets)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BUILD) -o $@ $< $(FUZZ_SRCS_packets) $(LDLIBS)
 $(FUZZ_DIR)/fuzz_xdp: tests/fuzz/fuzz_xdp.c $(FUZZ_SRCS_xdp) $(FUZZ_HDRS) $(SKELS)
 	@mkdir -p $(dir $@)
 	@echo '  FUZZ-CC $@'
