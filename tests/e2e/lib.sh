@@ -9,6 +9,13 @@
 #   st other command; expect_not $R "it must fail"
 #   e2e_done                     # summary line; exit 1 if anything failed
 #
+# A script with traffic between two namespaces splits in two (see sets.sh):
+# the outer part names the bed (NS_A NS_B IF_A IF_B A4 B4 [A6 B6]), calls
+# `e2e_outer TMPNAME` (W, the veth bed, cleanup on exit) and runs itself
+# again with --inner inside B's namespace; the inner part calls `e2e_inner`
+# (its own bpffs; on exit background jobs stopped, xwall detached) and ends
+# with e2e_done.
+#
 # Every check prints one line, `PASS NAME LABEL: what` or
 # `FAIL NAME LABEL: what -- detail`.  A script that stops early (set -e, a
 # setup command failing) prints `FAIL ... aborted` from its exit trap, so a
@@ -90,3 +97,90 @@ e2e_done() {
 # e2e_bed fresh|down NS_A NS_B: two namespaces and a veth pair between them
 # (scripts/netns.sh; addresses from XW_IF_A, XW_A4, ... as it documents).
 e2e_bed() { sh "$ROOT/scripts/netns.sh" "$@"; }
+
+# e2e_veth fresh|down|info: e2e_bed with the script's names and addresses:
+# NS_A NS_B IF_A IF_B, A4 B4 (/24), A6 B6 (/64; unset or empty: no IPv6
+# address).  E2E_NO_IPV6=1: IPv6 disabled on the link (no IPv6 frames at all).
+e2e_veth() {
+	XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 \
+		XW_A6=${A6:+$A6/64} XW_B6=${B6:+$B6/64} XW_NO_IPV6=${E2E_NO_IPV6:-0} \
+		e2e_bed "$1" "$NS_A" "$NS_B"
+}
+
+# e2e_outer TMPNAME [CLEANUP]: the outer part's setup: W (exported), a
+# temporary directory /tmp/TMPNAME.XXXXXX; a fresh veth bed (e2e_veth); on
+# exit CLEANUP runs, the bed comes down and W is removed.
+e2e_outer() {
+	W=$(mktemp -d "/tmp/$1.XXXXXX")
+	export W
+	E2E_OUTER_CLEANUP=${2:-true}
+	trap 'eval "$E2E_OUTER_CLEANUP" || true; e2e_veth down || true; rm -rf "$W"' EXIT
+	trap 'exit 130' INT TERM
+	e2e_veth fresh
+}
+
+# e2e_inner [CLEANUP]: the inner part's setup in B's namespace: its own
+# bpffs at /sys/fs/bpf; on exit an unfinished run is reported (e2e_trap),
+# CLEANUP runs, the background jobs of bgA/bgB are killed and xwall is
+# detached from every interface.
+BG=""
+e2e_inner() {
+	E2E_INNER_CLEANUP=${1:-true}
+	e2e_trap 'eval "$E2E_INNER_CLEANUP" || true; for p in $BG; do kill "$p" 2>/dev/null || true; done; "$XWALL" detach --all >/dev/null 2>&1 || true'
+	mount -t bpf bpf /sys/fs/bpf
+}
+
+# inA CMD...: run CMD in namespace A.  bgA/bgB CMD...: run CMD in A / here
+# in the background, its pid in BG (killed at exit); stop_bg kills and reaps
+# them now.
+inA() { ip netns exec "$NS_A" "$@"; }
+bgA() { ip netns exec "$NS_A" "$@" & BG="$BG $!"; }
+bgB() { "$@" & BG="$BG $!"; }
+stop_bg() {
+	for p in $BG; do kill "$p" 2>/dev/null || true; done
+	for p in $BG; do wait "$p" 2>/dev/null || true; done
+	BG=""
+}
+
+# oneline FILE: FILE on one line, at most 400 characters (failure details).
+oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
+
+# wait_file FILE [TENTHS]: until FILE exists (default 5 s); 1 if it never does.
+wait_file() {
+	for _i in $(seq "${2:-50}"); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_port A|B tcp|udp PORT: until something listens there (max 3 s)
+wait_port() {
+	_f=-Hltn
+	[ "$2" = udp ] && _f=-Hlun
+	for _i in $(seq 60); do
+		if [ "$1" = A ]; then _o=$(inA ss $_f "sport = :$3"); else _o=$(ss $_f "sport = :$3"); fi
+		[ -n "$_o" ] && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1 $2 $3" >&2
+	return 1
+}
+
+# ping_a4 / ping_a6: one ping from A to B's $B4 / $B6; 0 if answered (1 s).
+ping_a4() { inA ping -n -q -c 1 -W 1 "$B4" >/dev/null 2>&1; }
+ping_a6() { inA ping -6 -n -q -c 1 -W 1 "$B6" >/dev/null 2>&1; }
+
+# udp_a PORT: 0 if a datagram from A to $B4:PORT reaches a socat bound in B
+# (uses $W/udp.out).
+udp_a() {
+	rm -f "$W/udp.out"
+	timeout 3 socat -u "UDP4-RECV:$1,bind=$B4" "OPEN:$W/udp.out,creat" &
+	_p=$!
+	sleep 0.3
+	inA bash -c "echo hello | socat -u - UDP4-SENDTO:$B4:$1" || true
+	sleep 0.5
+	kill $_p 2>/dev/null || true
+	wait $_p 2>/dev/null || true
+	grep -q hello "$W/udp.out" 2>/dev/null
+}

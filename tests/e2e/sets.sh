@@ -35,9 +35,8 @@
 # exit status 1 if any check failed.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init sets
 NS_A=xwse-a
 NS_B=xwse-b
 IF_A=xwse0
@@ -46,61 +45,16 @@ A4=10.202.0.1
 B4=10.202.0.2
 A6=fd00:202::1
 B6=fd00:202::2
-export XWALL NS_A NS_B IF_A IF_B A4 B4 A6 B6
+export NS_A NS_B IF_A IF_B A4 B4 A6 B6
 
 if [ "${1:-}" != --inner ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "FAIL sets: needs root" >&2
-		exit 1
-	fi
-	[ -x "$XWALL" ] || { echo "FAIL sets: $XWALL not built" >&2; exit 1; }
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6=$A6/64 XW_B6=$B6/64 \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
-	W=$(mktemp -d /tmp/xwse.XXXXXX)
-	export W
-	cleanup() {
-		bed down || true
-		rm -rf "$W"
-	}
-	trap cleanup EXIT
-	bed fresh
+	e2e_outer xwse
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 150 bash "$0" --inner || rc=$?
 	exit $rc
 fi
 
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-st() { if "$@"; then R=0; else R=1; fi; }
-DONE=0
-inner_cleanup() {
-	[ "$DONE" = 1 ] || echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-mount -t bpf bpf /sys/fs/bpf
-
-inA() { ip netns exec "$NS_A" "$@"; }
-ping4() { inA ping -n -q -c 1 -W 1 "$B4" >/dev/null 2>&1; }
-ping6() { inA ping -6 -n -q -c 1 -W 1 "$B6" >/dev/null 2>&1; }
-# udp PORT: 0 if a datagram from A to B:PORT arrives
-udp() {
-	rm -f "$W/udp.out"
-	timeout 3 socat -u "UDP4-RECV:$1,bind=$B4" "OPEN:$W/udp.out,creat" &
-	_p=$!
-	sleep 0.3
-	inA bash -c "echo hello | socat -u - UDP4-SENDTO:$B4:$1" || true
-	sleep 0.5
-	kill $_p 2>/dev/null || true
-	wait $_p 2>/dev/null || true
-	grep -q hello "$W/udp.out" 2>/dev/null
-}
-
+e2e_inner
 cat >"$W/rules" <<EOF
 policy pass
 set blocklist {
@@ -118,45 +72,45 @@ EOF
 "$XWALL" apply "$W/rules"
 
 LABEL=add/del
-st ping4; expect $R "A's ping passes while A is in no set"
+st ping_a4; expect $R "A's ping passes while A is in no set"
 "$XWALL" set add blocklist "$A4"
-st ping4; expect $((1 - R)) "after set add blocklist A4 it is dropped"
+st ping_a4; expect $((1 - R)) "after set add blocklist A4 it is dropped"
 "$XWALL" set list blocklist >"$W/list"
 st grep -qx "$A4" "$W/list"; expect $R "set list shows A4" "$(tr '\n' ' ' <"$W/list")"
 "$XWALL" set del blocklist "$A4"
-st ping4; expect $R "after set del it passes again"
-st ping6; expect $R "A's IPv6 ping passes"
+st ping_a4; expect $R "after set del it passes again"
+st ping_a6; expect $R "A's IPv6 ping passes"
 "$XWALL" set add blocklist "$A6"
-st ping6; expect $((1 - R)) "after set add blocklist A6 (inet_addr) IPv6 is dropped"
-st ping4; expect $R "... and IPv4 still passes"
+st ping_a6; expect $((1 - R)) "after set add blocklist A6 (inet_addr) IPv6 is dropped"
+st ping_a4; expect $R "... and IPv4 still passes"
 "$XWALL" set del blocklist "$A6"
 "$XWALL" set add blocklist 10.202.0.0/16
-st ping4; expect $((1 - R)) "a prefix covering A4 drops"
+st ping_a4; expect $((1 - R)) "a prefix covering A4 drops"
 "$XWALL" set del blocklist 10.202.0.0/16
-st ping4; expect $R "deleted prefix: passes"
+st ping_a4; expect $R "deleted prefix: passes"
 
 LABEL=ports
-st udp 7005; expect $((1 - R)) "UDP to 7005 (in @svc 7000-7010) is dropped"
-st udp 7020; expect $R "UDP to 7020 arrives"
+st udp_a 7005; expect $((1 - R)) "UDP to 7005 (in @svc 7000-7010) is dropped"
+st udp_a 7020; expect $R "UDP to 7020 arrives"
 
 LABEL=timeout
 "$XWALL" set add blocklist "$A4" timeout 3s
 "$XWALL" set list blocklist >"$W/list"
 st grep -Eq "^$A4 expires ([0-9]+ms|[0-3]s([0-9]+ms)?)\$" "$W/list"; expect $R "set list shows the time left" "$(tr '\n' ' ' <"$W/list")"
-st ping4; expect $((1 - R)) "an element with timeout 3s drops at first"
+st ping_a4; expect $((1 - R)) "an element with timeout 3s drops at first"
 sleep 3.5
 "$XWALL" set list blocklist >"$W/list"
 st grep -q "^$A4" "$W/list"; expect $((1 - R)) "after 3.5 s set list no longer shows it"
-st ping4; expect $R "... and it no longer matches (not yet removed: no gc ran)"
+st ping_a4; expect $R "... and it no longer matches (not yet removed: no gc ran)"
 
 LABEL=ban
 inA ping -n -q -i 0.01 -c 60 -W 1 "$B4" >/dev/null 2>&1 || true
 "$XWALL" set list scanners >"$W/list"
 st grep -q "^$A4 expires .* ban" "$W/list"; expect $R "a flood over 5/s bans A4" "$(tr '\n' ' ' <"$W/list")"
-st ping4; expect $((1 - R)) "A's next ping is dropped (rule 5, @scanners)"
+st ping_a4; expect $((1 - R)) "A's next ping is dropped (rule 5, @scanners)"
 "$XWALL" stats --json >"$W/stats"
 sleep 5
-st ping4; expect $R "5 s later (ban 4s) A passes again"
+st ping_a4; expect $R "5 s later (ban 4s) A passes again"
 
 LABEL=load
 printf '# comment\n192.0.2.1\n192.0.2.2 timeout 1h\n198.51.100.0/24\n' >"$W/elems"
@@ -172,15 +126,15 @@ st test "$n" = 3; expect $R "and leaves the elements as they were" "$n"
 
 LABEL=feed
 printf 'add %s timeout 1h\nadd 192.0.2.50\ndel 192.0.2.1\n' "$A4" | "$XWALL" set feed blocklist 2>/dev/null
-st ping4; expect $((1 - R)) "fed 'add A4' drops"
+st ping_a4; expect $((1 - R)) "fed 'add A4' drops"
 "$XWALL" set list blocklist >"$W/list"
 st grep -qx 192.0.2.1 "$W/list"; expect $((1 - R)) "fed 'del' removed 192.0.2.1"
 printf 'del %s\nadd 300.1.1.1\n' "$A4" | { st "$XWALL" set feed blocklist 2>"$W/err"; echo $R >"$W/rc"; }
 st test "$(cat "$W/rc")" = 1; expect $R "a bad line exits 1" "$(cat "$W/err")"
-st ping4; expect $((1 - R)) "and nothing of its batch was applied (A4 still in)"
+st ping_a4; expect $((1 - R)) "and nothing of its batch was applied (A4 still in)"
 echo '{"value": "'"$A4"'", "action": "del", "duration": "1h", "scope": "Ip", "origin": "cscli"}' |
 	"$XWALL" set feed blocklist --json 2>/dev/null
-st ping4; expect $R "a CrowdSec 'del' decision (--json) removes A4"
+st ping_a4; expect $R "a CrowdSec 'del' decision (--json) removes A4"
 
 LABEL=apply
 # the same file without blocklist's `elements` line
@@ -196,7 +150,7 @@ after=$("$XWALL" set list blocklist | grep -vc '^#\|^set ' || true)
 st test "$before" = "$after"; expect $R "rule add keeps them too"
 sed -i 's/7000-7010/7100/' "$W/rules2"
 "$XWALL" apply "$W/rules2"
-st udp 7005; expect $R "elements given in the file replace a set's (7005 passes now)"
+st udp_a 7005; expect $R "elements given in the file replace a set's (7005 passes now)"
 
 LABEL=gc
 "$XWALL" set add blocklist 192.0.2.77 timeout 1s
@@ -224,6 +178,4 @@ printf 'rule 1 in src @nosuch drop\n' >"$W/r2"
 st "$XWALL" apply "$W/r2" 2>"$W/err"; expect $((R == 1 ? 0 : 1)) "a rule on an undeclared set: exit 1"
 st grep -q "^$W/r2:1:15: no set named 'nosuch'" "$W/err"; expect $R "with FILE:LINE:COL" "$(cat "$W/err")"
 
-DONE=1
-[ "$FAILS" = 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
-echo "all set checks passed"
+e2e_done
