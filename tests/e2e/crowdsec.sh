@@ -17,55 +17,29 @@
 # Usage: tests/e2e/crowdsec.sh   (root; namespaces xwcs-a/xwcs-b)
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init crowdsec
 NS_A=xwcs-a
 NS_B=xwcs-b
 IF_A=xwcs0
 IF_B=xwcs1
 A4=10.203.8.1
 B4=10.203.8.2
-export XWALL NS_A NS_B IF_A IF_B A4 B4 ROOT
+export NS_A NS_B IF_A IF_B A4 B4 ROOT
 
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL crowdsec: needs root" >&2; exit 1; }
 	for c in crowdsec cscli crowdsec-custom-bouncer curl; do
 		command -v $c >/dev/null || { echo "FAIL crowdsec: $c is not installed (see INTEGRATIONS)" >&2; exit 1; }
 	done
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6= XW_B6= \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
-	W=$(mktemp -d /tmp/xwcs.XXXXXX)
-	export W
-	cleanup() { bed down || true; rm -rf "$W"; }
-	trap cleanup EXIT
-	bed fresh
+	e2e_outer xwcs
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 150 bash "$0" --inner || rc=$?
 	exit $rc
 fi
 
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-st() { if "$@"; then R=0; else R=1; fi; }
-DONE=0
 C=$W/cs
-PIDS=""
-inner_cleanup() {
-	[ "$DONE" = 1 ] || echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-mount -t bpf bpf /sys/fs/bpf
+e2e_inner
 ip link set lo up
-ping4() { ip netns exec "$NS_A" ping -n -q -c 1 -W 1 "$B4" >/dev/null 2>&1; }
-until_ok() { _n=$1; shift; for _i in $(seq "$_n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 has() { "$XWALL" set list crowdsec | grep -q "^$1 "; }
 hasnt() { ! has "$1"; }
 
@@ -111,7 +85,7 @@ cs() { cscli -c "$C/config.yaml" "$@"; }
 cs machines add xwtest --password xwtestpassword --url "http://127.0.0.1:$PORT" -f "$C/local_api_credentials.yaml" >/dev/null 2>&1
 cs bouncers add xwbouncer -k "$KEY" >/dev/null 2>&1
 crowdsec -c "$C/config.yaml" -no-cs -no-capi >"$C/crowdsec.out" 2>&1 &
-PIDS="$PIDS $!"
+BG="$BG $!"
 health() { curl -fs "http://127.0.0.1:$PORT/health" >/dev/null; }
 st until_ok 150 health; expect $R "the local API answers /health" "$(tail -3 "$C/log/crowdsec_api.log" 2>/dev/null)"
 
@@ -122,16 +96,16 @@ sed -e "s|@PKGLIBDIR@/xwall-crowdsec-feed|$C/xwall-crowdsec-feed|" \
     -e "s|^update_frequency:.*|update_frequency: 1s|" -e "s|^log_dir:.*|log_dir: $C/log/|" \
     "$ROOT/packaging/crowdsec/crowdsec-custom-bouncer-xwall.yaml" >"$C/bouncer.yaml"
 crowdsec-custom-bouncer -c "$C/bouncer.yaml" >"$C/bouncer.out" 2>&1 &
-PIDS="$PIDS $!"
+BG="$BG $!"
 sleep 2
 
 LABEL=ip
-st ping4; expect $R "A's ping passes before any decision"
+st ping_a4; expect $R "A's ping passes before any decision"
 cs decisions add -i "$A4" -d 1m >/dev/null 2>&1
 st until_ok 100 has "$A4"; expect $R "a decision on A4 reaches the set" "$(tail -3 "$C"/log/crowdsec-custom-bouncer.log 2>/dev/null)"
 "$XWALL" set list crowdsec >"$W/list"
 st grep -Eq "^$A4 expires ([0-9]+s|1m)" "$W/list"; expect $R "with its duration as timeout" "$(tr '\n' ' ' <"$W/list")"
-st ping4; expect $((1 - R)) "A's ping is dropped"
+st ping_a4; expect $((1 - R)) "A's ping is dropped"
 
 LABEL=range
 cs decisions add --range 10.203.9.0/24 -d 1m >/dev/null 2>&1
@@ -140,10 +114,8 @@ st until_ok 100 has 10.203.9.0/24; expect $R "a range decision adds the prefix"
 LABEL=delete
 cs decisions delete -i "$A4" >/dev/null 2>&1
 st until_ok 100 hasnt "$A4"; expect $R "deleting the decision removes A4"
-st ping4; expect $R "and A's ping passes again"
+st ping_a4; expect $R "and A's ping passes again"
 st test -s "$C/log/crowdsec-custom-bouncer.log"; expect $R "the bouncer wrote its log" "$(ls "$C/log")"
 st grep -qi "level=error" "$C/log/crowdsec-custom-bouncer.log"; expect $((1 - R)) "the bouncer logged no error" "$(grep -i error "$C"/log/*bouncer*.log | tail -2)"
 
-DONE=1
-[ "$FAILS" = 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
-echo "all crowdsec checks passed"
+e2e_done

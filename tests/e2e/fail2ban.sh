@@ -20,55 +20,28 @@
 # Usage: tests/e2e/fail2ban.sh   (root; namespaces xwfb-a/xwfb-b)
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init fail2ban
 NS_A=xwfb-a
 NS_B=xwfb-b
 IF_A=xwfb0
 IF_B=xwfb1
 A4=10.203.0.1
 B4=10.203.0.2
-export XWALL NS_A NS_B IF_A IF_B A4 B4 ROOT
+export NS_A NS_B IF_A IF_B A4 B4 ROOT
 
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL fail2ban: needs root" >&2; exit 1; }
 	command -v fail2ban-server >/dev/null || { echo "FAIL fail2ban: fail2ban is not installed (scripts/deps.sh)" >&2; exit 1; }
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6= XW_B6= \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
-	W=$(mktemp -d /tmp/xwfb.XXXXXX)
-	export W
-	cleanup() { bed down || true; rm -rf "$W"; }
-	trap cleanup EXIT
-	bed fresh
+	e2e_outer xwfb
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 120 bash "$0" --inner || rc=$?
 	exit $rc
 fi
 
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-st() { if "$@"; then R=0; else R=1; fi; }
-DONE=0
 F=$W/f2b
 SOCK=$F/f2b.sock
 client() { fail2ban-client -c "$F" -s "$SOCK" "$@"; }
-inner_cleanup() {
-	[ "$DONE" = 1 ] || echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"
-	client stop >/dev/null 2>&1 || true
-	[ -z "${SRV:-}" ] || kill "$SRV" 2>/dev/null || true
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-mount -t bpf bpf /sys/fs/bpf
-ping4() { ip netns exec "$NS_A" ping -n -q -c 1 -W 1 "$B4" >/dev/null 2>&1; }
-# until CMD succeeds, at most $1 tenths of a second
-until_ok() { _n=$1; shift; for _i in $(seq "$_n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+e2e_inner 'client stop >/dev/null 2>&1 || true; [ -z "${SRV:-}" ] || kill "$SRV" 2>/dev/null || true'
 listed() { "$XWALL" set list f2b-xwtest | grep -q "^$A4 "; }
 not_listed() { ! listed; }
 
@@ -114,18 +87,18 @@ SRV=$!
 LABEL=start
 jail_up() { client status xwtest >/dev/null 2>&1; }
 st until_ok 100 jail_up; expect $R "the jail xwtest is up" "$(tail -3 "$F/f2b.log" 2>/dev/null)"
-st ping4; expect $R "A's ping passes before any failure"
+st ping_a4; expect $R "A's ping passes before any failure"
 
 LABEL=ban
 for i in 1 2 3; do echo "FAIL from $A4" >>"$W/auth.log"; done
 st until_ok 100 listed; expect $R "three failures put A4 into f2b-xwtest" "$(tail -3 "$F/f2b.log")"
 "$XWALL" set list f2b-xwtest >"$W/list"
 st grep -Eq "^$A4 expires [1-6]s" "$W/list"; expect $R "with the bantime as timeout" "$(tr '\n' ' ' <"$W/list")"
-st ping4; expect $((1 - R)) "A's ping is dropped"
+st ping_a4; expect $((1 - R)) "A's ping is dropped"
 
 LABEL=unban
 st until_ok 100 not_listed; expect $R "after the bantime A4 has left the set"
-st ping4; expect $R "and A's ping passes again"
+st ping_a4; expect $R "and A's ping passes again"
 
 LABEL=banip
 client set xwtest banip 192.0.2.300 >/dev/null 2>&1 || true
@@ -155,6 +128,4 @@ client stop >/dev/null 2>&1 || true
 wait "$SRV" 2>/dev/null || true
 SRV=
 
-DONE=1
-[ "$FAILS" = 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
-echo "all fail2ban checks passed"
+e2e_done

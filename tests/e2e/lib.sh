@@ -107,16 +107,31 @@ e2e_veth() {
 		e2e_bed "$1" "$NS_A" "$NS_B"
 }
 
-# e2e_outer TMPNAME [CLEANUP]: the outer part's setup: W (exported), a
-# temporary directory /tmp/TMPNAME.XXXXXX; a fresh veth bed (e2e_veth); on
-# exit CLEANUP runs, the bed comes down and W is removed.
-e2e_outer() {
+# e2e_workdir TMPNAME: W (exported), a new directory /tmp/TMPNAME.XXXXXX.
+# e2e_rmwork removes it, unless KEEP=1 (then it says where it is).
+e2e_workdir() {
 	W=$(mktemp -d "/tmp/$1.XXXXXX")
 	export W
+}
+e2e_rmwork() {
+	if [ "${KEEP:-0}" = 1 ]; then echo "$E2E_NAME: work directory kept: $W"; else rm -rf "$W"; fi
+}
+
+# e2e_outer TMPNAME [CLEANUP]: the outer part's setup: W (e2e_workdir); a
+# fresh veth bed (e2e_veth); on exit CLEANUP runs, the bed comes down and W
+# is removed (e2e_rmwork).
+e2e_outer() {
+	e2e_workdir "$1"
 	E2E_OUTER_CLEANUP=${2:-true}
-	trap 'eval "$E2E_OUTER_CLEANUP" || true; e2e_veth down || true; rm -rf "$W"' EXIT
+	trap 'eval "$E2E_OUTER_CLEANUP" || true; e2e_veth down || true; e2e_rmwork' EXIT
 	trap 'exit 130' INT TERM
 	e2e_veth fresh
+}
+
+# e2e_macs: MAC_A, MAC_B (exported) from the bed's `info`.
+e2e_macs() {
+	eval "$(e2e_veth info)"
+	export MAC_A MAC_B
 }
 
 # e2e_inner [CLEANUP]: the inner part's setup in B's namespace: its own
@@ -126,7 +141,7 @@ e2e_outer() {
 BG=""
 e2e_inner() {
 	E2E_INNER_CLEANUP=${1:-true}
-	e2e_trap 'eval "$E2E_INNER_CLEANUP" || true; for p in $BG; do kill "$p" 2>/dev/null || true; done; "$XWALL" detach --all >/dev/null 2>&1 || true'
+	e2e_trap 'eval "$E2E_INNER_CLEANUP" || true; for p in $BG; do kill "$p" 2>/dev/null || true; done; timeout 10 "$XWALL" detach --all >/dev/null 2>&1 || true'
 	mount -t bpf bpf /sys/fs/bpf
 }
 
@@ -184,3 +199,6 @@ udp_a() {
 	wait $_p 2>/dev/null || true
 	grep -q hello "$W/udp.out" 2>/dev/null
 }
+
+# until_ok TENTHS CMD...: until CMD succeeds, at most TENTHS tenths of a second
+until_ok() { _n=$1; shift; for _i in $(seq "$_n"); do "$@" && return 0; sleep 0.1; done; return 1; }
