@@ -14,14 +14,11 @@
 # One PASS/FAIL line per check; exit 1 if any failed.
 set -u
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init foreign
 NS=xwfor-$$
 
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL foreign: needs root"; exit 1; }
-	[ -x "$XWALL" ] || { echo "FAIL foreign: $XWALL not built"; exit 1; }
 	timeout 10 ip netns add "$NS" || { echo "FAIL foreign: ip netns add"; exit 1; }
 	rc=0
 	timeout -k 5 60 ip netns exec "$NS" sh "$0" --inner || rc=$?
@@ -30,11 +27,8 @@ if [ "${1:-}" != --inner ]; then
 fi
 
 # ---- inside the namespace: a bpffs of our own ----
-FAILED=0
-W=$(mktemp -d /tmp/xwfor.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-pass() { echo "PASS foreign $LABEL: $*"; }
-fail() { echo "FAIL foreign $LABEL: $*"; FAILED=1; }
+e2e_workdir xwfor
+e2e_trap 'rm -rf "$W"'
 PIN=/sys/fs/bpf/xwall
 mount -t bpf bpf /sys/fs/bpf || { echo "FAIL foreign: mount bpffs"; exit 1; }
 
@@ -78,4 +72,4 @@ if "$XWALL" apply "$W/r" >/dev/null 2>"$W/e" && "$XWALL" rule list >"$W/o" 2>>"$
 else
 	fail "fresh apply: $(cat "$W/e")"
 fi
-exit $FAILED
+e2e_done

@@ -34,10 +34,11 @@ E2E_DONE=0
 # kept for scripts that read the count directly
 FAILS=0
 
-# e2e_init NAME: name the script; refuse to run without root or xwall.
+# e2e_init NAME [noroot]: name the script; refuse to run without root (unless
+# noroot: a script that only runs the CLI on files) or without xwall.
 e2e_init() {
 	E2E_NAME=$1
-	if [ "$(id -u)" != 0 ]; then
+	if [ "${2:-}" != noroot ] && [ "$(id -u)" != 0 ]; then
 		echo "FAIL $E2E_NAME: needs root" >&2
 		exit 1
 	fi
@@ -202,3 +203,36 @@ udp_a() {
 
 # until_ok TENTHS CMD...: until CMD succeeds, at most TENTHS tenths of a second
 until_ok() { _n=$1; shift; for _i in $(seq "$_n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+
+# e2e_count FILE...: add the PASS and FAIL lines in FILEs (the output of
+# parts run as child processes) to this script's counts.
+e2e_count() {
+	_p=$(cat "$@" | grep -c '^PASS' || true)
+	_f=$(cat "$@" | grep -c '^FAIL' || true)
+	E2E_PASSES=$((E2E_PASSES + _p))
+	E2E_FAILS=$((E2E_FAILS + _f))
+	FAILS=$E2E_FAILS
+}
+
+# e2e_part LOG NAME CMD...: run a part of the test as a child process, its
+# output shown and kept in LOG; a part that exits non-zero without a FAIL
+# line gets one.  Count the logs with e2e_count at the end.
+e2e_part() {
+	_log=$1 _pn=$2
+	shift 2
+	( "$@" 2>&1; echo $? >"$_log.rc" ) | tee "$_log"
+	_rc=$(cat "$_log.rc")
+	rm -f "$_log.rc"
+	if [ "$_rc" != 0 ] && ! grep -q '^FAIL' "$_log"; then
+		echo "FAIL $E2E_NAME $_pn: exit $_rc$([ "$_rc" = 124 ] && echo ' (timed out)')" | tee -a "$_log"
+	fi
+}
+
+# e2e_part_end [CMD...]: the end of a part that e2e_part runs: no summary
+# line (the parent counts with e2e_count), status 0; with CMD, exec it (a
+# checker that prints its own PASS/FAIL lines; its status is the part's).
+e2e_part_end() {
+	E2E_DONE=1
+	[ $# = 0 ] || exec "$@"
+	exit 0
+}

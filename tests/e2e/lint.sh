@@ -15,15 +15,12 @@
 # failed.  Environment: XWALL (binary), KEEP=1 (keep the work directory).
 set -u
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init lint noroot
 PY=${PY:-python3}
-W=$(mktemp -d /tmp/xwlint.XXXXXX)
-FAILED=0
+e2e_workdir xwlint
+e2e_trap e2e_rmwork
 
-pass() { echo "PASS lint $LABEL: $*"; }
-fail() { echo "FAIL lint $LABEL: $*"; FAILED=1; }
 # expect_rc WANT GOT WHAT
 expect_rc() {
 	if [ "$2" -eq "$1" ]; then pass "$3: exit $2"; else fail "$3: exit $2, expected $1"; fi
@@ -32,10 +29,6 @@ expect_rc() {
 has() {
 	if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: no '$2' in: $(cat "$1")"; fi
 }
-cleanup() { [ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; }
-trap cleanup EXIT
-
-[ -x "$XWALL" ] || { echo "FAIL lint: $XWALL not built"; exit 1; }
 
 # ---- a: clean ----
 LABEL=a
@@ -136,4 +129,4 @@ LABEL=d
 expect_rc 1 $? "stdin"
 has "$W/d.out" "<stdin>:4: rule 30 is shadowed by rules 10, 20" "stdin: named <stdin>"
 
-exit $FAILED
+e2e_done

@@ -26,35 +26,23 @@
 # work directory.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init verify
 PY=/usr/bin/python3
 SEED=${SEED:-1}
-export XWALL PY SEED
+export PY SEED
 
 if [ "${1:-}" != --inner ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "FAIL verify: needs root" >&2
-		exit 1
-	fi
-	[ -x "$XWALL" ] || { echo "FAIL verify: $XWALL not built" >&2; exit 1; }
 	command -v bpftool >/dev/null || { echo "FAIL verify: bpftool missing" >&2; exit 1; }
-	W=$(mktemp -d /tmp/xwverify.XXXXXX)
-	export W
-	cleanup() {
-		if [ "${KEEP:-0}" = 1 ]; then echo "verify: work directory kept: $W"; else rm -rf "$W"; fi
-	}
-	trap cleanup EXIT
+	e2e_workdir xwverify
+	trap e2e_rmwork EXIT
 	# a private bpffs and network: the datapath of this test is its own
 	unshare -m -n "$0" --inner
 	exit $?
 fi
 
 # ------------------------------------------------------------------ inner side
-FAILS=0
-pass() { echo "PASS verify $*"; }
-fail() { echo "FAIL verify $*"; FAILS=$((FAILS + 1)); }
+e2e_trap '"$XWALL" detach --all >/dev/null 2>&1'
 PIN=/sys/fs/bpf/xwall
 
 mount --make-rprivate / 2>/dev/null || true
@@ -180,20 +168,22 @@ EOF
 grep -v "^rule 1 " "$W/rules" > "$W/rules_no1"
 
 # --- a: nothing loaded ------------------------------------------------------
+LABEL=a
 set +e
 "$XWALL" verify > "$W/a.out" 2>&1
 rc=$?
 set -e
 if [ $rc = 2 ] && grep -q "not loaded" "$W/a.out"; then
-	pass "a: not loaded: exit 2 ($(head -n 1 "$W/a.out"))"
+	pass "not loaded: exit 2 ($(head -n 1 "$W/a.out"))"
 else
-	fail "a: not loaded: exit $rc: $(cat "$W/a.out")"
+	fail "not loaded: exit $rc: $(cat "$W/a.out")"
 fi
 
 # --- b: the live set verifies -----------------------------------------------
+LABEL=b
 "$XWALL" attach xwv0 --egress > "$W/attach.out" 2>&1 || { cat "$W/attach.out"; fail "attach"; }
 if ! "$XWALL" apply "$W/rules" > "$W/apply.out" 2>&1; then
-	fail "b: apply of the random rule set: $(cat "$W/apply.out")"
+	fail "apply of the random rule set: $(cat "$W/apply.out")"
 	exit 1
 fi
 nrules=$(grep -c "^rule " "$W/rules")
@@ -207,13 +197,14 @@ secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 line=$(grep "^verified: " "$W/b.out" || true)
 if [ $rc = 0 ] && echo "$line" | grep -Eq "^verified: [0-9]+ cells, 0 mismatches$" &&
    awk -v s="$secs" 'BEGIN { exit !(s < 60) }'; then
-	pass "b: $nrules rules: '$line' in ${secs}s"
+	pass "$nrules rules: '$line' in ${secs}s"
 else
-	fail "b: $nrules rules: exit $rc in ${secs}s: $(cat "$W/b.out" "$W/b.err" | head -n 30)"
+	fail "$nrules rules: exit $rc in ${secs}s: $(cat "$W/b.out" "$W/b.err" | head -n 30)"
 fi
 sed 's/^/    /' "$W/b.err"
 
 # --- c: a corrupted live entry is caught ------------------------------------
+LABEL=c
 # xw_cfg's first word is the active generation; rule entries are the array
 # xw_rents, generation g at [g * 262144, ...), sorted by priority, so rule
 # 1's first entry is the generation's slot 0.  struct xw_rent: mask (64
@@ -249,15 +240,16 @@ if corrupt; then
 	   grep -q "actual:   rule 1 drop" "$W/c.out" && grep -Eq "^    [0-9a-f]{28,}$" "$W/c.out" &&
 	   grep -q "fields: .*tcp [0-9]* > 4242" "$W/c.out" &&
 	   grep -Eq "^verified: [0-9]+ cells, [1-9][0-9]* mismatches$" "$W/c.out"; then
-		pass "c: flipped verdict of a rule 1 entry: exit 1 with a counterexample"
+		pass "flipped verdict of a rule 1 entry: exit 1 with a counterexample"
 	else
-		fail "c: flipped verdict: exit $rc: $(cat "$W/c.err")"
+		fail "flipped verdict: exit $rc: $(cat "$W/c.err")"
 	fi
 else
-	fail "c: no entry of rule 1 found in the active generation"
+	fail "no entry of rule 1 found in the active generation"
 fi
 
 # --- d: apply --verify ------------------------------------------------------
+LABEL=d
 # applied_verified FILE OUT WHAT: `apply --verify FILE` exits 0 with 0 mismatches
 applied_verified() {
 	set +e
@@ -270,9 +262,10 @@ applied_verified() {
 		fail "$3: exit $rc: $(head -n 20 "$2")"
 	fi
 }
-applied_verified "$W/rules" "$W/d.out" "d: apply --verify"
+applied_verified "$W/rules" "$W/d.out" "apply --verify"
 
 # --- e: a deleted live entry ------------------------------------------------
+LABEL=e
 # (an array slot cannot be deleted: a value bit outside the mask, byte 64,
 # makes the entry match nothing, as if it were gone)
 if corrupt; then
@@ -285,18 +278,14 @@ if corrupt; then
 	set -e
 	if [ $rc = 1 ] && grep -q "expected: rule 1 pass" "$W/e.out" &&
 	   grep "actual:" "$W/e.out" | grep -vq "rule 1 "; then
-		pass "e: deleted entry of rule 1: exit 1, $(grep -c '^mismatch' "$W/e.out") counterexample(s) shown, $(grep '^verified' "$W/e.out")"
+		pass "deleted entry of rule 1: exit 1, $(grep -c '^mismatch' "$W/e.out") counterexample(s) shown, $(grep '^verified' "$W/e.out")"
 	else
-		fail "e: deleted entry: exit $rc: $(cat "$W/e.out" "$W/e.err" | head -n 20)"
+		fail "deleted entry: exit $rc: $(cat "$W/e.out" "$W/e.err" | head -n 20)"
 	fi
 else
-	fail "e: no entry of rule 1 found after apply --verify"
+	fail "no entry of rule 1 found after apply --verify"
 fi
-applied_verified "$W/rules_no1" "$W/e2.out" "e: apply --verify without rule 1"
+applied_verified "$W/rules_no1" "$W/e2.out" "apply --verify without rule 1"
 
 "$XWALL" detach --all > /dev/null 2>&1 || true
-if [ "$FAILS" != 0 ]; then
-	echo "verify: $FAILS check(s) failed"
-	exit 1
-fi
-echo "verify: all checks passed"
+e2e_done
