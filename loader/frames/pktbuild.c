@@ -48,8 +48,9 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v & 0xffff);
 }
 
-static uint16_t ip_csum(const uint8_t *p, size_t n)
+uint16_t xw_pb_csum(const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
 	uint32_t sum = 0;
 
 	for (size_t i = 0; i + 1 < n; i += 2)
@@ -59,6 +60,14 @@ static uint16_t ip_csum(const uint8_t *p, size_t n)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+void xw_pb_ip4_csum(uint8_t *ip)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+
+	ip[10] = ip[11] = 0;
+	put16(ip + 10, xw_pb_csum(ip, hl));
 }
 
 static void pattern(uint8_t *p, size_t n, uint8_t seed)
@@ -186,7 +195,7 @@ static size_t build_v4(const struct xw_pb_spec *s, uint8_t *h)
 	n = s->later ? put_later(s, h + ihl * 4) : put_l4(s, h + ihl * 4, 0, &cut);
 	n += ihl * 4;
 	put16(h + 2, (unsigned)n);
-	put16(h + 10, ip_csum(h, ihl * 4));
+	xw_pb_ip4_csum(h);
 	return cut ? n : n + pad(s, h + n);
 }
 

@@ -59,6 +59,13 @@ struct xw_pb_spec {
  * or 0 if the spec cannot be built. */
 size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap);
 
+/* The Internet checksum (RFC 1071) of n bytes, an odd last byte padded with
+ * a zero byte; the one checksum of the builder and of the C tests' frames. */
+uint16_t xw_pb_csum(const void *p, size_t n);
+/* Writes the header checksum of the IPv4 header at ip (IHL*4 bytes, IHL >=
+ * 5); the checksum field's old value does not count. */
+void xw_pb_ip4_csum(uint8_t *ip);
+
 /* Which packet shapes a spec's frame has (for statistics). */
 enum {
 	XW_PBS_TAGGED = 1u << 0, XW_PBS_QINQ = 1u << 1, XW_PBS_TAG_CUT = 1u << 2,

@@ -48,6 +48,7 @@
 #include "bloom.h"
 #include "compile.h"
 #include "datapath.h"
+#include "pktbuild.h"
 #include "rule.h"
 #include "refclass.h"
 #include "rulegen.h"
@@ -415,17 +416,6 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static uint16_t ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 #define PAYLOAD 18
 
 static void build_pkt(const struct pspec *s, struct pkt *out)
@@ -465,7 +455,7 @@ static void build_pkt(const struct pspec *s, struct pkt *out)
 		ip[9] = s->proto;
 		memcpy(ip + 12, s->src, 4);
 		memcpy(ip + 16, s->dst, 4);
-		put16(ip + 10, ip_csum(ip, 20));
+		xw_pb_ip4_csum(ip);
 		l4 = ip + 20;
 	} else {
 		size_t ext = s->frag ? 8 : 0;

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "datapath.h"
+#include "pktbuild.h"
 #include "rule.h"
 #include "xwall.h"
 #include "pktgen.h"
@@ -210,24 +211,10 @@ static void put16(struct frame *f, unsigned v) { put8(f, (v >> 8) & 0xff); put8(
 static void put32(struct frame *f, uint32_t v) { put16(f, v >> 16); put16(f, v & 0xffff); }
 static void putb(struct frame *f, const void *p, size_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
 
-static uint16_t csum16(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 static void ip4_header(struct frame *f, size_t opt, size_t l4len, uint16_t frag, uint8_t proto,
 		       const uint8_t *src, const uint8_t *dst, uint16_t id)
 {
 	size_t start = f->n, hl = 20 + opt;
-	uint16_t c;
 
 	put8(f, 0x40 | (unsigned)(hl / 4));
 	put8(f, 0);
@@ -241,9 +228,7 @@ static void ip4_header(struct frame *f, size_t opt, size_t l4len, uint16_t frag,
 	putb(f, dst, 4);
 	for (size_t i = 0; i < opt; i++)
 		put8(f, 1);       /* NOP */
-	c = csum16(f->b + start, hl);
-	f->b[start + 10] = (uint8_t)(c >> 8);
-	f->b[start + 11] = (uint8_t)c;
+	xw_pb_ip4_csum(f->b + start);
 }
 
 static void ip6_header(struct frame *f, size_t plen, uint8_t nh, const uint8_t *src,

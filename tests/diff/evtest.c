@@ -48,6 +48,7 @@
 
 #include "bpfdecl.h"
 #include "datapath.h"
+#include "pktbuild.h"
 #include "rule.h"
 #include "xwall.h"
 
@@ -108,17 +109,6 @@ static void pin_cpu(int cpu)
 
 /* ---- frames ---- */
 
-static uint16_t ip_csum(const uint8_t *h, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* IPv4 frame of `len` bytes (>= 60): proto 17 (UDP) or 6 (TCP), ports
  * sport -> dport, a 32-bit sequence number and a pattern in the payload. */
 static void mkframe(uint8_t *p, size_t len, int proto, uint16_t sport, uint16_t dport,
@@ -143,12 +133,7 @@ static void mkframe(uint8_t *p, size_t len, int proto, uint16_t sport, uint16_t 
 	ip[9] = (uint8_t)proto;
 	ip[12] = 10; ip[13] = 77; ip[14] = 0; ip[15] = 1;
 	ip[16] = 10; ip[17] = 77; ip[18] = 0; ip[19] = 2;
-	{
-		uint16_t c = ip_csum(ip, 20);
-
-		ip[10] = (uint8_t)(c >> 8);
-		ip[11] = (uint8_t)c;
-	}
+	xw_pb_ip4_csum(ip);
 	p[l4] = (uint8_t)(sport >> 8);
 	p[l4 + 1] = (uint8_t)sport;
 	p[l4 + 2] = (uint8_t)(dport >> 8);

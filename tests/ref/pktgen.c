@@ -2,6 +2,7 @@
 /* Random packet generator: see pktgen.h. */
 #include <string.h>
 
+#include "pktbuild.h"
 #include "pktgen.h"
 
 /* ---- PRNG ---- */
@@ -294,16 +295,6 @@ static void build_l4(struct gen *g, uint8_t proto)
 		wr16(g, s + 4, (unsigned)(g->len - s));
 }
 
-static uint16_t ip4_checksum(const uint8_t *h, size_t n)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Checksum is not checked (rule 8) but keeps pcaps readable. */
 static void ip4_fix_checksum(struct gen *g)
 {
@@ -312,7 +303,7 @@ static void ip4_fix_checksum(struct gen *g)
 	if (ihl < 20 || h + ihl > g->len)
 		return;
 	wr16(g, h + 10, 0);
-	wr16(g, h + 10, ip4_checksum(g->b + h, ihl));
+	wr16(g, h + 10, xw_pb_csum(g->b + h, ihl));
 }
 
 static uint8_t pick_l4_proto(struct gen *g, int v6)

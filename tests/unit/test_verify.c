@@ -379,10 +379,40 @@ START_TEST(test_verify_catches_corruption)
 }
 END_TEST
 
+/* xw_pb_csum / xw_pb_ip4_csum: the checksum the C tests' frames carry */
+START_TEST(test_pb_csum)
+{
+	/* an IPv4 header whose checksum is 0xb861 (UDP 192.168.0.1 -> .199) */
+	uint8_t ip[24] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61,
+			   0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	const uint8_t odd[3] = { 0x12, 0x34, 0x56 };
+
+	ck_assert_uint_eq(xw_pb_csum(ip, 20), 0);          /* a valid header sums to 0 */
+	ip[10] = 0xff;                                      /* the old value does not count */
+	ip[11] = 0x00;
+	xw_pb_ip4_csum(ip);
+	ck_assert_uint_eq(ip[10], 0xb8);
+	ck_assert_uint_eq(ip[11], 0x61);
+	/* IHL 6: the option word counts */
+	ip[0] = 0x46;
+	ip[20] = ip[21] = ip[22] = 1;
+	xw_pb_ip4_csum(ip);
+	ck_assert_uint_eq(xw_pb_csum(ip, 24), 0);
+	ck_assert_uint_ne((unsigned)ip[10] << 8 | ip[11], 0xb861);
+	/* odd length: the last byte is padded with a zero byte */
+	ck_assert_uint_eq(xw_pb_csum(odd, 3), (uint16_t)~(0x1234 + 0x5600));
+	ck_assert_uint_eq(xw_pb_csum(odd, 0), 0xffff);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("verify");
 	TCase *t = tcase_create("core");
+	TCase *pb = tcase_create("pktbuild");
+
+	tcase_add_test(pb, test_pb_csum);
+	suite_add_tcase(s, pb);
 
 	tcase_set_timeout(t, 600);
 	tcase_add_test(t, test_frames_parse_as_specified);
