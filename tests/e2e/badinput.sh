@@ -38,39 +38,23 @@
 # last line counts them; exit 1 if any failed.  KEEP=1 keeps the work dir.
 set -u
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init badinput
 PY=/usr/bin/python3
 NS=xwbad-$$
-export XWALL PY ROOT HERE
+export PY ROOT HERE
 
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL badinput: needs root"; exit 1; }
-	[ -x "$XWALL" ] || { echo "FAIL badinput: $XWALL not built"; exit 1; }
 	for t in setpriv flock strace bpftool timeout /usr/bin/time "$PY"; do
 		command -v "$t" >/dev/null || { echo "FAIL badinput: $t missing (make deps)"; exit 1; }
 	done
-	timeout 10 ip netns add "$NS" || { echo "FAIL badinput: ip netns add"; exit 1; }
-	rc=0
-	timeout -k 5 900 ip netns exec "$NS" sh "$0" --inner || rc=$?
-	timeout 10 ip netns del "$NS" || true
-	exit $rc
+	e2e_in_netns "$NS" 900 sh "$0" --inner
 fi
 
 # ---- inside the namespace ----
-W=$(mktemp -d /tmp/xwbad.XXXXXX)
+e2e_workdir xwbad
 chmod 755 "$W"
-NP=0 NF=0
-cleanup() {
-	"$XWALL" detach --all >/dev/null 2>&1
-	if [ "${KEEP:-0}" = 1 ]; then echo "badinput: work files kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-pass() { echo "PASS badinput $LABEL: $*"; NP=$((NP + 1)); }
-fail() { echo "FAIL badinput $LABEL: $*"; NF=$((NF + 1)); }
-check() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2${3:+ -- $3}"; fi; }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
+e2e_trap '"$XWALL" detach --all >/dev/null 2>&1; e2e_rmwork'
 PIN=/sys/fs/bpf/xwall
 mount -t bpf bpf /sys/fs/bpf || { echo "FAIL badinput: mount bpffs"; exit 1; }
 ip link set lo up
@@ -153,14 +137,14 @@ if [ "$RC" = 1 ] && grep -qE "^<stdin>:1:1: $nomsg" "$W/e"; then
 else fail "apply - of empty stdin: exit $RC, '$(oneline "$W/e")'"; fi
 printf 'policy in pass\n' >"$W/policy-only.rules"
 xw apply --check "$W/policy-only.rules"
-check "$RC" "a policy line alone is not empty: apply --check exits 0" "rc=$RC $(oneline "$W/e")"
+expect "$RC" "a policy line alone is not empty: apply --check exits 0" "rc=$RC $(oneline "$W/e")"
 g0=$(snap "$W/s.now"; gen)
 xw apply --allow-empty "$W/comment.rules"
 snap "$W/s.now"
 g1=$(gen)
 r=1
 [ "$RC" = 0 ] && [ "$g1" = $((g0 + 1)) ] && [ "$("$XWALL" rule list | tr '\n' ' ')" = "policy in pass policy out pass " ] && r=0
-check $r "apply --allow-empty of a comment-only file applies the empty set (generation $g0 -> $g1)" \
+expect $r "apply --allow-empty of a comment-only file applies the empty set (generation $g0 -> $g1)" \
 	"rc=$RC $(oneline "$W/e") $(oneline "$W/s.now")"
 xw apply "$W/good.rules"
 snap "$W/s.base"
@@ -176,7 +160,7 @@ refused 1 "^<rule>:1:24: burst 307445735 at 1/m" "rule add with the same limit" 
 	rule add 5 limit over 1/m burst 307445735 drop
 printf 'rule 5 udp limit over 1/m burst 76861433 drop\n' >"$W/burst-max.rules"
 xw apply --check "$W/burst-max.rules"
-check "$RC" "the largest burst at 1/m (76861433) is accepted" "rc=$RC $(oneline "$W/e")"
+expect "$RC" "the largest burst at 1/m (76861433) is accepted" "rc=$RC $(oneline "$W/e")"
 fi
 
 # ---------------------------------------------------------------- expand
@@ -203,7 +187,7 @@ for f in big max; do
 	kib=$(tail -n1 "$W/rss")
 	r=1
 	[ "$sz" -lt 1048576 ] && [ "$kib" -lt 524288 ] && [ "$RC" = 1 ] && r=0
-	check $r "apply --check $f.rules ($sz bytes): exit $RC, peak RSS $kib KiB (< 512 MiB)" \
+	expect $r "apply --check $f.rules ($sz bytes): exit $RC, peak RSS $kib KiB (< 512 MiB)" \
 		"$(oneline "$W/e")"
 done
 fi
@@ -227,11 +211,11 @@ EOF
 xw test --pcap "$W/cut.pcap"
 r=1
 [ "$RC" = 0 ] && grep -qx "xwall: warning: $W/cut.pcap: 3 of 5 packets were truncated by the capture (captured fewer bytes than were on the wire, snaplen 64): their verdicts are for the captured bytes only" "$W/e" && r=0
-check $r "test --pcap of a capture with 3 of 5 packets cut: warns with the count" "rc=$RC $(oneline "$W/e")"
+expect $r "test --pcap of a capture with 3 of 5 packets cut: warns with the count" "rc=$RC $(oneline "$W/e")"
 xw test --pcap "$W/cut.pcap" --json
 n=$(grep -c '"capture_truncated":true' "$W/o")
 [ "$RC" = 0 ] && [ "$n" = 3 ] && r=0 || r=1
-check $r "test --json marks the 3 cut packets capture_truncated" "rc=$RC n=$n"
+expect $r "test --json marks the 3 cut packets capture_truncated" "rc=$RC n=$n"
 unchanged "after test --pcap"
 fi
 
@@ -244,7 +228,7 @@ for cmd in "status --json" "rule list"; do
 	RC=0
 	# shellcheck disable=SC2086
 	withcaps $CAPS3 $cmd >"$W/o" 2>"$W/e" || RC=$?
-	check "$RC" "only CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN: $cmd exits 0" "rc=$RC $(oneline "$W/e")"
+	expect "$RC" "only CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN: $cmd exits 0" "rc=$RC $(oneline "$W/e")"
 done
 for miss in bpf net_admin sys_admin; do
 	b=$(echo "$CAPS3" | sed "s/,+$miss//")
@@ -269,7 +253,7 @@ RC=0
 withcaps $CAPS3 apply "$W/good2.rules" >"$W/o" 2>"$W/e" || RC=$?
 r=1
 [ "$RC" = 0 ] && "$XWALL" rule list | grep -q "^rule 30 " && r=0
-check $r "only the three capabilities: apply exits 0 and the new set is live" "rc=$RC $(oneline "$W/e")"
+expect $r "only the three capabilities: apply exits 0 and the new set is live" "rc=$RC $(oneline "$W/e")"
 xw apply "$W/good.rules"
 snap "$W/s.base"
 fi
@@ -310,7 +294,7 @@ else
 	bpftool batch file "$W/unfill.batch" >/dev/null 2>&1
 fi
 xw attach xwb1 --mode skb
-check "$RC" "attach works again once xw_ifaces has room" "rc=$RC $(oneline "$W/e")"
+expect "$RC" "attach works again once xw_ifaces has room" "rc=$RC $(oneline "$W/e")"
 snap "$W/s.base"
 fi
 
@@ -348,7 +332,7 @@ else
 	b=$(stats_of 131073)
 	r=1
 	[ "$RC" = 0 ] && [ "$a" -ge 7 ] && [ "$b" = 0 ] && r=0
-	check $r "a new rule in a deleted rule's slot starts at 0 packets (the deleted one had $a)" \
+	expect $r "a new rule in a deleted rule's slot starts at 0 packets (the deleted one had $a)" \
 		"rc=$RC new rule: $b $(oneline "$W/e")"
 	# order of map updates after the switch (the last xw_cfg update)
 	order=$("$PY" - "$W/trace" <<'EOF'
@@ -373,11 +357,11 @@ print(" ".join(out) if last >= 0 else "no-switch")
 EOF
 )
 	[ "$order" = "xw_text xw_rule_stats" ] && r=0 || r=1
-	check $r "after the switch: grace period (xw_text update), then the reused slot zeroed ('$order')"
+	expect $r "after the switch: grace period (xw_text update), then the reused slot zeroed ('$order')"
 	send 5
 	b=$(stats_of 131073)
 	[ "$b" = 5 ] && r=0 || r=1
-	check $r "the new rule counts its own packets from there (5)" "got $b"
+	expect $r "the new rule counts its own packets from there (5)" "got $b"
 fi
 xw apply "$W/good.rules"
 snap "$W/s.base"
@@ -409,13 +393,13 @@ wait $PC || RCC=$?
 list=$("$XWALL" rule list 2>&1 | grep '^rule' | tr '\n' ' ')
 r=1
 [ "$RB" = 0 ] && [ "$RCC" = 0 ] && [ -d "$PIN" ] && { [ "$list" = "rule 2 in proto tcp dport 2 drop " ] || [ "$list" = "rule 3 in proto tcp dport 3 drop " ]; } && r=0
-check $r "two applies waiting while the holder removed $PIN: both exit 0, the live set is one of them ($list)" \
+expect $r "two applies waiting while the holder removed $PIN: both exit 0, the live set is one of them ($list)" \
 	"B rc=$RB '$(oneline "$W/eB")' C rc=$RCC '$(oneline "$W/eC")'"
 "$XWALL" status --json >"$W/st" 2>&1
 g=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation"])' "$W/st" 2>/dev/null)
 # a fresh load applies the empty set (1), then B and C one after the other
 [ "$g" = 3 ] && r=0 || r=1
-check $r "the new datapath saw both applies, serialised (generation $g, wanted 3)" "$(oneline "$W/st")"
+expect $r "the new datapath saw both applies, serialised (generation $g, wanted 3)" "$(oneline "$W/st")"
 fi
 
 # ---------------------------------------------------------------- service
@@ -434,18 +418,17 @@ svc() {
 svc start
 r=1
 [ "$RC" = 0 ] && "$XWALL" status | grep -q '^xwb1 ' && "$XWALL" rule list | grep -q '^rule 20 ' && r=0
-check $r "xwall-service start with only the unit's capabilities ($bset): applied and attached" \
+expect $r "xwall-service start with only the unit's capabilities ($bset): applied and attached" \
 	"rc=$RC $(oneline "$W/e")"
 cp "$W/good2.rules" "$W/good.rules"
 svc reload
 r=1
 [ "$RC" = 0 ] && "$XWALL" rule list | grep -q '^rule 30 ' && r=0
-check $r "xwall-service reload with the unit's capabilities" "rc=$RC $(oneline "$W/e")"
+expect $r "xwall-service reload with the unit's capabilities" "rc=$RC $(oneline "$W/e")"
 svc stop
 r=1
 [ "$RC" = 0 ] && "$XWALL" status | grep -q 'not loaded' && r=0
-check $r "xwall-service stop with the unit's capabilities: unloaded" "rc=$RC $(oneline "$W/e")"
+expect $r "xwall-service stop with the unit's capabilities: unloaded" "rc=$RC $(oneline "$W/e")"
 fi
 
-echo "badinput: $NP passed, $NF failed"
-[ "$NF" = 0 ]
+e2e_done

@@ -19,11 +19,7 @@ e2e_init foreign
 NS=xwfor-$$
 
 if [ "${1:-}" != --inner ]; then
-	timeout 10 ip netns add "$NS" || { echo "FAIL foreign: ip netns add"; exit 1; }
-	rc=0
-	timeout -k 5 60 ip netns exec "$NS" sh "$0" --inner || rc=$?
-	timeout 10 ip netns del "$NS" || true
-	exit $rc
+	e2e_in_netns "$NS" 60 sh "$0" --inner
 fi
 
 # ---- inside the namespace: a bpffs of our own ----

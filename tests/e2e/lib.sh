@@ -14,7 +14,15 @@
 # `e2e_outer TMPNAME` (W, the veth bed, cleanup on exit) and runs itself
 # again with --inner inside B's namespace; the inner part calls `e2e_inner`
 # (its own bpffs; on exit background jobs stopped, xwall detached) and ends
-# with e2e_done.
+# with e2e_done.  A script that needs no traffic, only a bpffs of its own,
+# runs its inner part with e2e_in_netns (foreign.sh).  A script made of
+# parts run as child processes runs each with e2e_part, ends each part with
+# e2e_part_end and counts them with e2e_count (security.sh, run.sh).
+#
+# Also here: e2e_workdir/e2e_rmwork (W; KEEP=1 keeps it), e2e_veth, e2e_macs,
+# inA, bgA, bgB, stop_bg, oneline, wait_file, wait_port, until_ok, ping_a4,
+# ping_a6, udp_a.  A script may define its own version of a helper after
+# sourcing this file (ops.sh puts a timeout on inA).
 #
 # Every check prints one line, `PASS NAME LABEL: what` or
 # `FAIL NAME LABEL: what -- detail`.  A script that stops early (set -e, a
@@ -220,7 +228,7 @@ e2e_count() {
 e2e_part() {
 	_log=$1 _pn=$2
 	shift 2
-	( "$@" 2>&1; echo $? >"$_log.rc" ) | tee "$_log"
+	( "$@" 2>&1 && echo 0 >"$_log.rc" || echo $? >"$_log.rc" ) | tee "$_log"
 	_rc=$(cat "$_log.rc")
 	rm -f "$_log.rc"
 	if [ "$_rc" != 0 ] && ! grep -q '^FAIL' "$_log"; then
@@ -235,4 +243,17 @@ e2e_part_end() {
 	E2E_DONE=1
 	[ $# = 0 ] || exec "$@"
 	exit 0
+}
+
+# e2e_in_netns NS TIMEOUT CMD...: run CMD in a new, empty network namespace
+# NS (removed afterwards), killed after TIMEOUT seconds; exits with CMD's
+# status.  For scripts that need no traffic, only a bpffs of their own.
+e2e_in_netns() {
+	_ns=$1 _t=$2
+	shift 2
+	timeout 10 ip netns add "$_ns" || { echo "FAIL $E2E_NAME: ip netns add $_ns"; exit 1; }
+	_rc=0
+	timeout -k 5 "$_t" ip netns exec "$_ns" "$@" || _rc=$?
+	timeout 10 ip netns del "$_ns" || true
+	exit $_rc
 }
