@@ -23,14 +23,14 @@
 #           (ECONNRESET) and closes the flow (tcp_close)
 #
 # Usage: tests/e2e/ctflood.sh   (root; namespaces xwfl-a/xwfl-b, veth xwfl0/1)
-# One PASS/FAIL line per check, then `e2e: N passed, M failed`; exit 1 if any
-# check failed.
+# One PASS/FAIL line per check and a summary (tests/e2e/lib.sh); exit 1 if
+# any check failed.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init ctflood
 PY=/usr/bin/python3            # the python3 that has scapy
+E2E_NO_IPV6=1
 NS_A=xwfl-a
 NS_B=xwfl-b
 IF_A=xwfl0
@@ -38,75 +38,26 @@ IF_B=xwfl1
 A4=10.203.0.1
 B4=10.203.0.2
 SYNS=${XWFL_SYNS:-4000}
-export XWALL PY NS_A NS_B IF_A IF_B A4 B4 SYNS
+export PY NS_A NS_B IF_A IF_B A4 B4 SYNS
 
 # ------------------------------------------------------------------ outer side
 if [ "${1:-}" != --inner ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "FAIL ctflood: needs root" >&2
-		echo "e2e: 0 passed, 1 failed"
-		exit 1
-	fi
-	[ -x "$XWALL" ] || { echo "FAIL ctflood: $XWALL not built" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
-	$PY -c 'import scapy.all' 2>/dev/null || { echo "FAIL ctflood: $PY has no scapy" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
-	bed() {
-		XW_NO_IPV6=1 XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
+	$PY -c 'import scapy.all' 2>/dev/null || { echo "FAIL ctflood: $PY has no scapy" >&2; exit 1; }
 	exec 9>/tmp/xwall-ctflood.lock
 	if ! flock -w 150 9; then
 		echo "FAIL ctflood: another run holds /tmp/xwall-ctflood.lock" >&2
-		echo "e2e: 0 passed, 1 failed"
 		exit 1
 	fi
-	W=$(mktemp -d /tmp/xwfl.XXXXXX)
-	export W
-	cleanup() {
-		bed down || true
-		rm -rf "$W"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	bed fresh
-	bedinfo=$(bed info)                       # NS_*, IF_*, MAC_A, MAC_B
-	eval "$bedinfo"
-	export MAC_A MAC_B
+	e2e_outer xwfl
+	e2e_macs
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 180 bash "$0" --inner 9>&- || rc=$?
 	exit $rc
 fi
 
 # ------------------------------------------------------------------ inner side
-PASSES=0
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; PASSES=$((PASSES + 1)); }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
+e2e_inner
 
-BG=""
-DONE=0
-inner_cleanup() {
-	[ "$DONE" = 1 ] || { echo "FAIL $LABEL: aborted (a command the test needs failed; see above)";
-			     FAILS=$((FAILS + 1)); echo "e2e: $PASSES passed, $FAILS failed"; }
-	for p in $BG; do kill "$p" 2>/dev/null || true; done
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-trap 'exit 143' INT TERM
-mount -t bpf bpf /sys/fs/bpf
-
-inA() { ip netns exec "$NS_A" "$@"; }
-bgA() { ip netns exec "$NS_A" "$@" & BG="$BG $!"; }
-bgB() { "$@" & BG="$BG $!"; }
-wait_file() {
-	for _i in $(seq "${2:-50}"); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 H() { "$PY" "$W/fl.py" "$@"; }
 
 cat >"$W/fl.py" <<'EOF'
@@ -347,6 +298,4 @@ st=$(H flowstate "$W/ct4" "$CPORT")
 r=0; [ "$st" = "established tcp_close" ] || r=1
 expect $r "and closes the flow (tcp_close)" "$st"
 
-DONE=1
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+e2e_done

@@ -27,13 +27,13 @@
 #              rules count the same on TC, native and generic XDP
 #
 # Usage: tests/e2e/offload.sh   (root; namespaces xwof-a/xwof-b)
-# One PASS/FAIL line per check; last line `e2e: N passed, M failed`; exit
-# status 1 if any check failed, 2 if it cannot run.
+# One PASS/FAIL line per check; last line the summary (tests/e2e/lib.sh);
+# exit status 1 if any check failed or the test cannot run (2 when a tool
+# is missing).
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init offload
 PY=/usr/bin/python3
 NS_A=xwof-a
 NS_B=xwof-b
@@ -44,67 +44,27 @@ B4=10.202.0.2
 A6=fd00:202::1
 B6=fd00:202::2
 LIMIT=262144                 # bytes allowed after a drop rule is applied
-export XWALL PY NS_A NS_B IF_A IF_B A4 B4 A6 B6 LIMIT HERE
+export PY NS_A NS_B IF_A IF_B A4 B4 A6 B6 LIMIT HERE
 
 # ------------------------------------------------------------------ outer side
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || { echo "e2e: offload: needs root" >&2; exit 2; }
-	[ -x "$XWALL" ] || { echo "e2e: offload: $XWALL not built" >&2; exit 2; }
 	for t in ethtool tc ip ss "$PY"; do
 		command -v "$t" >/dev/null || { echo "e2e: offload: $t missing (make deps)" >&2; exit 2; }
 	done
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6=$A6/64 XW_B6=$B6/64 \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
 	exec 9>/tmp/xwall-offload.lock
 	if ! flock -w 150 9; then
 		echo "e2e: offload: another run holds /tmp/xwall-offload.lock" >&2
 		exit 2
 	fi
-	W=$(mktemp -d /tmp/xwof.XXXXXX)
-	export W
-	cleanup() {
-		bed down || true
-		rm -rf "$W"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	bed fresh
+	e2e_outer xwof
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 600 bash "$0" --inner 9>&- || rc=$?
 	exit $rc
 fi
 
 # ------------------------------------------------------------------ inner side
-NPASS=0
-NFAIL=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; NPASS=$((NPASS + 1)); }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; NFAIL=$((NFAIL + 1)); }
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
+e2e_inner stop_bg
 
-BG=""
-DONE=0
-inner_cleanup() {
-	[ "$DONE" = 1 ] || { echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"; NFAIL=$((NFAIL + 1)); }
-	stop_bg
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-	[ "$DONE" = 1 ] || echo "e2e: $NPASS passed, $NFAIL failed"
-}
-trap inner_cleanup EXIT
-trap 'exit 143' INT TERM
-mount -t bpf bpf /sys/fs/bpf
-
-inA() { ip netns exec "$NS_A" "$@"; }
-bgA() { ip netns exec "$NS_A" "$@" & BG="$BG $!"; }
-bgB() { "$@" & BG="$BG $!"; }
-stop_bg() {
-	for p in $BG; do kill "$p" 2>/dev/null || true; done
-	for p in $BG; do wait "$p" 2>/dev/null || true; done
-	BG=""
-}
 H() { "$PY" "$HERE/offload.py" "$@"; }
 J() {   # J FILE PATH: a number from `stats --json` (rules by prio)
 	"$PY" - "$1" "$2" <<'EOF'
@@ -120,18 +80,6 @@ EOF
 }
 D() { echo $(($(J "$2" "$3") - $(J "$1" "$3"))); }   # D OLD NEW PATH: the increase
 stats() { "$XWALL" stats --json >"$1"; }
-# wait_port A|B tcp|udp PORT: until something listens there (max 3 s)
-wait_port() {
-	_f=-Hltn
-	[ "$2" = udp ] && _f=-Hlun
-	for _i in $(seq 60); do
-		if [ "$1" = A ]; then _o=$(inA ss $_f "sport = :$3"); else _o=$(ss $_f "sport = :$3"); fi
-		[ -n "$_o" ] && return 0
-		sleep 0.05
-	done
-	echo "nothing listens on $1 $2 $3" >&2
-	return 1
-}
 
 # offloads on, both ends (veth GRO needs `gro on` or an XDP program)
 offloads() {
@@ -293,6 +241,4 @@ for mode in tc native skb; do
 	"$XWALL" detach "$IF_B" >/dev/null
 done
 
-DONE=1
-echo "e2e: $NPASS passed, $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+e2e_done
