@@ -21,15 +21,13 @@
 # Environment: SEED, COUNT (packets per rule set, default 600), XWALL.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init import
 PY=/usr/bin/python3
 HELP=$HERE/import.py
 RX=$ROOT/scripts/testbed.py
 
 if [ "${XW_IMPORT_INNER:-}" != 1 ]; then
-	[ "$(id -u)" = 0 ] || { echo "FAIL import: needs root" >&2; exit 1; }
 	for t in nft iptables-restore unshare; do
 		command -v "$t" >/dev/null || { echo "FAIL import: $t missing (make deps)" >&2; exit 1; }
 	done
@@ -40,12 +38,9 @@ fi
 
 mount -t sysfs sysfs /sys
 mount -t bpf bpf /sys/fs/bpf
-W=$(mktemp -d /tmp/xwall-e2e-import.XXXXXX)
-trap '"$XWALL" detach --all >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+e2e_workdir xwall-e2e-import
+e2e_trap '"$XWALL" detach --all >/dev/null 2>&1 || true; rm -rf "$W"'
 COUNT=${COUNT:-600}
-FAILS=0
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 echo "import.sh: seed $SEED"
 
 ip link set lo up
@@ -152,6 +147,7 @@ run_one() {
 	fi
 }
 
+LABEL=rulesets
 for f in "$ROOT"/tests/import/*.nft; do
 	run_one "$f" nft
 done
@@ -162,6 +158,7 @@ for f in "$ROOT"/tests/import/*.iptables; do
 	esac
 done
 
+LABEL=errors
 # what cannot be expressed is an error that names the line, never dropped
 printf 'table inet f {\n\tchain in {\n\t\ttype filter hook input priority 0;\n\t\ttcp dport 22 accept\n\t\tmeta mark 0x1 drop\n\t}\n}\n' >"$W/bad.nft"
 if ! "$XWALL" import nft "$W/bad.nft" >"$W/bad.out" 2>"$W/bad.err" && [ ! -s "$W/bad.out" ] &&
@@ -178,5 +175,5 @@ else
 	fail "bad iptables input: $(cat "$W/bad.err")"
 fi
 
-[ $FAILS = 0 ] || { echo "import.sh: $FAILS failed (seed $SEED)"; exit 1; }
-echo "import.sh: all passed (seed $SEED)"
+echo "import.sh: seed $SEED"
+e2e_done
