@@ -35,9 +35,8 @@
 # `ip netns exec xwop-a` from there (/tmp is shared, /sys is not).
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init ops
 PY=/usr/bin/python3            # the python3 that has scapy
 NS_A=xwop-a
 NS_B=xwop-b
@@ -50,34 +49,13 @@ RATE=200                       # limit N/s
 BURST=20                       # limit burst B
 PPS=1000                       # sender rate (per source)
 SECS=3                         # sending time
-export XWALL PY HERE NS_A NS_B IF_A IF_B A4 A4B B4 RATE BURST PPS SECS
+export PY HERE NS_A NS_B IF_A IF_B A4 A4B B4 RATE BURST PPS SECS
 
 # ------------------------------------------------------------------ outer side
 if [ "${1:-}" != --inner ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "FAIL ops: needs root" >&2
-		exit 1
-	fi
-	[ -x "$XWALL" ] || { echo "FAIL ops: $XWALL not built" >&2; exit 1; }
-	# the test bed: scripts/netns.sh with our names and addresses, no IPv6
-	# addresses (IPv6 kept quiet)
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6='' XW_B6='' \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
-	W=$(mktemp -d /tmp/xwop.XXXXXX)
-	export W
-	cleanup() {
-		bed down || true
-		if [ "${KEEP:-0}" = 1 ]; then echo "ops: work directory kept: $W"; else rm -rf "$W"; fi
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	bed fresh                                 # also removes a killed run's leftovers
+	e2e_outer xwop                            # also removes a killed run's leftovers
 	ip -n "$NS_A" addr add "$A4B/24" dev "$IF_A"
-	bedinfo=$(bed info)                       # NS_*, IF_*, MAC_A, MAC_B
-	eval "$bedinfo"
-	export MAC_A MAC_B
+	e2e_macs
 	rc=0
 	timeout -k 5 85 ip netns exec "$NS_B" bash "$0" --inner || rc=$?
 	[ $rc -ne 124 ] || echo "FAIL ops: timed out"
@@ -87,24 +65,7 @@ fi
 # ------------------------------------------------------------------ inner side
 # Runs in namespace B with its own bpffs; $W and the MACs come from outside.
 
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-# expect STATUS MESSAGE [DETAIL]: PASS when STATUS is 0
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
-
-BG=""
-DONE=0
-inner_cleanup() {
-	[ "$DONE" = 1 ] || echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"
-	for p in $BG; do kill "$p" 2>/dev/null || true; done
-	timeout 10 "$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-trap 'exit 143' INT TERM
-mount -t bpf bpf /sys/fs/bpf
+e2e_inner
 
 xw() { timeout 10 "$XWALL" "$@"; }
 inA() { timeout 20 ip netns exec "$NS_A" "$@"; }
@@ -466,9 +427,4 @@ expect $r "stats --watch 1 shows rates (/s); rule 6 pkt/s while 600 pkt/s flow: 
 
 LABEL=teardown
 xw detach --all >/dev/null
-DONE=1
-if [ $FAILS -ne 0 ]; then
-	echo "ops: $FAILS check(s) failed"
-	exit 1
-fi
-echo "ops: all checks passed"
+e2e_done
