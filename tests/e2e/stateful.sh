@@ -47,9 +47,8 @@
 # `ip netns exec xwst-a` from there (/tmp is shared, /sys is not).
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init stateful
 PY=/usr/bin/python3            # the python3 that has scapy
 NS_A=xwst-a
 NS_B=xwst-b
@@ -59,38 +58,18 @@ A4=10.201.0.1
 B4=10.201.0.2
 A6=fd00:201::1
 B6=fd00:201::2
-export XWST_PCAP="${XWST_PCAP:-}" XWALL PY NS_A NS_B IF_A IF_B A4 B4 A6 B6
+export XWST_PCAP="${XWST_PCAP:-}" PY NS_A NS_B IF_A IF_B A4 B4 A6 B6
 
 # ------------------------------------------------------------------ outer side
 if [ "${1:-}" != --inner ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "FAIL stateful: needs root" >&2
-		exit 1
-	fi
-	[ -x "$XWALL" ] || { echo "FAIL stateful: $XWALL not built" >&2; exit 1; }
-	# the test bed: scripts/netns.sh with our names and addresses (v4, v6 nodad)
-	bed() {
-		XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_A6=$A6/64 XW_B6=$B6/64 \
-			sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-	}
 	# one run at a time: a second run would delete the first one's namespaces
 	exec 9>/tmp/xwall-stateful.lock
 	if ! flock -w 150 9; then
 		echo "FAIL stateful: another run holds /tmp/xwall-stateful.lock" >&2
 		exit 1
 	fi
-	W=$(mktemp -d /tmp/xwst.XXXXXX)
-	export W
-	cleanup() {
-		bed down || true
-		rm -rf "$W"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	bed fresh                                 # also removes a killed run's leftovers
-	bedinfo=$(bed info)                       # NS_*, IF_*, MAC_A, MAC_B
-	eval "$bedinfo"
-	export MAC_A MAC_B
+	e2e_outer xwst                            # also removes a killed run's leftovers
+	e2e_macs
 	rc=0
 	ip netns exec "$NS_B" timeout -k 5 120 bash "$0" --inner 9>&- || rc=$?
 	exit $rc
@@ -99,51 +78,7 @@ fi
 # ------------------------------------------------------------------ inner side
 # Runs in namespace B with its own bpffs; $W and the MACs come from outside.
 
-FAILS=0
-LABEL=setup
-pass() { echo "PASS $LABEL: $1"; }
-fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-# expect STATUS MESSAGE [DETAIL]: PASS when STATUS is 0
-expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-# st CMD...: R=0 if CMD succeeds, else 1 (without tripping set -e)
-st() { if "$@"; then R=0; else R=1; fi; }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-400; }
-
-BG=""
-DONE=0
-inner_cleanup() {
-	[ "$DONE" = 1 ] || echo "FAIL $LABEL: aborted (a command the test needs failed; see above)"
-	for p in $BG; do kill "$p" 2>/dev/null || true; done
-	"$XWALL" detach --all >/dev/null 2>&1 || true
-}
-trap inner_cleanup EXIT
-trap 'exit 143' INT TERM
-mount -t bpf bpf /sys/fs/bpf
-
-inA() { ip netns exec "$NS_A" "$@"; }
-# bgA CMD...: run CMD in A in the background (killed at exit)
-bgA() { ip netns exec "$NS_A" "$@" & BG="$BG $!"; }
-bgB() { "$@" & BG="$BG $!"; }
-# wait_port A|B tcp|udp PORT: until something listens there (max 3 s)
-wait_port() {
-	_f=-Hltn
-	[ "$2" = udp ] && _f=-Hlun
-	for _i in $(seq 60); do
-		if [ "$1" = A ]; then _o=$(inA ss $_f "sport = :$3"); else _o=$(ss $_f "sport = :$3"); fi
-		[ -n "$_o" ] && return 0
-		sleep 0.05
-	done
-	echo "nothing listens on $1 $2 $3" >&2
-	return 1
-}
-# wait_file FILE [TENTHS]: until FILE exists
-wait_file() {
-	for _i in $(seq "${2:-50}"); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+e2e_inner
 
 # TCP client: tcp_try HOST PORT MSG OUT -> socat's stdout in OUT, status in RC
 tcp_try() {
@@ -674,6 +609,4 @@ tcp_try_A "$B4" 8090 x "$W/a.out"
 st grep -qx B-here "$W/a.out"
 expect $R "after detach A connects to B again" "rc=$RC out=$(oneline "$W/a.out")"
 
-DONE=1
-echo "stateful: $FAILS failure(s)"
-[ "$FAILS" -eq 0 ]
+e2e_done
