@@ -28,32 +28,26 @@
 #      nobody cannot open, and the symlink target keeps its mode
 #
 # Usage: tests/e2e/security.sh   (root)
-# Each check prints PASS or FAIL with its counts; the last line is
-# "security: N passed, M failed"; exit 1 if any check failed.  KEEP=1 keeps
+# Each check prints PASS or FAIL with its counts; the last line is the
+# summary (tests/e2e/lib.sh); exit 1 if any check failed.  KEEP=1 keeps
 # the work directory.  Every part runs in a private mount namespace with its
 # own bpffs (`unshare -m`), so nothing here touches other tests' datapaths.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init security
 PY=/usr/bin/python3
 SP="$HERE/security.py"
 PIN=/sys/fs/bpf/xwall
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-export XWALL PY SP PIN NOBODY
+export PY SP PIN NOBODY
 
 # ------------------------------------------------------------------ inner side
 if [ "${1:-}" = --inner ]; then
-	FAILS=0
 	LABEL=$2
-	pass() { echo "PASS $LABEL: $1"; }
-	fail() { echo "FAIL $LABEL: $1${2:+ -- $2}"; FAILS=$((FAILS + 1)); }
-	expect() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
-	oneline() { tr '\n' ' ' <"$1" | cut -c1-300; }
 	mount -t bpf bpf /sys/fs/bpf
 	chmod 1777 /sys/fs/bpf               # as the kernel's default mount, and this machine's
-	trap 'timeout 10 "$XWALL" detach --all >/dev/null 2>&1 || true' EXIT
+	e2e_trap 'timeout 10 "$XWALL" detach --all >/dev/null 2>&1 || true'
 	xw() { timeout 20 "$XWALL" "$@"; }
 	nb() { timeout 20 $NOBODY "$@"; }
 	ns() { timeout 20 $NOBODY unshare -Ur "$@"; }
@@ -305,27 +299,16 @@ wrpcap("'"$W"'/p.pcap", [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(dpor
 			"root's next xwall adopts it (see d/squat-dir)"
 		;;
 	esac
-	[ $FAILS = 0 ]
-	exit
+	e2e_part_end
 fi
 
 # ------------------------------------------------------------------ outer side
-if [ "$(id -u)" != 0 ]; then
-	echo "FAIL security: needs root" >&2
-	exit 1
-fi
-[ -x "$XWALL" ] || { echo "FAIL security: $XWALL not built" >&2; exit 1; }
 for t in setpriv unshare bpftool "$PY"; do
 	command -v "$t" >/dev/null 2>&1 || { echo "FAIL security: $t is missing" >&2; exit 1; }
 done
-W=$(mktemp -d /tmp/xwsec.XXXXXX)
+e2e_workdir xwsec
 chmod 755 "$W"
-export W
-cleanup() {
-	if [ "${KEEP:-0}" = 1 ]; then echo "security: work directory kept: $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_trap e2e_rmwork
 
 # xwall must be reachable by nobody
 p=$XWALL
@@ -341,15 +324,7 @@ n=0
 for part in a/pins b/commands-nobody-empty b/commands-nobody-loaded b/commands-userns-empty \
 	b/commands-userns-loaded c/unpriv-bpf d/squat-dir d/squat-symlink d/squat-userns; do
 	n=$((n + 1))
-	log="$W/part$n.log"
-	rc=0
-	timeout -k 5 120 unshare -m --propagation private bash "$0" --inner "$part" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}       # no pipefail: the pipeline's status is tee's
-	if [ "$rc" != 0 ] && ! grep -q '^FAIL' "$log"; then
-		echo "FAIL $part: exit $rc$([ "$rc" = 124 ] && echo ' (timed out)')" | tee -a "$log"
-	fi
+	e2e_part "$W/part$n.log" "$part" timeout -k 5 120 unshare -m --propagation private bash "$0" --inner "$part"
 done
-P=$(cat "$W"/part*.log | grep -c '^PASS' || true)
-F=$(cat "$W"/part*.log | grep -c '^FAIL' || true)
-echo "security: $P passed, $F failed"
-[ "$F" = 0 ]
+e2e_count "$W"/part*.log
+e2e_done

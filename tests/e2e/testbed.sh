@@ -14,23 +14,20 @@
 # or not: the test bed makes its own namespaces either way)
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+e2e_init testbed
 PY=/usr/bin/python3
 TB=$ROOT/scripts/testbed.sh
 CORPUS=$ROOT/../shared/corpus/tcpdump
-W=$(mktemp -d /tmp/xwall-e2e-testbed.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-FAILS=0
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+e2e_workdir xwall-e2e-testbed
+e2e_trap 'rm -rf "$W"'
 
-[ "$(id -u)" = 0 ] || { echo "FAIL testbed: needs root" >&2; exit 1; }
 [ -d "$CORPUS" ] || { echo "FAIL testbed: corpus $CORPUS missing" >&2; exit 1; }
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "testbed.sh: seed $SEED"
 
 # ---- a: generated capture, known verdicts
+LABEL=a
 cat >"$W/gen.rules" <<'EOF'
 policy pass
 rule 10 in vlan 30 drop
@@ -101,7 +98,7 @@ json.dump(expect, open(expect_path, "w"))
 EOF
 rc=0
 "$TB" --rules "$W/gen.rules" --pcap "$W/gen.pcap" --pps 2000 --json >"$W/gen.out" 2>"$W/gen.err" || rc=$?
-"$PY" - "$W/gen.out" "$W/gen.expect" "$rc" <<'EOF' && pass "a: generated capture: arrivals, predictions and known verdicts agree" || fail "a: generated capture (see above)"
+"$PY" - "$W/gen.out" "$W/gen.expect" "$rc" <<'EOF' && pass "generated capture: arrivals, predictions and known verdicts agree" || fail "generated capture (see above)"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 expect = json.load(open(sys.argv[2]))
@@ -135,6 +132,7 @@ EOF
 [ $FAILS = 0 ] || cat "$W/gen.err"
 
 # ---- b: corpus captures
+LABEL=b
 cat >"$W/corpus.rules" <<'EOF'
 policy pass
 rule 10 in ip6 frag later drop
@@ -148,7 +146,7 @@ rule 80 in ether type arp drop
 EOF
 for f in 802.1ad_QinQ.pcap ipv6-routing-header.pcap ip6_frag_asan.pcap ssh.pcap of10_p3295.pcap \
 	dns_udp.pcap icmpv6.pcap ipv6-srh-tlv-pad1-padn-5-trunc.pcap; do
-	[ -r "$CORPUS/$f" ] || { fail "b: $f missing from the corpus"; continue; }
+	[ -r "$CORPUS/$f" ] || { fail "$f missing from the corpus"; continue; }
 	rc=0
 	"$TB" --rules "$W/corpus.rules" --pcap "$CORPUS/$f" --pps 2000 >"$W/c.out" 2>&1 || rc=$?
 	last=$(grep -E '^[0-9]+ packets:' "$W/c.out" || true)
@@ -156,30 +154,31 @@ for f in 802.1ad_QinQ.pcap ipv6-routing-header.pcap ip6_frag_asan.pcap ssh.pcap 
 	ip6_frag_asan.pcap|ipv6-srh-tlv-pad1-padn-5-trunc.pcap)
 		# truncated captures: nothing to replay, and it says why
 		if [ $rc = 1 ] && grep -q 'caplen' "$W/c.out"; then
-			pass "b: $f: not replayed, reason given"
+			pass "$f: not replayed, reason given"
 		else
-			fail "b: $f: rc $rc, $(tail -2 "$W/c.out" | tr '\n' ' ')"
+			fail "$f: rc $rc, $(tail -2 "$W/c.out" | tr '\n' ' ')"
 		fi ;;
 	*)
 		if [ $rc = 0 ] && echo "$last" | grep -q ' 0 mismatches'; then
-			pass "b: $f: $last"
+			pass "$f: $last"
 		else
-			fail "b: $f: rc $rc: $(grep -E 'MISMATCH|testbed:' "$W/c.out" | head -3 | tr '\n' ' ') $last"
+			fail "$f: rc $rc: $(grep -E 'MISMATCH|testbed:' "$W/c.out" | head -3 | tr '\n' ' ') $last"
 		fi ;;
 	esac
 done
 
 # ---- c: a mismatch is found: predict with one rule set, attach another
+LABEL=c
 # (XW_TESTBED_PREDICT is the test hook for this)
 printf 'policy pass\nrule 10 in udp drop\n' >"$W/drop.rules"
 rc=0
 XW_TESTBED_PREDICT="$W/drop.rules" "$TB" --rules "$W/gen.rules" --pcap "$CORPUS/dns_udp.pcap" \
 	>"$W/m.out" 2>&1 || rc=$?
 if [ $rc = 1 ] && grep -q MISMATCH "$W/m.out"; then
-	pass "c: a prediction that does not hold exits 1 and names the packet"
+	pass "a prediction that does not hold exits 1 and names the packet"
 else
-	fail "c: rc $rc: $(tail -3 "$W/m.out" | tr '\n' ' ')"
+	fail "rc $rc: $(tail -3 "$W/m.out" | tr '\n' ' ')"
 fi
 
-[ $FAILS = 0 ] || { echo "testbed.sh: $FAILS failed (seed $SEED)"; exit 1; }
-echo "testbed.sh: all passed (seed $SEED)"
+echo "testbed.sh: seed $SEED"
+e2e_done
