@@ -37,7 +37,7 @@
 # Environment: XWALL, KEEP=1 (keep the work directory), XW_FT_SEED (random
 # seed, printed), XW_FT_TRIALS, XW_FT_MUTANTS, XW_FT_APPLIES, XW_FT_PPS.
 # Each check prints a PASS or FAIL line with its counts; the last line is
-# "faults: N passed, M failed"; exit 1 if any check failed.
+# the summary (tests/e2e/lib.sh); exit 1 if any check failed.
 #
 # Isolation: a, b and c each run in a private mount namespace with its own
 # bpffs (`unshare -m`), d in its own network namespaces xwft-a / xwft-b
@@ -45,15 +45,15 @@
 # `ip netns exec` gives each command its own /sys and bpffs instance.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init faults
 PY=/usr/bin/python3            # the python3 that has scapy
 FP="$HERE/faults.py"
 NS_A=xwft-a
 NS_B=xwft-b
 IF_A=xwft0
 IF_B=xwft1
+E2E_NO_IPV6=1
 A4=10.207.0.1
 B4=10.207.0.2
 DST4=10.207.0.9                # the marker flow's destination: not B's address,
@@ -64,7 +64,7 @@ MUTANTS=${XW_FT_MUTANTS:-1000}
 APPLIES=${XW_FT_APPLIES:-1000}
 PPS=${XW_FT_PPS:-3000}
 BULK=20000                     # rules of set B in (a)
-export XWALL PY FP HERE NS_A NS_B IF_A IF_B A4 B4 DST4 SEED APPLIES PPS
+export PY FP HERE NS_A NS_B IF_A IF_B A4 B4 DST4 SEED APPLIES PPS
 
 # ------------------------------------------------------------ inner: (b), (d)
 if [ "${1:-}" = --inner-b ]; then
@@ -96,17 +96,8 @@ if [ "${1:-}" = --inner-b ]; then
 fi
 
 if [ "${1:-}" = --inner-d ]; then
-	DONE=0
-	BG=""
-	inner_cleanup() {
-		[ "$DONE" = 1 ] || echo "FAIL d/traffic: aborted (a command the test needs failed; see above)"
-		touch "$W/d.stop"
-		for p in $BG; do kill "$p" 2>/dev/null || true; done
-		timeout 10 "$XWALL" detach --all >/dev/null 2>&1 || true
-	}
-	trap inner_cleanup EXIT
-	trap 'exit 143' INT TERM
-	mount -t bpf bpf /sys/fs/bpf
+	LABEL=d/traffic
+	e2e_inner 'touch "$W/d.stop"'
 	xw() { timeout 20 "$XWALL" "$@"; }
 	common="policy out pass
 rule 20 in udp dport 7000 drop
@@ -149,32 +140,16 @@ rule 50 in icmp type echo-request drop"
 	wait "$RX"
 	xw stats --json >"$W/d.s1"
 	xw detach --all >/dev/null
-	DONE=1
-	exec "$PY" "$FP" dcheck "$W/d.s0" "$W/d.s1" "$W/d.rx" "$W/d.send" "$APPLIES" "$failed" "$secs"
+	e2e_part_end "$PY" "$FP" dcheck "$W/d.s0" "$W/d.s1" "$W/d.rx" "$W/d.send" "$APPLIES" "$failed" "$secs"
 fi
 
 # ------------------------------------------------------------------ outer side
-if [ "$(id -u)" != 0 ]; then
-	echo "FAIL faults: needs root" >&2
-	exit 1
-fi
-[ -x "$XWALL" ] || { echo "FAIL faults: $XWALL not built" >&2; exit 1; }
 SCEN=${*:-a b c d}
-W=$(mktemp -d /tmp/xwft.XXXXXX)
+e2e_workdir xwft
 chmod 755 "$W"
-export W
-# the test bed of (d): scripts/netns.sh with our names and addresses, IPv6
-# disabled (no MLD, RS chatter on the link: every frame is ours)
-bed() {
-	XW_IF_A=$IF_A XW_IF_B=$IF_B XW_A4=$A4/24 XW_B4=$B4/24 XW_NO_IPV6=1 \
-		sh "$ROOT/scripts/netns.sh" "$1" "$NS_A" "$NS_B"
-}
-cleanup() {
-	bed down || true
-	if [ "${KEEP:-0}" = 1 ]; then echo "faults: work directory kept: $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# the test bed of (d): e2e_veth, IPv6 disabled (no MLD, RS chatter on the
+# link: every frame is ours)
+e2e_trap 'e2e_veth down || true; e2e_rmwork'
 
 # private LIMIT CMD...: run CMD in a private mount namespace with a fresh bpffs
 private() {
@@ -183,18 +158,8 @@ private() {
 	timeout -k 5 "$_t" unshare -m --propagation private \
 		sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$@"' private "$@"
 }
-# section NAME CMD...: run, show and keep the output; a non-zero exit without
-# a FAIL line is a FAIL too
-section() {
-	_n=$1
-	shift
-	_rc=0
-	"$@" 2>&1 | tee "$W/$_n.log"     # no pipefail: the status is tee's
-	_rc=${PIPESTATUS[0]}
-	if [ "$_rc" != 0 ] && ! grep -q '^FAIL' "$W/$_n.log"; then
-		echo "FAIL $_n: exit $_rc$([ "$_rc" = 124 ] && echo ' (timed out)')" | tee -a "$W/$_n.log"
-	fi
-}
+# section NAME CMD...: run, show and keep the output in $W/NAME.log
+section() { _n=$1; shift; e2e_part "$W/$_n.log" "$_n" "$@"; }
 
 echo "faults: seed $SEED (XW_FT_SEED=$SEED reproduces), $(nproc) CPUs"
 for s in $SCEN; do
@@ -218,13 +183,11 @@ for s in $SCEN; do
 		section c-mutate private 150 "$PY" "$FP" mutate "$XWALL" "$W" "$MUTANTS" "$SEED"
 		;;
 	d)
-		bed fresh                             # also removes a killed run's leftovers
+		e2e_veth fresh                        # also removes a killed run's leftovers
 		ip -n "$NS_A" link set "$IF_A" arp off     # A's kernel sends nothing to B
-		bedinfo=$(bed info)                   # NS_*, IF_*, MAC_A, MAC_B
-		eval "$bedinfo"
-		export MAC_A MAC_B
+		e2e_macs
 		section d-traffic timeout -k 5 600 ip netns exec "$NS_B" bash "$0" --inner-d
-		bed down || true
+		e2e_veth down || true
 		;;
 	*)
 		echo "faults: unknown scenario $s (a b c d)" >&2
@@ -232,7 +195,5 @@ for s in $SCEN; do
 		;;
 	esac
 done
-P=$(cat "$W"/*.log | grep -c '^PASS' || true)
-F=$(cat "$W"/*.log | grep -c '^FAIL' || true)
-echo "faults: $P passed, $F failed"
-[ "$F" = 0 ]
+e2e_count "$W"/*.log
+e2e_done
