@@ -24,22 +24,14 @@
 # xwall commands; the sender runs in A through its own `ip netns exec`.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-XWALL=${XWALL:-$ROOT/build/xwall}
+. "$(dirname "$0")/lib.sh"
+e2e_init run
 PY=/usr/bin/python3            # the python3 that has scapy
-NETNS="$ROOT/scripts/netns.sh"
 NS_A=${XW_E2E_NS_A:-xwe2e-a}
 NS_B=${XW_E2E_NS_B:-xwe2e-b}
 SRC_MAC=02:e2:e0:00:00:0a       # source MAC of the replayed frames
-export XWALL PY NETNS NS_A NS_B SRC_MAC HERE
+export PY NS_A NS_B SRC_MAC HERE
 
-pass() { echo "PASS $LABEL: $*"; }
-fail() { echo "FAIL $LABEL: $*"; }
-# check COND-EXIT-STATUS MESSAGE [DETAIL]: PASS if the status is 0
-check() {
-	if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2${3:+ -- $3}"; fi
-}
 # xw OUTFILE ERRFILE ARGS...: run xwall, keep stdout/stderr, set RC
 xw() {
 	_o=$1 _e=$2
@@ -47,16 +39,9 @@ xw() {
 	RC=0
 	"$XWALL" "$@" >"$_o" 2>"$_e" || RC=$?
 }
-oneline() { tr '\n' ' ' <"$1" | cut -c1-300; }
 
 # ---------------------------------------------------------------- inner side
 # Runs inside namespace B: $IF_A/$IF_B/$MAC_A/$MAC_B/$W come from the outer side.
-
-inner_setup() {
-	mount -t bpf bpf /sys/fs/bpf
-	# whatever happens, leave no XDP program behind on our veth
-	trap '"$XWALL" detach --all >/dev/null 2>&1 || true' EXIT
-}
 
 # start the receiver in B and wait until its socket is bound
 rx_start() {
@@ -92,7 +77,7 @@ scen_a() {
 		i = [x for x in s["interfaces"] if x["name"] == sys.argv[2]]
 		sys.exit(0 if i and i[0]["xdp_mode"] == sys.argv[3] else 1)
 	EOF
-	check $r "status --json reports $IF_B in $mode mode"
+	expect $r "status --json reports $IF_B in $mode mode"
 
 	"$XWALL" stats --json >"$d/stats0.json"
 	rx_start "$d/rx.json"
@@ -100,7 +85,7 @@ scen_a() {
 	rx_stop
 	n=$(grep -c '"index"' "$W/mix.json")
 	grep -q "Successful packets: *$n\$" "$d/replay" && r=0 || r=1
-	check $r "tcpreplay sent all $n frames from $NS_A" "$(oneline "$d/replay")"
+	expect $r "tcpreplay sent all $n frames from $NS_A" "$(oneline "$d/replay")"
 
 	# counters first: `xwall test` on the live datapath counts too
 	"$XWALL" stats --json >"$d/stats.json"
@@ -178,32 +163,32 @@ scen_c() {
 	rc=0
 	$nobody "$XWALL" status >"$d/np.out" 2>"$d/np.err" || rc=$?
 	[ $rc -eq 2 ] && grep -Eqi 'root|permission|privilege|CAP_' "$d/np.err" && r=0 || r=1
-	check $r "unprivileged status before anything is loaded exits 2 with a message" "rc=$rc $(oneline "$d/np.err")"
+	expect $r "unprivileged status before anything is loaded exits 2 with a message" "rc=$rc $(oneline "$d/np.err")"
 
 	xw "$d/o1" "$d/e1" attach "$IF_B" --mode native
-	check $RC "first attach $IF_B --mode native exits 0" "rc=$RC $(oneline "$d/e1")"
+	expect $RC "first attach $IF_B --mode native exits 0" "rc=$RC $(oneline "$d/e1")"
 	xw "$d/o2" "$d/e2" attach "$IF_B" --mode native
 	cat "$d/o2" "$d/e2" >"$d/oe2"
 	[ $RC -eq 0 ] && grep -qi "already attached" "$d/oe2" && r=0 || r=1
-	check $r "second attach exits 0 and says 'already attached'" "rc=$RC $(oneline "$d/oe2")"
+	expect $r "second attach exits 0 and says 'already attached'" "rc=$RC $(oneline "$d/oe2")"
 
 	# the kernel agrees: the program on the device is the one status reports
 	xw "$d/st.json" "$d/e" status --json
 	id=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["xdp_prog_id"])' "$d/st.json")
 	ip -d link show dev "$IF_B" | grep -q "prog/xdp id $id " && r=0 || r=1
-	check $r "ip link shows XDP program id $id (from status --json) on $IF_B"
+	expect $r "ip link shows XDP program id $id (from status --json) on $IF_B"
 
 	xw "$d/o3" "$d/e3" attach xw-e2e-nodev
 	[ $RC -eq 2 ] && grep -q "xw-e2e-nodev" "$d/e3" && grep -qi "no such device" "$d/e3" &&
 		[ ! -s "$d/o3" ] && r=0 || r=1
-	check $r "attach to a missing device exits 2 naming it and the errno text on stderr" "rc=$RC $(oneline "$d/e3")"
+	expect $r "attach to a missing device exits 2 naming it and the errno text on stderr" "rc=$RC $(oneline "$d/e3")"
 
 	xw "$d/o4" "$d/e4" attach "$DUMMY" --mode native
 	[ $RC -eq 2 ] && [ -s "$d/e4" ] && r=0 || r=1
-	check $r "native attach to $DUMMY (no driver XDP) exits 2" "rc=$RC $(oneline "$d/e4")"
+	expect $r "native attach to $DUMMY (no driver XDP) exits 2" "rc=$RC $(oneline "$d/e4")"
 
 	xw "$d/o5" "$d/e5" attach "$DUMMY" --mode skb
-	check $RC "attach $DUMMY --mode skb exits 0" "rc=$RC $(oneline "$d/e5")"
+	expect $RC "attach $DUMMY --mode skb exits 0" "rc=$RC $(oneline "$d/e5")"
 	xw "$d/st2.json" "$d/e" status --json
 	"$PY" - "$d/st2.json" "$IF_B" "$DUMMY" <<-'EOF' && r=0 || r=1
 		import json, sys
@@ -211,10 +196,10 @@ scen_c() {
 		m = {i["name"]: i["xdp_mode"] for i in s["interfaces"]}
 		sys.exit(0 if s["loaded"] and m == {sys.argv[2]: "native", sys.argv[3]: "skb"} else 1)
 	EOF
-	check $r "status --json lists $IF_B native and $DUMMY skb" "$(oneline "$d/st2.json")"
+	expect $r "status --json lists $IF_B native and $DUMMY skb" "$(oneline "$d/st2.json")"
 	xw "$d/st.txt" "$d/e" status
 	grep -q "$IF_B" "$d/st.txt" && grep -q "$DUMMY" "$d/st.txt" && r=0 || r=1
-	check $r "status (text) names both interfaces"
+	expect $r "status (text) names both interfaces"
 
 	# unprivileged: commands that read or change kernel state exit 2
 	echo "rule 10 tcp dport 22 pass" >"$d/ok.rules"
@@ -229,26 +214,26 @@ scen_c() {
 			bad="$bad [$c: rc=$rc $(oneline "$d/np.err")]"
 	done
 	[ -z "$bad" ] && r=0 || r=1
-	check $r "unprivileged status, rule list, stats, apply, policy, detach exit 2 with a message" "$bad"
+	expect $r "unprivileged status, rule list, stats, apply, policy, detach exit 2 with a message" "$bad"
 	rc=0
 	$nobody "$XWALL" apply --check "$d/ok.rules" >"$d/np.out" 2>"$d/np.err" || rc=$?
-	check $rc "unprivileged apply --check exits 0 (no root needed)" "rc=$rc $(oneline "$d/np.err")"
+	expect $rc "unprivileged apply --check exits 0 (no root needed)" "rc=$rc $(oneline "$d/np.err")"
 	[ -d $pins ] && [ "$(stat -c %a $pins)" = 700 ] && r=0 || r=1
-	check $r "pin directory $pins exists with mode 0700" "$(ls -ld $pins 2>&1)"
+	expect $r "pin directory $pins exists with mode 0700" "$(ls -ld $pins 2>&1)"
 
 	xw "$d/o6" "$d/e6" detach "$IF_B"
 	[ $RC -eq 0 ] && [ -d $pins ] && ! ip -d link show dev "$IF_B" | grep -q "prog/xdp" && r=0 || r=1
-	check $r "detach $IF_B (not the last): exit 0, XDP gone from $IF_B, pins stay" "rc=$RC $(oneline "$d/e6")"
+	expect $r "detach $IF_B (not the last): exit 0, XDP gone from $IF_B, pins stay" "rc=$RC $(oneline "$d/e6")"
 	xw "$d/st3.json" "$d/e" status --json
 	"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if [i["name"] for i in s["interfaces"]]==[sys.argv[2]] else 1)' "$d/st3.json" "$DUMMY" && r=0 || r=1
-	check $r "status --json then lists only $DUMMY" "$(oneline "$d/st3.json")"
+	expect $r "status --json then lists only $DUMMY" "$(oneline "$d/st3.json")"
 
 	xw "$d/o7" "$d/e7" detach "$DUMMY"
 	[ $RC -eq 0 ] && [ ! -e $pins ] && ! ip -d link show dev "$DUMMY" | grep -q "prog/xdp" && r=0 || r=1
-	check $r "detach of the last interface: exit 0, $pins removed, no XDP left" "rc=$RC $(oneline "$d/e7") $(ls $pins 2>&1 | head -3)"
+	expect $r "detach of the last interface: exit 0, $pins removed, no XDP left" "rc=$RC $(oneline "$d/e7") $(ls $pins 2>&1 | head -3)"
 	xw "$d/st4.json" "$d/e" status --json
 	"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if not s["loaded"] and not s.get("interfaces") else 1)' "$d/st4.json" && r=0 || r=1
-	check $r "status --json then says not loaded" "rc=$RC $(oneline "$d/st4.json")"
+	expect $r "status --json then says not loaded" "rc=$RC $(oneline "$d/st4.json")"
 	ip link del "$DUMMY"
 }
 
@@ -307,19 +292,19 @@ scen_d() {
 	done
 	"$XWALL" attach "$IF_B" --mode native >/dev/null
 	xw "$d/o" "$d/e" apply "$d/all.rules"
-	check $RC "apply of a rule file with every match kind exits 0" "rc=$RC $(oneline "$d/e")"
+	expect $RC "apply of a rule file with every match kind exits 0" "rc=$RC $(oneline "$d/e")"
 	"$XWALL" rule list >"$d/l1"
 	"$XWALL" rule list --json >"$d/j1"
 	n=$(grep -c '^rule ' "$d/l1" || true)
 	[ "$n" -eq "$(grep -c '^[[:space:]]*rule ' "$d/all.rules")" ] && r=0 || r=1
-	check $r "rule list shows all $n rules"
+	expect $r "rule list shows all $n rules"
 
 	xw "$d/o" "$d/e" apply - <"$d/l1"
-	check $RC "apply - of the rule list output exits 0" "rc=$RC $(oneline "$d/e")"
+	expect $RC "apply - of the rule list output exits 0" "rc=$RC $(oneline "$d/e")"
 	"$XWALL" rule list >"$d/l2"
 	"$XWALL" rule list --json >"$d/j2"
 	cmp -s "$d/l1" "$d/l2" && cmp -s "$d/j1" "$d/j2" && r=0 || r=1
-	check $r "rule list (text and --json) identical after the round trip" "$(diff "$d/l1" "$d/l2" | head -5 | tr '\n' ' ')"
+	expect $r "rule list (text and --json) identical after the round trip" "$(diff "$d/l1" "$d/l2" | head -5 | tr '\n' ' ')"
 
 	# the canonical text means what the input meant: same verdicts on traffic
 	grep -v '^rule .* out ' "$d/all.rules" >"$d/in.rules"
@@ -327,13 +312,13 @@ scen_d() {
 	"$XWALL" test --pcap "$W/mix.pcap" --rules "$d/in.rules" --json >"$d/t0"
 	"$XWALL" test --pcap "$W/mix.pcap" --rules "$d/in1.rules" --json >"$d/t1"
 	cmp -s "$d/t0" "$d/t1" && r=0 || r=1
-	check $r "the listed rules give the same verdicts as the input on the $(wc -l <"$d/t0") test frames"
+	expect $r "the listed rules give the same verdicts as the input on the $(wc -l <"$d/t0") test frames"
 
 	# the same through rule del / rule add, one rule at a time
 	for p in $(awk '/^rule /{print $2}' "$d/l1"); do "$XWALL" rule del "$p" >/dev/null; done
 	"$XWALL" rule list >"$d/l3"
 	grep '^rule ' "$d/l3" >/dev/null && rc=1 || rc=0
-	check $rc "rule del of every rule leaves no rule"
+	expect $rc "rule del of every rule leaves no rule"
 	bad=""
 	while read -r kw rest; do
 		[ "$kw" = rule ] || continue
@@ -342,10 +327,10 @@ scen_d() {
 	done <"$d/l1"
 	"$XWALL" rule list >"$d/l4"
 	[ -z "$bad" ] && cmp -s "$d/l1" "$d/l4" && r=0 || r=1
-	check $r "rule add of each listed rule (as separate words) rebuilds the same list" "$bad $(diff "$d/l1" "$d/l4" | head -5 | tr '\n' ' ')"
+	expect $r "rule add of each listed rule (as separate words) rebuilds the same list" "$bad $(diff "$d/l1" "$d/l4" | head -5 | tr '\n' ' ')"
 	rc=0
 	"$XWALL" rule add "10 proto 50 drop" >/dev/null 2>"$d/e" && rc=1
-	check $rc "rule add of a duplicate priority (one quoted argument) is refused" "$(oneline "$d/e")"
+	expect $rc "rule add of a duplicate priority (one quoted argument) is refused" "$(oneline "$d/e")"
 	"$XWALL" detach "$IF_B" >/dev/null
 }
 
@@ -374,7 +359,7 @@ scen_e() {
 		[ "$col" = - ] || pat="^$f:$line:$col: ."
 		ok=1
 		[ $RC -eq 1 ] && printf '%s\n' "$got" | grep -q "$pat" && cmp -s "$d/before" "$d/after" && ok=0
-		check $ok "$name: exit 1, '$got'" "rc=$RC, wanted $f:$line:${col}: ...; rule set $(cmp -s "$d/before" "$d/after" && echo unchanged || echo CHANGED)"
+		expect $ok "$name: exit 1, '$got'" "rc=$RC, wanted $f:$line:${col}: ...; rule set $(cmp -s "$d/before" "$d/after" && echo unchanged || echo CHANGED)"
 	done <<-'EOF'
 		port-range|2|19|# a port out of range\nrule 10 tcp dport 99999 pass
 		unknown-match|3|-|policy pass\nrule 5 tcp dport 22 pass\nrule 10 tcp portz 22 pass
@@ -395,55 +380,44 @@ scen_e() {
 	printf 'rule 10 tcp pass\nrule 20 tcp dport 1-2-3 pass\n' | "$XWALL" apply - >/dev/null 2>"$d/err" || rc=$?
 	"$XWALL" rule list >"$d/after"
 	[ $rc -eq 1 ] && grep -q '^[^:]*:2:[0-9][0-9]*: .' "$d/err" && cmp -s "$d/before" "$d/after" && r=0 || r=1
-	check $r "apply - with a bad line 2: exit 1, '$(head -n1 "$d/err")'"
+	expect $r "apply - with a bad line 2: exit 1, '$(head -n1 "$d/err")'"
 	rc=0
 	"$XWALL" rule add 30 udp dport 70000 drop >/dev/null 2>"$d/err" || rc=$?
 	"$XWALL" rule list >"$d/after"
 	[ $rc -eq 1 ] && [ -s "$d/err" ] && cmp -s "$d/before" "$d/after" && r=0 || r=1
-	check $r "rule add with a bad port: exit 1, '$(head -n1 "$d/err")', rule set unchanged"
+	expect $r "rule add with a bad port: exit 1, '$(head -n1 "$d/err")', rule set unchanged"
 	rc=0
 	"$XWALL" apply --check "$d/port-range.rules" >/dev/null 2>"$d/err" || rc=$?
 	[ $rc -eq 1 ] && grep -q "^$d/port-range.rules:2:" "$d/err" && r=0 || r=1
-	check $r "apply --check of a bad file: exit 1 with FILE:LINE:COL"
+	expect $r "apply --check of a bad file: exit 1 with FILE:LINE:COL"
 	gen1=$("$XWALL" status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
 	[ "$gen0" = "$gen1" ] && r=0 || r=1
-	check $r "generation unchanged after all refused changes ($gen0)" "now $gen1"
+	expect $r "generation unchanged after all refused changes ($gen0)" "now $gen1"
 	"$XWALL" detach "$IF_B" >/dev/null
 }
 
 if [ "${1:-}" = --inner ]; then
 	shift
-	inner_setup
+	e2e_inner              # whatever happens, no XDP program left on our veth
 	"$@"
-	echo "DONE $*"
-	exit 0
+	e2e_part_end
 fi
 
 # ---------------------------------------------------------------- outer side
-[ "$(id -u)" = 0 ] || { echo "e2e: needs root (network namespaces, XDP)" >&2; exit 2; }
-[ -x "$XWALL" ] || { echo "e2e: $XWALL missing; run make" >&2; exit 2; }
 for t in tcpreplay setpriv taskset "$PY"; do
 	command -v "$t" >/dev/null || { echo "e2e: $t missing (make deps)" >&2; exit 2; }
 done
 
-W=$(mktemp -d /tmp/xwall-e2e.XXXXXX)
+e2e_workdir xwall-e2e
 chmod 0755 "$W"
-export W
-LOG="$W/log"
-: >"$LOG"
-cleanup() {
-	sh "$NETNS" down "$NS_A" "$NS_B" >/dev/null 2>&1 || true
-	if [ "${KEEP:-0}" = 1 ]; then echo "e2e: work files kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_trap 'e2e_bed down "$NS_A" "$NS_B" >/dev/null 2>&1 || true; e2e_rmwork'
 
 # run_inner NAME FUNC ARGS...: fresh test bed, then FUNC inside B
 run_inner() {
 	name=$1
 	shift
-	sh "$NETNS" fresh "$NS_A" "$NS_B"
-	bedinfo=$(sh "$NETNS" info "$NS_A" "$NS_B")   # fails the script if a MAC is unreadable
+	e2e_bed fresh "$NS_A" "$NS_B"
+	bedinfo=$(e2e_bed info "$NS_A" "$NS_B")   # fails the script if a MAC is unreadable
 	eval "$bedinfo"
 	export IF_A IF_B MAC_A MAC_B
 	# test frames are addressed to B's (new) MAC
@@ -452,12 +426,7 @@ run_inner() {
 			--out "$W/mix.pcap" --manifest "$W/mix.json" 2>/dev/null
 		echo "$MAC_B" >"$W/mix.mac"
 	fi
-	rc=0
-	ip netns exec "$NS_B" sh "$HERE/run.sh" --inner "$@" >"$W/out.$name" 2>&1 || rc=$?
-	grep -v '^DONE ' "$W/out.$name" | tee -a "$LOG"
-	if [ $rc -ne 0 ] || ! grep -q '^DONE ' "$W/out.$name"; then
-		echo "FAIL $name: scenario aborted (exit $rc)" | tee -a "$LOG"
-	fi
+	e2e_part "$W/out.$name" "$name" ip netns exec "$NS_B" sh "$HERE/run.sh" --inner "$@"
 }
 
 start=$(date +%s)
@@ -473,7 +442,6 @@ for s in $scenarios; do
 	*) echo "e2e: unknown scenario $s" >&2; exit 1 ;;
 	esac
 done
-npass=$(grep -c '^PASS' "$LOG" || true)
-nfail=$(grep -c '^FAIL' "$LOG" || true)
-echo "e2e: $npass passed, $nfail failed ($(($(date +%s) - start)) s)"
-[ "$nfail" -eq 0 ]
+echo "run: $(($(date +%s) - start)) s"
+e2e_count "$W"/out.*
+e2e_done
