@@ -1659,7 +1659,7 @@ _Static_assert(sizeof(struct boundary) <= RADIX_MAX_SIZE,
 struct child_group {
 	uint64_t h0, h1;
 	u128 rep;                /* a value of the first interval */
-	uint32_t nr, nc; /* alive prefix of rules and cubes: up to the first certain match */
+	uint32_t nr, nc;         /* alive prefix of rules and cubes: up to the first certain match */
 	uint64_t l0, l1;         /* hash of the child's objects */
 	uint32_t bits;           /* index of its snapshot, -1: merged, not split */
 	struct cand cand;
@@ -1813,34 +1813,34 @@ static void list_hash(const struct verify_run *run, const struct list *objs, uin
  * unconstrained here or accept the child (bits).  memo: check whether an
  * equal node was split before (else the caller did). */
 static int child(struct verify_run *run, int pos, struct ctx *c, u128 val, const struct list *rules,
-		 const struct list *cubes, const int32_t *cmapR, const int32_t *cmapC,
+		 const struct list *cubes, const int32_t *rule_col, const int32_t *cube_col,
 		 const uint8_t *bits, size_t nr, size_t nc, int memo)
 {
-	struct list r2, c2;
+	struct list kept_rules, kept_cubes;
 	int rc;
 
-	r2.v = malloc((rules->n + 1) * sizeof(*r2.v));
-	c2.v = malloc((cubes->n + 1) * sizeof(*c2.v));
-	if (!r2.v || !c2.v) {
-		free(r2.v);
-		free(c2.v);
+	kept_rules.v = malloc((rules->n + 1) * sizeof(*kept_rules.v));
+	kept_cubes.v = malloc((cubes->n + 1) * sizeof(*kept_cubes.v));
+	if (!kept_rules.v || !kept_cubes.v) {
+		free(kept_rules.v);
+		free(kept_cubes.v);
 		return oom(run);
 	}
-	r2.n = c2.n = 0;
+	kept_rules.n = kept_cubes.n = 0;
 	for (size_t i = 0; i < rules->n && i < nr; i++) {
-		int32_t j = cmapR ? cmapR[i] : -1;
+		int32_t j = rule_col ? rule_col[i] : -1;
 
 		if (j < 0 || (bits[j >> 3] >> (j & 7) & 1))
-			r2.v[r2.n++] = rules->v[i];
+			kept_rules.v[kept_rules.n++] = rules->v[i];
 	}
 	for (size_t i = 0; i < cubes->n && i < nc; i++) {
-		int32_t j = cmapC ? cmapC[i] : -1;
+		int32_t j = cube_col ? cube_col[i] : -1;
 
 		if (j < 0 || (bits[j >> 3] >> (j & 7) & 1))
-			c2.v[c2.n++] = cubes->v[i];
+			kept_cubes.v[kept_cubes.n++] = cubes->v[i];
 	}
-	cut(run, pos, &r2, 1);
-	cut(run, pos, &c2, 0);
+	cut(run, pos, &kept_rules, 1);
+	cut(run, pos, &kept_cubes, 0);
 	c->val[lv_order[pos]] = val;
 	if (lv_order[pos] == L_L3)
 		c->fam = fam_of(val);
@@ -1848,343 +1848,446 @@ static int child(struct verify_run *run, int pos, struct ctx *c, u128 val, const
 	if (memo) {
 		uint64_t h0 = 0, h1 = 0;
 
-		list_hash(run, &r2, &h0, &h1);
-		list_hash(run, &c2, &h0, &h1);
+		list_hash(run, &kept_rules, &h0, &h1);
+		list_hash(run, &kept_cubes, &h0, &h1);
 		rc = memo_seen(run, pos, c, h0, h1);
 	}
 	if (rc > 0) {
 		run->memo_hits++;
 		rc = 0;
 	} else if (!rc) {
-		rc = descend(run, pos + 1, c, &r2, &c2);
+		rc = descend(run, pos + 1, c, &kept_rules, &kept_cubes);
 	}
-	free(r2.v);
-	free(c2.v);
+	free(kept_rules.v);
+	free(kept_cubes.v);
 	return rc;
 }
 
-static int descend(struct verify_run *run, int pos, struct ctx *c, const struct list *rules,
-		   const struct list *cubes)
-{
-	int lv = pos < L_N ? lv_order[pos] : L_N;
-	struct interval dsmall[8], ps[8];
-	uint32_t psid[8];
-	const struct interval *dom;
-	size_t nD, nps, ncons = 0, nrc = 0, nev = 0, npts = 0, ngrp = 0, bw, nbits = 0;
-	int32_t *cmapR = NULL, *cmapC = NULL;
-	uint32_t *cons = NULL;
-	struct boundary *ev = NULL;
-	u128 *pts = NULL, dmin, dmax;
-	struct child_group *g = NULL;
-	uint8_t *bits = NULL, *act = NULL;
-	uint32_t *ht = NULL, *cpos = NULL;
-	uint64_t *fx = NULL, *ux = NULL;
-	int32_t *fc = NULL;
-	uint8_t *cterm = NULL;
-	size_t hsize;
+/* One node's split on one level (descend()): the node's alive objects,
+ * those the level constrains, and the children found by sweeping the
+ * level's elementary intervals. */
+struct split {
+	struct verify_run *run;
+	int pos, lv;             /* position in lv_order, and the level there */
+	struct ctx *c;
+	const struct list *rules, *cubes;
+	const struct interval *dom;   /* the values realizable here (domain()) */
+	size_t ndom;
+	struct interval pseudo[8];    /* values that need children of their own */
+	uint32_t pseudo_id[8];
+	size_t npseudo;
 	struct cand cand;
-	int rc = -1;
+	/* objects whose set here is not "any": cons[] holds the rules', then
+	 * the cubes'; rule_col/cube_col map a list position to its index in
+	 * cons[], or -1 */
+	int32_t *rule_col, *cube_col;
+	uint32_t *cons;
+	size_t ncons, nrule_cons;
+	size_t bw;               /* bytes of a bitmap over cons[] */
+	/* the elementary intervals (split_boundaries()) */
+	u128 dmin, dmax;
+	struct boundary *ev;
+	size_t nev;
+	u128 *pts;               /* starts of the intervals, sorted, distinct */
+	size_t npts;
+	/* the sweep (split_sweep()) */
+	uint8_t *act;            /* bitmap over cons[]: accepts the interval */
+	uint8_t *cterm;          /* per cons[]: ends the search where it accepts */
+	uint32_t *cpos;          /* per cons[]: position in its list */
+	uint64_t *fx;            /* Fenwick XOR trees: rules z0, z1, cubes z0, z1 */
+	int32_t *fc;             /* Fenwick counts of accepting cterm objects: rules, cubes */
+	uint64_t *ux;            /* XOR of the unconstrained objects' hashes up to
+				  * each position: rules, then cubes */
+	uint64_t p0, p1;         /* XOR over the pseudo intervals covering the point */
+	uint32_t *ht;            /* hsize slots: index + 1 in g[], 0 empty */
+	size_t hsize;
+	/* the children */
+	struct child_group *g;
+	size_t ngrp;
+	uint8_t *bits;           /* per child split: which cons[] accept (bw bytes) */
+	size_t nbits;
+};
 
-	if (run->fail)
-		return -1;
-	if (lv == L_N)
-		return leaf(run, c, rules);
-	nD = domain(run, lv, c, dsmall, &dom);
-	if (!dom)
-		dom = dsmall;
-	if (!nD)
-		return 0;                /* nothing realizable (no interface) */
-	nps = pseudo(lv, c, ps, psid);
+static void split_free(struct split *sp)
+{
+	free(sp->rule_col);
+	free(sp->cube_col);
+	free(sp->cons);
+	free(sp->ev);
+	free(sp->pts);
+	free(sp->ht);
+	free(sp->act);
+	free(sp->g);
+	free(sp->bits);
+	free(sp->fx);
+	free(sp->ux);
+	free(sp->fc);
+	free(sp->cterm);
+	free(sp->cpos);
+}
 
-	/* constrained objects: those whose set here is not "any" */
-	cmapR = malloc((rules->n + 1) * sizeof(*cmapR));
-	cmapC = malloc((cubes->n + 1) * sizeof(*cmapC));
-	cons = malloc((rules->n + cubes->n + 1) * sizeof(*cons));
-	if (!cmapR || !cmapC || !cons) {
+/* Index the objects the level constrains (cons[], rule_col, cube_col). */
+static int split_constrained(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+
+	sp->rule_col = malloc((rules->n + 1) * sizeof(*sp->rule_col));
+	sp->cube_col = malloc((cubes->n + 1) * sizeof(*sp->cube_col));
+	sp->cons = malloc((rules->n + cubes->n + 1) * sizeof(*sp->cons));
+	if (!sp->rule_col || !sp->cube_col || !sp->cons) {
 		oom(run);
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < rules->n; i++) {
 		const struct obj *o = &run->obj[rules->v[i]];
 
-		cmapR[i] = oset(o, lv, c->fam)->n >= 0 ? (int32_t)ncons : -1;
-		if (cmapR[i] >= 0)
-			cons[ncons++] = rules->v[i];
+		sp->rule_col[i] = oset(o, sp->lv, sp->c->fam)->n >= 0 ? (int32_t)sp->ncons : -1;
+		if (sp->rule_col[i] >= 0)
+			sp->cons[sp->ncons++] = rules->v[i];
 	}
-	nrc = ncons;             /* cons[]: the rules' constrained objects, then the cubes' */
+	sp->nrule_cons = sp->ncons;
 	for (size_t i = 0; i < cubes->n; i++) {
 		const struct obj *o = &run->obj[cubes->v[i]];
 
-		cmapC[i] = oset(o, lv, c->fam)->n >= 0 ? (int32_t)ncons : -1;
-		if (cmapC[i] >= 0)
-			cons[ncons++] = cubes->v[i];
+		sp->cube_col[i] = oset(o, sp->lv, sp->c->fam)->n >= 0 ? (int32_t)sp->ncons : -1;
+		if (sp->cube_col[i] >= 0)
+			sp->cons[sp->ncons++] = cubes->v[i];
 	}
-	bw = (ncons + 8) / 8;
-	candidates(lv, c, &cand);
+	sp->bw = (sp->ncons + 8) / 8;
+	return 0;
+}
 
-	if (nD == 1 && dom[0].lo == dom[0].hi) {
-		/* one value: keep the objects that accept it */
-		uint8_t *b = calloc(bw, 1);
+/* The domain is one value: one child, with the objects that accept it. */
+static int split_one_value(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	u128 val = sp->dom[0].lo;
+	uint8_t *accepts = calloc(sp->bw, 1);
+	int rc;
 
-		if (!b) {
-			oom(run);
-			goto out;
-		}
-		for (size_t j = 0; j < ncons; j++)
-			if (in_set(run, oset(&run->obj[cons[j]], lv, c->fam), dom[0].lo))
-				b[j >> 3] |= (uint8_t)(1u << (j & 7));
-		run->groups[lv]++;
-		rc = child(run, pos, c, dom[0].lo, rules, cubes, cmapR, cmapC, b, rules->n,
-			   cubes->n, 1);
-		free(b);
-		goto out;
+	if (!accepts) {
+		oom(run);
+		return -1;
 	}
-	if (!ncons && !nps) {
-		/* one child: the whole domain; take a candidate in turn */
-		struct cand in;
-		u128 rep = dom[0].lo;
+	for (size_t j = 0; j < sp->ncons; j++)
+		if (in_set(run, oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam), val))
+			accepts[j >> 3] |= (uint8_t)(1u << (j & 7));
+	run->groups[sp->lv]++;
+	rc = child(run, sp->pos, sp->c, val, sp->rules, sp->cubes, sp->rule_col, sp->cube_col,
+		   accepts, sp->rules->n, sp->cubes->n, 1);
+	free(accepts);
+	return rc;
+}
 
-		in.n = 0;
-		for (int i = 0; i < cand.n; i++)
-			for (size_t k = 0; k < nD; k++)
-				if (cand.v[i] >= dom[k].lo && cand.v[i] <= dom[k].hi)
-					in.v[in.n++] = cand.v[i];
-		if (in.n)
-			rep = in.v[run->counter % (uint64_t)in.n];
-		run->groups[lv]++;
-		rc = child(run, pos, c, rep, rules, cubes, NULL, NULL, NULL, rules->n, cubes->n, 1);
-		goto out;
+/* No object constrains the level and no value needs a child of its own:
+ * one child, the whole domain; take a candidate in it in turn. */
+static int split_unconstrained(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	struct cand in;
+	u128 rep = sp->dom[0].lo;
+
+	in.n = 0;
+	for (int i = 0; i < sp->cand.n; i++)
+		for (size_t k = 0; k < sp->ndom; k++)
+			if (sp->cand.v[i] >= sp->dom[k].lo && sp->cand.v[i] <= sp->dom[k].hi)
+				in.v[in.n++] = sp->cand.v[i];
+	if (in.n)
+		rep = in.v[run->counter % (uint64_t)in.n];
+	run->groups[sp->lv]++;
+	return child(run, sp->pos, sp->c, rep, sp->rules, sp->cubes, NULL, NULL, NULL,
+		     sp->rules->n, sp->cubes->n, 1);
+}
+
+/* Record interval [lo, hi] of cons[] entry (or pseudo interval) id,
+ * clipped to the domain's span. */
+static void split_add_interval(struct split *sp, u128 lo, u128 hi, uint32_t id)
+{
+	u128 a = lo < sp->dmin ? sp->dmin : lo, b = hi > sp->dmax ? sp->dmax : hi;
+
+	if (a > b)
+		return;
+	sp->ev[sp->nev].pos = a;
+	sp->ev[sp->nev].id = id;
+	sp->ev[sp->nev].delta = 1;
+	sp->nev++;
+	sp->pts[sp->npts++] = a;
+	if (b != U128_MAX) {
+		sp->ev[sp->nev].pos = b + 1;
+		sp->ev[sp->nev].id = id;
+		sp->ev[sp->nev].delta = -1;
+		sp->nev++;
+		sp->pts[sp->npts++] = b + 1;
 	}
+}
 
-	/* elementary intervals: every boundary of every set and of the domain */
-	dmin = dom[0].lo;
-	dmax = dom[nD - 1].hi;
-	{
-		size_t cap = 2 * nD + 2 * nps + 2;
+/* The elementary intervals: every boundary of every constrained set, of
+ * the pseudo intervals and of the domain.  Leaves the boundaries (ev)
+ * sorted by position and the interval starts (pts) sorted and distinct. */
+static int split_boundaries(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct interval *dom = sp->dom;
+	size_t cap = 2 * sp->ndom + 2 * sp->npseudo + 2, w = 0;
+	u128 max;
 
-		for (size_t j = 0; j < ncons; j++) {
-			const struct iset *s = oset(&run->obj[cons[j]], lv, c->fam);
+	sp->nev = sp->npts = 0;
+	sp->dmin = dom[0].lo;
+	sp->dmax = dom[sp->ndom - 1].hi;
+	for (size_t j = 0; j < sp->ncons; j++) {
+		const struct iset *s = oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam);
 
-			cap += 2 * (size_t)s->n;
-		}
-		ev = malloc(cap * sizeof(*ev));
-		pts = malloc((cap + 1) * sizeof(*pts));
-		if (!ev || !pts) {
-			oom(run);
-			goto out;
-		}
+		cap += 2 * (size_t)s->n;
 	}
-#define ADD_IV(lo_, hi_, id_)                                                            \
-	do {                                                                             \
-		u128 a_ = (lo_) < dmin ? dmin : (lo_), b_ = (hi_) > dmax ? dmax : (hi_); \
-		if (a_ <= b_) {                                                          \
-			ev[nev].pos = a_;                                                \
-			ev[nev].id = (id_);                                              \
-			ev[nev].delta = 1;                                               \
-			nev++;                                                           \
-			pts[npts++] = a_;                                                \
-			if (b_ != U128_MAX) {                                            \
-				ev[nev].pos = b_ + 1;                                    \
-				ev[nev].id = (id_);                                      \
-				ev[nev].delta = -1;                                      \
-				nev++;                                                   \
-				pts[npts++] = b_ + 1;                                    \
-			}                                                                \
-		}                                                                        \
-	} while (0)
-	for (size_t j = 0; j < ncons; j++) {
-		const struct iset *s = oset(&run->obj[cons[j]], lv, c->fam);
+	sp->ev = malloc(cap * sizeof(*sp->ev));
+	sp->pts = malloc((cap + 1) * sizeof(*sp->pts));
+	if (!sp->ev || !sp->pts) {
+		oom(run);
+		return -1;
+	}
+	for (size_t j = 0; j < sp->ncons; j++) {
+		const struct iset *s = oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam);
 		const struct interval *v = run->pool.v + s->off;
 
 		for (int32_t k = 0; k < s->n; k++)
-			ADD_IV(v[k].lo, v[k].hi, (uint32_t)j);
+			split_add_interval(sp, v[k].lo, v[k].hi, (uint32_t)j);
 	}
-	for (size_t p = 0; p < nps; p++)
-		ADD_IV(ps[p].lo, ps[p].hi, (uint32_t)(ncons + psid[p]));
-#undef ADD_IV
-	for (size_t k = 0; k < nD; k++) {
-		pts[npts++] = dom[k].lo;
+	for (size_t p = 0; p < sp->npseudo; p++)
+		split_add_interval(sp, sp->pseudo[p].lo, sp->pseudo[p].hi,
+				   (uint32_t)(sp->ncons + sp->pseudo_id[p]));
+	for (size_t k = 0; k < sp->ndom; k++) {
+		sp->pts[sp->npts++] = dom[k].lo;
 		if (dom[k].hi != U128_MAX)
-			pts[npts++] = dom[k].hi + 1;
+			sp->pts[sp->npts++] = dom[k].hi + 1;
 	}
-	if (radix_sort(ev, nev, sizeof(*ev), offsetof(struct boundary, pos),
-		       dmax == U128_MAX ? dmax : dmax + 1) ||
-	    radix_sort(pts, npts, sizeof(*pts), 0, dmax == U128_MAX ? dmax : dmax + 1)) {
+	max = sp->dmax == U128_MAX ? sp->dmax : sp->dmax + 1;
+	if (radix_sort(sp->ev, sp->nev, sizeof(*sp->ev), offsetof(struct boundary, pos), max) ||
+	    radix_sort(sp->pts, sp->npts, sizeof(*sp->pts), 0, max)) {
 		oom(run);
-		goto out;
+		return -1;
 	}
-	{
-		size_t w = 0;
+	for (size_t i = 0; i < sp->npts; i++)
+		if (!w || sp->pts[i] != sp->pts[w - 1])
+			sp->pts[w++] = sp->pts[i];
+	sp->npts = w;
+	return 0;
+}
 
-		for (size_t i = 0; i < npts; i++)
-			if (!w || pts[i] != pts[w - 1])
-				pts[w++] = pts[i];
-		npts = w;
-	}
-	hsize = 16;
-	while (hsize < 2 * npts)
-		hsize *= 2;
-	ht = calloc(hsize, sizeof(*ht));
-	act = calloc(bw, 1);
-	g = malloc((npts + 1) * sizeof(*g));
-	bits = malloc((npts + 1) * bw);
-	fx = calloc(2 * (rules->n + 1) + 2 * (cubes->n + 1), sizeof(*fx));
-	fc = calloc((rules->n + 1) + (cubes->n + 1), sizeof(*fc));
-	ux = malloc((2 * (rules->n + cubes->n) + 2) * sizeof(*ux));
-	cterm = malloc(ncons + 1);
-	cpos = malloc((ncons + 1) * sizeof(*cpos));
-	if (!ht || !act || !g || !bits || !fx || !fc || !cterm || !cpos || !ux) {
+/* The sweep's tables: the hash table of children, the bitmap of accepting
+ * objects, the Fenwick trees, which constrained objects end the search
+ * (an object that is certain and needs no later field, as in cut()) and
+ * the hashes of the unconstrained objects up to each list position. */
+static int split_sweep_init(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	uint32_t rem = rem_after(sp->pos);
+
+	sp->hsize = 16;
+	while (sp->hsize < 2 * sp->npts)
+		sp->hsize *= 2;
+	sp->ht = calloc(sp->hsize, sizeof(*sp->ht));
+	sp->act = calloc(sp->bw, 1);
+	sp->g = malloc((sp->npts + 1) * sizeof(*sp->g));
+	sp->bits = malloc((sp->npts + 1) * sp->bw);
+	sp->fx = calloc(2 * (rules->n + 1) + 2 * (cubes->n + 1), sizeof(*sp->fx));
+	sp->fc = calloc((rules->n + 1) + (cubes->n + 1), sizeof(*sp->fc));
+	sp->ux = malloc((2 * (rules->n + cubes->n) + 2) * sizeof(*sp->ux));
+	sp->cterm = malloc(sp->ncons + 1);
+	sp->cpos = malloc((sp->ncons + 1) * sizeof(*sp->cpos));
+	if (!sp->ht || !sp->act || !sp->g || !sp->bits || !sp->fx || !sp->fc || !sp->cterm ||
+	    !sp->cpos || !sp->ux) {
 		oom(run);
-		goto out;
+		return -1;
 	}
-	{
-		/* an object ends the search where it accepts if it is certain
-		 * and needs no later field (as in cut()) */
-		uint32_t rem = rem_after(pos);
+	for (size_t i = 0; i < rules->n; i++)
+		if (sp->rule_col[i] >= 0) {
+			const struct obj *o = &run->obj[rules->v[i]];
 
-		for (size_t i = 0; i < rules->n; i++)
-			if (cmapR[i] >= 0) {
-				const struct obj *o = &run->obj[rules->v[i]];
+			sp->cpos[sp->rule_col[i]] = (uint32_t)i;
+			sp->cterm[sp->rule_col[i]] = !o->maybe && !(o->lvmask & rem);
+		}
+	for (size_t i = 0; i < cubes->n; i++)
+		if (sp->cube_col[i] >= 0) {
+			const struct obj *o = &run->obj[cubes->v[i]];
 
-				cpos[cmapR[i]] = (uint32_t)i;
-				cterm[cmapR[i]] = !o->maybe && !(o->lvmask & rem);
-			}
-		for (size_t i = 0; i < cubes->n; i++)
-			if (cmapC[i] >= 0) {
-				const struct obj *o = &run->obj[cubes->v[i]];
-
-				cpos[cmapC[i]] = (uint32_t)i;
-				cterm[cmapC[i]] = !run->exact && !o->maybe && !(o->lvmask & rem);
-			}
-	}
-	/* XOR of the hashes of the unconstrained objects up to each position */
+			sp->cpos[sp->cube_col[i]] = (uint32_t)i;
+			sp->cterm[sp->cube_col[i]] = !run->exact && !o->maybe && !(o->lvmask & rem);
+		}
 	for (size_t i = 0, a = 0, b = 0; i < rules->n; i++) {
-		if (cmapR[i] < 0) {
+		if (sp->rule_col[i] < 0) {
 			a ^= run->obj[rules->v[i]].z0;
 			b ^= run->obj[rules->v[i]].z1;
 		}
-		ux[2 * i] = a;
-		ux[2 * i + 1] = b;
+		sp->ux[2 * i] = a;
+		sp->ux[2 * i + 1] = b;
 	}
 	for (size_t i = 0, a = 0, b = 0; i < cubes->n; i++) {
-		if (cmapC[i] < 0) {
+		if (sp->cube_col[i] < 0) {
 			a ^= run->obj[cubes->v[i]].z0;
 			b ^= run->obj[cubes->v[i]].z1;
 		}
-		ux[2 * (rules->n + i)] = a;
-		ux[2 * (rules->n + i) + 1] = b;
+		sp->ux[2 * (rules->n + i)] = a;
+		sp->ux[2 * (rules->n + i) + 1] = b;
 	}
-	{
-		uint64_t p0 = 0, p1 = 0;
-		uint64_t *fr0 = fx, *fr1 = fx + (rules->n + 1), *fc0 = fx + 2 * (rules->n + 1),
-			 *fc1 = fc0 + (cubes->n + 1);
-		int32_t *cr = fc, *cc = fc + (rules->n + 1);
-		size_t ei = 0, di = 0;
-		for (size_t i = 0; i < npts; i++) {
-			u128 p = pts[i], end = i + 1 < npts ? pts[i + 1] - 1 : U128_MAX;
-			uint64_t seed, h0, h1, l0, l1;
-			size_t slot, cutr, cutc;
+	return 0;
+}
 
-			while (ei < nev && ev[ei].pos == p) {
-				uint32_t id = ev[ei].id;
+/* Apply the boundaries at position p: objects start or stop accepting
+ * (and pseudo intervals begin or end).  *ei: the next boundary. */
+static void split_cross(struct split *sp, u128 p, size_t *ei)
+{
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	uint64_t *fr0 = sp->fx, *fr1 = sp->fx + (rules->n + 1), *fc0 = sp->fx + 2 * (rules->n + 1),
+		 *fc1 = fc0 + (cubes->n + 1);
+	int32_t *cr = sp->fc, *cc = sp->fc + (rules->n + 1);
 
-				if (id < ncons) {
-					const struct obj *o = &run->obj[cons[id]];
-					int isc = id >= nrc;
-					size_t n = isc ? cubes->n : rules->n;
+	for (; *ei < sp->nev && sp->ev[*ei].pos == p; ++*ei) {
+		uint32_t id = sp->ev[*ei].id;
 
-					act[id >> 3] ^= (uint8_t)(1u << (id & 7));
-					fw_xor(isc ? fc0 : fr0, n, cpos[id], o->z0);
-					fw_xor(isc ? fc1 : fr1, n, cpos[id], o->z1);
-					if (cterm[id])
-						fw_add(isc ? cc : cr, n, cpos[id], ev[ei].delta);
-				} else {
-					seed = 0xabcdef12345ull + id - ncons;
-					p0 ^= splitmix(&seed);
-					p1 ^= splitmix(&seed);
-				}
-				ei++;
-			}
-			while (di < nD && dom[di].hi < p)
-				di++;
-			if (di >= nD || dom[di].lo > p)
-				continue;      /* outside the realizable values */
-			/* what decides the subtree: the child's objects, i.e. the
-			 * unconstrained and the accepting ones up to the first one
-			 * that ends the search */
-			cutr = fw_first(cr, rules->n);
-			cutc = fw_first(cc, cubes->n);
-			l0 = l1 = 0;
-			if (rules->n) {
-				size_t q = cutr < rules->n ? cutr : rules->n - 1;
+		if (id < sp->ncons) {
+			const struct obj *o = &sp->run->obj[sp->cons[id]];
+			int isc = id >= sp->nrule_cons;
+			size_t n = isc ? cubes->n : rules->n;
 
-				l0 ^= fw_pxor(fr0, q) ^ ux[2 * q];
-				l1 ^= fw_pxor(fr1, q) ^ ux[2 * q + 1];
-			}
-			if (cubes->n) {
-				size_t q = cutc < cubes->n ? cutc : cubes->n - 1;
+			sp->act[id >> 3] ^= (uint8_t)(1u << (id & 7));
+			fw_xor(isc ? fc0 : fr0, n, sp->cpos[id], o->z0);
+			fw_xor(isc ? fc1 : fr1, n, sp->cpos[id], o->z1);
+			if (sp->cterm[id])
+				fw_add(isc ? cc : cr, n, sp->cpos[id], sp->ev[*ei].delta);
+		} else {
+			uint64_t seed = 0xabcdef12345ull + id - sp->ncons;
 
-				l0 ^= fw_pxor(fc0, q) ^ ux[2 * (rules->n + q)];
-				l1 ^= fw_pxor(fc1, q) ^ ux[2 * (rules->n + q) + 1];
-			}
-			h0 = l0 ^ p0;
-			h1 = l1 ^ p1;
-			slot = (size_t)(h0 ^ (h1 >> 7)) & (hsize - 1);
-			while (ht[slot] && !(g[ht[slot] - 1].h0 == h0 && g[ht[slot] - 1].h1 == h1))
-				slot = (slot + 1) & (hsize - 1);
-			if (!ht[slot]) {
-				int seen = 0;
-
-				/* a child already split on another path needs no
-				 * copy of its objects (levels whose value does not
-				 * shape later domains: the memo key is known now) */
-				if (!shapes_later(lv)) {
-					seen = memo_seen(run, pos, c, l0, l1);
-					if (seen < 0)
-						goto out;
-					run->memo_hits += (uint64_t)seen;
-				}
-				g[ngrp].h0 = h0;
-				g[ngrp].h1 = h1;
-				g[ngrp].l0 = l0;
-				g[ngrp].l1 = l1;
-				g[ngrp].rep = p;
-				g[ngrp].nr = (uint32_t)(cutr < rules->n ? cutr + 1 : rules->n);
-				g[ngrp].nc = (uint32_t)(cutc < cubes->n ? cutc + 1 : cubes->n);
-				g[ngrp].cand.n = 0;
-				g[ngrp].bits = (uint32_t)-1;
-				if (!seen) {
-					g[ngrp].bits = (uint32_t)nbits;
-					memcpy(bits + nbits++ * bw, act, bw);
-				}
-				ht[slot] = (uint32_t)++ngrp;
-			}
-			/* representative candidates that fall here */
-			for (int k = 0; k < cand.n; k++) {
-				struct child_group *gg = &g[ht[slot] - 1];
-
-				if (gg->bits == (uint32_t)-1)
-					break;
-
-				if (cand.v[k] >= p && cand.v[k] <= end && gg->cand.n < 6)
-					gg->cand.v[gg->cand.n++] = cand.v[k];
-			}
+			sp->p0 ^= splitmix(&seed);
+			sp->p1 ^= splitmix(&seed);
 		}
 	}
-	run->groups[lv] += ngrp;
-	rc = 0;
-	for (size_t k = 0; k < ngrp && !rc; k++) {
-		u128 rep = g[k].rep;
+}
 
-		if (g[k].bits == (uint32_t)-1)
+/* What decides the subtree of the current interval: the child's objects,
+ * i.e. the unconstrained and the accepting ones up to the first one that
+ * ends the search.  (l0, l1): their hash; *cutr, *cutc: that first one's
+ * position in rules and in cubes (n if none). */
+static void split_child_hash(const struct split *sp, uint64_t *l0, uint64_t *l1, size_t *cutr,
+			     size_t *cutc)
+{
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	const uint64_t *fr0 = sp->fx, *fr1 = sp->fx + (rules->n + 1),
+		       *fc0 = sp->fx + 2 * (rules->n + 1), *fc1 = fc0 + (cubes->n + 1);
+	const int32_t *cr = sp->fc, *cc = sp->fc + (rules->n + 1);
+
+	*cutr = fw_first(cr, rules->n);
+	*cutc = fw_first(cc, cubes->n);
+	*l0 = *l1 = 0;
+	if (rules->n) {
+		size_t q = *cutr < rules->n ? *cutr : rules->n - 1;
+
+		*l0 ^= fw_pxor(fr0, q) ^ sp->ux[2 * q];
+		*l1 ^= fw_pxor(fr1, q) ^ sp->ux[2 * q + 1];
+	}
+	if (cubes->n) {
+		size_t q = *cutc < cubes->n ? *cutc : cubes->n - 1;
+
+		*l0 ^= fw_pxor(fc0, q) ^ sp->ux[2 * (rules->n + q)];
+		*l1 ^= fw_pxor(fc1, q) ^ sp->ux[2 * (rules->n + q) + 1];
+	}
+}
+
+/* A new child in hash slot `slot`, starting at interval p.  A child
+ * already split on another path needs no copy of its objects (levels whose
+ * value does not shape later domains: the memo key is known now). */
+static int split_new_child(struct split *sp, size_t slot, u128 p, uint64_t h0, uint64_t h1,
+			   uint64_t l0, uint64_t l1, size_t cutr, size_t cutc)
+{
+	struct verify_run *run = sp->run;
+	struct child_group *g = &sp->g[sp->ngrp];
+	int seen = 0;
+
+	if (!shapes_later(sp->lv)) {
+		seen = memo_seen(run, sp->pos, sp->c, l0, l1);
+		if (seen < 0)
+			return -1;
+		run->memo_hits += (uint64_t)seen;
+	}
+	g->h0 = h0;
+	g->h1 = h1;
+	g->l0 = l0;
+	g->l1 = l1;
+	g->rep = p;
+	g->nr = (uint32_t)(cutr < sp->rules->n ? cutr + 1 : sp->rules->n);
+	g->nc = (uint32_t)(cutc < sp->cubes->n ? cutc + 1 : sp->cubes->n);
+	g->cand.n = 0;
+	g->bits = (uint32_t)-1;
+	if (!seen) {
+		g->bits = (uint32_t)sp->nbits;
+		memcpy(sp->bits + sp->nbits++ * sp->bw, sp->act, sp->bw);
+	}
+	sp->ht[slot] = (uint32_t)++sp->ngrp;
+	return 0;
+}
+
+/* Sweep the elementary intervals in order, tracking the objects that
+ * accept each, and group the intervals whose children would hold the same
+ * objects into one child (g[]), with the candidates that fall in it. */
+static int split_sweep(struct split *sp)
+{
+	size_t ei = 0, di = 0;
+
+	if (split_sweep_init(sp))
+		return -1;
+	for (size_t i = 0; i < sp->npts; i++) {
+		u128 p = sp->pts[i], end = i + 1 < sp->npts ? sp->pts[i + 1] - 1 : U128_MAX;
+		uint64_t h0, h1, l0, l1;
+		size_t slot, cutr, cutc;
+		struct child_group *g;
+
+		split_cross(sp, p, &ei);
+		while (di < sp->ndom && sp->dom[di].hi < p)
+			di++;
+		if (di >= sp->ndom || sp->dom[di].lo > p)
+			continue;      /* outside the realizable values */
+		split_child_hash(sp, &l0, &l1, &cutr, &cutc);
+		h0 = l0 ^ sp->p0;
+		h1 = l1 ^ sp->p1;
+		slot = (size_t)(h0 ^ (h1 >> 7)) & (sp->hsize - 1);
+		while (sp->ht[slot] &&
+		       !(sp->g[sp->ht[slot] - 1].h0 == h0 && sp->g[sp->ht[slot] - 1].h1 == h1))
+			slot = (slot + 1) & (sp->hsize - 1);
+		if (!sp->ht[slot] && split_new_child(sp, slot, p, h0, h1, l0, l1, cutr, cutc))
+			return -1;
+		/* representative candidates that fall here */
+		g = &sp->g[sp->ht[slot] - 1];
+		for (int k = 0; k < sp->cand.n; k++) {
+			if (g->bits == (uint32_t)-1)
+				break;
+			if (sp->cand.v[k] >= p && sp->cand.v[k] <= end && g->cand.n < 6)
+				g->cand.v[g->cand.n++] = sp->cand.v[k];
+		}
+	}
+	return 0;
+}
+
+/* Descend into each child not merged with one checked before. */
+static int split_descend_children(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	struct ctx *c = sp->c;
+	int rc = 0;
+
+	for (size_t k = 0; k < sp->ngrp && !rc; k++) {
+		const struct child_group *g = &sp->g[k];
+		u128 rep = g->rep;
+
+		if (g->bits == (uint32_t)-1)
 			continue;          /* merged with a child checked before */
-		if (g[k].cand.n)
-			rep = g[k].cand.v[run->counter % (uint64_t)g[k].cand.n];
-		c->val[lv] = rep;
-		if (lv == L_L3)
+		if (g->cand.n)
+			rep = g->cand.v[run->counter % (uint64_t)g->cand.n];
+		c->val[sp->lv] = rep;
+		if (sp->lv == L_L3)
 			c->fam = fam_of(rep);
-		if (shapes_later(lv)) {
-			rc = memo_seen(run, pos, c, g[k].l0, g[k].l1);
+		if (shapes_later(sp->lv)) {
+			rc = memo_seen(run, sp->pos, c, g->l0, g->l1);
 			if (rc > 0) {
 				run->memo_hits++;
 				rc = 0;
@@ -2192,24 +2295,52 @@ static int descend(struct verify_run *run, int pos, struct ctx *c, const struct 
 			}
 		}
 		if (!rc)
-			rc = child(run, pos, c, rep, rules, cubes, cmapR, cmapC,
-				   bits + (size_t)g[k].bits * bw, g[k].nr, g[k].nc, 0);
+			rc = child(run, sp->pos, c, rep, sp->rules, sp->cubes, sp->rule_col,
+				   sp->cube_col, sp->bits + (size_t)g->bits * sp->bw, g->nr, g->nc, 0);
+	}
+	return rc;
+}
+
+/* Split the node (alive objects rules and cubes, values c on the levels
+ * before pos) on the level at pos, and check every child; after the last
+ * level, run the cell.  0: checked, -1 (or an XW_E* code): error. */
+static int descend(struct verify_run *run, int pos, struct ctx *c, const struct list *rules,
+		   const struct list *cubes)
+{
+	struct interval dsmall[8];
+	struct split sp;
+	int rc = -1;
+
+	if (run->fail)
+		return -1;
+	if (pos >= L_N)
+		return leaf(run, c, rules);
+	memset(&sp, 0, sizeof(sp));
+	sp.run = run;
+	sp.pos = pos;
+	sp.lv = lv_order[pos];
+	sp.c = c;
+	sp.rules = rules;
+	sp.cubes = cubes;
+	sp.ndom = domain(run, sp.lv, c, dsmall, &sp.dom);
+	if (!sp.dom)
+		sp.dom = dsmall;
+	if (!sp.ndom)
+		return 0;                /* nothing realizable (no interface) */
+	sp.npseudo = pseudo(sp.lv, c, sp.pseudo, sp.pseudo_id);
+	if (split_constrained(&sp))
+		goto out;
+	candidates(sp.lv, c, &sp.cand);
+	if (sp.ndom == 1 && sp.dom[0].lo == sp.dom[0].hi) {
+		rc = split_one_value(&sp);
+	} else if (!sp.ncons && !sp.npseudo) {
+		rc = split_unconstrained(&sp);
+	} else if (!split_boundaries(&sp) && !split_sweep(&sp)) {
+		run->groups[sp.lv] += sp.ngrp;
+		rc = split_descend_children(&sp);
 	}
 out:
-	free(cmapR);
-	free(cmapC);
-	free(cons);
-	free(ev);
-	free(pts);
-	free(ht);
-	free(act);
-	free(g);
-	free(bits);
-	free(fx);
-	free(ux);
-	free(fc);
-	free(cterm);
-	free(cpos);
+	split_free(&sp);
 	return rc;
 }
 
