@@ -2381,13 +2381,151 @@ static int interfaces(struct verify_run *run)
 	return 0;
 }
 
+/* The reference side: one object per rule of the live text, with its
+ * input interface resolved to an index. */
+static int rule_objects(struct verify_run *run)
+{
+	if (interfaces(run))
+		return -1;
+	run->rule_ifx = calloc(run->rs.n + 1, sizeof(*run->rule_ifx));
+	if (!run->rule_ifx) {
+		oom(run);
+		return -1;
+	}
+	for (size_t i = 0; i < run->rs.n; i++)
+		if (run->rs.rules[i].present & XM_IIF)
+			run->rule_ifx[i] = if_nametoindex(run->rs.rules[i].iif);
+	for (size_t i = 0; i < run->rs.n; i++)
+		if (rule_obj(run, i))
+			return -1;
+	run->nrules = run->nobj;
+	return 0;
+}
+
+/* The verdict details are in the per-CPU scratch of the CPU that ran the
+ * frame: stay on one CPU (the old affinity in *old if *have_old). */
+static int pin_one_cpu(struct verify_run *run, cpu_set_t *old, int *have_old)
+{
+	cpu_set_t one;
+
+	run->ncpu = libbpf_num_possible_cpus();
+	run->scr = calloc((size_t)(run->ncpu > 0 ? run->ncpu : 1), sizeof(*run->scr));
+	if (run->ncpu <= 0 || !run->scr) {
+		oom(run);
+		return -1;
+	}
+	*have_old = sched_getaffinity(0, sizeof(*old), old) == 0;
+	run->cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(run->cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		sys(run, "pin to one CPU", errno);
+		return -1;
+	}
+	run->cpu = sched_getcpu();
+	return 0;
+}
+
+/* Is an interface attached so that TC filters its ingress (attach --mode tc)? */
+static int tc_ingress_attached(const struct xw_dp *dp)
+{
+	__u32 k, *prev = NULL, kk;
+	struct xw_iface ifc;
+	int tc_in = 0;
+
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &k) == 0) {
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &k, &ifc) == 0 &&
+		    ifc.xdp_mode == XW_IFMODE_TC)
+			tc_in = 1;
+		kk = k;
+		prev = &kk;
+	}
+	return tc_in;
+}
+
+/* Every cell of one pass (0 XDP ingress, 1 TC egress, 2 TC ingress):
+ * the direction's rules and map entries, split from the whole key space. */
+static int verify_pass(struct verify_run *run, int pass)
+{
+	int dir = pass == 1 ? XW_DIR_OUT : XW_DIR_IN;
+	struct list rules, cubes;
+	struct ctx c;
+	int rc;
+
+	run->dir = dir;
+	run->pass = pass;
+	run->memo_n = 0;
+	if (run->memo)
+		memset(run->memo, 0, 2 * run->memo_cap * sizeof(*run->memo));
+	rules.v = malloc((run->nrules + 1) * sizeof(*rules.v));
+	cubes.v = malloc((run->nobj - run->nrules + 1) * sizeof(*cubes.v));
+	if (!rules.v || !cubes.v) {
+		free(rules.v);
+		free(cubes.v);
+		oom(run);
+		return -1;
+	}
+	rules.n = cubes.n = 0;
+	for (size_t i = 0; i < run->nrules; i++)
+		if (run->obj[i].dir_ok[dir])
+			rules.v[rules.n++] = (uint32_t)i;
+	for (size_t i = run->nrules; i < run->nobj; i++)
+		if (run->obj[i].dir_ok[dir])
+			cubes.v[cubes.n++] = (uint32_t)i;
+	qsort_r(cubes.v, cubes.n, sizeof(*cubes.v), cmp_cube, run->obj);
+	cut(run, -1, &rules, 1);
+	cut(run, -1, &cubes, 0);
+	memset(&c, 0, sizeof(c));
+	rc = descend(run, 0, &c, &rules, &cubes);
+	free(rules.v);
+	free(cubes.v);
+	return rc;
+}
+
+/* The tables read must still be the active ones at the end. */
+static int same_generation(struct verify_run *run, const struct tables *tab)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_CFG], &zero, &cfg) == 0 &&
+	    cfg.generation != tab->cfg.generation)
+		return xw_errf(run->err, XW_ESYS, "the rule set changed while it was being verified");
+	return 0;
+}
+
+/* verify --verbose: what was checked, and how */
+static void print_summary(const struct verify_run *run, const struct xw_verify_stats *st)
+{
+	FILE *log = run->log;
+
+	fprintf(log, "verify: %zu rules, %zu entries in %zu tuples, %zu limit entries; "
+		"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
+		st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
+		(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
+		(unsigned long)st->shape_cells, st->seconds);
+	fprintf(log, "verify: frames:");
+	for (int i = 0; i < XW_PBS_N; i++)
+		fprintf(log, " %s %lu%s", xw_pb_shape_names[i], (unsigned long)run->shapes[i],
+			i + 1 < XW_PBS_N ? "," : "\n");
+	fprintf(log, "verify: children per field:");
+	for (int l = 0; l < L_N; l++)
+		fprintf(log, " %s %lu%s", lv_names[l], (unsigned long)run->groups[l],
+			l + 1 < L_N ? "," : "\n");
+	fprintf(log, "verify: %lu subtrees merged with one checked before, %lu runs skipped "
+		"(the kernel's test run refuses them)\n", (unsigned long)run->memo_hits,
+		(unsigned long)st->skipped);
+	if (st->retries)
+		fprintf(log, "verify: %lu runs repeated\n", (unsigned long)st->retries);
+}
+
 int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	      struct xw_verify_stats *st, struct xw_err *err)
 {
 	struct xw_verify_opts defo = { 0 };
 	struct verify_run run;
 	struct tables tab;
-	cpu_set_t old, one;
+	cpu_set_t old;
 	int have_old = 0, rc = 0;
 	uint64_t gen0 = 0;
 	double t0 = now_s();
@@ -2422,136 +2560,32 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 		return rc == -1 ? XW_EINPUT : rc;
 	}
 	rc = -1;
-	if (interfaces(&run))
-		goto out;
-	run.rule_ifx = calloc(run.rs.n + 1, sizeof(*run.rule_ifx));
-	if (!run.rule_ifx) {
-		oom(&run);
-		goto out;
-	}
-	for (size_t i = 0; i < run.rs.n; i++)
-		if (run.rs.rules[i].present & XM_IIF)
-			run.rule_ifx[i] = if_nametoindex(run.rs.rules[i].iif);
-	for (size_t i = 0; i < run.rs.n; i++)
-		if (rule_obj(&run, i))
-			goto out;
-	run.nrules = run.nobj;
-	if (read_tables(&run, &tab))
+	if (rule_objects(&run) || read_tables(&run, &tab))
 		goto out;
 	st->rules = run.rs.n;
 	st->entries = tab.entries;
 	st->tuples = tab.trees;
 	st->limits = tab.limits;
-
-	run.ncpu = libbpf_num_possible_cpus();
-	run.scr = calloc((size_t)(run.ncpu > 0 ? run.ncpu : 1), sizeof(*run.scr));
-	if (run.ncpu <= 0 || !run.scr) {
-		oom(&run);
+	if (pin_one_cpu(&run, &old, &have_old))
 		goto out;
-	}
-	/* the verdict details are in the per-CPU scratch of the CPU that ran
-	 * the frame: stay on one CPU */
-	have_old = sched_getaffinity(0, sizeof(old), &old) == 0;
-	run.cpu = sched_getcpu();
-	CPU_ZERO(&one);
-	CPU_SET(run.cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one)) {
-		sys(&run, "pin to one CPU", errno);
-		goto out;
-	}
-	run.cpu = sched_getcpu();
-
 	/* ingress through XDP, egress through TC; ingress through TC too if
-	 * an interface is attached that way (attach --mode tc) */
-	{
-		__u32 k, *prev = NULL, kk;
-		struct xw_iface ifc;
-
-		while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &k) == 0) {
-			if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &k, &ifc) == 0 &&
-			    ifc.xdp_mode == XW_IFMODE_TC)
-				run.tc_in = 1;
-			kk = k;
-			prev = &kk;
-		}
-	}
+	 * an interface is attached that way */
+	run.tc_in = tc_ingress_attached(dp);
 	for (int pass = 0; pass < 3; pass++) {
-		int dir = pass == 1 ? XW_DIR_OUT : XW_DIR_IN;
-		struct list rules, cubes;
-		struct ctx c;
-		uint32_t *cv;
-
 		if (pass == 2 && !run.tc_in)
 			break;
-		run.dir = dir;
-		run.pass = pass;
-		run.memo_n = 0;
-		if (run.memo)
-			memset(run.memo, 0, 2 * run.memo_cap * sizeof(*run.memo));
-		rules.v = malloc((run.nrules + 1) * sizeof(*rules.v));
-		cubes.v = malloc((run.nobj - run.nrules + 1) * sizeof(*cubes.v));
-		if (!rules.v || !cubes.v) {
-			free(rules.v);
-			free(cubes.v);
-			oom(&run);
-			goto out;
-		}
-		rules.n = cubes.n = 0;
-		for (size_t i = 0; i < run.nrules; i++)
-			if (run.obj[i].dir_ok[dir])
-				rules.v[rules.n++] = (uint32_t)i;
-		cv = cubes.v;
-		for (size_t i = run.nrules; i < run.nobj; i++)
-			if (run.obj[i].dir_ok[dir])
-				cv[cubes.n++] = (uint32_t)i;
-		qsort_r(cubes.v, cubes.n, sizeof(*cubes.v), cmp_cube, run.obj);
-		cut(&run, -1, &rules, 1);
-		cut(&run, -1, &cubes, 0);
-		memset(&c, 0, sizeof(c));
-		rc = descend(&run, 0, &c, &rules, &cubes);
-		free(rules.v);
-		free(cubes.v);
+		rc = verify_pass(&run, pass);
 		if (rc)
 			goto out;
 	}
-	{
-		struct xw_cfg cfg;
-		__u32 zero = 0;
-
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0 &&
-		    cfg.generation != tab.cfg.generation) {
-			rc = xw_errf(err, XW_ESYS,
-				     "the rule set changed while it was being verified");
-			goto out;
-		}
-	}
-	rc = 0;
+	rc = same_generation(&run, &tab);
 out:
 	if (have_old)
 		sched_setaffinity(0, sizeof(old), &old);
 	st->exact = run.exact;
 	st->seconds = now_s() - t0;
-	if (opts->verbose && !rc) {
-		fprintf(run.log, "verify: %zu rules, %zu entries in %zu tuples, %zu limit entries; "
-			"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
-			st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
-			(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
-			(unsigned long)st->shape_cells, st->seconds);
-		fprintf(run.log, "verify: frames:");
-		for (int i = 0; i < XW_PBS_N; i++)
-			fprintf(run.log, " %s %lu%s", xw_pb_shape_names[i],
-				(unsigned long)run.shapes[i], i + 1 < XW_PBS_N ? "," : "\n");
-		fprintf(run.log, "verify: children per field:");
-		for (int l = 0; l < L_N; l++)
-			fprintf(run.log, " %s %lu%s", lv_names[l], (unsigned long)run.groups[l],
-				l + 1 < L_N ? "," : "\n");
-		fprintf(run.log,
-			"verify: %lu subtrees merged with one checked before, %lu runs skipped "
-			"(the kernel's test run refuses them)\n",
-			(unsigned long)run.memo_hits, (unsigned long)st->skipped);
-		if (st->retries)
-			fprintf(run.log, "verify: %lu runs repeated\n", (unsigned long)st->retries);
-	}
+	if (opts->verbose && !rc)
+		print_summary(&run, st);
 	if (rc && !run.fail && !err->msg[0])
 		xw_errf(err, XW_ESYS, "verify failed");
 	free(run.memo);
