@@ -428,6 +428,79 @@ static int cidr_set(struct verify_run *run, struct iset *s, const struct xw_cidr
 	return 0;
 }
 
+/* ether type: the rule's own, or IPv4's / IPv6's for `ip` / `ip6`
+ * matches; none if they disagree. */
+static int rule_etype_set(struct verify_run *run, struct obj *o, const struct xw_rule *r)
+{
+	uint32_t m = r->present;
+	int want = -1, clash = 0;
+
+	if (m & XM_ETH_TYPE)
+		want = r->eth_type;
+	if (m & XM_IP) {
+		clash |= want >= 0 && want != 0x0800;
+		want = 0x0800;
+	}
+	if (m & XM_IP6) {
+		clash |= want >= 0 && want != 0x86DD;
+		want = 0x86DD;
+	}
+	return clash ? set_from_bits(run, &o->s[L_ETYPE], 0, 1)
+		     : set_point(run, &o->s[L_ETYPE], (u128)want);
+}
+
+/* The L3 kinds a rule with IP fields accepts: a valid IP header, of the
+ * families its addresses and ICMP matches name. */
+static uint32_t rule_l3_kinds(const struct xw_rule *r)
+{
+	uint32_t m = r->present;
+	uint32_t k3 = 1u << K3_V4 | 1u << K3_V6;   /* needs a valid IP header */
+
+	if (m & XM_SRC) {
+		uint32_t f = 0;
+
+		for (size_t i = 0; i < r->n_src; i++)
+			f |= r->src[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
+		k3 &= f;
+	}
+	if (m & XM_DST) {
+		uint32_t f = 0;
+
+		for (size_t i = 0; i < r->n_dst; i++)
+			f |= r->dst[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
+		k3 &= f;
+	}
+	if (m & XM_ICMP)
+		k3 &= 1u << K3_V4;
+	if (m & XM_ICMP6)
+		k3 &= 1u << K3_V6;
+	return k3;
+}
+
+/* The fragment values (bit 0 more-fragments, bit 1 offset != 0) of a
+ * `frag` match. */
+static uint32_t rule_frag_values(const struct xw_rule *r)
+{
+	return r->frag == XW_FRAG_FIRST ? 1u << 1 :
+	       r->frag == XW_FRAG_LATER ? (1u << 2 | 1u << 3) : (1u << 1 | 1u << 2 | 1u << 3);
+}
+
+/* The L4 kinds a rule with L4 fields (present bits m) accepts. */
+static uint32_t rule_l4_kinds(uint32_t m)
+{
+	uint32_t k4 = (1u << K4_N) - 1;
+
+	if (m & (XM_SPORT | XM_DPORT))
+		k4 &= 1u << K4_PORTS | 1u << K4_TCP;
+	if (m & XM_TCPFLAGS)
+		k4 &= 1u << K4_TCP;
+	if (m & XM_ICMP)
+		k4 &= 1u << K4_ICMP;
+	if (m & XM_ICMP6)
+		k4 &= 1u << K4_ICMP6;
+	return k4;
+}
+
 /* A rule of the text, as docs/semantics.md reads it. */
 static int rule_obj(struct verify_run *run, size_t idx)
 {
@@ -454,69 +527,17 @@ static int rule_obj(struct verify_run *run, size_t idx)
 		rc |= set_point(run, &o->s[L_ESRC], be_bytes(r->eth_src, 6));
 	if (m & XM_ETH_DST)
 		rc |= set_point(run, &o->s[L_EDST], be_bytes(r->eth_dst, 6));
-	if (m & (XM_ETH_TYPE | XM_IP | XM_IP6)) {
-		int want = -1, clash = 0;
-
-		if (m & XM_ETH_TYPE)
-			want = r->eth_type;
-		if (m & XM_IP) {
-			clash |= want >= 0 && want != 0x0800;
-			want = 0x0800;
-		}
-		if (m & XM_IP6) {
-			clash |= want >= 0 && want != 0x86DD;
-			want = 0x86DD;
-		}
-		rc |= clash ? set_from_bits(run, &o->s[L_ETYPE], 0, 1)
-			    : set_point(run, &o->s[L_ETYPE], (u128)want);
-	}
+	if (m & (XM_ETH_TYPE | XM_IP | XM_IP6))
+		rc |= rule_etype_set(run, o, r);
 	if (m & (XM_SRC | XM_DST | XM_PROTO | XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP |
-		 XM_ICMP6 | XM_FRAG)) {
-		uint32_t k3 = 1u << K3_V4 | 1u << K3_V6;   /* needs a valid IP header */
-
-		if (m & XM_SRC) {
-			uint32_t f = 0;
-
-			for (size_t i = 0; i < r->n_src; i++)
-				f |= r->src[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
-			k3 &= f;
-		}
-		if (m & XM_DST) {
-			uint32_t f = 0;
-
-			for (size_t i = 0; i < r->n_dst; i++)
-				f |= r->dst[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
-			k3 &= f;
-		}
-		if (m & XM_ICMP)
-			k3 &= 1u << K3_V4;
-		if (m & XM_ICMP6)
-			k3 &= 1u << K3_V6;
-		rc |= set_from_bits(run, &o->s[L_L3], k3, K3_N);
-	}
+		 XM_ICMP6 | XM_FRAG))
+		rc |= set_from_bits(run, &o->s[L_L3], rule_l3_kinds(r), K3_N);
 	if (m & XM_PROTO)
 		rc |= set_point(run, &o->s[L_PROTO], r->proto);
-	if (m & XM_FRAG) {
-		/* values: bit 0 more-fragments, bit 1 offset != 0 */
-		uint32_t f = r->frag == XW_FRAG_FIRST ? 1u << 1 :
-			     r->frag == XW_FRAG_LATER ? (1u << 2 | 1u << 3) :
-							(1u << 1 | 1u << 2 | 1u << 3);
-
-		rc |= set_from_bits(run, &o->s[L_FRAG], f, 4);
-	}
-	if (m & (XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP | XM_ICMP6)) {
-		uint32_t k4 = (1u << K4_N) - 1;
-
-		if (m & (XM_SPORT | XM_DPORT))
-			k4 &= 1u << K4_PORTS | 1u << K4_TCP;
-		if (m & XM_TCPFLAGS)
-			k4 &= 1u << K4_TCP;
-		if (m & XM_ICMP)
-			k4 &= 1u << K4_ICMP;
-		if (m & XM_ICMP6)
-			k4 &= 1u << K4_ICMP6;
-		rc |= set_from_bits(run, &o->s[L_L4], k4, K4_N);
-	}
+	if (m & XM_FRAG)
+		rc |= set_from_bits(run, &o->s[L_FRAG], rule_frag_values(r), 4);
+	if (m & (XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP | XM_ICMP6))
+		rc |= set_from_bits(run, &o->s[L_L4], rule_l4_kinds(m), K4_N);
 	if (m & XM_SRC) {
 		rc |= cidr_set(run, &o->s[L_SRC], r->src, r->n_src, 4);
 		rc |= cidr_set(run, &o->s[S_SRC6], r->src, r->n_src, 6);
@@ -555,16 +576,138 @@ static u128 fld(const uint8_t *k, size_t off, int n)
 
 #define KOFF(f) offsetof(struct xw_key, f)
 
+/* The kinds (of L3 or L4: index k with presence bits flags[k] among `bits`)
+ * that the entry's flag mask and value accept. */
+static uint32_t kinds_accepted(uint16_t fm, uint16_t fv, const uint16_t *flags, int n,
+			       uint16_t bits)
+{
+	uint32_t set = 0;
+
+	for (int k = 0; k < n; k++)
+		if (!((flags[k] ^ fv) & fm & bits))
+			set |= 1u << k;
+	return set;
+}
+
+/* The fragment values (bit 0 more-fragments, bit 1 offset != 0) accepted. */
+static uint32_t frags_accepted(uint16_t fm, uint16_t fv)
+{
+	uint32_t set = 0;
+
+	for (int f = 0; f < 4; f++) {
+		uint16_t fl = (f & 1 ? XWK_FRAG_MF : 0) | (f & 2 ? XWK_FRAG_LATER : 0);
+
+		if (!((fl ^ fv) & fm & KF_BITS))
+			set |= 1u << f;
+	}
+	return set;
+}
+
+/* src and dst: as 128 bits for IPv6, as the top 32 for IPv4 (whose keys
+ * have zeros below). */
+static int cube_addr_sets(struct verify_run *run, struct obj *o, const uint8_t *kmask,
+			  const uint8_t *kval)
+{
+	int rc = 0;
+
+	for (int d = 0; d < 2; d++) {
+		size_t off = d ? KOFF(dst) : KOFF(src);
+		u128 m = be_bytes(kmask + off, 16), v = be_bytes(kval + off, 16);
+		u128 low96 = width_max(96);
+		struct iset *s4 = &o->s[d ? L_DST : L_SRC], *s6 = &o->s[d ? S_DST6 : S_SRC6];
+
+		rc |= set_from_mask(run, s6, m, v, 128);
+		if (v & low96) {       /* IPv4 keys have zeros there */
+			s4->off = (uint32_t)run->pool.n;
+			s4->n = 0;
+		} else {
+			rc |= set_from_mask(run, s4, m >> 96, v >> 96, 32);
+		}
+	}
+	return rc;
+}
+
+/* sport and dport: a tree entry's port range (pr, its mask there is zero)
+ * or the mask and value.  *never: the entry never matches. */
+static int cube_port_sets(struct verify_run *run, struct obj *o, const uint8_t *kmask,
+			  const uint8_t *kval, const struct xw_range *pr, int *never)
+{
+	int rc = 0;
+
+	*never = 0;
+	for (int d = 0; d < 2; d++) {
+		size_t off = d ? KOFF(dport) : KOFF(sport);
+		struct iset *ps = &o->s[d ? L_DPORT : L_SPORT];
+
+		if (pr && (pr[d].lo != 0 || pr[d].hi != 0xffff)) {
+			if (fld(kmask, off, 2) || pr[d].lo > pr[d].hi) {
+				*never = 1;
+				return 0;
+			}
+			rc |= set_ranges(run, ps, &pr[d], 1);
+		} else {
+			rc |= set_from_mask(run, ps, fld(kmask, off, 2), fld(kval, off, 2), 16);
+		}
+	}
+	return rc;
+}
+
+/* vlan: values 0..4095 tagged, VLAN_NONE untagged (vlan 0, bit clear). */
+static int cube_vlan_set(struct verify_run *run, struct obj *o, uint16_t fm, uint16_t fv,
+			 const uint8_t *kmask, const uint8_t *kval)
+{
+	int tagged = !((XWK_VLAN ^ fv) & fm & XWK_VLAN);
+	int untagged = !(fv & fm & XWK_VLAN) && fld(kval, KOFF(vlan), 2) == 0;
+	uint32_t off = (uint32_t)run->pool.n;
+	struct iset t;
+	int rc = 0;
+
+	if (tagged) {
+		rc |= set_from_mask(run, &t, fld(kmask, KOFF(vlan), 2), fld(kval, KOFF(vlan), 2),
+				    16);
+		if (t.n < 0) {
+			rc |= pool_push(run, 0, VLAN_NONE - 1);
+		} else {
+			size_t w = t.off;
+
+			for (size_t i = t.off; i < t.off + (size_t)t.n; i++) {
+				if (run->pool.v[i].lo >= VLAN_NONE)
+					continue;
+				run->pool.v[w] = run->pool.v[i];
+				if (run->pool.v[w].hi >= VLAN_NONE)
+					run->pool.v[w].hi = VLAN_NONE - 1;
+				w++;
+			}
+			run->pool.n = w;
+		}
+	}
+	if (untagged)
+		rc |= pool_push(run, VLAN_NONE, VLAN_NONE);
+	set_close(run, &o->s[L_VLAN], off);
+	if (o->s[L_VLAN].n == 1 && run->pool.v[off].lo == 0 && run->pool.v[off].hi == VLAN_NONE)
+		o->s[L_VLAN].n = -1;
+	return rc;
+}
+
+/* An empty field set, or no address of either family: never matches. */
+static int cube_empty(const struct obj *o)
+{
+	for (int l = 0; l < NSETS; l++)
+		if (o->s[l].n == 0 && l != L_SRC && l != L_DST && l != S_SRC6 && l != S_DST6)
+			return 1;
+	return (o->s[L_SRC].n == 0 && o->s[S_SRC6].n == 0) ||
+	       (o->s[L_DST].n == 0 && o->s[S_DST6].n == 0);
+}
+
 /* A (mask, value) pair over struct xw_key, as the datapath matches it.
  * Returns 1 if it can match some packet, 0 if never, -1 on error. */
 static int cube_obj(struct verify_run *run, const uint8_t *kmask, const uint8_t *kval,
 		    uint32_t prio, uint32_t ref, int limit, const struct xw_range *pr)
 {
-	uint16_t fm = (uint16_t)fld(kmask, KOFF(flags), 2),
-		 fv = (uint16_t)fld(kval, KOFF(flags), 2);
+	uint16_t fm = (uint16_t)fld(kmask, KOFF(flags), 2);
+	uint16_t fv = (uint16_t)fld(kval, KOFF(flags), 2);
 	struct obj *o;
-	uint32_t bits;
-	int rc = 0;
+	int rc = 0, never;
 
 	for (size_t i = 0; i < sizeof(struct xw_key); i++)
 		if (kval[i] & ~kmask[i])
@@ -591,96 +734,23 @@ static int cube_obj(struct verify_run *run, const uint8_t *kmask, const uint8_t 
 			    be_bytes(kval + KOFF(eth_dst), 6), 48);
 	rc |= set_from_mask(run, &o->s[L_ETYPE], fld(kmask, KOFF(eth_type), 2),
 			    fld(kval, KOFF(eth_type), 2), 16);
-	bits = 0;
-	for (int k = 0; k < K3_N; k++)
-		if (!((k3_flags[k] ^ fv) & fm & K3_BITS))
-			bits |= 1u << k;
-	rc |= set_from_bits(run, &o->s[L_L3], bits, K3_N);
+	rc |= set_from_bits(run, &o->s[L_L3], kinds_accepted(fm, fv, k3_flags, K3_N, K3_BITS),
+			    K3_N);
 	rc |= set_from_mask(run, &o->s[L_PROTO], kmask[KOFF(proto)], kval[KOFF(proto)], 8);
-	bits = 0;
-	for (int f = 0; f < 4; f++) {
-		uint16_t fl = (f & 1 ? XWK_FRAG_MF : 0) | (f & 2 ? XWK_FRAG_LATER : 0);
-
-		if (!((fl ^ fv) & fm & KF_BITS))
-			bits |= 1u << f;
-	}
-	rc |= set_from_bits(run, &o->s[L_FRAG], bits, 4);
-	bits = 0;
-	for (int k = 0; k < K4_N; k++)
-		if (!((k4_flags[k] ^ fv) & fm & K4_BITS))
-			bits |= 1u << k;
-	rc |= set_from_bits(run, &o->s[L_L4], bits, K4_N);
-	for (int d = 0; d < 2; d++) {
-		size_t off = d ? KOFF(dst) : KOFF(src);
-		u128 m = be_bytes(kmask + off, 16), v = be_bytes(kval + off, 16);
-		u128 low96 = width_max(96);
-		struct iset *s4 = &o->s[d ? L_DST : L_SRC], *s6 = &o->s[d ? S_DST6 : S_SRC6];
-
-		rc |= set_from_mask(run, s6, m, v, 128);
-		if (v & low96) {       /* IPv4 keys have zeros there */
-			s4->off = (uint32_t)run->pool.n;
-			s4->n = 0;
-		} else {
-			rc |= set_from_mask(run, s4, m >> 96, v >> 96, 32);
-		}
-	}
-	for (int d = 0; d < 2; d++) {
-		size_t off = d ? KOFF(dport) : KOFF(sport);
-		struct iset *ps = &o->s[d ? L_DPORT : L_SPORT];
-
-		if (pr && (pr[d].lo != 0 || pr[d].hi != 0xffff)) {
-			/* a tree entry's port range (its mask there is zero) */
-			if (fld(kmask, off, 2) || pr[d].lo > pr[d].hi)
-				return 0;
-			rc |= set_ranges(run, ps, &pr[d], 1);
-		} else {
-			rc |= set_from_mask(run, ps, fld(kmask, off, 2), fld(kval, off, 2), 16);
-		}
-	}
+	rc |= set_from_bits(run, &o->s[L_FRAG], frags_accepted(fm, fv), 4);
+	rc |= set_from_bits(run, &o->s[L_L4], kinds_accepted(fm, fv, k4_flags, K4_N, K4_BITS),
+			    K4_N);
+	rc |= cube_addr_sets(run, o, kmask, kval);
+	rc |= cube_port_sets(run, o, kmask, kval, pr, &never);
+	if (never)
+		return 0;
 	rc |= set_from_mask(run, &o->s[L_TFLAGS], kmask[KOFF(tcp_flags)], kval[KOFF(tcp_flags)], 8);
 	rc |= set_from_mask(run, &o->s[L_ITYPE], kmask[KOFF(icmp_type)], kval[KOFF(icmp_type)], 8);
 	rc |= set_from_mask(run, &o->s[L_ICODE], kmask[KOFF(icmp_code)], kval[KOFF(icmp_code)], 8);
-	{
-		/* values 0..4095 tagged, VLAN_NONE untagged (vlan 0, bit clear) */
-		int tagged = !((XWK_VLAN ^ fv) & fm & XWK_VLAN);
-		int untagged = !(fv & fm & XWK_VLAN) && fld(kval, KOFF(vlan), 2) == 0;
-		uint32_t off = (uint32_t)run->pool.n;
-		struct iset t;
-
-		if (tagged) {
-			rc |= set_from_mask(run, &t, fld(kmask, KOFF(vlan), 2),
-					    fld(kval, KOFF(vlan), 2), 16);
-			if (t.n < 0) {
-				rc |= pool_push(run, 0, VLAN_NONE - 1);
-			} else {
-				size_t w = t.off;
-
-				for (size_t i = t.off; i < t.off + (size_t)t.n; i++) {
-					if (run->pool.v[i].lo >= VLAN_NONE)
-						continue;
-					run->pool.v[w] = run->pool.v[i];
-					if (run->pool.v[w].hi >= VLAN_NONE)
-						run->pool.v[w].hi = VLAN_NONE - 1;
-					w++;
-				}
-				run->pool.n = w;
-			}
-		}
-		if (untagged)
-			rc |= pool_push(run, VLAN_NONE, VLAN_NONE);
-		set_close(run, &o->s[L_VLAN], off);
-		if (o->s[L_VLAN].n == 1 && run->pool.v[off].lo == 0 &&
-		    run->pool.v[off].hi == VLAN_NONE)
-			o->s[L_VLAN].n = -1;
-	}
+	rc |= cube_vlan_set(run, o, fm, fv, kmask, kval);
 	if (rc)
 		return -1;
-	for (int l = 0; l < NSETS; l++)
-		if (o->s[l].n == 0 && l != L_SRC && l != L_DST && l != S_SRC6 && l != S_DST6)
-			return 0;      /* an empty field set: never matches */
-	if (o->s[L_SRC].n == 0 && o->s[S_SRC6].n == 0)
-		return 0;
-	if (o->s[L_DST].n == 0 && o->s[S_DST6].n == 0)
+	if (cube_empty(o))
 		return 0;
 	finish_obj(run, o);
 	return 1;
@@ -914,12 +984,86 @@ static int cover(struct verify_run *run, struct tables *tab, uint32_t at, const 
 	}
 }
 
+/* Walk every tree of the active generation (collect, then cover): the
+ * structure is one the datapath reads as the entries say. */
+static int check_trees(struct verify_run *run, struct tables *tab, uint32_t *stamp)
+{
+	uint32_t *ids = NULL, clock = 0;
+	size_t cap = 0;
+	int rc = 0;
+
+	for (uint32_t t = 0; t < tab->trees && !rc; t++) {
+		size_t n = 0;
+		uint32_t pv[2] = { 0, 0 }, pc[2] = { 0, 0 };
+
+		if (t && tab->head.min_prio[t] < tab->head.min_prio[t - 1]) {
+			rc = bad_tree(run, "trees are not in priority order (tree %u, best %u)", t,
+				      tab->head.min_prio[t]);
+			break;
+		}
+		rc = collect(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), 0, t, &ids, &n,
+			     &cap);
+		if (!rc)
+			rc = cover(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), ids, n, t, pv,
+				   pc, stamp, &clock);
+	}
+	free(ids);
+	return rc;
+}
+
+/* Every rent some leaf lists: one cube each. */
+static int entry_objects(struct verify_run *run, struct tables *tab)
+{
+	for (uint32_t r = 0; r < XW_MAX_RENTS; r++) {
+		const struct xw_rent *e = &tab->rents[r];
+		struct xw_range pr[2];
+
+		if (!tab->mark[r] || e->prio == XW_PRIO_NONE)
+			continue;
+		pr[0].lo = e->sp_lo;
+		pr[0].hi = e->sp_hi;
+		pr[1].lo = e->dp_lo;
+		pr[1].hi = e->dp_hi;
+		tab->entries++;
+		if (cube_obj(run, (const uint8_t *)e->m, (const uint8_t *)e->v, e->prio, r, 0,
+			     pr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every limit entry of the generation: one cube each.  Entries out of
+ * priority order make the walk exact (no shortcut after a match). */
+static int limit_objects(struct verify_run *run, struct tables *tab)
+{
+	uint32_t n = tab->cfg.n_limit[tab->gen], lp = 0;
+
+	if (n > XW_MAX_LIMIT_ENTRIES)
+		n = XW_MAX_LIMIT_ENTRIES;
+	for (uint32_t i = 0; i < n; i++) {
+		__u32 k = tab->gen * XW_MAX_LIMIT_ENTRIES + i;
+		struct xw_limit_entry e;
+
+		if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_LIMITS], &k, &e))
+			return sys(run, "read xw_limits", errno);
+		if (e.prio < lp)
+			run->exact = 1;
+		lp = e.prio;
+		tab->limits++;
+		if (cube_obj(run, (const uint8_t *)&e.mask, (const uint8_t *)&e.key, e.prio,
+			     XW_MAX_RENTS + i, 1, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The active generation's tables: checked as trees, then one cube per
+ * entry and per limit entry. */
 static int read_tables(struct verify_run *run, struct tables *tab)
 {
 	__u32 zero = 0;
-	uint32_t *ids = NULL, *stamp = NULL, clock = 0;
-	size_t cap = 0;
-	int rc = 0;
+	uint32_t *stamp;
+	int rc;
 
 	memset(tab, 0, sizeof(*tab));
 	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_CFG], &zero, &tab->cfg))
@@ -941,62 +1085,13 @@ static int read_tables(struct verify_run *run, struct tables *tab)
 		return oom(run);
 	}
 	tab->trees = tab->head.n_trees < XW_MAX_TREES ? tab->head.n_trees : XW_MAX_TREES;
-	for (uint32_t t = 0; t < tab->trees && !rc; t++) {
-		size_t n = 0;
-		uint32_t pv[2] = { 0, 0 }, pc[2] = { 0, 0 };
-
-		if (t && tab->head.min_prio[t] < tab->head.min_prio[t - 1]) {
-			rc = bad_tree(run, "trees are not in priority order (tree %u, best %u)", t,
-				      tab->head.min_prio[t]);
-			break;
-		}
-		rc = collect(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), 0, t, &ids, &n,
-			     &cap);
-		if (!rc)
-			rc = cover(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), ids, n, t, pv,
-				   pc, stamp, &clock);
-	}
-	free(ids);
+	rc = check_trees(run, tab, stamp);
 	free(stamp);
 	if (rc)
 		return -1;
-	/* every rent some leaf lists: one cube each */
-	for (uint32_t r = 0; r < XW_MAX_RENTS; r++) {
-		const struct xw_rent *e = &tab->rents[r];
-		struct xw_range pr[2];
-
-		if (!tab->mark[r] || e->prio == XW_PRIO_NONE)
-			continue;
-		pr[0].lo = e->sp_lo;
-		pr[0].hi = e->sp_hi;
-		pr[1].lo = e->dp_lo;
-		pr[1].hi = e->dp_hi;
-		tab->entries++;
-		if (cube_obj(run, (const uint8_t *)e->m, (const uint8_t *)e->v, e->prio, r, 0, pr) <
-		    0)
-			return -1;
-	}
-	{
-		uint32_t n = tab->cfg.n_limit[tab->gen], lp = 0;
-
-		if (n > XW_MAX_LIMIT_ENTRIES)
-			n = XW_MAX_LIMIT_ENTRIES;
-		for (uint32_t i = 0; i < n; i++) {
-			__u32 k = tab->gen * XW_MAX_LIMIT_ENTRIES + i;
-			struct xw_limit_entry e;
-
-			if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_LIMITS], &k, &e))
-				return sys(run, "read xw_limits", errno);
-			if (e.prio < lp)
-				run->exact = 1;
-			lp = e.prio;
-			tab->limits++;
-			if (cube_obj(run, (const uint8_t *)&e.mask, (const uint8_t *)&e.key, e.prio,
-				     XW_MAX_RENTS + i, 1, NULL) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	if (entry_objects(run, tab))
+		return -1;
+	return limit_objects(run, tab);
 }
 
 static void free_tables(struct tables *tab)
@@ -1297,6 +1392,34 @@ static void decide_direct(const struct verify_run *run, const struct ctx *c, uin
 	free(v);
 }
 
+/* Count a cell run (frame shapes, per direction) and report progress
+ * (--verbose) every 65536 cells, at most every 5 s. */
+static void count_cell(struct verify_run *run, const struct xw_pb_spec *sp, uint8_t bad)
+{
+	unsigned f = xw_pb_shapes(sp);
+
+	run->st->cells++;
+	run->st->dir_cells[run->dir]++;
+	for (int i = 0; i < XW_PBS_N; i++)
+		if (f >> i & 1)
+			run->shapes[i]++;
+	if (run->o->verbose && !(run->st->cells & 0xffff)) {
+		double t = now_s();
+
+		if (t - run->last_progress >= 5) {
+			run->last_progress = t;
+			fprintf(run->log, "verify: %lu cells so far (%s)\n",
+				(unsigned long)run->st->cells, run->dir ? "out" : "in");
+		}
+	}
+	if (bad)
+		run->st->shape_cells++;
+	else
+		run->st->key_cells++;
+}
+
+/* One cell: build its frame, run it through the hook, compare the
+ * datapath's verdict and parsed key with the first matching rule. */
 static int run_cell(struct verify_run *run, const struct ctx *c, const struct list *rules,
 		    uint8_t bad)
 {
@@ -1350,33 +1473,11 @@ static int run_cell(struct verify_run *run, const struct ctx *c, const struct li
 		if (d2.prio != exp.prio || n2 != nalts) {
 			run->st->mismatches++;
 			if (run->printed++ < run->o->max_examples)
-				counterexample(
-					run, pkt, len, &sp, ifx, &d2, a2, n2, &got, &want, 1,
-					"internal: the cell's rule differs from a direct evaluation");
+				counterexample(run, pkt, len, &sp, ifx, &d2, a2, n2, &got, &want, 1,
+					       "internal: the cell's rule differs from a direct evaluation");
 		}
 	}
-	run->st->cells++;
-	run->st->dir_cells[run->dir]++;
-	{
-		unsigned f = xw_pb_shapes(&sp);
-
-		for (int i = 0; i < XW_PBS_N; i++)
-			if (f >> i & 1)
-				run->shapes[i]++;
-	}
-	if (run->o->verbose && !(run->st->cells & 0xffff)) {
-		double t = now_s();
-
-		if (t - run->last_progress >= 5) {
-			run->last_progress = t;
-			fprintf(run->log, "verify: %lu cells so far (%s)\n",
-				(unsigned long)run->st->cells, run->dir ? "out" : "in");
-		}
-	}
-	if (bad)
-		run->st->shape_cells++;
-	else
-		run->st->key_cells++;
+	count_cell(run, &sp, bad);
 	if (!ok) {
 		run->st->mismatches++;
 		if (run->printed++ < run->o->max_examples)
