@@ -822,6 +822,106 @@ static void skip_args(struct tr *t, const char *const *keys)
 }
 
 /* Translate the statements of t->r. */
+/* meta iifname|iif|l4proto|nfproto|protocol VALUE (a: the key word). */
+static int tr_meta(struct tr *t, const struct imp_tok *a)
+{
+	size_t n;
+
+	t->i++;
+	if (is(a, "iifname") || is(a, "iif")) {
+		if (setf(t, IMP_F_IIF, value(t, K_NAME, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several interfaces: xwall matches one per rule");
+	} else if (is(a, "l4proto")) {
+		if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several protocols: xwall matches one per rule");
+	} else if (is(a, "nfproto")) {
+		const struct imp_tok *v = cur(t);
+
+		if (is(v, "ipv4") && !setfam(t, 4, v))
+			t->i++;
+		else if (is(v, "ipv6") && !setfam(t, 6, v))
+			t->i++;
+		else
+			return unsupported(t, t->i - 2);
+	} else if (is(a, "protocol")) {
+		if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several ether types: xwall matches one per rule");
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* ip|ip6 saddr|daddr LIST, ip protocol PROTO (k: ip or ip6, a: the key). */
+static int tr_ip(struct tr *t, const struct imp_tok *k, const struct imp_tok *a)
+{
+	bool v6 = is(k, "ip6");
+	size_t n;
+
+	t->i++;
+	if (setfam(t, v6 ? 6 : 4, k))
+		return -1;
+	if (is(a, "saddr") || is(a, "daddr")) {
+		if (setf(t, is(a, "saddr") ? IMP_F_SRC : IMP_F_DST,
+			 value(t, v6 ? K_ADDR6 : K_ADDR4, &n), a))
+			return -1;
+	} else if (!v6 && is(a, "protocol")) {
+		if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several protocols: xwall matches one per rule");
+	} else if (v6 && is(a, "nexthdr")) {
+		return err_tok(t, a, "'ip6 nexthdr' is the first next header (an extension "
+			       "header, if any); xwall matches the protocol after them: "
+			       "write 'meta l4proto'");
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* tcp|udp|sctp sport|dport LIST, tcp flags ... (k: the protocol). */
+static int tr_transport(struct tr *t, const struct imp_tok *k, const struct imp_tok *a)
+{
+	t->i++;
+	if (is(a, "sport") || is(a, "dport")) {
+		if (ports(t, k, a))
+			return -1;
+	} else if (is(k, "tcp") && is(a, "flags")) {
+		if (setproto(t, 6, k) || tcp_flags(t, a))
+			return -1;
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* ether type|saddr|daddr VALUE (one value). */
+static int tr_ether(struct tr *t, const struct imp_tok *a)
+{
+	size_t n;
+
+	t->i++;
+	if (is(a, "type")) {
+		if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
+			return -1;
+	} else if (is(a, "saddr") || is(a, "daddr")) {
+		if (setf(t, is(a, "saddr") ? IMP_F_ETHSRC : IMP_F_ETHDST, value(t, K_MAC, &n), a))
+			return -1;
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	if (n != 1)
+		return err_tok(t, a, "several values: xwall matches one per rule here");
+	return 0;
+}
+
 static int translate_rule(struct tr *t)
 {
 	static const char *const log_args[] = { "prefix", "level", "flags", "group", "snaplen",
@@ -845,67 +945,14 @@ static int translate_rule(struct tr *t)
 			if (n != 1)
 				return err_tok(t, k, "several interfaces: xwall matches one per rule");
 		} else if (is(k, "meta") && a) {
-			t->i++;
-			if (is(a, "iifname") || is(a, "iif")) {
-				if (setf(t, IMP_F_IIF, value(t, K_NAME, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several interfaces: xwall matches one per rule");
-			} else if (is(a, "l4proto")) {
-				if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several protocols: xwall matches one per rule");
-			} else if (is(a, "nfproto")) {
-				const struct imp_tok *v = cur(t);
-
-				if (is(v, "ipv4") && !setfam(t, 4, v))
-					t->i++;
-				else if (is(v, "ipv6") && !setfam(t, 6, v))
-					t->i++;
-				else
-					return unsupported(t, t->i - 2);
-			} else if (is(a, "protocol")) {
-				if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several ether types: xwall matches one per rule");
-			} else {
-				return unsupported(t, t->i - 2);
-			}
-		} else if ((is(k, "ip") || is(k, "ip6")) && a) {
-			bool v6 = is(k, "ip6");
-
-			t->i++;
-			if (setfam(t, v6 ? 6 : 4, k))
+			if (tr_meta(t, a))
 				return -1;
-			if (is(a, "saddr") || is(a, "daddr")) {
-				if (setf(t, is(a, "saddr") ? IMP_F_SRC : IMP_F_DST,
-					 value(t, v6 ? K_ADDR6 : K_ADDR4, &n), a))
-					return -1;
-			} else if (!v6 && is(a, "protocol")) {
-				if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several protocols: xwall matches one per rule");
-			} else if (v6 && is(a, "nexthdr")) {
-				return err_tok(t, a, "'ip6 nexthdr' is the first next header (an extension "
-					       "header, if any); xwall matches the protocol after them: "
-					       "write 'meta l4proto'");
-			} else {
-				return unsupported(t, t->i - 2);
-			}
+		} else if ((is(k, "ip") || is(k, "ip6")) && a) {
+			if (tr_ip(t, k, a))
+				return -1;
 		} else if ((is(k, "tcp") || is(k, "udp") || is(k, "sctp")) && a) {
-			t->i++;
-			if (is(a, "sport") || is(a, "dport")) {
-				if (ports(t, k, a))
-					return -1;
-			} else if (is(k, "tcp") && is(a, "flags")) {
-				if (setproto(t, 6, k) || tcp_flags(t, a))
-					return -1;
-			} else {
-				return unsupported(t, t->i - 2);
-			}
+			if (tr_transport(t, k, a))
+				return -1;
 		} else if (is(k, "icmp") || is(k, "icmpv6")) {
 			if (icmp(t, k, is(k, "icmpv6")))
 				return -1;
@@ -920,18 +967,8 @@ static int translate_rule(struct tr *t)
 			if (n != 1)
 				return err_tok(t, a, "several VLAN ids: xwall matches one per rule");
 		} else if (is(k, "ether") && a) {
-			t->i++;
-			if (is(a, "type")) {
-				if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
-					return -1;
-			} else if (is(a, "saddr") || is(a, "daddr")) {
-				if (setf(t, is(a, "saddr") ? IMP_F_ETHSRC : IMP_F_ETHDST, value(t, K_MAC, &n), a))
-					return -1;
-			} else {
-				return unsupported(t, t->i - 2);
-			}
-			if (n != 1)
-				return err_tok(t, a, "several values: xwall matches one per rule here");
+			if (tr_ether(t, a))
+				return -1;
 		} else if (is(k, "limit")) {
 			if (limit(t, k))
 				return -1;
