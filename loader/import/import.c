@@ -284,52 +284,96 @@ static int port_of(const char *s)
 	_v; })
 
 /* One element of kind k, normalised into out; 0 or -1 (message set). */
+/* An IPv4 or IPv6 address or prefix (not a range). */
+static int elem_addr(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
+{
+	int af = kind == K_ADDR4 ? AF_INET : AF_INET6;
+	const char *s = k->s;
+	unsigned char bin[16];
+	char a[128], *sl;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not an address", s);
+	strcpy(a, s);
+	sl = strchr(a, '/');
+	if (sl)
+		*sl = 0;
+	if (inet_pton(af, a, bin) != 1) {
+		if (strchr(a, '-'))
+			return err_tok(t, k, "'%s': address ranges cannot be expressed in xwall "
+				       "(write them as prefixes)", s);
+		return err_tok(t, k, "'%s': not an IPv%d address or prefix", s,
+			       kind == K_ADDR4 ? 4 : 6);
+	}
+	if (sl && num(sl + 1, kind == K_ADDR4 ? 32 : 128) < 0)
+		return err_tok(t, k, "'%s': bad prefix length", s);
+	snprintf(out, len, "%s", s);
+	return 0;
+}
+
+/* A port or port range (numbers or service names), as N or N-M. */
+static int elem_port(struct tr *t, const struct imp_tok *k, char *out, size_t len)
+{
+	const char *s = k->s;
+	char a[128], *dash;
+	int v, w;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not a port", s);
+	strcpy(a, s);
+	dash = strchr(a + 1, '-');
+	if (dash)
+		*dash = 0;
+	v = port_of(a);
+	w = dash ? port_of(dash + 1) : v;
+	if (v < 0 || w < 0 || w < v)
+		return err_tok(t, k, "'%s': not a port or port range", s);
+	if (v == w)
+		snprintf(out, len, "%d", v);
+	else
+		snprintf(out, len, "%d-%d", v, w);
+	return 0;
+}
+
+/* An ICMP or ICMPv6 type (number or name) or a range of numbers. */
+static int elem_icmp(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
+{
+	const char *s = k->s;
+	char a[128], *dash;
+	int v, w;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not an icmp type", s);
+	strcpy(a, s);
+	dash = strchr(a + 1, '-');
+	if (dash && num(a, 255) >= 0)
+		*dash = 0;
+	else
+		dash = NULL;
+	v = num(a, 255);
+	if (v < 0)
+		v = kind == K_ICMP ? NAMEV(icmp_names, a) : NAMEV(icmp6_names, a);
+	w = dash ? num(dash + 1, 255) : v;
+	if (v < 0 || w < v)
+		return err_tok(t, k, "'%s': unknown %s type", s, kind == K_ICMP ? "icmp" : "icmpv6");
+	if (v == w)
+		snprintf(out, len, "%d", v);
+	else
+		snprintf(out, len, "%d-%d", v, w);
+	return 0;
+}
+
 static int elem(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
 {
 	const char *s = k->s;
-	char a[128], *dash, *sl;
-	unsigned char bin[16];
-	int v, w;
+	int v;
 
 	switch (kind) {
 	case K_ADDR4:
-	case K_ADDR6: {
-		int af = kind == K_ADDR4 ? AF_INET : AF_INET6;
-
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not an address", s);
-		strcpy(a, s);
-		sl = strchr(a, '/');
-		if (sl)
-			*sl = 0;
-		if (inet_pton(af, a, bin) != 1) {
-			if (strchr(a, '-'))
-				return err_tok(t, k, "'%s': address ranges cannot be expressed in xwall "
-					       "(write them as prefixes)", s);
-			return err_tok(t, k, "'%s': not an IPv%d address or prefix", s,
-				       kind == K_ADDR4 ? 4 : 6);
-		}
-		if (sl && num(sl + 1, kind == K_ADDR4 ? 32 : 128) < 0)
-			return err_tok(t, k, "'%s': bad prefix length", s);
-		snprintf(out, len, "%s", s);
-		return 0;
-	}
+	case K_ADDR6:
+		return elem_addr(t, k, kind, out, len);
 	case K_PORT:
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not a port", s);
-		strcpy(a, s);
-		dash = strchr(a + 1, '-');
-		if (dash)
-			*dash = 0;
-		v = port_of(a);
-		w = dash ? port_of(dash + 1) : v;
-		if (v < 0 || w < 0 || w < v)
-			return err_tok(t, k, "'%s': not a port or port range", s);
-		if (v == w)
-			snprintf(out, len, "%d", v);
-		else
-			snprintf(out, len, "%d-%d", v, w);
-		return 0;
+		return elem_port(t, k, out, len);
 	case K_PROTO:
 		v = num(s, 255);
 		if (v < 0)
@@ -345,25 +389,7 @@ static int elem(struct tr *t, const struct imp_tok *k, enum kind kind, char *out
 		return 0;
 	case K_ICMP:
 	case K_ICMP6:
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not an icmp type", s);
-		strcpy(a, s);
-		dash = strchr(a + 1, '-');
-		if (dash && num(a, 255) >= 0)
-			*dash = 0;
-		else
-			dash = NULL;
-		v = num(a, 255);
-		if (v < 0)
-			v = kind == K_ICMP ? NAMEV(icmp_names, a) : NAMEV(icmp6_names, a);
-		w = dash ? num(dash + 1, 255) : v;
-		if (v < 0 || w < v)
-			return err_tok(t, k, "'%s': unknown %s type", s, kind == K_ICMP ? "icmp" : "icmpv6");
-		if (v == w)
-			snprintf(out, len, "%d", v);
-		else
-			snprintf(out, len, "%d-%d", v, w);
-		return 0;
+		return elem_icmp(t, k, kind, out, len);
 	case K_CT:
 		if (strcmp(s, "new") && strcmp(s, "established") && strcmp(s, "related") &&
 		    strcmp(s, "invalid"))
