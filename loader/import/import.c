@@ -1254,36 +1254,43 @@ static bool trivial(const struct imp_chain *c)
 	return !c->nr && c->policy != IMP_V_DROP;
 }
 
-char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
+/* Every rule's statements first: every error is found, in file order. */
+static int translate_all(struct tr *t)
 {
-	struct tr t = { .rs = rs, .err = err };
-	struct imp_chain *pick[2] = { NULL, NULL };
-	struct out o = { 0 };
+	struct imp_ruleset *rs = t->rs;
 
-	/* statements first: every error is found, in file order */
 	for (size_t i = 0; i < rs->nc; i++) {
-		t.c = &rs->c[i];
-		if (t.c->family == IMP_FAM_OTHER && t.c->nr)
-			return errat(&t, t.c->line, 1, "chain %s: only the ip, ip6, inet and netdev "
-				     "families can be expressed in xwall", t.c->name), NULL;
-		for (size_t j = 0; j < t.c->nr; j++) {
-			t.r = &t.c->r[j];
-			if (translate_rule(&t))
-				return NULL;
+		t->c = &rs->c[i];
+		if (t->c->family == IMP_FAM_OTHER && t->c->nr)
+			return errat(t, t->c->line, 1, "chain %s: only the ip, ip6, inet and netdev "
+				     "families can be expressed in xwall", t->c->name);
+		for (size_t j = 0; j < t->c->nr; j++) {
+			t->r = &t->c->r[j];
+			if (translate_rule(t))
+				return -1;
 		}
 	}
+	return 0;
+}
+
+/* The base chain that filters each direction (pick[0] in, pick[1] out):
+ * one at most, of type filter, on a hook xwall can stand for. */
+static int pick_chains(struct tr *t, struct imp_chain *pick[2])
+{
+	struct imp_ruleset *rs = t->rs;
+
 	for (size_t i = 0; i < rs->nc; i++) {
 		struct imp_chain *c = &rs->c[i];
 		int d;
 
 		if (!c->base || trivial(c))
 			continue;
-		t.c = c;
+		t->c = c;
 		if (rs->only && !listed(rs->only, c->name))
 			continue;
 		if (c->type && strcmp(c->type, "filter"))
-			return errat(&t, c->line, 1, "chain %s is of type %s: only filter chains can be "
-				     "expressed in xwall", c->name, c->type), NULL;
+			return errat(t, c->line, 1, "chain %s is of type %s: only filter chains can be "
+				     "expressed in xwall", c->name, c->type);
 		switch (c->hook) {
 		case IMP_HOOK_IN: case IMP_HOOK_FWD: case IMP_HOOK_PRE: case IMP_HOOK_INGRESS:
 			d = 0;
@@ -1292,34 +1299,52 @@ char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
 			d = 1;
 			break;
 		default:
-			return errat(&t, c->line, 1, "chain %s: hook %s cannot be expressed in xwall",
-				     c->name, hook_name(c->hook)), NULL;
+			return errat(t, c->line, 1, "chain %s: hook %s cannot be expressed in xwall",
+				     c->name, hook_name(c->hook));
 		}
 		if (pick[d])
-			return errat(&t, c->line, 1, "chain %s (hook %s) and chain %s (hook %s, line %d) "
+			return errat(t, c->line, 1, "chain %s (hook %s) and chain %s (hook %s, line %d) "
 				     "both filter %s: xwall has one %s rule list, decided before routing "
 				     "(choose one with --chain NAME)",
 				     c->name, hook_name(c->hook), pick[d]->name, hook_name(pick[d]->hook),
 				     pick[d]->line, d ? "outgoing traffic" : "incoming traffic",
-				     d ? "egress" : "ingress"), NULL;
+				     d ? "egress" : "ingress");
 		pick[d] = c;
 	}
-	outf(&o, "# imported from %s by xwall import\n", rs->fname);
+	return 0;
+}
+
+/* The comment lines at the top: the source, the chains left out, the
+ * chains imported (and a netdev chain's drop policy). */
+static void put_header(struct out *o, const struct imp_ruleset *rs, struct imp_chain *pick[2])
+{
+	outf(o, "# imported from %s by xwall import\n", rs->fname);
 	for (size_t i = 0; rs->only && i < rs->nc; i++)
 		if (rs->c[i].base && !trivial(&rs->c[i]) && !listed(rs->only, rs->c[i].name))
-			outf(&o, "# not imported (--chain %s): chain %s, hook %s%s\n", rs->only, rs->c[i].name,
+			outf(o, "# not imported (--chain %s): chain %s, hook %s%s\n", rs->only, rs->c[i].name,
 			     hook_name(rs->c[i].hook), rs->c[i].policy == IMP_V_DROP ? ", policy drop" : "");
 	for (int d = 0; d < 2; d++) {
-		struct imp_chain *c = pick[d];
+		const struct imp_chain *c = pick[d];
 		static const char *const fams[] = { "inet", "ip", "ip6", "netdev", "?" };
 
 		if (!c)
 			continue;
-		outf(&o, "# %s: chain %s %s %s (hook %s)\n", d ? "out" : "in", fams[c->family],
+		outf(o, "# %s: chain %s %s %s (hook %s)\n", d ? "out" : "in", fams[c->family],
 		     c->table, c->name, hook_name(c->hook));
 		if (c->policy == IMP_V_DROP && c->family == IMP_FAM_NETDEV)
-			outf(&o, "policy %sdrop\n", d ? "out " : "");
+			outf(o, "policy %sdrop\n", d ? "out " : "");
 	}
+}
+
+char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
+{
+	struct tr t = { .rs = rs, .err = err };
+	struct imp_chain *pick[2] = { NULL, NULL };
+	struct out o = { 0 };
+
+	if (translate_all(&t) || pick_chains(&t, pick))
+		return NULL;
+	put_header(&o, rs, pick);
 	for (int d = 0; d < 2; d++) {
 		struct imp_chain *c = pick[d];
 		const char *dir = d ? "out" : "in";
