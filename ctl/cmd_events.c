@@ -151,6 +151,56 @@ static int64_t clock_offset(void)
 	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
 }
 
+/* events --pcap FILE: the frames go to a capture file (*dead: its handle). */
+static int open_dump(const char *pcap_path, pcap_t **dead, struct ev_ctx *c)
+{
+	*dead = pcap_open_dead(DLT_EN10MB, XW_EVENT_SNAP);
+	c->dump = *dead ? pcap_dump_open(*dead, pcap_path) : NULL;
+	if (!c->dump)
+		return xw_failf(XW_EINPUT, "%s: %s", pcap_path, *dead ? pcap_geterr(*dead) : "pcap");
+	return 0;
+}
+
+/* Read the ring until SIGINT or SIGTERM (or --count events: on_event). */
+static int read_events(struct ring_buffer *rb, struct ev_ctx *c)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		int n = ring_buffer__poll(rb, 200);
+
+		if (n < 0 && n != -EINTR && n != -ECANCELED)
+			return xw_failf(XW_ESYS, "read event ring: %s", strerror(-n));
+		if (c->dump)
+			pcap_dump_flush(c->dump);
+	}
+	return 0;
+}
+
+/* Events the datapath could not queue (ring full) since we started: the
+ * per-CPU counts now (read into now[]) minus those at the start. */
+static uint64_t lost_since_start(const struct xw_dp *dp, const struct ev_ctx *c, uint64_t *now)
+{
+	__u32 k = XW_EVC_LOST;
+	uint64_t lost = 0;
+
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_EVENT_STATS], &k, now) == 0)
+		for (int i = 0; i < c->ncpu; i++)
+			if (now[i] > c->cpu_lost[i])
+				lost += now[i] - c->cpu_lost[i];
+	return lost;
+}
+
+static void print_totals(const struct ev_ctx *c, uint64_t unreported)
+{
+	if (c->json)
+		printf("{\"events\": %llu, \"lost\": %llu}\n", (unsigned long long)c->count,
+		       (unsigned long long)unreported);
+	else
+		fprintf(c->dump ? stderr : stdout, "%llu events, %llu lost not reported above\n",
+			(unsigned long long)c->count, (unsigned long long)unreported);
+}
+
 int cmd_events(int argc, char **argv)
 {
 	struct ev_ctx c = { 0 };
@@ -159,7 +209,7 @@ int cmd_events(int argc, char **argv)
 	pcap_t *dead = NULL;
 	struct xw_dp dp;
 	int reader_fd = -1;   /* held: we are the ring's one reader */
-	uint64_t *now = NULL, unreported = 0;
+	uint64_t *now = NULL;
 	int opt, rc;
 
 	while ((opt = xw_getopt("events", argc, argv)) != -1) {
@@ -209,45 +259,15 @@ int cmd_events(int argc, char **argv)
 		bpf_map_lookup_elem(dp.map_fd[XW_M_EVENT_STATS], &k, c.cpu_lost);
 	}
 	c.mono_to_real = clock_offset();
-	if (pcap_path) {
-		dead = pcap_open_dead(DLT_EN10MB, XW_EVENT_SNAP);
-		c.dump = dead ? pcap_dump_open(dead, pcap_path) : NULL;
-		if (!c.dump) {
-			rc = xw_failf(XW_EINPUT, "%s: %s", pcap_path, dead ? pcap_geterr(dead) : "pcap");
-			goto out;
-		}
-	}
+	if (pcap_path && (rc = open_dump(pcap_path, &dead, &c)) != 0)
+		goto out;
 	rb = ring_buffer__new(dp.map_fd[XW_M_EVENTS], on_event, &c, NULL);
 	if (!rb) {
 		rc = xw_failf(XW_ESYS, "open event ring: %s", strerror(errno));
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	while (!stop) {
-		int n = ring_buffer__poll(rb, 200);
-
-		if (n < 0 && n != -EINTR && n != -ECANCELED) {
-			rc = xw_failf(XW_ESYS, "read event ring: %s", strerror(-n));
-			break;
-		}
-		if (c.dump)
-			pcap_dump_flush(c.dump);
-	}
-	{
-		__u32 k = XW_EVC_LOST;
-
-		if (bpf_map_lookup_elem(dp.map_fd[XW_M_EVENT_STATS], &k, now) == 0)
-			for (int i = 0; i < c.ncpu; i++)
-				if (now[i] > c.cpu_lost[i])
-					unreported += now[i] - c.cpu_lost[i];
-	}
-	if (c.json)
-		printf("{\"events\": %llu, \"lost\": %llu}\n", (unsigned long long)c.count,
-		       (unsigned long long)unreported);
-	else
-		fprintf(c.dump ? stderr : stdout, "%llu events, %llu lost not reported above\n",
-			(unsigned long long)c.count, (unsigned long long)unreported);
+	rc = read_events(rb, &c);
+	print_totals(&c, lost_since_start(&dp, &c, now));
 out:
 	ring_buffer__free(rb);
 	if (c.dump)

@@ -130,6 +130,76 @@ static __u32 prog_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+/* status --json: one object, interfaces as an array. */
+static void print_status_json(struct xw_dp *dp, const struct xw_ruleset *rs, uint64_t gen,
+			      const struct xw_iface *l, size_t n)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(o, "loaded", json_object_new_boolean(1));
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "name", json_object_new_string(l[i].name));
+		json_object_object_add(e, "ifindex", json_object_new_int64(l[i].ifindex));
+		json_object_object_add(e, "xdp_mode", json_object_new_string(xw_xdp_mode_name(l[i].xdp_mode)));
+		json_object_object_add(e, "attach", json_object_new_string(
+			l[i].kind == XW_ATTACH_DISPATCHER ? "libxdp-dispatcher" : "direct"));
+		json_object_object_add(e, "egress", json_object_new_boolean(l[i].egress));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "interfaces", a);
+	json_object_object_add(o, "xdp_prog_id", json_object_new_int64(prog_id(dp->prog_fd[XW_P_XDP])));
+	json_object_object_add(o, "stage_prog_id", json_object_new_int64(prog_id(dp->prog_fd[XW_P_XDP_STAGE])));
+	json_object_object_add(o, "rules", json_object_new_int64((int64_t)rs->n));
+	json_object_object_add(o, "policy_in", json_object_new_string(rs->policy[XW_DIR_IN] ? "pass" : "drop"));
+	json_object_object_add(o, "policy_out", json_object_new_string(rs->policy[XW_DIR_OUT] ? "pass" : "drop"));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
+	{
+		struct xw_tree_cost tc;
+
+		if (xw_dp_tree_cost(dp, &tc) == 0) {
+			json_object *k = json_object_new_object();
+
+			json_object_object_add(k, "trees", json_object_new_int64(tc.trees));
+			json_object_object_add(k, "nodes", json_object_new_int64(tc.nodes));
+			json_object_object_add(k, "leaf_slots", json_object_new_int64(tc.leaf_slots));
+			json_object_object_add(k, "max_depth", json_object_new_int64(tc.depth));
+			json_object_object_add(k, "max_leaf", json_object_new_int64(tc.leaf));
+			json_object_object_add(k, "worst_reads", json_object_new_int64(tc.worst));
+			json_object_object_add(o, "classifier", k);
+		}
+	}
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void print_status_text(struct xw_dp *dp, const struct xw_ruleset *rs, uint64_t gen,
+			      const struct xw_iface *l, size_t n)
+{
+	printf("xwall: loaded, generation %llu, %zu rules, policy in %s, policy out %s\n",
+	       (unsigned long long)gen, rs->n, rs->policy[XW_DIR_IN] ? "pass" : "drop",
+	       rs->policy[XW_DIR_OUT] ? "pass" : "drop");
+	printf("programs: xdp id %u, stage id %u\n", prog_id(dp->prog_fd[XW_P_XDP]),
+	       prog_id(dp->prog_fd[XW_P_XDP_STAGE]));
+	{
+		struct xw_tree_cost tc;
+
+		if (xw_dp_tree_cost(dp, &tc) == 0)
+			printf("classifier: %u trees, %u nodes, %u leaf slots; per packet at most "
+			       "%u reads (deepest path %u nodes, longest leaf %u entries)\n",
+			       tc.trees, tc.nodes, tc.leaf_slots, tc.worst, tc.depth, tc.leaf);
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,
+		       l[i].xdp_mode == XW_IFMODE_TC ? "ingress " : "xdp ",
+		       xw_xdp_mode_name(l[i].xdp_mode),
+		       l[i].xdp_mode == XW_IFMODE_TC ? "cls_bpf on clsact" :
+		       l[i].kind == XW_ATTACH_DISPATCHER ? "via libxdp dispatcher" :
+		       "direct attach (libxdp dispatcher not used)",
+		       l[i].egress ? ", tc egress" : "");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct xw_ruleset rs;
@@ -165,68 +235,10 @@ int cmd_status(int argc, char **argv)
 		return xw_fail(rc, &err);
 	}
 	xw_iface_list(&dp, &l, &n);
-	if (json) {
-		json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-		json_object_object_add(o, "loaded", json_object_new_boolean(1));
-		for (size_t i = 0; i < n; i++) {
-			json_object *e = json_object_new_object();
-
-			json_object_object_add(e, "name", json_object_new_string(l[i].name));
-			json_object_object_add(e, "ifindex", json_object_new_int64(l[i].ifindex));
-			json_object_object_add(e, "xdp_mode", json_object_new_string(xw_xdp_mode_name(l[i].xdp_mode)));
-			json_object_object_add(e, "attach", json_object_new_string(
-				l[i].kind == XW_ATTACH_DISPATCHER ? "libxdp-dispatcher" : "direct"));
-			json_object_object_add(e, "egress", json_object_new_boolean(l[i].egress));
-			json_object_array_add(a, e);
-		}
-		json_object_object_add(o, "interfaces", a);
-		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP])));
-		json_object_object_add(o, "stage_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP_STAGE])));
-		json_object_object_add(o, "rules", json_object_new_int64((int64_t)rs.n));
-		json_object_object_add(o, "policy_in", json_object_new_string(rs.policy[XW_DIR_IN] ? "pass" : "drop"));
-		json_object_object_add(o, "policy_out", json_object_new_string(rs.policy[XW_DIR_OUT] ? "pass" : "drop"));
-		json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
-		{
-			struct xw_tree_cost tc;
-
-			if (xw_dp_tree_cost(&dp, &tc) == 0) {
-				json_object *k = json_object_new_object();
-
-				json_object_object_add(k, "trees", json_object_new_int64(tc.trees));
-				json_object_object_add(k, "nodes", json_object_new_int64(tc.nodes));
-				json_object_object_add(k, "leaf_slots", json_object_new_int64(tc.leaf_slots));
-				json_object_object_add(k, "max_depth", json_object_new_int64(tc.depth));
-				json_object_object_add(k, "max_leaf", json_object_new_int64(tc.leaf));
-				json_object_object_add(k, "worst_reads", json_object_new_int64(tc.worst));
-				json_object_object_add(o, "classifier", k);
-			}
-		}
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		printf("xwall: loaded, generation %llu, %zu rules, policy in %s, policy out %s\n",
-		       (unsigned long long)gen, rs.n, rs.policy[XW_DIR_IN] ? "pass" : "drop",
-		       rs.policy[XW_DIR_OUT] ? "pass" : "drop");
-		printf("programs: xdp id %u, stage id %u\n", prog_id(dp.prog_fd[XW_P_XDP]),
-		       prog_id(dp.prog_fd[XW_P_XDP_STAGE]));
-		{
-			struct xw_tree_cost tc;
-
-			if (xw_dp_tree_cost(&dp, &tc) == 0)
-				printf("classifier: %u trees, %u nodes, %u leaf slots; per packet at most "
-				       "%u reads (deepest path %u nodes, longest leaf %u entries)\n",
-				       tc.trees, tc.nodes, tc.leaf_slots, tc.worst, tc.depth, tc.leaf);
-		}
-		for (size_t i = 0; i < n; i++)
-			printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,
-			       l[i].xdp_mode == XW_IFMODE_TC ? "ingress " : "xdp ",
-			       xw_xdp_mode_name(l[i].xdp_mode),
-			       l[i].xdp_mode == XW_IFMODE_TC ? "cls_bpf on clsact" :
-			       l[i].kind == XW_ATTACH_DISPATCHER ? "via libxdp dispatcher" :
-			       "direct attach (libxdp dispatcher not used)",
-			       l[i].egress ? ", tc egress" : "");
-	}
+	if (json)
+		print_status_json(&dp, &rs, gen, l, n);
+	else
+		print_status_text(&dp, &rs, gen, l, n);
 	free(l);
 	xw_ruleset_free(&rs);
 	xw_dp_close(&dp);

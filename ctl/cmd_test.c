@@ -26,6 +26,65 @@ static const char *reason_of(const struct xw_test_result *r)
 	return "policy";
 }
 
+/* The datapath the packets go through: a private one with the rules of
+ * the file (--rules), or the live one with probe frames (no state
+ * changes there) and its rule text read back. */
+static int test_datapath(const char *rules, struct xw_ruleset *rs, struct xw_dp *dp)
+{
+	struct xw_err err;
+	int rc;
+
+	if (rules) {
+		rc = xw_load_rules(rules, rs);
+		if (!rc && !xw_privileged()) {
+			rc = xw_privilege_err(&err, "test --rules (loads a private datapath)");
+			xw_fail(rc, &err);
+		}
+		if (!rc && (rc = xw_dp_load_private(dp, &err)) != 0)
+			xw_fail(rc, &err);
+		if (!rc && (rc = xw_dp_apply(dp, rs, &err)) != 0) {
+			xw_fail(rc, &err);
+			xw_dp_close(dp);
+		}
+	} else {
+		rc = xw_open(dp, false);
+		/* the live datapath: probe frames, which change no state there */
+		dp->probe = true;
+		if (!rc && (rc = xw_dp_read_rules(dp, rs, NULL, NULL, &err)) != 0) {
+			xw_fail(rc, &err);
+			xw_dp_close(dp);
+		}
+	}
+	return rc;
+}
+
+/* One packet's line: a JSON object, or index, verdict, rule and reason. */
+static void print_result(uint64_t idx, const struct pcap_pkthdr *h,
+			 const struct xw_test_result *r, bool json)
+{
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "index", json_object_new_int64((int64_t)idx));
+		json_object_object_add(o, "verdict", json_object_new_string(r->verdict == XW_PASS ? "pass" : "drop"));
+		json_object_object_add(o, "rule", r->prio == XW_PRIO_NONE ? NULL : json_object_new_int64(r->prio));
+		json_object_object_add(o, "reason", json_object_new_string(reason_of(r)));
+		if (h->caplen >= XW_MIN_RUN && r->seen_len < h->caplen)
+			json_object_object_add(o, "truncated", json_object_new_boolean(1));
+		if (h->caplen < h->len)
+			json_object_object_add(o, "capture_truncated", json_object_new_boolean(1));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		char rule[32] = "-";
+
+		if (r->prio != XW_PRIO_NONE)
+			snprintf(rule, sizeof(rule), "%u", r->prio);
+		printf("%-6llu %-4s rule %-8s %s\n", (unsigned long long)idx,
+		       r->verdict == XW_PASS ? "pass" : "drop", rule, reason_of(r));
+	}
+}
+
 int cmd_test(int argc, char **argv)
 {
 	const char *pcap_path = NULL, *rules = NULL;
@@ -59,27 +118,7 @@ int cmd_test(int argc, char **argv)
 				pcap_datalink_val_to_name(pcap_datalink(pc)));
 	}
 	xw_ruleset_init(&rs);
-	if (rules) {
-		rc = xw_load_rules(rules, &rs);
-		if (!rc && !xw_privileged()) {
-			rc = xw_privilege_err(&err, "test --rules (loads a private datapath)");
-			xw_fail(rc, &err);
-		}
-		if (!rc && (rc = xw_dp_load_private(&dp, &err)) != 0)
-			xw_fail(rc, &err);
-		if (!rc && (rc = xw_dp_apply(&dp, &rs, &err)) != 0) {
-			xw_fail(rc, &err);
-			xw_dp_close(&dp);
-		}
-	} else {
-		rc = xw_open(&dp, false);
-		/* the live datapath: probe frames, which change no state there */
-		dp.probe = true;
-		if (!rc && (rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err)) != 0) {
-			xw_fail(rc, &err);
-			xw_dp_close(&dp);
-		}
-	}
+	rc = test_datapath(rules, &rs, &dp);
 	if (rc) {
 		xw_ruleset_free(&rs);
 		pcap_close(pc);
@@ -110,27 +149,7 @@ int cmd_test(int argc, char **argv)
 			npass++;
 		else
 			ndrop++;
-		if (json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "index", json_object_new_int64((int64_t)idx));
-			json_object_object_add(o, "verdict", json_object_new_string(r.verdict == XW_PASS ? "pass" : "drop"));
-			json_object_object_add(o, "rule", r.prio == XW_PRIO_NONE ? NULL : json_object_new_int64(r.prio));
-			json_object_object_add(o, "reason", json_object_new_string(reason_of(&r)));
-			if (h->caplen >= XW_MIN_RUN && r.seen_len < h->caplen)
-				json_object_object_add(o, "truncated", json_object_new_boolean(1));
-			if (h->caplen < h->len)
-				json_object_object_add(o, "capture_truncated", json_object_new_boolean(1));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-			json_object_put(o);
-		} else {
-			char rule[32] = "-";
-
-			if (r.prio != XW_PRIO_NONE)
-				snprintf(rule, sizeof(rule), "%u", r.prio);
-			printf("%-6llu %-4s rule %-8s %s\n", (unsigned long long)idx,
-			       r.verdict == XW_PASS ? "pass" : "drop", rule, reason_of(&r));
-		}
+		print_result(idx, h, &r, json);
 		idx++;
 	}
 	if (rc == -1) {

@@ -230,6 +230,175 @@ static __always_inline __u8 xw_ct_bit_count(const struct xw_scratch *s, __u8 bit
 	return bit;
 }
 
+/* An ICMP error goes back to the sender of the packet it quotes: related
+ * to that flow if it is tracked, else invalid. */
+static __always_inline __u8 xw_ct_icmp_error(const struct xw_key *k, const struct xw_pkt_x *x,
+					     const struct xw_cfg *cfg, __u64 now, int v6)
+{
+	struct xw_ct_key ik;
+	struct xw_ct_val *e;
+	__u8 itbl;
+
+	if (x->has_inner && xw_addr_eq(k->dst, x->inner_src)) {
+		xw_ct_make(&ik, x->inner_proto, v6, x->inner_src, x->inner_dst, x->inner_sport,
+			   x->inner_dport);
+		e = xw_ct_find(&ik, &itbl);
+		if (e && !xw_ct_expired(e, now, cfg))
+			return XW_CTB_RELATED;
+	}
+	return XW_CTB_INVALID;
+}
+
+/* The "ports" of the packet's flow: those of TCP, UDP and SCTP, or the id
+ * of an ICMP echo (the request's source, the reply's destination).
+ * Returns the ct state bit when the packet decides it alone (no ports,
+ * an ICMP error, informational ICMP), else 0. */
+static __always_inline __u8 xw_ct_flow_ports(const struct xw_key *k, const struct xw_pkt_x *x,
+					     const struct xw_cfg *cfg, __u64 now, int v6,
+					     __u16 *sp, __u16 *dp, enum xw_ct_echo *echo)
+{
+	__u8 proto = k->proto, t = k->icmp_type;
+
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
+		if (!(k->flags & XWK_PORTS))
+			return XW_CTB_INVALID;
+		*sp = k->sport;
+		*dp = k->dport;
+		return 0;
+	}
+	if (!((proto == IPPROTO_ICMP && !v6) || (proto == IPPROTO_ICMPV6 && v6)))
+		return 0;       /* other protocols: the addresses alone */
+	if (!(k->flags & (XWK_ICMP | XWK_ICMP6)))
+		return XW_CTB_INVALID;
+	if (xw_icmp_is_error(t, v6))
+		return xw_ct_icmp_error(k, x, cfg, now, v6);
+	if ((!v6 && t == XW_ICMP_ECHO) || (v6 && t == ICMPV6_ECHO_REQUEST)) {
+		*echo = XW_ECHO_REQUEST;
+		*sp = x->icmp_id;
+	} else if ((!v6 && t == XW_ICMP_ECHOREPLY) || (v6 && t == ICMPV6_ECHO_REPLY)) {
+		*echo = XW_ECHO_REPLY;
+		*dp = x->icmp_id;
+	} else {
+		/* other informational ICMP: one-off, nothing to track */
+		return XW_CTB_NEW;
+	}
+	return 0;
+}
+
+/* No live entry: a flow starts here (the entry to create in s->ct_val) if
+ * the packet may start one; a TCP flow needs a SYN, an echo a request. */
+static __always_inline __u8 xw_ct_new_flow(struct xw_scratch *s, const struct xw_pkt_x *x,
+					   __u64 now, int from_b, enum xw_ct_echo echo)
+{
+	struct xw_ct_val *v = &s->ct_val;
+	__u8 proto = s->key.proto, f = s->key.tcp_flags;
+
+	__builtin_memset(v, 0, sizeof(*v));
+	if (proto == IPPROTO_TCP) {
+		if ((f & (XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST)) != XW_TCP_SYN)
+			return XW_CTB_INVALID;
+		v->state = XW_CTS_TCP_SYN_SENT;
+		xw_ct_seq(v, from_b, x, f, 1);
+	} else if (echo == XW_ECHO_REPLY) {
+		return XW_CTB_INVALID;
+	} else if (echo == XW_ECHO_REQUEST) {
+		v->state = XW_CTS_ICMP_UNREPLIED;
+	} else if (proto == IPPROTO_UDP) {
+		v->state = XW_CTS_UDP_UNREPLIED;
+	} else {
+		v->state = XW_CTS_OTHER_UNREPLIED;
+	}
+	v->created_ns = now;
+	v->last_ns = now;
+	v->init_b = (__u8)from_b;
+	v->packets[from_b & 1] = 1;
+	s->ct_tbl = XW_CT_TBL_NEW;
+	s->ct_op = XW_CT_OP_CREATE;
+	return XW_CTB_NEW;
+}
+
+/* A TCP segment of a tracked flow (v: a copy of its entry) moves its
+ * state: the handshake, a reopen on the same ports, FINs, a RST.
+ * Returns -1 for a blind RST (invalid, the flow stays as it was). */
+static __always_inline int xw_ct_tcp_track(struct xw_scratch *s, struct xw_ct_val *v,
+					   const struct xw_pkt_x *x, __u64 now, int from_b,
+					   int reply)
+{
+	__u8 f = s->key.tcp_flags, st = v->state;
+
+	if (f & XW_TCP_RST) {
+		if (!xw_ct_rst_ok(v, from_b, x, f)) {
+			if (!s->probe)
+				xw_ct_stat(XW_CTC_RST_IGNORED);
+			return -1;
+		}
+		st = XW_CTS_TCP_CLOSE;
+	} else {
+		int syn = (f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply, restart = 0;
+		int reopen = syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE);
+
+		if (reopen) {
+			/* the same ports again: a new connection */
+			st = XW_CTS_TCP_SYN_SENT;
+			v->seen_reply = 0;
+			v->fin = 0;
+			v->created_ns = now;
+			v->seq_ok = 0;
+		} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == (XW_TCP_SYN | XW_TCP_ACK) &&
+			   reply && st == XW_CTS_TCP_SYN_SENT && xw_ct_acks_all(v, from_b, x)) {
+			st = XW_CTS_TCP_SYN_RECV;
+			restart = 1;
+		} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV &&
+			   xw_ct_acks_all(v, from_b, x)) {
+			st = XW_CTS_TCP_ESTABLISHED;
+		}
+		/* the initiator's SYN (again, maybe with a new ISN) and the
+		 * SYN+ACK answering it restart the sender's sequence;
+		 * anything else follows it */
+		xw_ct_seq(v, from_b, x, f, restart || (syn && st == XW_CTS_TCP_SYN_SENT));
+	}
+	if ((f & XW_TCP_FIN) && st != XW_CTS_TCP_CLOSE) {
+		v->fin |= from_b ? XW_CT_FIN_B : XW_CT_FIN_A;
+		st = v->fin == (XW_CT_FIN_A | XW_CT_FIN_B) ? XW_CTS_TCP_TIME_WAIT :
+							   XW_CTS_TCP_FIN_WAIT;
+	}
+	v->state = st;
+	return 0;
+}
+
+/* A packet of a tracked flow (e: its live entry): the updated entry to
+ * write back (s->ct_val, XW_CT_OP_UPDATE); established once replied. */
+static __always_inline __u8 xw_ct_known_flow(struct xw_scratch *s, const struct xw_pkt_x *x,
+					     const struct xw_ct_val *e, __u64 now, int from_b)
+{
+	struct xw_ct_val *v = &s->ct_val;
+	__u8 proto = s->key.proto;
+	int reply;
+
+	__builtin_memcpy(v, e, sizeof(*v));
+	reply = from_b != v->init_b;
+	if (proto == IPPROTO_TCP) {
+		if (xw_ct_tcp_track(s, v, x, now, from_b, reply))
+			return XW_CTB_INVALID;
+	} else if (reply) {
+		v->state = v->state == XW_CTS_ICMP_UNREPLIED ? XW_CTS_ICMP_REPLIED :
+			   v->state == XW_CTS_UDP_UNREPLIED ? XW_CTS_UDP_REPLIED :
+			   v->state == XW_CTS_OTHER_UNREPLIED ? XW_CTS_OTHER_REPLIED : v->state;
+	}
+	if (reply)
+		v->seen_reply = 1;
+	v->last_ns = now;
+	s->ct_from_b = (__u8)from_b;
+	s->ct_op = XW_CT_OP_UPDATE;
+	/* out of the unreplied table once the flow is "assured" (as
+	 * nf_conntrack's early drop spares): TCP with its handshake
+	 * complete, others with a reply */
+	s->ct_promote = s->ct_tbl == XW_CT_TBL_NEW &&
+			(proto == IPPROTO_TCP ? v->state == XW_CTS_TCP_ESTABLISHED :
+						v->seen_reply);
+	return v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW;
+}
+
 /* Set s->key.ct_state and prepare s->ct_op / ct_key / ct_val. */
 static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pkt_x *x,
 					const struct xw_cfg *cfg)
@@ -238,62 +407,21 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 	int v6 = !!(k->flags & XWK_V6), from_b;
 	enum xw_ct_echo echo = XW_ECHO_NONE;
 	__u16 sp = 0, dp = 0;
-	__u8 proto = k->proto, f = k->tcp_flags;
 	struct xw_ct_val *e;
 	__u64 now;
+	__u8 bit;
 
 	if (!cfg->ct_on[s->gen] || !(k->flags & XWK_L3))
 		return;                 /* not IP: untracked */
 	if (k->flags & XWK_FRAG_LATER)
 		return;                 /* no ports to find the flow: untracked */
 	now = bpf_ktime_get_ns();
-
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
-		if (!(k->flags & XWK_PORTS)) {
-			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-			return;
-		}
-		sp = k->sport;
-		dp = k->dport;
-	} else if ((proto == IPPROTO_ICMP && !v6) || (proto == IPPROTO_ICMPV6 && v6)) {
-		__u8 t = k->icmp_type;
-
-		if (!(k->flags & (XWK_ICMP | XWK_ICMP6))) {
-			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-			return;
-		}
-		if (xw_icmp_is_error(t, v6)) {
-			struct xw_ct_key ik;
-
-			/* an error goes back to the sender of the packet it quotes */
-			if (x->has_inner && xw_addr_eq(k->dst, x->inner_src)) {
-				xw_ct_make(&ik, x->inner_proto, v6, x->inner_src, x->inner_dst,
-					   x->inner_sport, x->inner_dport);
-				__u8 itbl;
-
-				e = xw_ct_find(&ik, &itbl);
-				if (e && !xw_ct_expired(e, now, cfg)) {
-					k->ct_state = xw_ct_bit_count(s, XW_CTB_RELATED);
-					return;
-				}
-			}
-			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-			return;
-		}
-		if ((!v6 && t == XW_ICMP_ECHO) || (v6 && t == ICMPV6_ECHO_REQUEST)) {
-			echo = XW_ECHO_REQUEST;
-			sp = x->icmp_id;
-		} else if ((!v6 && t == XW_ICMP_ECHOREPLY) || (v6 && t == ICMPV6_ECHO_REPLY)) {
-			echo = XW_ECHO_REPLY;
-			dp = x->icmp_id;
-		} else {
-			/* other informational ICMP: one-off, nothing to track */
-			k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
-			return;
-		}
+	bit = xw_ct_flow_ports(k, x, cfg, now, v6, &sp, &dp, &echo);
+	if (bit) {
+		k->ct_state = xw_ct_bit_count(s, bit);
+		return;
 	}
-
-	from_b = xw_ct_make(&s->ct_key, proto, v6, k->src, k->dst, sp, dp);
+	from_b = xw_ct_make(&s->ct_key, k->proto, v6, k->src, k->dst, sp, dp);
 	e = xw_ct_find(&s->ct_key, &s->ct_tbl);
 	if (e && xw_ct_expired(e, now, cfg)) {
 		/* a probe frame sees it gone but leaves it to real traffic */
@@ -303,105 +431,11 @@ static __always_inline void xw_ct_begin(struct xw_scratch *s, const struct xw_pk
 		}
 		e = 0;
 	}
-
-	if (!e) {
-		struct xw_ct_val *v = &s->ct_val;
-
-		__builtin_memset(v, 0, sizeof(*v));
-
-		if (proto == IPPROTO_TCP) {
-			if ((f & (XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST)) != XW_TCP_SYN) {
-				k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-				return;
-			}
-			v->state = XW_CTS_TCP_SYN_SENT;
-			xw_ct_seq(v, from_b, x, f, 1);
-		} else if (echo == XW_ECHO_REPLY) {
-			k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-			return;
-		} else if (echo == XW_ECHO_REQUEST) {
-			v->state = XW_CTS_ICMP_UNREPLIED;
-		} else if (proto == IPPROTO_UDP) {
-			v->state = XW_CTS_UDP_UNREPLIED;
-		} else {
-			v->state = XW_CTS_OTHER_UNREPLIED;
-		}
-		v->created_ns = now;
-		v->last_ns = now;
-		v->init_b = (__u8)from_b;
-		v->packets[from_b & 1] = 1;
-		s->ct_tbl = XW_CT_TBL_NEW;
-		s->ct_op = XW_CT_OP_CREATE;
-		k->ct_state = xw_ct_bit_count(s, XW_CTB_NEW);
-		return;
-	}
-
-	{
-		struct xw_ct_val *v = &s->ct_val;
-		int reply;
-
-		__builtin_memcpy(v, e, sizeof(*v));
-		reply = from_b != v->init_b;
-		if (proto == IPPROTO_TCP) {
-			__u8 st = v->state;
-
-			if (f & XW_TCP_RST) {
-				if (!xw_ct_rst_ok(v, from_b, x, f)) {
-					/* a blind RST: invalid, and the flow stays as it was */
-					if (!s->probe)
-						xw_ct_stat(XW_CTC_RST_IGNORED);
-					k->ct_state = xw_ct_bit_count(s, XW_CTB_INVALID);
-					return;
-				}
-				st = XW_CTS_TCP_CLOSE;
-			} else {
-				int syn = (f & (XW_TCP_SYN | XW_TCP_ACK)) == XW_TCP_SYN && !reply, restart = 0;
-				int reopen = syn && (st == XW_CTS_TCP_TIME_WAIT || st == XW_CTS_TCP_CLOSE);
-
-				if (reopen) {
-					/* the same ports again: a new connection */
-					st = XW_CTS_TCP_SYN_SENT;
-					v->seen_reply = 0;
-					v->fin = 0;
-					v->created_ns = now;
-					v->seq_ok = 0;
-				} else if ((f & (XW_TCP_SYN | XW_TCP_ACK)) == (XW_TCP_SYN | XW_TCP_ACK) &&
-					   reply && st == XW_CTS_TCP_SYN_SENT && xw_ct_acks_all(v, from_b, x)) {
-					st = XW_CTS_TCP_SYN_RECV;
-					restart = 1;
-				} else if ((f & XW_TCP_ACK) && !reply && st == XW_CTS_TCP_SYN_RECV &&
-					   xw_ct_acks_all(v, from_b, x)) {
-					st = XW_CTS_TCP_ESTABLISHED;
-				}
-				/* the initiator's SYN (again, maybe with a new ISN) and the
-				 * SYN+ACK answering it restart the sender's sequence;
-				 * anything else follows it */
-				xw_ct_seq(v, from_b, x, f, restart || (syn && st == XW_CTS_TCP_SYN_SENT));
-			}
-			if ((f & XW_TCP_FIN) && st != XW_CTS_TCP_CLOSE) {
-				v->fin |= from_b ? XW_CT_FIN_B : XW_CT_FIN_A;
-				st = v->fin == (XW_CT_FIN_A | XW_CT_FIN_B) ? XW_CTS_TCP_TIME_WAIT :
-									   XW_CTS_TCP_FIN_WAIT;
-			}
-			v->state = st;
-		} else if (reply) {
-			v->state = v->state == XW_CTS_ICMP_UNREPLIED ? XW_CTS_ICMP_REPLIED :
-				   v->state == XW_CTS_UDP_UNREPLIED ? XW_CTS_UDP_REPLIED :
-				   v->state == XW_CTS_OTHER_UNREPLIED ? XW_CTS_OTHER_REPLIED : v->state;
-		}
-		if (reply)
-			v->seen_reply = 1;
-		v->last_ns = now;
-		s->ct_from_b = (__u8)from_b;
-		s->ct_op = XW_CT_OP_UPDATE;
-		/* out of the unreplied table once the flow is "assured" (as
-		 * nf_conntrack's early drop spares): TCP with its handshake
-		 * complete, others with a reply */
-		s->ct_promote = s->ct_tbl == XW_CT_TBL_NEW &&
-				(proto == IPPROTO_TCP ? v->state == XW_CTS_TCP_ESTABLISHED :
-							v->seen_reply);
-		k->ct_state = xw_ct_bit_count(s, v->seen_reply ? XW_CTB_ESTABLISHED : XW_CTB_NEW);
-	}
+	if (!e)
+		bit = xw_ct_new_flow(s, x, now, from_b, echo);
+	else
+		bit = xw_ct_known_flow(s, x, e, now, from_b);
+	k->ct_state = xw_ct_bit_count(s, bit);
 }
 
 /* The packet passed: remember its flow. */

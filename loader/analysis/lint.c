@@ -1185,48 +1185,49 @@ static void need_sets(struct ctx *x, uint32_t one, uint32_t two)
 	}
 }
 
-static int analyse(struct ctx *x)
+/* Each rule's region (R: the packets it matches, among those that can
+ * occur: F) and its flags. */
+static int rule_regions(struct ctx *x, uint32_t F)
 {
 	const struct xw_ruleset *rs = x->rs;
-	struct bdd *b = &x->b;
-	size_t n = rs->n, *dec, *cor;
-	int uses_ct = 0, rc = -1, missing = 0;
-	uint32_t F, U = F0, T = F0;
 
-	for (size_t i = 0; i < n; i++)
-		if (rs->rules[i].present & XM_CT)
-			uses_ct = 1;
-	F = feasible(b, uses_ct);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < rs->n; i++) {
 		const struct xw_rule *r = &rs->rules[i];
 		struct lrule *l = &x->L[i];
 		uint32_t raw;
 
 		if (rule_set(x, i, &raw))
 			return -1;
-		l->R = AND(b, raw, F);
+		l->R = AND(&x->b, raw, F);
 		l->never = l->R == F0;
 		l->limit = !!(r->present & XM_LIMIT);
 		l->log = r->log;
 	}
-	/* in priority order, U the union of the rules so far, I = R_i & U its
-	 * part earlier rules take (covered: all of it), T the packets two rules
-	 * match, and D_i = R_i - I.  A large I or D (a rule across many others on
-	 * another field, as in long block lists: quadratic in all) is not kept;
-	 * D is rebuilt below only if a test needs it. */
-	for (size_t i = 0; i < n; i++) {
+	return 0;
+}
+
+/* In priority order, U the union of the rules so far, I = R_i & U its
+ * part earlier rules take (covered: all of it), T the packets two rules
+ * match, and D_i = R_i - I.  A large I or D (a rule across many others on
+ * another field, as in long block lists: quadratic in all) is not kept;
+ * D is rebuilt later only if a test needs it (rebuild_large_d). */
+static void overlaps(struct ctx *x, uint32_t *U, uint32_t *T)
+{
+	struct bdd *b = &x->b;
+
+	for (size_t i = 0; i < x->rs->n; i++) {
 		struct lrule *l = &x->L[i];
-		uint32_t *extra[] = { &U, &T };
+		uint32_t *extra[] = { U, T };
 		uint64_t made = b->made;
 		uint32_t I;
 
 		maybe_gc(x, extra, 2);
 		if (l->never)
 			continue;
-		I = AND(b, l->R, U);
+		I = AND(b, l->R, *U);
 		l->covered = I == l->R;
 		if (!l->limit)
-			T = OR(b, T, I);
+			*T = OR(b, *T, I);
 		if (b->made - made <= XW_LINT_BIG_D) {
 			made = b->made;
 			l->D = DIFF(b, l->R, I);
@@ -1235,10 +1236,16 @@ static int analyse(struct ctx *x)
 				l->D = F0;
 		}
 		if (!l->limit)
-			U = OR(b, U, l->R);
+			*U = OR(b, *U, l->R);
 	}
-	need_sets(x, U, T);
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Drop the D no test needs; 1 if a test needs a D that was too large. */
+static int drop_unneeded_d(struct ctx *x)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < x->rs->n; i++) {
 		struct lrule *l = &x->L[i];
 
 		if (l->has_d && !l->need_d)
@@ -1246,9 +1253,15 @@ static int analyse(struct ctx *x)
 		if (l->need_d && !l->has_d)
 			missing = 1;
 	}
-	/* again, for the large D that a test needs */
-	U = F0;
-	for (size_t i = 0; missing && i < n; i++) {
+	return missing;
+}
+
+/* Again in priority order, for the large D that a test needs. */
+static void rebuild_large_d(struct ctx *x)
+{
+	uint32_t U = F0;
+
+	for (size_t i = 0; i < x->rs->n; i++) {
 		struct lrule *l = &x->L[i];
 		uint32_t *extra[] = { &U };
 
@@ -1256,12 +1269,45 @@ static int analyse(struct ctx *x)
 		if (l->never)
 			continue;
 		if (l->need_d && !l->has_d) {
-			l->D = DIFF(b, l->R, U);
+			l->D = DIFF(&x->b, l->R, U);
 			l->has_d = 1;
 		}
 		if (!l->limit)
-			U = OR(b, U, l->R);
+			U = OR(&x->b, U, l->R);
 	}
+}
+
+/* The findings in report order, each witness packet as text. */
+static void sort_and_format(struct ctx *x)
+{
+	if (x->out->n)
+		qsort(x->out->items, x->out->n, sizeof(*x->out->items), cmp_item);
+	for (size_t k = 0; k < x->out->n; k++) {
+		struct xw_lint_item *it = &x->out->items[k];
+
+		if (it->has_witness)
+			xw_lint_key_format(x->rs, x->out, &it->witness, it->witness_text,
+					   sizeof(it->witness_text));
+	}
+}
+
+static int analyse(struct ctx *x)
+{
+	const struct xw_ruleset *rs = x->rs;
+	size_t n = rs->n, *dec, *cor;
+	int uses_ct = 0, rc = -1;
+	uint32_t F, U = F0, T = F0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rs->rules[i].present & XM_CT)
+			uses_ct = 1;
+	F = feasible(&x->b, uses_ct);
+	if (rule_regions(x, F))
+		return -1;
+	overlaps(x, &U, &T);
+	need_sets(x, U, T);
+	if (drop_unneeded_d(x))
+		rebuild_large_d(x);
 	dec = malloc((n ? n : 1) * sizeof(*dec));
 	cor = malloc((n ? n : 1) * sizeof(*cor));
 	if (!dec || !cor) {
@@ -1281,15 +1327,7 @@ static int analyse(struct ctx *x)
 			later_redundant(x, i, &X);
 		}
 	}
-	if (x->out->n)
-		qsort(x->out->items, x->out->n, sizeof(*x->out->items), cmp_item);
-	for (size_t k = 0; k < x->out->n; k++) {
-		struct xw_lint_item *it = &x->out->items[k];
-
-		if (it->has_witness)
-			xw_lint_key_format(rs, x->out, &it->witness, it->witness_text,
-					   sizeof(it->witness_text));
-	}
+	sort_and_format(x);
 	rc = 0;
 out:
 	free(dec);

@@ -87,15 +87,19 @@ static const uint16_t k4_flags[K4_N] = { 0, XWK_PORTS, XWK_PORTS | XWK_TCP, XWK_
 #define KNOWN_FLAGS 0x03ffu
 #define VLAN_NONE 4096u
 
-struct iv {
+/* [lo, hi] of one field's values, both ends included */
+struct interval {
 	u128 lo, hi;
 };
 
+/* The values an object accepts on one level: n intervals of the pool from
+ * off, sorted and disjoint. */
 struct iset {
 	uint32_t off;
 	int32_t  n;        /* < 0: any value */
 };
 
+/* A rule of the text or a map entry, as sets of accepted values. */
 struct obj {
 	uint32_t prio;
 	uint32_t ref;      /* rule: index in the rule set; cube: tuple id or limit index */
@@ -110,22 +114,27 @@ struct obj {
 	struct iset s[NSETS];
 };
 
-struct ivpool {
-	struct iv *v;
+/* Storage of every object's intervals (an iset points into it). */
+struct interval_pool {
+	struct interval *v;
 	size_t n, cap;
 };
 
+/* Object indices, in search order (the alive objects of a node). */
 struct list {
 	uint32_t *v;
 	size_t n;
 };
 
+/* Representative values of a level (candidates()). */
 struct cand {
 	int n;
 	u128 v[6];
 };
 
-struct vs {
+/* The state of one xw_verify() call: the objects, the walk's counters
+ * and memo, where frames run. */
+struct verify_run {
 	struct xw_dp *dp;
 	const struct xw_verify_opts *o;
 	struct xw_verify_stats *st;
@@ -135,8 +144,8 @@ struct vs {
 	uint32_t *rule_ifx;
 	struct obj *obj;
 	size_t nobj, capobj, nrules;
-	struct ivpool pool;
-	struct iv *ifx;          /* existing interfaces (points) */
+	struct interval_pool pool;
+	struct interval *ifx;    /* existing interfaces (points) */
 	size_t nifx;
 	int dir;
 	int exact;
@@ -155,6 +164,7 @@ struct vs {
 	int tc_in;               /* an interface filters ingress with TC */
 };
 
+/* The values chosen on the levels split so far (the current cell). */
 struct ctx {
 	u128 val[L_N];
 	int fam;                 /* 0, 4 or 6 */
@@ -177,24 +187,24 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int oom(struct vs *V)
+static int oom(struct verify_run *run)
 {
-	V->fail = 1;
-	return xw_errf(V->err, XW_ESYS, "out of memory");
+	run->fail = 1;
+	return xw_errf(run->err, XW_ESYS, "out of memory");
 }
 
 /* ---- interval sets ---- */
 
-static int pool_push(struct vs *V, u128 lo, u128 hi)
+static int pool_push(struct verify_run *run, u128 lo, u128 hi)
 {
-	struct ivpool *p = &V->pool;
+	struct interval_pool *p = &run->pool;
 
 	if (p->n == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 4096;
-		struct iv *nv = realloc(p->v, nc * sizeof(*nv));
+		struct interval *nv = realloc(p->v, nc * sizeof(*nv));
 
 		if (!nv)
-			return oom(V);
+			return oom(run);
 		p->v = nv;
 		p->cap = nc;
 	}
@@ -204,21 +214,21 @@ static int pool_push(struct vs *V, u128 lo, u128 hi)
 	return 0;
 }
 
-static int cmp_iv(const void *a, const void *b)
+static int cmp_interval(const void *a, const void *b)
 {
-	const struct iv *x = a, *y = b;
+	const struct interval *x = a, *y = b;
 
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /* Sort and merge the intervals pushed since `off` into a set. */
-static void set_close(struct vs *V, struct iset *s, uint32_t off)
+static void set_close(struct verify_run *run, struct iset *s, uint32_t off)
 {
-	struct iv *v = V->pool.v + off;
-	size_t n = V->pool.n - off, w = 0;
+	struct interval *v = run->pool.v + off;
+	size_t n = run->pool.n - off, w = 0;
 
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_iv);
+		qsort(v, n, sizeof(*v), cmp_interval);
 	for (size_t i = 0; i < n; i++) {
 		if (w && (v[i].lo <= v[w - 1].hi ||
 			  (v[w - 1].hi != U128_MAX && v[i].lo == v[w - 1].hi + 1))) {
@@ -228,7 +238,7 @@ static void set_close(struct vs *V, struct iset *s, uint32_t off)
 		}
 		v[w++] = v[i];
 	}
-	V->pool.n = off + w;
+	run->pool.n = off + w;
 	s->off = off;
 	s->n = (int32_t)w;
 }
@@ -240,10 +250,10 @@ static u128 width_max(int width)
 
 /* {x : x & m == v} over `width` bits: one interval per assignment of the
  * free bits above the lowest mask bit (1 for a prefix mask). */
-static int set_from_mask(struct vs *V, struct iset *s, u128 m, u128 v, int width)
+static int set_from_mask(struct verify_run *run, struct iset *s, u128 m, u128 v, int width)
 {
 	u128 all = width_max(width), low, holes, sub = 0;
-	uint32_t off = (uint32_t)V->pool.n;
+	uint32_t off = (uint32_t)run->pool.n;
 	int k = 0, nh = 0;
 
 	m &= all;
@@ -262,23 +272,23 @@ static int set_from_mask(struct vs *V, struct iset *s, u128 m, u128 v, int width
 	for (u128 h = holes; h; h &= h - 1)
 		nh++;
 	if (nh > 16) {
-		V->fail = 1;
-		return xw_errf(V->err, XW_ESYS, "a map entry's mask has %d holes in one field; "
+		run->fail = 1;
+		return xw_errf(run->err, XW_ESYS, "a map entry's mask has %d holes in one field; "
 			       "such a mask is not verifiable cell by cell", nh);
 	}
 	do {
-		if (pool_push(V, v | sub, v | sub | low))
+		if (pool_push(run, v | sub, v | sub | low))
 			return -1;
 		sub = (sub - holes) & holes;
 	} while (sub);
-	s->n = (int32_t)(V->pool.n - off);
+	s->n = (int32_t)(run->pool.n - off);
 	return 0;
 }
 
 /* Set of small values from a bit mask over [0, nvals); "any" if all. */
-static int set_from_bits(struct vs *V, struct iset *s, uint32_t bits, int nvals)
+static int set_from_bits(struct verify_run *run, struct iset *s, uint32_t bits, int nvals)
 {
-	uint32_t off = (uint32_t)V->pool.n;
+	uint32_t off = (uint32_t)run->pool.n;
 
 	if (bits == (1u << nvals) - 1) {
 		s->off = off;
@@ -286,36 +296,36 @@ static int set_from_bits(struct vs *V, struct iset *s, uint32_t bits, int nvals)
 		return 0;
 	}
 	for (int i = 0; i < nvals; i++)
-		if ((bits >> i) & 1 && pool_push(V, i, i))
+		if ((bits >> i) & 1 && pool_push(run, i, i))
 			return -1;
-	set_close(V, s, off);
+	set_close(run, s, off);
 	return 0;
 }
 
-static int set_point(struct vs *V, struct iset *s, u128 x)
+static int set_point(struct verify_run *run, struct iset *s, u128 x)
 {
-	uint32_t off = (uint32_t)V->pool.n;
+	uint32_t off = (uint32_t)run->pool.n;
 
-	if (pool_push(V, x, x))
+	if (pool_push(run, x, x))
 		return -1;
-	set_close(V, s, off);
+	set_close(run, s, off);
 	return 0;
 }
 
-static int set_ranges(struct vs *V, struct iset *s, const struct xw_range *r, size_t n)
+static int set_ranges(struct verify_run *run, struct iset *s, const struct xw_range *r, size_t n)
 {
-	uint32_t off = (uint32_t)V->pool.n;
+	uint32_t off = (uint32_t)run->pool.n;
 
 	for (size_t i = 0; i < n; i++)
-		if (pool_push(V, r[i].lo, r[i].hi))
+		if (pool_push(run, r[i].lo, r[i].hi))
 			return -1;
-	set_close(V, s, off);
+	set_close(run, s, off);
 	return 0;
 }
 
-static int in_set(const struct vs *V, const struct iset *s, u128 x)
+static int in_set(const struct verify_run *run, const struct iset *s, u128 x)
 {
-	const struct iv *v = V->pool.v + s->off;
+	const struct interval *v = run->pool.v + s->off;
 	size_t lo = 0, hi;
 
 	if (s->n < 0)
@@ -362,31 +372,31 @@ static const struct iset *oset(const struct obj *o, int lv, int fam)
 
 /* ---- objects ---- */
 
-static struct obj *new_obj(struct vs *V)
+static struct obj *new_obj(struct verify_run *run)
 {
 	struct obj *o;
 
-	if (V->nobj == V->capobj) {
-		size_t nc = V->capobj ? V->capobj * 2 : 1024;
-		struct obj *nv = realloc(V->obj, nc * sizeof(*nv));
+	if (run->nobj == run->capobj) {
+		size_t nc = run->capobj ? run->capobj * 2 : 1024;
+		struct obj *nv = realloc(run->obj, nc * sizeof(*nv));
 
 		if (!nv) {
-			oom(V);
+			oom(run);
 			return NULL;
 		}
-		V->obj = nv;
-		V->capobj = nc;
+		run->obj = nv;
+		run->capobj = nc;
 	}
-	o = &V->obj[V->nobj];
+	o = &run->obj[run->nobj];
 	memset(o, 0, sizeof(*o));
 	for (int i = 0; i < NSETS; i++)
 		o->s[i].n = -1;
 	return o;
 }
 
-static void finish_obj(struct vs *V, struct obj *o)
+static void finish_obj(struct verify_run *run, struct obj *o)
 {
-	uint64_t seed = V->nobj * 0x2545F4914F6CDD1Dull + 77;
+	uint64_t seed = run->nobj * 0x2545F4914F6CDD1Dull + 77;
 
 	o->lvmask = 0;
 	for (int l = 0; l < L_N; l++)
@@ -395,12 +405,13 @@ static void finish_obj(struct vs *V, struct obj *o)
 			o->lvmask |= 1u << l;
 	o->z0 = splitmix(&seed);
 	o->z1 = splitmix(&seed);
-	V->nobj++;
+	run->nobj++;
 }
 
-static int cidr_set(struct vs *V, struct iset *s, const struct xw_cidr *c, size_t n, int fam)
+static int cidr_set(struct verify_run *run, struct iset *s, const struct xw_cidr *c, size_t n,
+		    int fam)
 {
-	uint32_t off = (uint32_t)V->pool.n;
+	uint32_t off = (uint32_t)run->pool.n;
 	int bits = fam == 4 ? 32 : 128;
 
 	for (size_t i = 0; i < n; i++) {
@@ -410,19 +421,92 @@ static int cidr_set(struct vs *V, struct iset *s, const struct xw_cidr *c, size_
 			continue;
 		a = be_bytes(c[i].addr, bits / 8);
 		host = c[i].plen >= bits ? 0 : width_max(bits - c[i].plen);
-		if (pool_push(V, a & ~host, a | host))
+		if (pool_push(run, a & ~host, a | host))
 			return -1;
 	}
-	set_close(V, s, off);
+	set_close(run, s, off);
 	return 0;
 }
 
-/* A rule of the text, as docs/semantics.md reads it. */
-static int rule_obj(struct vs *V, size_t idx)
+/* ether type: the rule's own, or IPv4's / IPv6's for `ip` / `ip6`
+ * matches; none if they disagree. */
+static int rule_etype_set(struct verify_run *run, struct obj *o, const struct xw_rule *r)
 {
-	const struct xw_rule *r = &V->rs.rules[idx];
 	uint32_t m = r->present;
-	struct obj *o = new_obj(V);
+	int want = -1, clash = 0;
+
+	if (m & XM_ETH_TYPE)
+		want = r->eth_type;
+	if (m & XM_IP) {
+		clash |= want >= 0 && want != 0x0800;
+		want = 0x0800;
+	}
+	if (m & XM_IP6) {
+		clash |= want >= 0 && want != 0x86DD;
+		want = 0x86DD;
+	}
+	return clash ? set_from_bits(run, &o->s[L_ETYPE], 0, 1)
+		     : set_point(run, &o->s[L_ETYPE], (u128)want);
+}
+
+/* The L3 kinds a rule with IP fields accepts: a valid IP header, of the
+ * families its addresses and ICMP matches name. */
+static uint32_t rule_l3_kinds(const struct xw_rule *r)
+{
+	uint32_t m = r->present;
+	uint32_t k3 = 1u << K3_V4 | 1u << K3_V6;   /* needs a valid IP header */
+
+	if (m & XM_SRC) {
+		uint32_t f = 0;
+
+		for (size_t i = 0; i < r->n_src; i++)
+			f |= r->src[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
+		k3 &= f;
+	}
+	if (m & XM_DST) {
+		uint32_t f = 0;
+
+		for (size_t i = 0; i < r->n_dst; i++)
+			f |= r->dst[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
+		k3 &= f;
+	}
+	if (m & XM_ICMP)
+		k3 &= 1u << K3_V4;
+	if (m & XM_ICMP6)
+		k3 &= 1u << K3_V6;
+	return k3;
+}
+
+/* The fragment values (bit 0 more-fragments, bit 1 offset != 0) of a
+ * `frag` match. */
+static uint32_t rule_frag_values(const struct xw_rule *r)
+{
+	return r->frag == XW_FRAG_FIRST ? 1u << 1 :
+	       r->frag == XW_FRAG_LATER ? (1u << 2 | 1u << 3) : (1u << 1 | 1u << 2 | 1u << 3);
+}
+
+/* The L4 kinds a rule with L4 fields (present bits m) accepts. */
+static uint32_t rule_l4_kinds(uint32_t m)
+{
+	uint32_t k4 = (1u << K4_N) - 1;
+
+	if (m & (XM_SPORT | XM_DPORT))
+		k4 &= 1u << K4_PORTS | 1u << K4_TCP;
+	if (m & XM_TCPFLAGS)
+		k4 &= 1u << K4_TCP;
+	if (m & XM_ICMP)
+		k4 &= 1u << K4_ICMP;
+	if (m & XM_ICMP6)
+		k4 &= 1u << K4_ICMP6;
+	return k4;
+}
+
+/* A rule of the text, as docs/semantics.md reads it. */
+static int rule_obj(struct verify_run *run, size_t idx)
+{
+	const struct xw_rule *r = &run->rs.rules[idx];
+	uint32_t m = r->present;
+	struct obj *o = new_obj(run);
 	int rc = 0;
 
 	if (!o)
@@ -437,98 +521,47 @@ static int rule_obj(struct vs *V, size_t idx)
 	o->dir_ok[r->dir & 1] = 1;
 
 	if (m & XM_IIF)
-		rc |= V->rule_ifx[idx] ? set_point(V, &o->s[L_IFX], V->rule_ifx[idx])
-				       : set_from_bits(V, &o->s[L_IFX], 0, 1);
+		rc |= run->rule_ifx[idx] ? set_point(run, &o->s[L_IFX], run->rule_ifx[idx])
+				       : set_from_bits(run, &o->s[L_IFX], 0, 1);
 	if (m & XM_ETH_SRC)
-		rc |= set_point(V, &o->s[L_ESRC], be_bytes(r->eth_src, 6));
+		rc |= set_point(run, &o->s[L_ESRC], be_bytes(r->eth_src, 6));
 	if (m & XM_ETH_DST)
-		rc |= set_point(V, &o->s[L_EDST], be_bytes(r->eth_dst, 6));
-	if (m & (XM_ETH_TYPE | XM_IP | XM_IP6)) {
-		int want = -1, clash = 0;
-
-		if (m & XM_ETH_TYPE)
-			want = r->eth_type;
-		if (m & XM_IP) {
-			clash |= want >= 0 && want != 0x0800;
-			want = 0x0800;
-		}
-		if (m & XM_IP6) {
-			clash |= want >= 0 && want != 0x86DD;
-			want = 0x86DD;
-		}
-		rc |= clash ? set_from_bits(V, &o->s[L_ETYPE], 0, 1)
-			    : set_point(V, &o->s[L_ETYPE], (u128)want);
-	}
+		rc |= set_point(run, &o->s[L_EDST], be_bytes(r->eth_dst, 6));
+	if (m & (XM_ETH_TYPE | XM_IP | XM_IP6))
+		rc |= rule_etype_set(run, o, r);
 	if (m & (XM_SRC | XM_DST | XM_PROTO | XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP |
-		 XM_ICMP6 | XM_FRAG)) {
-		uint32_t k3 = 1u << K3_V4 | 1u << K3_V6;   /* needs a valid IP header */
-
-		if (m & XM_SRC) {
-			uint32_t f = 0;
-
-			for (size_t i = 0; i < r->n_src; i++)
-				f |= r->src[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
-			k3 &= f;
-		}
-		if (m & XM_DST) {
-			uint32_t f = 0;
-
-			for (size_t i = 0; i < r->n_dst; i++)
-				f |= r->dst[i].family == 4 ? 1u << K3_V4 : 1u << K3_V6;
-			k3 &= f;
-		}
-		if (m & XM_ICMP)
-			k3 &= 1u << K3_V4;
-		if (m & XM_ICMP6)
-			k3 &= 1u << K3_V6;
-		rc |= set_from_bits(V, &o->s[L_L3], k3, K3_N);
-	}
+		 XM_ICMP6 | XM_FRAG))
+		rc |= set_from_bits(run, &o->s[L_L3], rule_l3_kinds(r), K3_N);
 	if (m & XM_PROTO)
-		rc |= set_point(V, &o->s[L_PROTO], r->proto);
-	if (m & XM_FRAG) {
-		/* values: bit 0 more-fragments, bit 1 offset != 0 */
-		uint32_t f = r->frag == XW_FRAG_FIRST ? 1u << 1 :
-			     r->frag == XW_FRAG_LATER ? (1u << 2 | 1u << 3) : (1u << 1 | 1u << 2 | 1u << 3);
-
-		rc |= set_from_bits(V, &o->s[L_FRAG], f, 4);
-	}
-	if (m & (XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP | XM_ICMP6)) {
-		uint32_t k4 = (1u << K4_N) - 1;
-
-		if (m & (XM_SPORT | XM_DPORT))
-			k4 &= 1u << K4_PORTS | 1u << K4_TCP;
-		if (m & XM_TCPFLAGS)
-			k4 &= 1u << K4_TCP;
-		if (m & XM_ICMP)
-			k4 &= 1u << K4_ICMP;
-		if (m & XM_ICMP6)
-			k4 &= 1u << K4_ICMP6;
-		rc |= set_from_bits(V, &o->s[L_L4], k4, K4_N);
-	}
+		rc |= set_point(run, &o->s[L_PROTO], r->proto);
+	if (m & XM_FRAG)
+		rc |= set_from_bits(run, &o->s[L_FRAG], rule_frag_values(r), 4);
+	if (m & (XM_SPORT | XM_DPORT | XM_TCPFLAGS | XM_ICMP | XM_ICMP6))
+		rc |= set_from_bits(run, &o->s[L_L4], rule_l4_kinds(m), K4_N);
 	if (m & XM_SRC) {
-		rc |= cidr_set(V, &o->s[L_SRC], r->src, r->n_src, 4);
-		rc |= cidr_set(V, &o->s[S_SRC6], r->src, r->n_src, 6);
+		rc |= cidr_set(run, &o->s[L_SRC], r->src, r->n_src, 4);
+		rc |= cidr_set(run, &o->s[S_SRC6], r->src, r->n_src, 6);
 	}
 	if (m & XM_DST) {
-		rc |= cidr_set(V, &o->s[L_DST], r->dst, r->n_dst, 4);
-		rc |= cidr_set(V, &o->s[S_DST6], r->dst, r->n_dst, 6);
+		rc |= cidr_set(run, &o->s[L_DST], r->dst, r->n_dst, 4);
+		rc |= cidr_set(run, &o->s[S_DST6], r->dst, r->n_dst, 6);
 	}
 	if (m & XM_SPORT)
-		rc |= set_ranges(V, &o->s[L_SPORT], r->sport, r->n_sport);
+		rc |= set_ranges(run, &o->s[L_SPORT], r->sport, r->n_sport);
 	if (m & XM_DPORT)
-		rc |= set_ranges(V, &o->s[L_DPORT], r->dport, r->n_dport);
+		rc |= set_ranges(run, &o->s[L_DPORT], r->dport, r->n_dport);
 	if (m & XM_TCPFLAGS)   /* (flags & M) == F */
-		rc |= set_from_mask(V, &o->s[L_TFLAGS], r->tcp_mask, r->tcp_flags, 8);
+		rc |= set_from_mask(run, &o->s[L_TFLAGS], r->tcp_mask, r->tcp_flags, 8);
 	if (m & (XM_ICMP | XM_ICMP6)) {
-		rc |= set_ranges(V, &o->s[L_ITYPE], r->icmp_type, r->n_icmp_type);
+		rc |= set_ranges(run, &o->s[L_ITYPE], r->icmp_type, r->n_icmp_type);
 		if (r->n_icmp_code)
-			rc |= set_ranges(V, &o->s[L_ICODE], r->icmp_code, r->n_icmp_code);
+			rc |= set_ranges(run, &o->s[L_ICODE], r->icmp_code, r->n_icmp_code);
 	}
 	if (m & XM_VLAN)
-		rc |= set_point(V, &o->s[L_VLAN], r->vlan);
+		rc |= set_point(run, &o->s[L_VLAN], r->vlan);
 	if (rc)
 		return -1;
-	finish_obj(V, o);
+	finish_obj(run, o);
 	return 0;
 }
 
@@ -543,129 +576,183 @@ static u128 fld(const uint8_t *k, size_t off, int n)
 
 #define KOFF(f) offsetof(struct xw_key, f)
 
-/* A (mask, value) pair over struct xw_key, as the datapath matches it.
- * Returns 1 if it can match some packet, 0 if never, -1 on error. */
-static int cube_obj(struct vs *V, const uint8_t *M, const uint8_t *Vv, uint32_t prio,
-		    uint32_t ref, int limit, const struct xw_range *pr)
+/* The kinds (of L3 or L4: index k with presence bits flags[k] among `bits`)
+ * that the entry's flag mask and value accept. */
+static uint32_t kinds_accepted(uint16_t fm, uint16_t fv, const uint16_t *flags, int n,
+			       uint16_t bits)
 {
-	uint16_t fm = (uint16_t)fld(M, KOFF(flags), 2), fv = (uint16_t)fld(Vv, KOFF(flags), 2);
-	struct obj *o;
-	uint32_t bits;
-	int rc = 0;
+	uint32_t set = 0;
 
-	for (size_t i = 0; i < sizeof(struct xw_key); i++)
-		if (Vv[i] & ~M[i])
-			return 0;
-	if (fv & ~KNOWN_FLAGS)
-		return 0;
-	o = new_obj(V);
-	if (!o)
-		return -1;
-	o->prio = prio;
-	o->ref = ref;
-	o->limit = (uint8_t)limit;
-	o->maybe = limit || M[KOFF(ct_state)];
-	for (int d = 0; d < 2; d++)
-		o->dir_ok[d] = (d & M[KOFF(dir)]) == Vv[KOFF(dir)];
-	if (!o->dir_ok[0] && !o->dir_ok[1])
-		return 0;
+	for (int k = 0; k < n; k++)
+		if (!((flags[k] ^ fv) & fm & bits))
+			set |= 1u << k;
+	return set;
+}
 
-	rc |= set_from_mask(V, &o->s[L_IFX], fld(M, KOFF(ifindex), 4), fld(Vv, KOFF(ifindex), 4), 32);
-	rc |= set_from_mask(V, &o->s[L_ESRC], be_bytes(M + KOFF(eth_src), 6),
-			    be_bytes(Vv + KOFF(eth_src), 6), 48);
-	rc |= set_from_mask(V, &o->s[L_EDST], be_bytes(M + KOFF(eth_dst), 6),
-			    be_bytes(Vv + KOFF(eth_dst), 6), 48);
-	rc |= set_from_mask(V, &o->s[L_ETYPE], fld(M, KOFF(eth_type), 2), fld(Vv, KOFF(eth_type), 2), 16);
-	bits = 0;
-	for (int k = 0; k < K3_N; k++)
-		if (!((k3_flags[k] ^ fv) & fm & K3_BITS))
-			bits |= 1u << k;
-	rc |= set_from_bits(V, &o->s[L_L3], bits, K3_N);
-	rc |= set_from_mask(V, &o->s[L_PROTO], M[KOFF(proto)], Vv[KOFF(proto)], 8);
-	bits = 0;
+/* The fragment values (bit 0 more-fragments, bit 1 offset != 0) accepted. */
+static uint32_t frags_accepted(uint16_t fm, uint16_t fv)
+{
+	uint32_t set = 0;
+
 	for (int f = 0; f < 4; f++) {
 		uint16_t fl = (f & 1 ? XWK_FRAG_MF : 0) | (f & 2 ? XWK_FRAG_LATER : 0);
 
 		if (!((fl ^ fv) & fm & KF_BITS))
-			bits |= 1u << f;
+			set |= 1u << f;
 	}
-	rc |= set_from_bits(V, &o->s[L_FRAG], bits, 4);
-	bits = 0;
-	for (int k = 0; k < K4_N; k++)
-		if (!((k4_flags[k] ^ fv) & fm & K4_BITS))
-			bits |= 1u << k;
-	rc |= set_from_bits(V, &o->s[L_L4], bits, K4_N);
+	return set;
+}
+
+/* src and dst: as 128 bits for IPv6, as the top 32 for IPv4 (whose keys
+ * have zeros below). */
+static int cube_addr_sets(struct verify_run *run, struct obj *o, const uint8_t *kmask,
+			  const uint8_t *kval)
+{
+	int rc = 0;
+
 	for (int d = 0; d < 2; d++) {
 		size_t off = d ? KOFF(dst) : KOFF(src);
-		u128 m = be_bytes(M + off, 16), v = be_bytes(Vv + off, 16);
+		u128 m = be_bytes(kmask + off, 16), v = be_bytes(kval + off, 16);
 		u128 low96 = width_max(96);
 		struct iset *s4 = &o->s[d ? L_DST : L_SRC], *s6 = &o->s[d ? S_DST6 : S_SRC6];
 
-		rc |= set_from_mask(V, s6, m, v, 128);
+		rc |= set_from_mask(run, s6, m, v, 128);
 		if (v & low96) {       /* IPv4 keys have zeros there */
-			s4->off = (uint32_t)V->pool.n;
+			s4->off = (uint32_t)run->pool.n;
 			s4->n = 0;
 		} else {
-			rc |= set_from_mask(V, s4, m >> 96, v >> 96, 32);
+			rc |= set_from_mask(run, s4, m >> 96, v >> 96, 32);
 		}
 	}
+	return rc;
+}
+
+/* sport and dport: a tree entry's port range (pr, its mask there is zero)
+ * or the mask and value.  *never: the entry never matches. */
+static int cube_port_sets(struct verify_run *run, struct obj *o, const uint8_t *kmask,
+			  const uint8_t *kval, const struct xw_range *pr, int *never)
+{
+	int rc = 0;
+
+	*never = 0;
 	for (int d = 0; d < 2; d++) {
 		size_t off = d ? KOFF(dport) : KOFF(sport);
 		struct iset *ps = &o->s[d ? L_DPORT : L_SPORT];
 
 		if (pr && (pr[d].lo != 0 || pr[d].hi != 0xffff)) {
-			/* a tree entry's port range (its mask there is zero) */
-			if (fld(M, off, 2) || pr[d].lo > pr[d].hi)
+			if (fld(kmask, off, 2) || pr[d].lo > pr[d].hi) {
+				*never = 1;
 				return 0;
-			rc |= set_ranges(V, ps, &pr[d], 1);
-		} else {
-			rc |= set_from_mask(V, ps, fld(M, off, 2), fld(Vv, off, 2), 16);
-		}
-	}
-	rc |= set_from_mask(V, &o->s[L_TFLAGS], M[KOFF(tcp_flags)], Vv[KOFF(tcp_flags)], 8);
-	rc |= set_from_mask(V, &o->s[L_ITYPE], M[KOFF(icmp_type)], Vv[KOFF(icmp_type)], 8);
-	rc |= set_from_mask(V, &o->s[L_ICODE], M[KOFF(icmp_code)], Vv[KOFF(icmp_code)], 8);
-	{
-		/* values 0..4095 tagged, VLAN_NONE untagged (vlan 0, bit clear) */
-		int tagged = !((XWK_VLAN ^ fv) & fm & XWK_VLAN);
-		int untagged = !(fv & fm & XWK_VLAN) && fld(Vv, KOFF(vlan), 2) == 0;
-		uint32_t off = (uint32_t)V->pool.n;
-		struct iset t;
-
-		if (tagged) {
-			rc |= set_from_mask(V, &t, fld(M, KOFF(vlan), 2), fld(Vv, KOFF(vlan), 2), 16);
-			if (t.n < 0) {
-				rc |= pool_push(V, 0, VLAN_NONE - 1);
-			} else {
-				size_t w = t.off;
-
-				for (size_t i = t.off; i < t.off + (size_t)t.n; i++) {
-					if (V->pool.v[i].lo >= VLAN_NONE)
-						continue;
-					V->pool.v[w] = V->pool.v[i];
-					if (V->pool.v[w].hi >= VLAN_NONE)
-						V->pool.v[w].hi = VLAN_NONE - 1;
-					w++;
-				}
-				V->pool.n = w;
 			}
+			rc |= set_ranges(run, ps, &pr[d], 1);
+		} else {
+			rc |= set_from_mask(run, ps, fld(kmask, off, 2), fld(kval, off, 2), 16);
 		}
-		if (untagged)
-			rc |= pool_push(V, VLAN_NONE, VLAN_NONE);
-		set_close(V, &o->s[L_VLAN], off);
-		if (o->s[L_VLAN].n == 1 && V->pool.v[off].lo == 0 && V->pool.v[off].hi == VLAN_NONE)
-			o->s[L_VLAN].n = -1;
 	}
-	if (rc)
-		return -1;
+	return rc;
+}
+
+/* vlan: values 0..4095 tagged, VLAN_NONE untagged (vlan 0, bit clear). */
+static int cube_vlan_set(struct verify_run *run, struct obj *o, uint16_t fm, uint16_t fv,
+			 const uint8_t *kmask, const uint8_t *kval)
+{
+	int tagged = !((XWK_VLAN ^ fv) & fm & XWK_VLAN);
+	int untagged = !(fv & fm & XWK_VLAN) && fld(kval, KOFF(vlan), 2) == 0;
+	uint32_t off = (uint32_t)run->pool.n;
+	struct iset t;
+	int rc = 0;
+
+	if (tagged) {
+		rc |= set_from_mask(run, &t, fld(kmask, KOFF(vlan), 2), fld(kval, KOFF(vlan), 2),
+				    16);
+		if (t.n < 0) {
+			rc |= pool_push(run, 0, VLAN_NONE - 1);
+		} else {
+			size_t w = t.off;
+
+			for (size_t i = t.off; i < t.off + (size_t)t.n; i++) {
+				if (run->pool.v[i].lo >= VLAN_NONE)
+					continue;
+				run->pool.v[w] = run->pool.v[i];
+				if (run->pool.v[w].hi >= VLAN_NONE)
+					run->pool.v[w].hi = VLAN_NONE - 1;
+				w++;
+			}
+			run->pool.n = w;
+		}
+	}
+	if (untagged)
+		rc |= pool_push(run, VLAN_NONE, VLAN_NONE);
+	set_close(run, &o->s[L_VLAN], off);
+	if (o->s[L_VLAN].n == 1 && run->pool.v[off].lo == 0 && run->pool.v[off].hi == VLAN_NONE)
+		o->s[L_VLAN].n = -1;
+	return rc;
+}
+
+/* An empty field set, or no address of either family: never matches. */
+static int cube_empty(const struct obj *o)
+{
 	for (int l = 0; l < NSETS; l++)
 		if (o->s[l].n == 0 && l != L_SRC && l != L_DST && l != S_SRC6 && l != S_DST6)
-			return 0;      /* an empty field set: never matches */
-	if (o->s[L_SRC].n == 0 && o->s[S_SRC6].n == 0)
+			return 1;
+	return (o->s[L_SRC].n == 0 && o->s[S_SRC6].n == 0) ||
+	       (o->s[L_DST].n == 0 && o->s[S_DST6].n == 0);
+}
+
+/* A (mask, value) pair over struct xw_key, as the datapath matches it.
+ * Returns 1 if it can match some packet, 0 if never, -1 on error. */
+static int cube_obj(struct verify_run *run, const uint8_t *kmask, const uint8_t *kval,
+		    uint32_t prio, uint32_t ref, int limit, const struct xw_range *pr)
+{
+	uint16_t fm = (uint16_t)fld(kmask, KOFF(flags), 2);
+	uint16_t fv = (uint16_t)fld(kval, KOFF(flags), 2);
+	struct obj *o;
+	int rc = 0, never;
+
+	for (size_t i = 0; i < sizeof(struct xw_key); i++)
+		if (kval[i] & ~kmask[i])
+			return 0;
+	if (fv & ~KNOWN_FLAGS)
 		return 0;
-	if (o->s[L_DST].n == 0 && o->s[S_DST6].n == 0)
+	o = new_obj(run);
+	if (!o)
+		return -1;
+	o->prio = prio;
+	o->ref = ref;
+	o->limit = (uint8_t)limit;
+	o->maybe = limit || kmask[KOFF(ct_state)];
+	for (int d = 0; d < 2; d++)
+		o->dir_ok[d] = (d & kmask[KOFF(dir)]) == kval[KOFF(dir)];
+	if (!o->dir_ok[0] && !o->dir_ok[1])
 		return 0;
-	finish_obj(V, o);
+
+	rc |= set_from_mask(run, &o->s[L_IFX], fld(kmask, KOFF(ifindex), 4),
+			    fld(kval, KOFF(ifindex), 4), 32);
+	rc |= set_from_mask(run, &o->s[L_ESRC], be_bytes(kmask + KOFF(eth_src), 6),
+			    be_bytes(kval + KOFF(eth_src), 6), 48);
+	rc |= set_from_mask(run, &o->s[L_EDST], be_bytes(kmask + KOFF(eth_dst), 6),
+			    be_bytes(kval + KOFF(eth_dst), 6), 48);
+	rc |= set_from_mask(run, &o->s[L_ETYPE], fld(kmask, KOFF(eth_type), 2),
+			    fld(kval, KOFF(eth_type), 2), 16);
+	rc |= set_from_bits(run, &o->s[L_L3], kinds_accepted(fm, fv, k3_flags, K3_N, K3_BITS),
+			    K3_N);
+	rc |= set_from_mask(run, &o->s[L_PROTO], kmask[KOFF(proto)], kval[KOFF(proto)], 8);
+	rc |= set_from_bits(run, &o->s[L_FRAG], frags_accepted(fm, fv), 4);
+	rc |= set_from_bits(run, &o->s[L_L4], kinds_accepted(fm, fv, k4_flags, K4_N, K4_BITS),
+			    K4_N);
+	rc |= cube_addr_sets(run, o, kmask, kval);
+	rc |= cube_port_sets(run, o, kmask, kval, pr, &never);
+	if (never)
+		return 0;
+	rc |= set_from_mask(run, &o->s[L_TFLAGS], kmask[KOFF(tcp_flags)], kval[KOFF(tcp_flags)], 8);
+	rc |= set_from_mask(run, &o->s[L_ITYPE], kmask[KOFF(icmp_type)], kval[KOFF(icmp_type)], 8);
+	rc |= set_from_mask(run, &o->s[L_ICODE], kmask[KOFF(icmp_code)], kval[KOFF(icmp_code)], 8);
+	rc |= cube_vlan_set(run, o, fm, fv, kmask, kval);
+	if (rc)
+		return -1;
+	if (cube_empty(o))
+		return 0;
+	finish_obj(run, o);
 	return 1;
 }
 
@@ -686,127 +773,131 @@ struct tables {
 	size_t entries, limits, nodes_n, leaves, max_leaf, max_depth;
 };
 
-static int sys(struct vs *V, const char *what, int e)
+static int sys(struct verify_run *run, const char *what, int e)
 {
-	V->fail = 1;
+	run->fail = 1;
 	if (e < 0)
 		e = -e;
-	return xw_errf(V->err, XW_ESYS, "%s: %s", what, strerror(e));
+	return xw_errf(run->err, XW_ESYS, "%s: %s", what, strerror(e));
 }
 
 /* The structure is wrong: the datapath may not find what the entries say. */
-static int bad_tree(struct vs *V, const char *fmt, uint32_t a, uint32_t b)
+static int bad_tree(struct verify_run *run, const char *fmt, uint32_t a, uint32_t b)
 {
-	V->fail = 1;
-	if (V->log) {
-		fprintf(V->log, "verify: FAIL: the active trees are inconsistent: ");
-		fprintf(V->log, fmt, a, b);
-		fprintf(V->log, "\n");
+	run->fail = 1;
+	if (run->log) {
+		fprintf(run->log, "verify: FAIL: the active trees are inconsistent: ");
+		fprintf(run->log, fmt, a, b);
+		fprintf(run->log, "\n");
 	}
-	return xw_errf(V->err, XW_EINPUT, "the active rule trees are inconsistent (see above)");
+	return xw_errf(run->err, XW_EINPUT, "the active rule trees are inconsistent (see above)");
 }
 
-static int get_node(struct vs *V, struct tables *T, uint32_t i, struct xw_node **out)
+static int get_node(struct verify_run *run, struct tables *tab, uint32_t i, struct xw_node **out)
 {
 	if (i >= XW_MAX_NODES)
-		return bad_tree(V, "node %u is past the %u slots", i, XW_MAX_NODES);
-	if (!T->node_read[i]) {
-		__u32 k = T->gen * XW_MAX_NODES + i;
+		return bad_tree(run, "node %u is past the %u slots", i, XW_MAX_NODES);
+	if (!tab->node_read[i]) {
+		__u32 k = tab->gen * XW_MAX_NODES + i;
 
-		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_NODES], &k, &T->nodes[i]))
-			return sys(V, "read xw_nodes", errno);
-		T->node_read[i] = 1;
-		T->nodes_n++;
+		if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_NODES], &k, &tab->nodes[i]))
+			return sys(run, "read xw_nodes", errno);
+		tab->node_read[i] = 1;
+		tab->nodes_n++;
 	}
-	*out = &T->nodes[i];
+	*out = &tab->nodes[i];
 	return 0;
 }
 
-static int get_lid(struct vs *V, struct tables *T, uint32_t i, uint32_t *out)
+static int get_lid(struct verify_run *run, struct tables *tab, uint32_t i, uint32_t *out)
 {
 	if (i >= XW_MAX_LIDS)
-		return bad_tree(V, "leaf slot %u is past the %u slots", i, XW_MAX_LIDS);
-	if (!T->lid_read[i]) {
-		__u32 k = T->gen * XW_MAX_LIDS + i;
+		return bad_tree(run, "leaf slot %u is past the %u slots", i, XW_MAX_LIDS);
+	if (!tab->lid_read[i]) {
+		__u32 k = tab->gen * XW_MAX_LIDS + i;
 
-		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_LIDS], &k, &T->lids[i]))
-			return sys(V, "read xw_lids", errno);
-		T->lid_read[i] = 1;
+		if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_LIDS], &k, &tab->lids[i]))
+			return sys(run, "read xw_lids", errno);
+		tab->lid_read[i] = 1;
 	}
-	*out = T->lids[i] & (XW_MAX_RENTS - 1);   /* as the datapath masks it */
+	*out = tab->lids[i] & (XW_MAX_RENTS - 1);   /* as the datapath masks it */
 	return 0;
 }
 
-static int get_rent(struct vs *V, struct tables *T, uint32_t i)
+static int get_rent(struct verify_run *run, struct tables *tab, uint32_t i)
 {
-	if (!T->rent_read[i]) {
-		__u32 k = T->gen * XW_MAX_RENTS + i;
+	if (!tab->rent_read[i]) {
+		__u32 k = tab->gen * XW_MAX_RENTS + i;
 
-		if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_RENTS], &k, &T->rents[i]))
-			return sys(V, "read xw_rents", errno);
-		T->rent_read[i] = 1;
+		if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_RENTS], &k, &tab->rents[i]))
+			return sys(run, "read xw_rents", errno);
+		tab->rent_read[i] = 1;
 	}
 	return 0;
 }
 
 /* Pass 1: every node and leaf of tree t, as the datapath can reach them;
  * the rents listed are the tree's entries (ids appended to *ids). */
-static int collect(struct vs *V, struct tables *T, uint32_t at, unsigned depth, uint32_t t,
-		   uint32_t **ids, size_t *n, size_t *cap)
+static int collect(struct verify_run *run, struct tables *tab, uint32_t at, unsigned depth,
+		   uint32_t t, uint32_t **ids, size_t *n, size_t *cap)
 {
 	struct xw_node *nd = NULL;
 
 	if (depth >= XW_TREE_DEPTH)
-		return bad_tree(V, "a path of tree %u is longer than %u nodes", t, XW_TREE_DEPTH);
-	if (get_node(V, T, at, &nd) || !nd)
+		return bad_tree(run, "a path of tree %u is longer than %u nodes", t, XW_TREE_DEPTH);
+	if (get_node(run, tab, at, &nd) || !nd)
 		return -1;
 	if (!nd->nb) {
 		uint32_t prev = 0;
 
 		if ((uint64_t)nd->base + nd->n > XW_MAX_LIDS)
-			return bad_tree(V, "a leaf list of tree %u ends past slot %u", t, XW_MAX_LIDS);
-		T->leaves++;
-		if (nd->n > T->max_leaf)
-			T->max_leaf = nd->n;
-		if (depth + 1 > T->max_depth)
-			T->max_depth = depth + 1;
+			return bad_tree(run, "a leaf list of tree %u ends past slot %u", t,
+					XW_MAX_LIDS);
+		tab->leaves++;
+		if (nd->n > tab->max_leaf)
+			tab->max_leaf = nd->n;
+		if (depth + 1 > tab->max_depth)
+			tab->max_depth = depth + 1;
 		for (uint32_t j = 0; j < nd->n; j++) {
 			uint32_t r = 0;
 
-			if (get_lid(V, T, nd->base + j, &r) || get_rent(V, T, r))
+			if (get_lid(run, tab, nd->base + j, &r) || get_rent(run, tab, r))
 				return -1;
-			if (j && T->rents[r].prio < prev)
-				return bad_tree(V, "a leaf list (slot %u) is not in priority order at rule %u",
-						nd->base + j, T->rents[r].prio);
-			prev = T->rents[r].prio;
-			if (T->rents[r].prio < T->head.min_prio[t])
-				return bad_tree(V, "tree %u says its best priority is %u, but lists a better one",
-						t, T->head.min_prio[t]);
-			if (T->mark[r] != t + 1) {
+			if (j && tab->rents[r].prio < prev)
+				return bad_tree(run,
+					"a leaf list (slot %u) is not in priority order at rule %u",
+					nd->base + j, tab->rents[r].prio);
+			prev = tab->rents[r].prio;
+			if (tab->rents[r].prio < tab->head.min_prio[t])
+				return bad_tree(run,
+					"tree %u says its best priority is %u, but lists a better one",
+					t, tab->head.min_prio[t]);
+			if (tab->mark[r] != t + 1) {
 				if (*n == *cap) {
 					size_t nc = *cap ? *cap * 2 : 1024;
 					uint32_t *nv = realloc(*ids, nc * sizeof(*nv));
 
 					if (!nv)
-						return oom(V);
+						return oom(run);
 					*ids = nv;
 					*cap = nc;
 				}
 				(*ids)[(*n)++] = r;
-				T->mark[r] = t + 1;
+				tab->mark[r] = t + 1;
 			}
 		}
 		return 0;
 	}
 	if (nd->nb > 16 || (nd->off & 63) != nd->off)
-		return bad_tree(V, "node %u cuts %u bits: not a node the datapath reads", at, nd->nb);
+		return bad_tree(run, "node %u cuts %u bits: not a node the datapath reads", at,
+				nd->nb);
 	if ((uint64_t)nd->base + (1u << nd->nb) > XW_MAX_NODES)
-		return bad_tree(V, "node %u has children past slot %u", at, XW_MAX_NODES);
+		return bad_tree(run, "node %u has children past slot %u", at, XW_MAX_NODES);
 	{
 		uint32_t base = nd->base, nc = 1u << nd->nb;
 
 		for (uint32_t c = 0; c < nc; c++)
-			if (collect(V, T, base + c, depth + 1, t, ids, n, cap))
+			if (collect(run, tab, base + c, depth + 1, t, ids, n, cap))
 				return -1;
 	}
 	return 0;
@@ -815,24 +906,26 @@ static int collect(struct vs *V, struct tables *T, uint32_t at, unsigned depth, 
 /* Pass 2: every entry of the tree is in every leaf where a packet it
  * matches can arrive.  ids: the entries that can match in this node's
  * region; pv/pc: the port bits fixed on the path (sport, dport). */
-static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *ids, size_t n,
-		 uint32_t t, uint32_t pv[2], uint32_t pc[2], uint32_t *stamp, uint32_t *clock)
+static int cover(struct verify_run *run, struct tables *tab, uint32_t at, const uint32_t *ids,
+		 size_t n, uint32_t t, uint32_t pv[2], uint32_t pc[2], uint32_t *stamp,
+		 uint32_t *clock)
 {
-	struct xw_node nd = T->nodes[at];
+	struct xw_node nd = tab->nodes[at];
 
 	if (!nd.nb) {
 		uint32_t r = 0;
 
 		++*clock;
 		for (uint32_t j = 0; j < nd.n; j++) {
-			if (get_lid(V, T, nd.base + j, &r))
+			if (get_lid(run, tab, nd.base + j, &r))
 				return -1;
 			stamp[r] = *clock;
 		}
 		for (size_t i = 0; i < n; i++)
 			if (stamp[ids[i]] != *clock)
-				return bad_tree(V, "rule %u can match in leaf slot %u but is not listed there",
-						T->rents[ids[i]].prio, nd.base);
+				return bad_tree(run,
+					"rule %u can match in leaf slot %u but is not listed there",
+					tab->rents[ids[i]].prio, nd.base);
 		return 0;
 	}
 	{
@@ -840,7 +933,7 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 		int port = -1, rc = 0;
 
 		if (!sub)
-			return oom(V);
+			return oom(run);
 		if (nd.flags & XW_NODE_LE16) {
 			if (nd.off == KOFF(sport))
 				port = 0;
@@ -849,13 +942,14 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 		}
 		if (port >= 0 && (nd.sh != pc[port] || nd.sh + nd.nb > 16)) {
 			free(sub);
-			return bad_tree(V, "node %u cuts port bits out of order (at bit %u)", at, nd.sh);
+			return bad_tree(run, "node %u cuts port bits out of order (at bit %u)", at,
+					nd.sh);
 		}
 		for (uint32_t c = 0; c < nc && !rc; c++) {
 			size_t k = 0;
 
 			for (size_t i = 0; i < n; i++) {
-				const struct xw_rent *e = &T->rents[ids[i]];
+				const struct xw_rent *e = &tab->rents[ids[i]];
 				uint32_t m = xw_node_child(&nd, (const uint8_t *)e->m);
 				uint32_t v = xw_node_child(&nd, (const uint8_t *)e->v);
 
@@ -863,8 +957,10 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 					continue;
 				if (port >= 0) {
 					uint32_t low = 16 - pc[port] - nd.nb;
-					uint32_t lo = ((pv[port] << nd.nb) | c) << low, hi = lo + (1u << low) - 1;
-					uint32_t a = port ? e->dp_lo : e->sp_lo, b = port ? e->dp_hi : e->sp_hi;
+					uint32_t lo = ((pv[port] << nd.nb) | c) << low,
+						 hi = lo + (1u << low) - 1;
+					uint32_t a = port ? e->dp_lo : e->sp_lo,
+						 b = port ? e->dp_hi : e->sp_hi;
 
 					if (b < lo || a > hi)
 						continue;
@@ -876,11 +972,11 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 
 				pv[port] = (pv[port] << nd.nb) | c;
 				pc[port] += nd.nb;
-				rc = cover(V, T, nd.base + c, sub, k, t, pv, pc, stamp, clock);
+				rc = cover(run, tab, nd.base + c, sub, k, t, pv, pc, stamp, clock);
 				pv[port] = spv;
 				pc[port] = spc;
 			} else {
-				rc = cover(V, T, nd.base + c, sub, k, t, pv, pc, stamp, clock);
+				rc = cover(run, tab, nd.base + c, sub, k, t, pv, pc, stamp, clock);
 			}
 		}
 		free(sub);
@@ -888,120 +984,147 @@ static int cover(struct vs *V, struct tables *T, uint32_t at, const uint32_t *id
 	}
 }
 
-static int read_tables(struct vs *V, struct tables *T)
+/* Walk every tree of the active generation (collect, then cover): the
+ * structure is one the datapath reads as the entries say. */
+static int check_trees(struct verify_run *run, struct tables *tab, uint32_t *stamp)
 {
-	__u32 zero = 0;
-	uint32_t *ids = NULL, *stamp = NULL, clock = 0;
+	uint32_t *ids = NULL, clock = 0;
 	size_t cap = 0;
 	int rc = 0;
 
-	memset(T, 0, sizeof(*T));
-	if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_CFG], &zero, &T->cfg))
-		return sys(V, "read xw_cfg", errno);
-	T->gen = T->cfg.active & 1;
-	if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_TREES], &T->gen, &T->head))
-		return sys(V, "read xw_trees", errno);
-	T->nodes = calloc(XW_MAX_NODES, sizeof(*T->nodes));
-	T->node_read = calloc(XW_MAX_NODES, 1);
-	T->lids = calloc(XW_MAX_LIDS, sizeof(*T->lids));
-	T->lid_read = calloc(XW_MAX_LIDS, 1);
-	T->rents = calloc(XW_MAX_RENTS, sizeof(*T->rents));
-	T->rent_read = calloc(XW_MAX_RENTS, 1);
-	T->mark = calloc(XW_MAX_RENTS, sizeof(*T->mark));
-	stamp = calloc(XW_MAX_RENTS, sizeof(*stamp));
-	if (!T->nodes || !T->node_read || !T->lids || !T->lid_read || !T->rents || !T->rent_read ||
-	    !T->mark || !stamp) {
-		free(stamp);
-		return oom(V);
-	}
-	T->trees = T->head.n_trees < XW_MAX_TREES ? T->head.n_trees : XW_MAX_TREES;
-	for (uint32_t t = 0; t < T->trees && !rc; t++) {
+	for (uint32_t t = 0; t < tab->trees && !rc; t++) {
 		size_t n = 0;
 		uint32_t pv[2] = { 0, 0 }, pc[2] = { 0, 0 };
 
-		if (t && T->head.min_prio[t] < T->head.min_prio[t - 1]) {
-			rc = bad_tree(V, "trees are not in priority order (tree %u, best %u)", t,
-				      T->head.min_prio[t]);
+		if (t && tab->head.min_prio[t] < tab->head.min_prio[t - 1]) {
+			rc = bad_tree(run, "trees are not in priority order (tree %u, best %u)", t,
+				      tab->head.min_prio[t]);
 			break;
 		}
-		rc = collect(V, T, T->head.root[t] & (XW_MAX_NODES - 1), 0, t, &ids, &n, &cap);
+		rc = collect(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), 0, t, &ids, &n,
+			     &cap);
 		if (!rc)
-			rc = cover(V, T, T->head.root[t] & (XW_MAX_NODES - 1), ids, n, t, pv, pc, stamp,
-				   &clock);
+			rc = cover(run, tab, tab->head.root[t] & (XW_MAX_NODES - 1), ids, n, t, pv,
+				   pc, stamp, &clock);
 	}
 	free(ids);
-	free(stamp);
-	if (rc)
-		return -1;
-	/* every rent some leaf lists: one cube each */
+	return rc;
+}
+
+/* Every rent some leaf lists: one cube each. */
+static int entry_objects(struct verify_run *run, struct tables *tab)
+{
 	for (uint32_t r = 0; r < XW_MAX_RENTS; r++) {
-		const struct xw_rent *e = &T->rents[r];
+		const struct xw_rent *e = &tab->rents[r];
 		struct xw_range pr[2];
 
-		if (!T->mark[r] || e->prio == XW_PRIO_NONE)
+		if (!tab->mark[r] || e->prio == XW_PRIO_NONE)
 			continue;
 		pr[0].lo = e->sp_lo;
 		pr[0].hi = e->sp_hi;
 		pr[1].lo = e->dp_lo;
 		pr[1].hi = e->dp_hi;
-		T->entries++;
-		if (cube_obj(V, (const uint8_t *)e->m, (const uint8_t *)e->v, e->prio, r, 0, pr) < 0)
+		tab->entries++;
+		if (cube_obj(run, (const uint8_t *)e->m, (const uint8_t *)e->v, e->prio, r, 0,
+			     pr) < 0)
 			return -1;
-	}
-	{
-		uint32_t n = T->cfg.n_limit[T->gen], lp = 0;
-
-		if (n > XW_MAX_LIMIT_ENTRIES)
-			n = XW_MAX_LIMIT_ENTRIES;
-		for (uint32_t i = 0; i < n; i++) {
-			__u32 k = T->gen * XW_MAX_LIMIT_ENTRIES + i;
-			struct xw_limit_entry e;
-
-			if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_LIMITS], &k, &e))
-				return sys(V, "read xw_limits", errno);
-			if (e.prio < lp)
-				V->exact = 1;
-			lp = e.prio;
-			T->limits++;
-			if (cube_obj(V, (const uint8_t *)&e.mask, (const uint8_t *)&e.key, e.prio,
-				     XW_MAX_RENTS + i, 1, NULL) < 0)
-				return -1;
-		}
 	}
 	return 0;
 }
 
-static void free_tables(struct tables *T)
+/* Every limit entry of the generation: one cube each.  Entries out of
+ * priority order make the walk exact (no shortcut after a match). */
+static int limit_objects(struct verify_run *run, struct tables *tab)
 {
-	free(T->nodes);
-	free(T->node_read);
-	free(T->lids);
-	free(T->lid_read);
-	free(T->rents);
-	free(T->rent_read);
-	free(T->mark);
+	uint32_t n = tab->cfg.n_limit[tab->gen], lp = 0;
+
+	if (n > XW_MAX_LIMIT_ENTRIES)
+		n = XW_MAX_LIMIT_ENTRIES;
+	for (uint32_t i = 0; i < n; i++) {
+		__u32 k = tab->gen * XW_MAX_LIMIT_ENTRIES + i;
+		struct xw_limit_entry e;
+
+		if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_LIMITS], &k, &e))
+			return sys(run, "read xw_limits", errno);
+		if (e.prio < lp)
+			run->exact = 1;
+		lp = e.prio;
+		tab->limits++;
+		if (cube_obj(run, (const uint8_t *)&e.mask, (const uint8_t *)&e.key, e.prio,
+			     XW_MAX_RENTS + i, 1, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The active generation's tables: checked as trees, then one cube per
+ * entry and per limit entry. */
+static int read_tables(struct verify_run *run, struct tables *tab)
+{
+	__u32 zero = 0;
+	uint32_t *stamp;
+	int rc;
+
+	memset(tab, 0, sizeof(*tab));
+	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_CFG], &zero, &tab->cfg))
+		return sys(run, "read xw_cfg", errno);
+	tab->gen = tab->cfg.active & 1;
+	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_TREES], &tab->gen, &tab->head))
+		return sys(run, "read xw_trees", errno);
+	tab->nodes = calloc(XW_MAX_NODES, sizeof(*tab->nodes));
+	tab->node_read = calloc(XW_MAX_NODES, 1);
+	tab->lids = calloc(XW_MAX_LIDS, sizeof(*tab->lids));
+	tab->lid_read = calloc(XW_MAX_LIDS, 1);
+	tab->rents = calloc(XW_MAX_RENTS, sizeof(*tab->rents));
+	tab->rent_read = calloc(XW_MAX_RENTS, 1);
+	tab->mark = calloc(XW_MAX_RENTS, sizeof(*tab->mark));
+	stamp = calloc(XW_MAX_RENTS, sizeof(*stamp));
+	if (!tab->nodes || !tab->node_read || !tab->lids || !tab->lid_read || !tab->rents ||
+	    !tab->rent_read || !tab->mark || !stamp) {
+		free(stamp);
+		return oom(run);
+	}
+	tab->trees = tab->head.n_trees < XW_MAX_TREES ? tab->head.n_trees : XW_MAX_TREES;
+	rc = check_trees(run, tab, stamp);
+	free(stamp);
+	if (rc)
+		return -1;
+	if (entry_objects(run, tab))
+		return -1;
+	return limit_objects(run, tab);
+}
+
+static void free_tables(struct tables *tab)
+{
+	free(tab->nodes);
+	free(tab->node_read);
+	free(tab->lids);
+	free(tab->lid_read);
+	free(tab->rents);
+	free(tab->rent_read);
+	free(tab->mark);
 }
 
 /* ---- running frames ---- */
 
-static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
+static int run_frame(struct verify_run *run, const uint8_t *pkt, size_t len, uint32_t ifx,
 		     struct xw_scratch *out)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct xdp_md md;
 	struct __sk_buff sb;
 	/* probe frames: verify changes no counter, bucket, flow or event */
-	__u32 key = XW_SCRATCH_PROBE + (__u32)V->dir;
+	__u32 key = XW_SCRATCH_PROBE + (__u32)run->dir;
 	uint8_t *framed;
 	int fd, rc;
 
-	if (V->pass == 0)
-		fd = V->dp->prog_fd[XW_P_XDP];
+	if (run->pass == 0)
+		fd = run->dp->prog_fd[XW_P_XDP];
 	else
-		fd = V->dp->prog_fd[V->pass == 2 ? XW_P_TC_IN : XW_P_TC_OUT];
-	rc = xw_probe_opts(V->pass != 0, pkt, len, ifx != 1 ? ifx : 0, &o, &md, &sb, &framed);
+		fd = run->dp->prog_fd[run->pass == 2 ? XW_P_TC_IN : XW_P_TC_OUT];
+	rc = xw_probe_opts(run->pass != 0, pkt, len, ifx != 1 ? ifx : 0, &o, &md, &sb, &framed);
 	if (rc)
-		return sys(V, "probe frame", rc);
+		return sys(run, "probe frame", rc);
 	rc = bpf_prog_test_run_opts(fd, &o) ? errno : 0;
 	free(framed);
 	if (rc) {
@@ -1010,19 +1133,20 @@ static int run_frame(struct vs *V, const uint8_t *pkt, size_t len, uint32_t ifx,
 
 		/* the skb test run refuses an untagged IPv4/IPv6 frame shorter
 		 * than the fixed header; no such frame can be run on egress */
-		if (e == EINVAL && V->pass && len >= 14 &&
+		if (e == EINVAL && run->pass && len >= 14 &&
 		    ((pkt[12] == 0x08 && pkt[13] == 0x00 && len < 14 + 20) ||
 		     (pkt[12] == 0x86 && pkt[13] == 0xdd && len < 14 + 40)))
 			return 1;
 
 		xw_pb_hex(pkt, len, hex, sizeof(hex));
-		V->fail = 1;
-		return xw_errf(V->err, XW_ESYS, "BPF_PROG_TEST_RUN (%s, ifindex %u, %zu-byte frame %s): %s",
-			       V->dir ? "tc egress" : "xdp", ifx, len, hex, strerror(e));
+		run->fail = 1;
+		return xw_errf(run->err, XW_ESYS,
+			       "BPF_PROG_TEST_RUN (%s, ifindex %u, %zu-byte frame %s): %s",
+			       run->dir ? "tc egress" : "xdp", ifx, len, hex, strerror(e));
 	}
-	if (bpf_map_lookup_elem(V->dp->map_fd[XW_M_SCRATCH], &key, V->scr))
-		return sys(V, "read the scratch map", errno);
-	*out = V->scr[V->cpu];
+	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_SCRATCH], &key, run->scr))
+		return sys(run, "read the scratch map", errno);
+	*out = run->scr[run->cpu];
 	return 0;
 }
 
@@ -1038,12 +1162,12 @@ struct dec {
 
 /* First match among the alive rules (all accept the cell), with the
  * packet's observed conntrack state; limit rules may match or not. */
-static void decide(const struct vs *V, const struct list *R, uint8_t ct_state,
+static void decide(const struct verify_run *run, const struct list *rules, uint8_t ct_state,
 		   struct dec *d, struct dec *alts, int *nalts)
 {
 	*nalts = 0;
-	for (size_t i = 0; i < R->n; i++) {
-		const struct obj *o = &V->obj[R->v[i]];
+	for (size_t i = 0; i < rules->n; i++) {
+		const struct obj *o = &run->obj[rules->v[i]];
 
 		if (o->ct && !(o->ct & ct_state))
 			continue;
@@ -1051,18 +1175,18 @@ static void decide(const struct vs *V, const struct list *R, uint8_t ct_state,
 			if (*nalts < MAX_ALTS) {
 				alts[*nalts].prio = o->prio;
 				alts[*nalts].verdict = o->verdict;
-				alts[*nalts].obj = R->v[i];
+				alts[*nalts].obj = rules->v[i];
 				(*nalts)++;
 			}
 			continue;
 		}
 		d->prio = o->prio;
 		d->verdict = o->verdict;
-		d->obj = R->v[i];
+		d->obj = rules->v[i];
 		return;
 	}
 	d->prio = XW_PRIO_NONE;
-	d->verdict = V->rs.policy[V->dir] == XW_PASS ? XW_PASS : XW_DROP;
+	d->verdict = run->rs.policy[run->dir] == XW_PASS ? XW_PASS : XW_DROP;
 	d->obj = 0;
 }
 
@@ -1071,7 +1195,7 @@ static int fam_of(u128 k3)
 	return k3 == K3_V4 ? 4 : k3 == K3_V6 ? 6 : 0;
 }
 
-static void ctx_key(const struct vs *V, const struct ctx *c, struct xw_key *k)
+static void ctx_key(const struct verify_run *run, const struct ctx *c, struct xw_key *k)
 {
 	uint16_t fl = k3_flags[(int)c->val[L_L3]] | k4_flags[(int)c->val[L_L4]];
 
@@ -1088,7 +1212,7 @@ static void ctx_key(const struct vs *V, const struct ctx *c, struct xw_key *k)
 	if (c->val[L_FRAG] & 2)
 		fl |= XWK_FRAG_LATER;
 	k->flags = fl;
-	k->dir = (uint8_t)V->dir;
+	k->dir = (uint8_t)run->dir;
 	k->proto = (uint8_t)c->val[L_PROTO];
 	k->tcp_flags = (uint8_t)c->val[L_TFLAGS];
 	k->icmp_type = (uint8_t)c->val[L_ITYPE];
@@ -1137,20 +1261,20 @@ static void describe_key_diff(FILE *f, const struct xw_key *want, const struct x
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	fprintf(f, "  parsed key differs from the fields sent:");
-#define D(fl, fmt) if (want->fl != got->fl) \
+#define KEY_DIFF(fl, fmt) if (want->fl != got->fl) \
 		fprintf(f, " " #fl " " fmt " (sent " fmt ")", got->fl, want->fl)
-	D(eth_type, "0x%04x");
-	D(vlan, "%u");
-	D(flags, "0x%04x");
-	D(dir, "%u");
-	D(proto, "%u");
-	D(tcp_flags, "0x%02x");
-	D(icmp_type, "%u");
-	D(icmp_code, "%u");
-	D(sport, "%u");
-	D(dport, "%u");
-	D(ifindex, "%u");
-#undef D
+	KEY_DIFF(eth_type, "0x%04x");
+	KEY_DIFF(vlan, "%u");
+	KEY_DIFF(flags, "0x%04x");
+	KEY_DIFF(dir, "%u");
+	KEY_DIFF(proto, "%u");
+	KEY_DIFF(tcp_flags, "0x%02x");
+	KEY_DIFF(icmp_type, "%u");
+	KEY_DIFF(icmp_code, "%u");
+	KEY_DIFF(sport, "%u");
+	KEY_DIFF(dport, "%u");
+	KEY_DIFF(ifindex, "%u");
+#undef KEY_DIFF
 	if (memcmp(want->eth_src, got->eth_src, 6) || memcmp(want->eth_dst, got->eth_dst, 6))
 		fprintf(f, " ether addresses");
 	if (memcmp(want->src, got->src, 16)) {
@@ -1171,43 +1295,45 @@ static const char *vname(int v)
 	return v == XW_PASS ? "pass" : "drop";
 }
 
-static void print_dec(const struct vs *V, FILE *f, const char *label, const struct dec *d)
+static void print_dec(const struct verify_run *run, FILE *f, const char *label, const struct dec *d)
 {
 	if (d->prio == XW_PRIO_NONE) {
-		fprintf(f, "  %s policy %s %s\n", label, V->dir ? "out" : "in", vname(d->verdict));
+		fprintf(f, "  %s policy %s %s\n", label, run->dir ? "out" : "in",
+			vname(d->verdict));
 		return;
 	}
 	{
-		char *t = xw_rule_text(&V->rs.rules[V->obj[d->obj].ref]);
+		char *t = xw_rule_text(&run->rs.rules[run->obj[d->obj].ref]);
 
-		fprintf(f, "  %s rule %u %s  (%s)\n", label, d->prio, vname(d->verdict), t ? t : "?");
+		fprintf(f, "  %s rule %u %s  (%s)\n", label, d->prio, vname(d->verdict),
+			t ? t : "?");
 		free(t);
 	}
 }
 
-static void counterexample(struct vs *V, const uint8_t *pkt, size_t len, const struct xw_pb_spec *sp,
-			   uint32_t ifx, const struct dec *exp, const struct dec *alts, int nalts,
-			   const struct xw_scratch *got, const struct xw_key *want, int key_ok,
-			   const char *why)
+static void counterexample(struct verify_run *run, const uint8_t *pkt, size_t len,
+			   const struct xw_pb_spec *sp, uint32_t ifx, const struct dec *exp,
+			   const struct dec *alts, int nalts, const struct xw_scratch *got,
+			   const struct xw_key *want, int key_ok, const char *why)
 {
-	FILE *f = V->out;
+	FILE *f = run->out;
 	char *hex = malloc(2 * len + 1), fields[512], ifname[IF_NAMESIZE] = "";
 
 	xw_pb_format(sp, fields, sizeof(fields));
 	if (!if_indextoname(ifx, ifname))
 		strcpy(ifname, "?");
 	fprintf(f, "mismatch (%s, cell %lu)%s%s\n",
-		V->pass == 0 ? "in, XDP" : V->pass == 1 ? "out, TC" : "in, TC",
-		(unsigned long)V->st->cells, why ? ": " : "", why ? why : "");
+		run->pass == 0 ? "in, XDP" : run->pass == 1 ? "out, TC" : "in, TC",
+		(unsigned long)run->st->cells, why ? ": " : "", why ? why : "");
 	fprintf(f, "  packet: %zu bytes on %s (ifindex %u)\n", len, ifname, ifx);
 	if (hex) {
 		xw_pb_hex(pkt, len, hex, 2 * len + 1);
 		fprintf(f, "    %s\n", hex);
 	}
 	fprintf(f, "  fields: %s\n", fields);
-	print_dec(V, f, "expected:", exp);
+	print_dec(run, f, "expected:", exp);
 	for (int i = 0; i < nalts; i++)
-		print_dec(V, f, "      or:", &alts[i]);
+		print_dec(run, f, "      or:", &alts[i]);
 	if (got->best_prio == XW_PRIO_NONE) {
 		fprintf(f, "  actual:   %s %s%s\n", got->reason == XW_REASON_TAILCALL ?
 			"tail call failed, fail-safe" : "policy", vname(got->verdict == XW_PASS),
@@ -1216,11 +1342,11 @@ static void counterexample(struct vs *V, const uint8_t *pkt, size_t len, const s
 		const char *t = NULL;
 		char *tt = NULL;
 
-		for (size_t i = 0; i < V->rs.n; i++)
-			if (V->rs.rules[i].prio == got->best_prio)
-				t = tt = xw_rule_text(&V->rs.rules[i]);
-		fprintf(f, "  actual:   rule %u %s  (%s)\n", got->best_prio, vname(got->verdict == XW_PASS),
-			t ? t : "no such rule in the rule set");
+		for (size_t i = 0; i < run->rs.n; i++)
+			if (run->rs.rules[i].prio == got->best_prio)
+				t = tt = xw_rule_text(&run->rs.rules[i]);
+		fprintf(f, "  actual:   rule %u %s  (%s)\n", got->best_prio,
+			vname(got->verdict == XW_PASS), t ? t : "no such rule in the rule set");
 		free(tt);
 	}
 	if (!key_ok)
@@ -1245,40 +1371,69 @@ static int dec_ok(const struct dec *exp, const struct dec *alts, int nalts,
 
 /* Every rule of the direction over the cell's values, without the tree
  * (self check of the cell construction). */
-static void decide_direct(const struct vs *V, const struct ctx *c, uint8_t ct_state,
+static void decide_direct(const struct verify_run *run, const struct ctx *c, uint8_t ct_state,
 			  struct dec *d, struct dec *alts, int *nalts)
 {
-	struct list L;
-	uint32_t *v = malloc((V->nrules + 1) * sizeof(*v));
+	struct list alive;
+	uint32_t *v = malloc((run->nrules + 1) * sizeof(*v));
 
-	L.v = v;
-	L.n = 0;
-	for (size_t i = 0; v && i < V->nrules; i++) {
-		const struct obj *o = &V->obj[i];
-		int ok = o->dir_ok[V->dir];
+	alive.v = v;
+	alive.n = 0;
+	for (size_t i = 0; v && i < run->nrules; i++) {
+		const struct obj *o = &run->obj[i];
+		int ok = o->dir_ok[run->dir];
 
 		for (int l = 0; ok && l < L_N; l++)
-			ok = in_set(V, oset(o, l, c->fam), c->val[l]);
+			ok = in_set(run, oset(o, l, c->fam), c->val[l]);
 		if (ok)
-			v[L.n++] = (uint32_t)i;
+			v[alive.n++] = (uint32_t)i;
 	}
-	decide(V, &L, ct_state, d, alts, nalts);
+	decide(run, &alive, ct_state, d, alts, nalts);
 	free(v);
 }
 
-static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uint8_t bad)
+/* Count a cell run (frame shapes, per direction) and report progress
+ * (--verbose) every 65536 cells, at most every 5 s. */
+static void count_cell(struct verify_run *run, const struct xw_pb_spec *sp, uint8_t bad)
+{
+	unsigned f = xw_pb_shapes(sp);
+
+	run->st->cells++;
+	run->st->dir_cells[run->dir]++;
+	for (int i = 0; i < XW_PBS_N; i++)
+		if (f >> i & 1)
+			run->shapes[i]++;
+	if (run->o->verbose && !(run->st->cells & 0xffff)) {
+		double t = now_s();
+
+		if (t - run->last_progress >= 5) {
+			run->last_progress = t;
+			fprintf(run->log, "verify: %lu cells so far (%s)\n",
+				(unsigned long)run->st->cells, run->dir ? "out" : "in");
+		}
+	}
+	if (bad)
+		run->st->shape_cells++;
+	else
+		run->st->key_cells++;
+}
+
+/* One cell: build its frame, run it through the hook, compare the
+ * datapath's verdict and parsed key with the first matching rule. */
+static int run_cell(struct verify_run *run, const struct ctx *c, const struct list *rules,
+		    uint8_t bad)
 {
 	uint8_t pkt[XW_PB_MAX];
 	struct xw_pb_spec sp;
 	struct xw_key want, wk, gk;
 	struct xw_scratch got = { 0 };
 	struct dec exp, alts[MAX_ALTS];
-	uint64_t seed = V->counter++;
+	uint64_t seed = run->counter++;
 	int nalts, key_ok = 0, ok, rc;
 	size_t len;
 	uint32_t ifx = (uint32_t)c->val[L_IFX];
 
-	ctx_key(V, c, &want);
+	ctx_key(run, c, &want);
 	ctx_spec(c, splitmix(&seed), &sp);
 	sp.bad = bad;
 	len = xw_pb_build(&sp, pkt, sizeof(pkt));
@@ -1286,17 +1441,17 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 		char f[512];
 
 		xw_pb_format(&sp, f, sizeof(f));
-		V->fail = 1;
-		return xw_errf(V->err, XW_ESYS, "internal: cannot build a frame for %s", f);
+		run->fail = 1;
+		return xw_errf(run->err, XW_ESYS, "internal: cannot build a frame for %s", f);
 	}
 	for (int tries = 0; tries < 4; tries++) {
 		if (tries)
-			V->st->retries++;
-		rc = run_frame(V, pkt, len, ifx, &got);
+			run->st->retries++;
+		rc = run_frame(run, pkt, len, ifx, &got);
 		if (rc < 0)
 			return -1;
 		if (rc > 0) {
-			V->st->skipped++;
+			run->st->skipped++;
 			return 0;
 		}
 		/* probe frames have scratch slots of their own, so traffic on
@@ -1308,52 +1463,31 @@ static int run_cell(struct vs *V, const struct ctx *c, const struct list *R, uin
 		if (key_ok)
 			break;
 	}
-	decide(V, R, got.key.ct_state, &exp, alts, &nalts);
+	decide(run, rules, got.key.ct_state, &exp, alts, &nalts);
 	ok = key_ok && dec_ok(&exp, alts, nalts, &got);
-	if (V->o->self_check) {
+	if (run->o->self_check) {
 		struct dec d2, a2[MAX_ALTS];
 		int n2;
 
-		decide_direct(V, c, got.key.ct_state, &d2, a2, &n2);
+		decide_direct(run, c, got.key.ct_state, &d2, a2, &n2);
 		if (d2.prio != exp.prio || n2 != nalts) {
-			V->st->mismatches++;
-			if (V->printed++ < V->o->max_examples)
-				counterexample(V, pkt, len, &sp, ifx, &d2, a2, n2, &got, &want, 1,
+			run->st->mismatches++;
+			if (run->printed++ < run->o->max_examples)
+				counterexample(run, pkt, len, &sp, ifx, &d2, a2, n2, &got, &want, 1,
 					       "internal: the cell's rule differs from a direct evaluation");
 		}
 	}
-	V->st->cells++;
-	V->st->dir_cells[V->dir]++;
-	{
-		unsigned f = xw_pb_shapes(&sp);
-
-		for (int i = 0; i < XW_PBS_N; i++)
-			if (f >> i & 1)
-				V->shapes[i]++;
-	}
-	if (V->o->verbose && !(V->st->cells & 0xffff)) {
-		double t = now_s();
-
-		if (t - V->last_progress >= 5) {
-			V->last_progress = t;
-			fprintf(V->log, "verify: %lu cells so far (%s)\n", (unsigned long)V->st->cells,
-				V->dir ? "out" : "in");
-		}
-	}
-	if (bad)
-		V->st->shape_cells++;
-	else
-		V->st->key_cells++;
+	count_cell(run, &sp, bad);
 	if (!ok) {
-		V->st->mismatches++;
-		if (V->printed++ < V->o->max_examples)
-			counterexample(V, pkt, len, &sp, ifx, &exp, alts, nalts, &got, &want, key_ok,
-				       key_ok ? NULL : "the datapath parsed other fields");
+		run->st->mismatches++;
+		if (run->printed++ < run->o->max_examples)
+			counterexample(run, pkt, len, &sp, ifx, &exp, alts, nalts, &got, &want,
+				       key_ok, key_ok ? NULL : "the datapath parsed other fields");
 	}
 	return 0;
 }
 
-static int leaf(struct vs *V, const struct ctx *c, const struct list *R)
+static int leaf(struct verify_run *run, const struct ctx *c, const struct list *rules)
 {
 	uint16_t et = (uint16_t)c->val[L_ETYPE];
 
@@ -1363,18 +1497,18 @@ static int leaf(struct vs *V, const struct ctx *c, const struct list *R)
 		int last = et == 0x0800 ? XW_PB_V4_BAD_LAST : XW_PB_V6_BAD_LAST;
 
 		for (int b = first; b <= last; b++)
-			if (run_cell(V, c, R, (uint8_t)b))
+			if (run_cell(run, c, rules, (uint8_t)b))
 				return -1;
 		return 0;
 	}
-	return run_cell(V, c, R, 0);
+	return run_cell(run, c, rules, 0);
 }
 
 /* ---- the split ---- */
 
 /* Values a level can take given the earlier ones (realizable packets). */
-static size_t domain(const struct vs *V, int lv, const struct ctx *c, struct iv *d,
-		     const struct iv **big)
+static size_t domain(const struct verify_run *run, int lv, const struct ctx *c, struct interval *d,
+		     const struct interval **big)
 {
 	int l4 = (int)c->val[L_L4];
 
@@ -1384,8 +1518,8 @@ static size_t domain(const struct vs *V, int lv, const struct ctx *c, struct iv 
 
 	switch (lv) {
 	case L_IFX:
-		*big = V->ifx;
-		return V->nifx;
+		*big = run->ifx;
+		return run->nifx;
 	case L_ESRC:
 	case L_EDST:
 		ONE(0, width_max(48));
@@ -1456,7 +1590,7 @@ static size_t domain(const struct vs *V, int lv, const struct ctx *c, struct iv 
 
 /* Values that must not share a child with others because later levels
  * depend on them (or because they are packet shapes worth a frame). */
-static size_t pseudo(int lv, const struct ctx *c, struct iv *p, uint32_t *id)
+static size_t pseudo(int lv, const struct ctx *c, struct interval *p, uint32_t *id)
 {
 	size_t n = 0;
 #define ONE(a, b) (p[n].lo = (a), p[n].hi = (b), id[n] = (uint32_t)n, n++)
@@ -1501,33 +1635,42 @@ static void candidates(int lv, const struct ctx *c, struct cand *k)
 	static const u128 mac_s = 0x020000000001ull, mac_d = 0x020000000002ull;
 
 	k->n = 0;
-#define C(x) (k->v[k->n++] = (u128)(x))
+#define CAND(x) (k->v[k->n++] = (u128)(x))
 	switch (lv) {
-	case L_IFX: C(1); break;
-	case L_ESRC: C(mac_s); break;
-	case L_EDST: C(mac_d); break;
-	case L_ETYPE: C(0x88cc); C(0x0000); C(0x05dc); break;
-	case L_PROTO: C(17); C(132); C(47); C(50); C(0); C(59); break;
-	case L_FRAG: C(0); C(1); C(2); C(3); break;
+	case L_IFX: CAND(1); break;
+	case L_ESRC: CAND(mac_s); break;
+	case L_EDST: CAND(mac_d); break;
+	case L_ETYPE: CAND(0x88cc); CAND(0x0000); CAND(0x05dc); break;
+	case L_PROTO: CAND(17); CAND(132); CAND(47); CAND(50); CAND(0); CAND(59); break;
+	case L_FRAG: CAND(0); CAND(1); CAND(2); CAND(3); break;
 	case L_SRC:
 	case L_DST:
 		if (c->fam == 4) {
-			C(lv == L_SRC ? 0xc0000201u : 0xc0000202u);          /* 192.0.2.x */
+			CAND(lv == L_SRC ? 0xc0000201u : 0xc0000202u);          /* 192.0.2.x */
 		} else if (c->fam == 6) {
-			C(((u128)0x20010db8u << 96) | (lv == L_SRC ? 1 : 2)); /* 2001:db8::x */
+			CAND(((u128)0x20010db8u << 96) | (lv == L_SRC ? 1 : 2)); /* 2001:db8::x */
 		}
 		break;
-	case L_SPORT: C(40000); C(1024); C(65535); C(0); break;
-	case L_DPORT: C(80); C(443); C(0); C(65535); break;
-	case L_TFLAGS: C(0x02); C(0x12); C(0x10); C(0x11); C(0x04); C(0x00); break;
-	case L_ITYPE: C(8); C(128); C(0); C(3); break;
-	case L_ICODE: C(0); C(1); break;
-	case L_VLAN: C(VLAN_NONE); C(100); C(0); C(4095); break;
+	case L_SPORT: CAND(40000); CAND(1024); CAND(65535); CAND(0); break;
+	case L_DPORT: CAND(80); CAND(443); CAND(0); CAND(65535); break;
+	case L_TFLAGS:
+		CAND(0x02);
+		CAND(0x12);
+		CAND(0x10);
+		CAND(0x11);
+		CAND(0x04);
+		CAND(0x00);
+		break;
+	case L_ITYPE: CAND(8); CAND(128); CAND(0); CAND(3); break;
+	case L_ICODE: CAND(0); CAND(1); break;
+	case L_VLAN: CAND(VLAN_NONE); CAND(100); CAND(0); CAND(4095); break;
 	}
-#undef C
+#undef CAND
 }
 
-struct ev {
+/* Where an interval of a constrained object (or a pseudo interval) starts
+ * (delta 1) or ends (delta -1, at hi + 1) on the level being split. */
+struct boundary {
 	u128 pos;
 	uint32_t id;     /* constrained index, or ncons + pseudo index */
 	int8_t delta;
@@ -1609,12 +1752,15 @@ int radix_sort(void *base, size_t n, size_t size, size_t key_off, u128 max)
 	free(tmp);
 	return 0;
 }
-_Static_assert(sizeof(struct ev) <= RADIX_MAX_SIZE, "struct ev: larger than radix_sort takes");
+_Static_assert(sizeof(struct boundary) <= RADIX_MAX_SIZE,
+	       "struct boundary: larger than radix_sort takes");
 
-struct grp {
+/* One child of a split: the elementary intervals whose accepting objects
+ * are the same (hash h0, h1), merged. */
+struct child_group {
 	uint64_t h0, h1;
-	u128 rep;
-	uint32_t nr, nc;         /* alive prefix of R and C: up to the first certain match */
+	u128 rep;                /* a value of the first interval */
+	uint32_t nr, nc;         /* alive prefix of rules and cubes: up to the first certain match */
 	uint64_t l0, l1;         /* hash of the child's objects */
 	uint32_t bits;           /* index of its snapshot, -1: merged, not split */
 	struct cand cand;
@@ -1659,21 +1805,22 @@ static size_t fw_first(const int32_t *f, size_t n)
 	return pos;
 }
 
-static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, const struct list *C);
+static int descend(struct verify_run *run, int pos, struct ctx *c, const struct list *rules,
+		   const struct list *cubes);
 
 /* Alive objects after a child is chosen: the first object that needs no
  * later field and is certain (no ct, no limit) ends each search. */
-static void cut(const struct vs *V, int pos, struct list *L, int rules)
+static void cut(const struct verify_run *run, int pos, struct list *alive, int is_rules)
 {
 	uint32_t rem = rem_after(pos);
 
-	if (!rules && V->exact)
+	if (!is_rules && run->exact)
 		return;
-	for (size_t i = 0; i < L->n; i++) {
-		const struct obj *o = &V->obj[L->v[i]];
+	for (size_t i = 0; i < alive->n; i++) {
+		const struct obj *o = &run->obj[alive->v[i]];
 
 		if (!o->maybe && !(o->lvmask & rem)) {
-			L->n = i + 1;
+			alive->n = i + 1;
 			return;
 		}
 	}
@@ -1692,7 +1839,7 @@ static int shapes_later(int lv)
 	return lv == L_ETYPE || lv == L_L3 || lv == L_PROTO || lv == L_FRAG || lv == L_L4;
 }
 
-static int memo_seen(struct vs *V, int pos, const struct ctx *c, uint64_t h0, uint64_t h1)
+static int memo_seen(struct verify_run *run, int pos, const struct ctx *c, uint64_t h0, uint64_t h1)
 {
 	uint64_t seed, ctx = 0;
 	size_t slot;
@@ -1709,24 +1856,26 @@ static int memo_seen(struct vs *V, int pos, const struct ctx *c, uint64_t h0, ui
 			    v == 0x0806 ? 5 : 0;
 			break;
 		case L_L3: x = (uint64_t)v; break;
-		case L_PROTO: x = v == 1 ? 1 : v == 6 ? 2 : v == 17 || v == 132 ? 3 : v == 58 ? 4 : 0; break;
+		case L_PROTO:
+			x = v == 1 ? 1 : v == 6 ? 2 : v == 17 || v == 132 ? 3 : v == 58 ? 4 : 0;
+			break;
 		case L_FRAG: x = (uint64_t)(v >> 1); break;
 		case L_L4: x = (uint64_t)v; break;
 		default: continue;
 		}
 		ctx |= (x + 1) << (4 * lv);
 	}
-	seed = ctx * 31 + (uint64_t)pos + ((uint64_t)V->dir << 60);
+	seed = ctx * 31 + (uint64_t)pos + ((uint64_t)run->dir << 60);
 	h0 ^= splitmix(&seed);
 	h1 ^= splitmix(&seed) | 1;     /* (0, 0) marks a free slot */
-	if (2 * (V->memo_n + 1) > V->memo_cap) {
-		size_t nc = V->memo_cap ? V->memo_cap * 2 : 1 << 16;
+	if (2 * (run->memo_n + 1) > run->memo_cap) {
+		size_t nc = run->memo_cap ? run->memo_cap * 2 : 1 << 16;
 		uint64_t *nk = calloc(2 * nc, sizeof(*nk));
 
 		if (!nk)
-			return oom(V), -1;
-		for (size_t i = 0; i < V->memo_cap; i++) {
-			uint64_t a = V->memo[2 * i], b = V->memo[2 * i + 1];
+			return oom(run), -1;
+		for (size_t i = 0; i < run->memo_cap; i++) {
+			uint64_t a = run->memo[2 * i], b = run->memo[2 * i + 1];
 
 			if (!a && !b)
 				continue;
@@ -1736,62 +1885,63 @@ static int memo_seen(struct vs *V, int pos, const struct ctx *c, uint64_t h0, ui
 			nk[2 * slot] = a;
 			nk[2 * slot + 1] = b;
 		}
-		free(V->memo);
-		V->memo = nk;
-		V->memo_cap = nc;
+		free(run->memo);
+		run->memo = nk;
+		run->memo_cap = nc;
 	}
-	slot = (size_t)(h0 ^ h1) & (V->memo_cap - 1);
-	while (V->memo[2 * slot] || V->memo[2 * slot + 1]) {
-		if (V->memo[2 * slot] == h0 && V->memo[2 * slot + 1] == h1)
+	slot = (size_t)(h0 ^ h1) & (run->memo_cap - 1);
+	while (run->memo[2 * slot] || run->memo[2 * slot + 1]) {
+		if (run->memo[2 * slot] == h0 && run->memo[2 * slot + 1] == h1)
 			return 1;
-		slot = (slot + 1) & (V->memo_cap - 1);
+		slot = (slot + 1) & (run->memo_cap - 1);
 	}
-	V->memo[2 * slot] = h0;
-	V->memo[2 * slot + 1] = h1;
-	V->memo_n++;
+	run->memo[2 * slot] = h0;
+	run->memo[2 * slot + 1] = h1;
+	run->memo_n++;
 	return 0;
 }
 
-static void list_hash(const struct vs *V, const struct list *L, uint64_t *h0, uint64_t *h1)
+static void list_hash(const struct verify_run *run, const struct list *objs, uint64_t *h0,
+		      uint64_t *h1)
 {
-	for (size_t i = 0; i < L->n; i++) {
-		*h0 ^= V->obj[L->v[i]].z0;
-		*h1 ^= V->obj[L->v[i]].z1;
+	for (size_t i = 0; i < objs->n; i++) {
+		*h0 ^= run->obj[objs->v[i]].z0;
+		*h1 ^= run->obj[objs->v[i]].z1;
 	}
 }
 
-/* Descend into one child: the objects of R and C (up to nr / nc) that are
+/* Descend into one child: the objects of rules and cubes (up to nr / nc) that are
  * unconstrained here or accept the child (bits).  memo: check whether an
  * equal node was split before (else the caller did). */
-static int child(struct vs *V, int pos, struct ctx *c, u128 val, const struct list *R,
-		 const struct list *C, const int32_t *cmapR, const int32_t *cmapC,
+static int child(struct verify_run *run, int pos, struct ctx *c, u128 val, const struct list *rules,
+		 const struct list *cubes, const int32_t *rule_col, const int32_t *cube_col,
 		 const uint8_t *bits, size_t nr, size_t nc, int memo)
 {
-	struct list r2, c2;
+	struct list kept_rules, kept_cubes;
 	int rc;
 
-	r2.v = malloc((R->n + 1) * sizeof(*r2.v));
-	c2.v = malloc((C->n + 1) * sizeof(*c2.v));
-	if (!r2.v || !c2.v) {
-		free(r2.v);
-		free(c2.v);
-		return oom(V);
+	kept_rules.v = malloc((rules->n + 1) * sizeof(*kept_rules.v));
+	kept_cubes.v = malloc((cubes->n + 1) * sizeof(*kept_cubes.v));
+	if (!kept_rules.v || !kept_cubes.v) {
+		free(kept_rules.v);
+		free(kept_cubes.v);
+		return oom(run);
 	}
-	r2.n = c2.n = 0;
-	for (size_t i = 0; i < R->n && i < nr; i++) {
-		int32_t j = cmapR ? cmapR[i] : -1;
+	kept_rules.n = kept_cubes.n = 0;
+	for (size_t i = 0; i < rules->n && i < nr; i++) {
+		int32_t j = rule_col ? rule_col[i] : -1;
 
 		if (j < 0 || (bits[j >> 3] >> (j & 7) & 1))
-			r2.v[r2.n++] = R->v[i];
+			kept_rules.v[kept_rules.n++] = rules->v[i];
 	}
-	for (size_t i = 0; i < C->n && i < nc; i++) {
-		int32_t j = cmapC ? cmapC[i] : -1;
+	for (size_t i = 0; i < cubes->n && i < nc; i++) {
+		int32_t j = cube_col ? cube_col[i] : -1;
 
 		if (j < 0 || (bits[j >> 3] >> (j & 7) & 1))
-			c2.v[c2.n++] = C->v[i];
+			kept_cubes.v[kept_cubes.n++] = cubes->v[i];
 	}
-	cut(V, pos, &r2, 1);
-	cut(V, pos, &c2, 0);
+	cut(run, pos, &kept_rules, 1);
+	cut(run, pos, &kept_cubes, 0);
 	c->val[lv_order[pos]] = val;
 	if (lv_order[pos] == L_L3)
 		c->fam = fam_of(val);
@@ -1799,358 +1949,499 @@ static int child(struct vs *V, int pos, struct ctx *c, u128 val, const struct li
 	if (memo) {
 		uint64_t h0 = 0, h1 = 0;
 
-		list_hash(V, &r2, &h0, &h1);
-		list_hash(V, &c2, &h0, &h1);
-		rc = memo_seen(V, pos, c, h0, h1);
+		list_hash(run, &kept_rules, &h0, &h1);
+		list_hash(run, &kept_cubes, &h0, &h1);
+		rc = memo_seen(run, pos, c, h0, h1);
 	}
 	if (rc > 0) {
-		V->memo_hits++;
+		run->memo_hits++;
 		rc = 0;
 	} else if (!rc) {
-		rc = descend(V, pos + 1, c, &r2, &c2);
+		rc = descend(run, pos + 1, c, &kept_rules, &kept_cubes);
 	}
-	free(r2.v);
-	free(c2.v);
+	free(kept_rules.v);
+	free(kept_cubes.v);
 	return rc;
 }
 
-static int descend(struct vs *V, int pos, struct ctx *c, const struct list *R, const struct list *C)
-{
-	int lv = pos < L_N ? lv_order[pos] : L_N;
-	struct iv dsmall[8], ps[8];
-	uint32_t psid[8];
-	const struct iv *D;
-	size_t nD, nps, ncons = 0, nrc = 0, nev = 0, npts = 0, ngrp = 0, bw, nbits = 0;
-	int32_t *cmapR = NULL, *cmapC = NULL;
-	uint32_t *cons = NULL;
-	struct ev *ev = NULL;
-	u128 *pts = NULL, dmin, dmax;
-	struct grp *g = NULL;
-	uint8_t *bits = NULL, *act = NULL;
-	uint32_t *ht = NULL, *cpos = NULL;
-	uint64_t *fx = NULL, *ux = NULL;
-	int32_t *fc = NULL;
-	uint8_t *cterm = NULL;
-	size_t hsize;
+/* One node's split on one level (descend()): the node's alive objects,
+ * those the level constrains, and the children found by sweeping the
+ * level's elementary intervals. */
+struct split {
+	struct verify_run *run;
+	int pos, lv;             /* position in lv_order, and the level there */
+	struct ctx *c;
+	const struct list *rules, *cubes;
+	const struct interval *dom;   /* the values realizable here (domain()) */
+	size_t ndom;
+	struct interval pseudo[8];    /* values that need children of their own */
+	uint32_t pseudo_id[8];
+	size_t npseudo;
 	struct cand cand;
-	int rc = -1;
+	/* objects whose set here is not "any": cons[] holds the rules', then
+	 * the cubes'; rule_col/cube_col map a list position to its index in
+	 * cons[], or -1 */
+	int32_t *rule_col, *cube_col;
+	uint32_t *cons;
+	size_t ncons, nrule_cons;
+	size_t bw;               /* bytes of a bitmap over cons[] */
+	/* the elementary intervals (split_boundaries()) */
+	u128 dmin, dmax;
+	struct boundary *ev;
+	size_t nev;
+	u128 *pts;               /* starts of the intervals, sorted, distinct */
+	size_t npts;
+	/* the sweep (split_sweep()) */
+	uint8_t *act;            /* bitmap over cons[]: accepts the interval */
+	uint8_t *cterm;          /* per cons[]: ends the search where it accepts */
+	uint32_t *cpos;          /* per cons[]: position in its list */
+	uint64_t *fx;            /* Fenwick XOR trees: rules z0, z1, cubes z0, z1 */
+	int32_t *fc;             /* Fenwick counts of accepting cterm objects: rules, cubes */
+	uint64_t *ux;            /* XOR of the unconstrained objects' hashes up to
+				  * each position: rules, then cubes */
+	uint64_t p0, p1;         /* XOR over the pseudo intervals covering the point */
+	uint32_t *ht;            /* hsize slots: index + 1 in g[], 0 empty */
+	size_t hsize;
+	/* the children */
+	struct child_group *g;
+	size_t ngrp;
+	uint8_t *bits;           /* per child split: which cons[] accept (bw bytes) */
+	size_t nbits;
+};
 
-	if (V->fail)
+static void split_free(struct split *sp)
+{
+	free(sp->rule_col);
+	free(sp->cube_col);
+	free(sp->cons);
+	free(sp->ev);
+	free(sp->pts);
+	free(sp->ht);
+	free(sp->act);
+	free(sp->g);
+	free(sp->bits);
+	free(sp->fx);
+	free(sp->ux);
+	free(sp->fc);
+	free(sp->cterm);
+	free(sp->cpos);
+}
+
+/* Index the objects the level constrains (cons[], rule_col, cube_col). */
+static int split_constrained(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+
+	sp->rule_col = malloc((rules->n + 1) * sizeof(*sp->rule_col));
+	sp->cube_col = malloc((cubes->n + 1) * sizeof(*sp->cube_col));
+	sp->cons = malloc((rules->n + cubes->n + 1) * sizeof(*sp->cons));
+	if (!sp->rule_col || !sp->cube_col || !sp->cons) {
+		oom(run);
 		return -1;
-	if (lv == L_N)
-		return leaf(V, c, R);
-	nD = domain(V, lv, c, dsmall, &D);
-	if (!D)
-		D = dsmall;
-	if (!nD)
-		return 0;                /* nothing realizable (no interface) */
-	nps = pseudo(lv, c, ps, psid);
-
-	/* constrained objects: those whose set here is not "any" */
-	cmapR = malloc((R->n + 1) * sizeof(*cmapR));
-	cmapC = malloc((C->n + 1) * sizeof(*cmapC));
-	cons = malloc((R->n + C->n + 1) * sizeof(*cons));
-	if (!cmapR || !cmapC || !cons) {
-		oom(V);
-		goto out;
 	}
-	for (size_t i = 0; i < R->n; i++) {
-		const struct obj *o = &V->obj[R->v[i]];
+	for (size_t i = 0; i < rules->n; i++) {
+		const struct obj *o = &run->obj[rules->v[i]];
 
-		cmapR[i] = oset(o, lv, c->fam)->n >= 0 ? (int32_t)ncons : -1;
-		if (cmapR[i] >= 0)
-			cons[ncons++] = R->v[i];
+		sp->rule_col[i] = oset(o, sp->lv, sp->c->fam)->n >= 0 ? (int32_t)sp->ncons : -1;
+		if (sp->rule_col[i] >= 0)
+			sp->cons[sp->ncons++] = rules->v[i];
 	}
-	nrc = ncons;             /* cons[]: R's constrained objects, then C's */
-	for (size_t i = 0; i < C->n; i++) {
-		const struct obj *o = &V->obj[C->v[i]];
+	sp->nrule_cons = sp->ncons;
+	for (size_t i = 0; i < cubes->n; i++) {
+		const struct obj *o = &run->obj[cubes->v[i]];
 
-		cmapC[i] = oset(o, lv, c->fam)->n >= 0 ? (int32_t)ncons : -1;
-		if (cmapC[i] >= 0)
-			cons[ncons++] = C->v[i];
+		sp->cube_col[i] = oset(o, sp->lv, sp->c->fam)->n >= 0 ? (int32_t)sp->ncons : -1;
+		if (sp->cube_col[i] >= 0)
+			sp->cons[sp->ncons++] = cubes->v[i];
 	}
-	bw = (ncons + 8) / 8;
-	candidates(lv, c, &cand);
+	sp->bw = (sp->ncons + 8) / 8;
+	return 0;
+}
 
-	if (nD == 1 && D[0].lo == D[0].hi) {
-		/* one value: keep the objects that accept it */
-		uint8_t *b = calloc(bw, 1);
+/* The domain is one value: one child, with the objects that accept it. */
+static int split_one_value(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	u128 val = sp->dom[0].lo;
+	uint8_t *accepts = calloc(sp->bw, 1);
+	int rc;
 
-		if (!b) {
-			oom(V);
-			goto out;
-		}
-		for (size_t j = 0; j < ncons; j++)
-			if (in_set(V, oset(&V->obj[cons[j]], lv, c->fam), D[0].lo))
-				b[j >> 3] |= (uint8_t)(1u << (j & 7));
-		V->groups[lv]++;
-		rc = child(V, pos, c, D[0].lo, R, C, cmapR, cmapC, b, R->n, C->n, 1);
-		free(b);
-		goto out;
+	if (!accepts) {
+		oom(run);
+		return -1;
 	}
-	if (!ncons && !nps) {
-		/* one child: the whole domain; take a candidate in turn */
-		struct cand in;
-		u128 rep = D[0].lo;
+	for (size_t j = 0; j < sp->ncons; j++)
+		if (in_set(run, oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam), val))
+			accepts[j >> 3] |= (uint8_t)(1u << (j & 7));
+	run->groups[sp->lv]++;
+	rc = child(run, sp->pos, sp->c, val, sp->rules, sp->cubes, sp->rule_col, sp->cube_col,
+		   accepts, sp->rules->n, sp->cubes->n, 1);
+	free(accepts);
+	return rc;
+}
 
-		in.n = 0;
-		for (int i = 0; i < cand.n; i++)
-			for (size_t k = 0; k < nD; k++)
-				if (cand.v[i] >= D[k].lo && cand.v[i] <= D[k].hi)
-					in.v[in.n++] = cand.v[i];
-		if (in.n)
-			rep = in.v[V->counter % (uint64_t)in.n];
-		V->groups[lv]++;
-		rc = child(V, pos, c, rep, R, C, NULL, NULL, NULL, R->n, C->n, 1);
-		goto out;
+/* No object constrains the level and no value needs a child of its own:
+ * one child, the whole domain; take a candidate in it in turn. */
+static int split_unconstrained(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	struct cand in;
+	u128 rep = sp->dom[0].lo;
+
+	in.n = 0;
+	for (int i = 0; i < sp->cand.n; i++)
+		for (size_t k = 0; k < sp->ndom; k++)
+			if (sp->cand.v[i] >= sp->dom[k].lo && sp->cand.v[i] <= sp->dom[k].hi)
+				in.v[in.n++] = sp->cand.v[i];
+	if (in.n)
+		rep = in.v[run->counter % (uint64_t)in.n];
+	run->groups[sp->lv]++;
+	return child(run, sp->pos, sp->c, rep, sp->rules, sp->cubes, NULL, NULL, NULL,
+		     sp->rules->n, sp->cubes->n, 1);
+}
+
+/* Record interval [lo, hi] of cons[] entry (or pseudo interval) id,
+ * clipped to the domain's span. */
+static void split_add_interval(struct split *sp, u128 lo, u128 hi, uint32_t id)
+{
+	u128 a = lo < sp->dmin ? sp->dmin : lo, b = hi > sp->dmax ? sp->dmax : hi;
+
+	if (a > b)
+		return;
+	sp->ev[sp->nev].pos = a;
+	sp->ev[sp->nev].id = id;
+	sp->ev[sp->nev].delta = 1;
+	sp->nev++;
+	sp->pts[sp->npts++] = a;
+	if (b != U128_MAX) {
+		sp->ev[sp->nev].pos = b + 1;
+		sp->ev[sp->nev].id = id;
+		sp->ev[sp->nev].delta = -1;
+		sp->nev++;
+		sp->pts[sp->npts++] = b + 1;
 	}
+}
 
-	/* elementary intervals: every boundary of every set and of the domain */
-	dmin = D[0].lo;
-	dmax = D[nD - 1].hi;
-	{
-		size_t cap = 2 * nD + 2 * nps + 2;
+/* The elementary intervals: every boundary of every constrained set, of
+ * the pseudo intervals and of the domain.  Leaves the boundaries (ev)
+ * sorted by position and the interval starts (pts) sorted and distinct. */
+static int split_boundaries(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct interval *dom = sp->dom;
+	size_t cap = 2 * sp->ndom + 2 * sp->npseudo + 2, w = 0;
+	u128 max;
 
-		for (size_t j = 0; j < ncons; j++) {
-			const struct iset *s = oset(&V->obj[cons[j]], lv, c->fam);
+	sp->nev = sp->npts = 0;
+	sp->dmin = dom[0].lo;
+	sp->dmax = dom[sp->ndom - 1].hi;
+	for (size_t j = 0; j < sp->ncons; j++) {
+		const struct iset *s = oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam);
 
-			cap += 2 * (size_t)s->n;
-		}
-		ev = malloc(cap * sizeof(*ev));
-		pts = malloc((cap + 1) * sizeof(*pts));
-		if (!ev || !pts) {
-			oom(V);
-			goto out;
-		}
+		cap += 2 * (size_t)s->n;
 	}
-#define ADD_IV(lo_, hi_, id_) do { \
-		u128 a_ = (lo_) < dmin ? dmin : (lo_), b_ = (hi_) > dmax ? dmax : (hi_); \
-		if (a_ <= b_) { \
-			ev[nev].pos = a_; ev[nev].id = (id_); ev[nev].delta = 1; nev++; \
-			pts[npts++] = a_; \
-			if (b_ != U128_MAX) { \
-				ev[nev].pos = b_ + 1; ev[nev].id = (id_); ev[nev].delta = -1; nev++; \
-				pts[npts++] = b_ + 1; \
-			} \
-		} } while (0)
-	for (size_t j = 0; j < ncons; j++) {
-		const struct iset *s = oset(&V->obj[cons[j]], lv, c->fam);
-		const struct iv *v = V->pool.v + s->off;
+	sp->ev = malloc(cap * sizeof(*sp->ev));
+	sp->pts = malloc((cap + 1) * sizeof(*sp->pts));
+	if (!sp->ev || !sp->pts) {
+		oom(run);
+		return -1;
+	}
+	for (size_t j = 0; j < sp->ncons; j++) {
+		const struct iset *s = oset(&run->obj[sp->cons[j]], sp->lv, sp->c->fam);
+		const struct interval *v = run->pool.v + s->off;
 
 		for (int32_t k = 0; k < s->n; k++)
-			ADD_IV(v[k].lo, v[k].hi, (uint32_t)j);
+			split_add_interval(sp, v[k].lo, v[k].hi, (uint32_t)j);
 	}
-	for (size_t p = 0; p < nps; p++)
-		ADD_IV(ps[p].lo, ps[p].hi, (uint32_t)(ncons + psid[p]));
-#undef ADD_IV
-	for (size_t k = 0; k < nD; k++) {
-		pts[npts++] = D[k].lo;
-		if (D[k].hi != U128_MAX)
-			pts[npts++] = D[k].hi + 1;
+	for (size_t p = 0; p < sp->npseudo; p++)
+		split_add_interval(sp, sp->pseudo[p].lo, sp->pseudo[p].hi,
+				   (uint32_t)(sp->ncons + sp->pseudo_id[p]));
+	for (size_t k = 0; k < sp->ndom; k++) {
+		sp->pts[sp->npts++] = dom[k].lo;
+		if (dom[k].hi != U128_MAX)
+			sp->pts[sp->npts++] = dom[k].hi + 1;
 	}
-	if (radix_sort(ev, nev, sizeof(*ev), offsetof(struct ev, pos),
-		       dmax == U128_MAX ? dmax : dmax + 1) ||
-	    radix_sort(pts, npts, sizeof(*pts), 0, dmax == U128_MAX ? dmax : dmax + 1)) {
-		oom(V);
-		goto out;
+	max = sp->dmax == U128_MAX ? sp->dmax : sp->dmax + 1;
+	if (radix_sort(sp->ev, sp->nev, sizeof(*sp->ev), offsetof(struct boundary, pos), max) ||
+	    radix_sort(sp->pts, sp->npts, sizeof(*sp->pts), 0, max)) {
+		oom(run);
+		return -1;
 	}
-	{
-		size_t w = 0;
+	for (size_t i = 0; i < sp->npts; i++)
+		if (!w || sp->pts[i] != sp->pts[w - 1])
+			sp->pts[w++] = sp->pts[i];
+	sp->npts = w;
+	return 0;
+}
 
-		for (size_t i = 0; i < npts; i++)
-			if (!w || pts[i] != pts[w - 1])
-				pts[w++] = pts[i];
-		npts = w;
-	}
-	hsize = 16;
-	while (hsize < 2 * npts)
-		hsize *= 2;
-	ht = calloc(hsize, sizeof(*ht));
-	act = calloc(bw, 1);
-	g = malloc((npts + 1) * sizeof(*g));
-	bits = malloc((npts + 1) * bw);
-	fx = calloc(2 * (R->n + 1) + 2 * (C->n + 1), sizeof(*fx));
-	fc = calloc((R->n + 1) + (C->n + 1), sizeof(*fc));
-	ux = malloc((2 * (R->n + C->n) + 2) * sizeof(*ux));
-	cterm = malloc(ncons + 1);
-	cpos = malloc((ncons + 1) * sizeof(*cpos));
-	if (!ht || !act || !g || !bits || !fx || !fc || !cterm || !cpos || !ux) {
-		oom(V);
-		goto out;
-	}
-	{
-		/* an object ends the search where it accepts if it is certain
-		 * and needs no later field (as in cut()) */
-		uint32_t rem = rem_after(pos);
+/* The sweep's tables: the hash table of children, the bitmap of accepting
+ * objects, the Fenwick trees, which constrained objects end the search
+ * (an object that is certain and needs no later field, as in cut()) and
+ * the hashes of the unconstrained objects up to each list position. */
+static int split_sweep_init(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	uint32_t rem = rem_after(sp->pos);
 
-		for (size_t i = 0; i < R->n; i++)
-			if (cmapR[i] >= 0) {
-				const struct obj *o = &V->obj[R->v[i]];
-
-				cpos[cmapR[i]] = (uint32_t)i;
-				cterm[cmapR[i]] = !o->maybe && !(o->lvmask & rem);
-			}
-		for (size_t i = 0; i < C->n; i++)
-			if (cmapC[i] >= 0) {
-				const struct obj *o = &V->obj[C->v[i]];
-
-				cpos[cmapC[i]] = (uint32_t)i;
-				cterm[cmapC[i]] = !V->exact && !o->maybe && !(o->lvmask & rem);
-			}
+	sp->hsize = 16;
+	while (sp->hsize < 2 * sp->npts)
+		sp->hsize *= 2;
+	sp->ht = calloc(sp->hsize, sizeof(*sp->ht));
+	sp->act = calloc(sp->bw, 1);
+	sp->g = malloc((sp->npts + 1) * sizeof(*sp->g));
+	sp->bits = malloc((sp->npts + 1) * sp->bw);
+	sp->fx = calloc(2 * (rules->n + 1) + 2 * (cubes->n + 1), sizeof(*sp->fx));
+	sp->fc = calloc((rules->n + 1) + (cubes->n + 1), sizeof(*sp->fc));
+	sp->ux = malloc((2 * (rules->n + cubes->n) + 2) * sizeof(*sp->ux));
+	sp->cterm = malloc(sp->ncons + 1);
+	sp->cpos = malloc((sp->ncons + 1) * sizeof(*sp->cpos));
+	if (!sp->ht || !sp->act || !sp->g || !sp->bits || !sp->fx || !sp->fc || !sp->cterm ||
+	    !sp->cpos || !sp->ux) {
+		oom(run);
+		return -1;
 	}
-	/* XOR of the hashes of the unconstrained objects up to each position */
-	for (size_t i = 0, a = 0, b = 0; i < R->n; i++) {
-		if (cmapR[i] < 0) {
-			a ^= V->obj[R->v[i]].z0;
-			b ^= V->obj[R->v[i]].z1;
+	for (size_t i = 0; i < rules->n; i++)
+		if (sp->rule_col[i] >= 0) {
+			const struct obj *o = &run->obj[rules->v[i]];
+
+			sp->cpos[sp->rule_col[i]] = (uint32_t)i;
+			sp->cterm[sp->rule_col[i]] = !o->maybe && !(o->lvmask & rem);
 		}
-		ux[2 * i] = a;
-		ux[2 * i + 1] = b;
-	}
-	for (size_t i = 0, a = 0, b = 0; i < C->n; i++) {
-		if (cmapC[i] < 0) {
-			a ^= V->obj[C->v[i]].z0;
-			b ^= V->obj[C->v[i]].z1;
+	for (size_t i = 0; i < cubes->n; i++)
+		if (sp->cube_col[i] >= 0) {
+			const struct obj *o = &run->obj[cubes->v[i]];
+
+			sp->cpos[sp->cube_col[i]] = (uint32_t)i;
+			sp->cterm[sp->cube_col[i]] = !run->exact && !o->maybe && !(o->lvmask & rem);
 		}
-		ux[2 * (R->n + i)] = a;
-		ux[2 * (R->n + i) + 1] = b;
+	for (size_t i = 0, a = 0, b = 0; i < rules->n; i++) {
+		if (sp->rule_col[i] < 0) {
+			a ^= run->obj[rules->v[i]].z0;
+			b ^= run->obj[rules->v[i]].z1;
+		}
+		sp->ux[2 * i] = a;
+		sp->ux[2 * i + 1] = b;
 	}
-	{
-		uint64_t p0 = 0, p1 = 0;
-		uint64_t *fr0 = fx, *fr1 = fx + (R->n + 1), *fc0 = fx + 2 * (R->n + 1),
-			 *fc1 = fc0 + (C->n + 1);
-		int32_t *cr = fc, *cc = fc + (R->n + 1);
-		size_t ei = 0, di = 0;
-		for (size_t i = 0; i < npts; i++) {
-			u128 p = pts[i], end = i + 1 < npts ? pts[i + 1] - 1 : U128_MAX;
-			uint64_t seed, h0, h1, l0, l1;
-			size_t slot, cutr, cutc;
+	for (size_t i = 0, a = 0, b = 0; i < cubes->n; i++) {
+		if (sp->cube_col[i] < 0) {
+			a ^= run->obj[cubes->v[i]].z0;
+			b ^= run->obj[cubes->v[i]].z1;
+		}
+		sp->ux[2 * (rules->n + i)] = a;
+		sp->ux[2 * (rules->n + i) + 1] = b;
+	}
+	return 0;
+}
 
-			while (ei < nev && ev[ei].pos == p) {
-				uint32_t id = ev[ei].id;
+/* Apply the boundaries at position p: objects start or stop accepting
+ * (and pseudo intervals begin or end).  *ei: the next boundary. */
+static void split_cross(struct split *sp, u128 p, size_t *ei)
+{
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	uint64_t *fr0 = sp->fx, *fr1 = sp->fx + (rules->n + 1), *fc0 = sp->fx + 2 * (rules->n + 1),
+		 *fc1 = fc0 + (cubes->n + 1);
+	int32_t *cr = sp->fc, *cc = sp->fc + (rules->n + 1);
 
-				if (id < ncons) {
-					const struct obj *o = &V->obj[cons[id]];
-					int isc = id >= nrc;
-					size_t n = isc ? C->n : R->n;
+	for (; *ei < sp->nev && sp->ev[*ei].pos == p; ++*ei) {
+		uint32_t id = sp->ev[*ei].id;
 
-					act[id >> 3] ^= (uint8_t)(1u << (id & 7));
-					fw_xor(isc ? fc0 : fr0, n, cpos[id], o->z0);
-					fw_xor(isc ? fc1 : fr1, n, cpos[id], o->z1);
-					if (cterm[id])
-						fw_add(isc ? cc : cr, n, cpos[id], ev[ei].delta);
-				} else {
-					seed = 0xabcdef12345ull + id - ncons;
-					p0 ^= splitmix(&seed);
-					p1 ^= splitmix(&seed);
-				}
-				ei++;
-			}
-			while (di < nD && D[di].hi < p)
-				di++;
-			if (di >= nD || D[di].lo > p)
-				continue;      /* outside the realizable values */
-			/* what decides the subtree: the child's objects, i.e. the
-			 * unconstrained and the accepting ones up to the first one
-			 * that ends the search */
-			cutr = fw_first(cr, R->n);
-			cutc = fw_first(cc, C->n);
-			l0 = l1 = 0;
-			if (R->n) {
-				size_t q = cutr < R->n ? cutr : R->n - 1;
+		if (id < sp->ncons) {
+			const struct obj *o = &sp->run->obj[sp->cons[id]];
+			int isc = id >= sp->nrule_cons;
+			size_t n = isc ? cubes->n : rules->n;
 
-				l0 ^= fw_pxor(fr0, q) ^ ux[2 * q];
-				l1 ^= fw_pxor(fr1, q) ^ ux[2 * q + 1];
-			}
-			if (C->n) {
-				size_t q = cutc < C->n ? cutc : C->n - 1;
+			sp->act[id >> 3] ^= (uint8_t)(1u << (id & 7));
+			fw_xor(isc ? fc0 : fr0, n, sp->cpos[id], o->z0);
+			fw_xor(isc ? fc1 : fr1, n, sp->cpos[id], o->z1);
+			if (sp->cterm[id])
+				fw_add(isc ? cc : cr, n, sp->cpos[id], sp->ev[*ei].delta);
+		} else {
+			uint64_t seed = 0xabcdef12345ull + id - sp->ncons;
 
-				l0 ^= fw_pxor(fc0, q) ^ ux[2 * (R->n + q)];
-				l1 ^= fw_pxor(fc1, q) ^ ux[2 * (R->n + q) + 1];
-			}
-			h0 = l0 ^ p0;
-			h1 = l1 ^ p1;
-			slot = (size_t)(h0 ^ (h1 >> 7)) & (hsize - 1);
-			while (ht[slot] && !(g[ht[slot] - 1].h0 == h0 && g[ht[slot] - 1].h1 == h1))
-				slot = (slot + 1) & (hsize - 1);
-			if (!ht[slot]) {
-				int seen = 0;
-
-				/* a child already split on another path needs no
-				 * copy of its objects (levels whose value does not
-				 * shape later domains: the memo key is known now) */
-				if (!shapes_later(lv)) {
-					seen = memo_seen(V, pos, c, l0, l1);
-					if (seen < 0)
-						goto out;
-					V->memo_hits += (uint64_t)seen;
-				}
-				g[ngrp].h0 = h0;
-				g[ngrp].h1 = h1;
-				g[ngrp].l0 = l0;
-				g[ngrp].l1 = l1;
-				g[ngrp].rep = p;
-				g[ngrp].nr = (uint32_t)(cutr < R->n ? cutr + 1 : R->n);
-				g[ngrp].nc = (uint32_t)(cutc < C->n ? cutc + 1 : C->n);
-				g[ngrp].cand.n = 0;
-				g[ngrp].bits = (uint32_t)-1;
-				if (!seen) {
-					g[ngrp].bits = (uint32_t)nbits;
-					memcpy(bits + nbits++ * bw, act, bw);
-				}
-				ht[slot] = (uint32_t)++ngrp;
-			}
-			/* representative candidates that fall here */
-			for (int k = 0; k < cand.n; k++) {
-				struct grp *gg = &g[ht[slot] - 1];
-
-				if (gg->bits == (uint32_t)-1)
-					break;
-
-				if (cand.v[k] >= p && cand.v[k] <= end && gg->cand.n < 6)
-					gg->cand.v[gg->cand.n++] = cand.v[k];
-			}
+			sp->p0 ^= splitmix(&seed);
+			sp->p1 ^= splitmix(&seed);
 		}
 	}
-	V->groups[lv] += ngrp;
-	rc = 0;
-	for (size_t k = 0; k < ngrp && !rc; k++) {
-		u128 rep = g[k].rep;
+}
 
-		if (g[k].bits == (uint32_t)-1)
+/* What decides the subtree of the current interval: the child's objects,
+ * i.e. the unconstrained and the accepting ones up to the first one that
+ * ends the search.  (l0, l1): their hash; *cutr, *cutc: that first one's
+ * position in rules and in cubes (n if none). */
+static void split_child_hash(const struct split *sp, uint64_t *l0, uint64_t *l1, size_t *cutr,
+			     size_t *cutc)
+{
+	const struct list *rules = sp->rules, *cubes = sp->cubes;
+	const uint64_t *fr0 = sp->fx, *fr1 = sp->fx + (rules->n + 1),
+		       *fc0 = sp->fx + 2 * (rules->n + 1), *fc1 = fc0 + (cubes->n + 1);
+	const int32_t *cr = sp->fc, *cc = sp->fc + (rules->n + 1);
+
+	*cutr = fw_first(cr, rules->n);
+	*cutc = fw_first(cc, cubes->n);
+	*l0 = *l1 = 0;
+	if (rules->n) {
+		size_t q = *cutr < rules->n ? *cutr : rules->n - 1;
+
+		*l0 ^= fw_pxor(fr0, q) ^ sp->ux[2 * q];
+		*l1 ^= fw_pxor(fr1, q) ^ sp->ux[2 * q + 1];
+	}
+	if (cubes->n) {
+		size_t q = *cutc < cubes->n ? *cutc : cubes->n - 1;
+
+		*l0 ^= fw_pxor(fc0, q) ^ sp->ux[2 * (rules->n + q)];
+		*l1 ^= fw_pxor(fc1, q) ^ sp->ux[2 * (rules->n + q) + 1];
+	}
+}
+
+/* A new child in hash slot `slot`, starting at interval p.  A child
+ * already split on another path needs no copy of its objects (levels whose
+ * value does not shape later domains: the memo key is known now). */
+static int split_new_child(struct split *sp, size_t slot, u128 p, uint64_t h0, uint64_t h1,
+			   uint64_t l0, uint64_t l1, size_t cutr, size_t cutc)
+{
+	struct verify_run *run = sp->run;
+	struct child_group *g = &sp->g[sp->ngrp];
+	int seen = 0;
+
+	if (!shapes_later(sp->lv)) {
+		seen = memo_seen(run, sp->pos, sp->c, l0, l1);
+		if (seen < 0)
+			return -1;
+		run->memo_hits += (uint64_t)seen;
+	}
+	g->h0 = h0;
+	g->h1 = h1;
+	g->l0 = l0;
+	g->l1 = l1;
+	g->rep = p;
+	g->nr = (uint32_t)(cutr < sp->rules->n ? cutr + 1 : sp->rules->n);
+	g->nc = (uint32_t)(cutc < sp->cubes->n ? cutc + 1 : sp->cubes->n);
+	g->cand.n = 0;
+	g->bits = (uint32_t)-1;
+	if (!seen) {
+		g->bits = (uint32_t)sp->nbits;
+		memcpy(sp->bits + sp->nbits++ * sp->bw, sp->act, sp->bw);
+	}
+	sp->ht[slot] = (uint32_t)++sp->ngrp;
+	return 0;
+}
+
+/* Sweep the elementary intervals in order, tracking the objects that
+ * accept each, and group the intervals whose children would hold the same
+ * objects into one child (g[]), with the candidates that fall in it. */
+static int split_sweep(struct split *sp)
+{
+	size_t ei = 0, di = 0;
+
+	if (split_sweep_init(sp))
+		return -1;
+	for (size_t i = 0; i < sp->npts; i++) {
+		u128 p = sp->pts[i], end = i + 1 < sp->npts ? sp->pts[i + 1] - 1 : U128_MAX;
+		uint64_t h0, h1, l0, l1;
+		size_t slot, cutr, cutc;
+		struct child_group *g;
+
+		split_cross(sp, p, &ei);
+		while (di < sp->ndom && sp->dom[di].hi < p)
+			di++;
+		if (di >= sp->ndom || sp->dom[di].lo > p)
+			continue;      /* outside the realizable values */
+		split_child_hash(sp, &l0, &l1, &cutr, &cutc);
+		h0 = l0 ^ sp->p0;
+		h1 = l1 ^ sp->p1;
+		slot = (size_t)(h0 ^ (h1 >> 7)) & (sp->hsize - 1);
+		while (sp->ht[slot] &&
+		       !(sp->g[sp->ht[slot] - 1].h0 == h0 && sp->g[sp->ht[slot] - 1].h1 == h1))
+			slot = (slot + 1) & (sp->hsize - 1);
+		if (!sp->ht[slot] && split_new_child(sp, slot, p, h0, h1, l0, l1, cutr, cutc))
+			return -1;
+		/* representative candidates that fall here */
+		g = &sp->g[sp->ht[slot] - 1];
+		for (int k = 0; k < sp->cand.n; k++) {
+			if (g->bits == (uint32_t)-1)
+				break;
+			if (sp->cand.v[k] >= p && sp->cand.v[k] <= end && g->cand.n < 6)
+				g->cand.v[g->cand.n++] = sp->cand.v[k];
+		}
+	}
+	return 0;
+}
+
+/* Descend into each child not merged with one checked before. */
+static int split_descend_children(struct split *sp)
+{
+	struct verify_run *run = sp->run;
+	struct ctx *c = sp->c;
+	int rc = 0;
+
+	for (size_t k = 0; k < sp->ngrp && !rc; k++) {
+		const struct child_group *g = &sp->g[k];
+		u128 rep = g->rep;
+
+		if (g->bits == (uint32_t)-1)
 			continue;          /* merged with a child checked before */
-		if (g[k].cand.n)
-			rep = g[k].cand.v[V->counter % (uint64_t)g[k].cand.n];
-		c->val[lv] = rep;
-		if (lv == L_L3)
+		if (g->cand.n)
+			rep = g->cand.v[run->counter % (uint64_t)g->cand.n];
+		c->val[sp->lv] = rep;
+		if (sp->lv == L_L3)
 			c->fam = fam_of(rep);
-		if (shapes_later(lv)) {
-			rc = memo_seen(V, pos, c, g[k].l0, g[k].l1);
+		if (shapes_later(sp->lv)) {
+			rc = memo_seen(run, sp->pos, c, g->l0, g->l1);
 			if (rc > 0) {
-				V->memo_hits++;
+				run->memo_hits++;
 				rc = 0;
 				continue;
 			}
 		}
 		if (!rc)
-			rc = child(V, pos, c, rep, R, C, cmapR, cmapC, bits + (size_t)g[k].bits * bw,
-				   g[k].nr, g[k].nc, 0);
+			rc = child(run, sp->pos, c, rep, sp->rules, sp->cubes, sp->rule_col,
+				   sp->cube_col, sp->bits + (size_t)g->bits * sp->bw, g->nr, g->nc, 0);
+	}
+	return rc;
+}
+
+/* Split the node (alive objects rules and cubes, values c on the levels
+ * before pos) on the level at pos, and check every child; after the last
+ * level, run the cell.  0: checked, -1 (or an XW_E* code): error. */
+static int descend(struct verify_run *run, int pos, struct ctx *c, const struct list *rules,
+		   const struct list *cubes)
+{
+	struct interval dsmall[8];
+	struct split sp;
+	int rc = -1;
+
+	if (run->fail)
+		return -1;
+	if (pos >= L_N)
+		return leaf(run, c, rules);
+	memset(&sp, 0, sizeof(sp));
+	sp.run = run;
+	sp.pos = pos;
+	sp.lv = lv_order[pos];
+	sp.c = c;
+	sp.rules = rules;
+	sp.cubes = cubes;
+	sp.ndom = domain(run, sp.lv, c, dsmall, &sp.dom);
+	if (!sp.dom)
+		sp.dom = dsmall;
+	if (!sp.ndom)
+		return 0;                /* nothing realizable (no interface) */
+	sp.npseudo = pseudo(sp.lv, c, sp.pseudo, sp.pseudo_id);
+	if (split_constrained(&sp))
+		goto out;
+	candidates(sp.lv, c, &sp.cand);
+	if (sp.ndom == 1 && sp.dom[0].lo == sp.dom[0].hi) {
+		rc = split_one_value(&sp);
+	} else if (!sp.ncons && !sp.npseudo) {
+		rc = split_unconstrained(&sp);
+	} else if (!split_boundaries(&sp) && !split_sweep(&sp)) {
+		run->groups[sp.lv] += sp.ngrp;
+		rc = split_descend_children(&sp);
 	}
 out:
-	free(cmapR);
-	free(cmapC);
-	free(cons);
-	free(ev);
-	free(pts);
-	free(ht);
-	free(act);
-	free(g);
-	free(bits);
-	free(fx);
-	free(ux);
-	free(fc);
-	free(cterm);
-	free(cpos);
+	split_free(&sp);
 	return rc;
 }
 
@@ -2168,207 +2459,243 @@ static int cmp_cube(const void *a, const void *b, void *arg)
 	return o[x].ref < o[y].ref ? -1 : o[x].ref > o[y].ref;
 }
 
-static int interfaces(struct vs *V)
+static int interfaces(struct verify_run *run)
 {
 	struct if_nameindex *ni = if_nameindex(), *p;
 	size_t n = 0;
 
 	if (!ni)
-		return sys(V, "list interfaces", errno);
+		return sys(run, "list interfaces", errno);
 	for (p = ni; p->if_index; p++)
 		n++;
-	V->ifx = calloc(n + 1, sizeof(*V->ifx));
-	if (!V->ifx) {
+	run->ifx = calloc(n + 1, sizeof(*run->ifx));
+	if (!run->ifx) {
 		if_freenameindex(ni);
-		return oom(V);
+		return oom(run);
 	}
 	for (p = ni; p->if_index; p++) {
-		V->ifx[V->nifx].lo = V->ifx[V->nifx].hi = p->if_index;
-		V->nifx++;
+		run->ifx[run->nifx].lo = run->ifx[run->nifx].hi = p->if_index;
+		run->nifx++;
 	}
 	if_freenameindex(ni);
-	qsort(V->ifx, V->nifx, sizeof(*V->ifx), cmp_iv);
+	qsort(run->ifx, run->nifx, sizeof(*run->ifx), cmp_interval);
 	return 0;
+}
+
+/* The reference side: one object per rule of the live text, with its
+ * input interface resolved to an index. */
+static int rule_objects(struct verify_run *run)
+{
+	if (interfaces(run))
+		return -1;
+	run->rule_ifx = calloc(run->rs.n + 1, sizeof(*run->rule_ifx));
+	if (!run->rule_ifx) {
+		oom(run);
+		return -1;
+	}
+	for (size_t i = 0; i < run->rs.n; i++)
+		if (run->rs.rules[i].present & XM_IIF)
+			run->rule_ifx[i] = if_nametoindex(run->rs.rules[i].iif);
+	for (size_t i = 0; i < run->rs.n; i++)
+		if (rule_obj(run, i))
+			return -1;
+	run->nrules = run->nobj;
+	return 0;
+}
+
+/* The verdict details are in the per-CPU scratch of the CPU that ran the
+ * frame: stay on one CPU (the old affinity in *old if *have_old). */
+static int pin_one_cpu(struct verify_run *run, cpu_set_t *old, int *have_old)
+{
+	cpu_set_t one;
+
+	run->ncpu = libbpf_num_possible_cpus();
+	run->scr = calloc((size_t)(run->ncpu > 0 ? run->ncpu : 1), sizeof(*run->scr));
+	if (run->ncpu <= 0 || !run->scr) {
+		oom(run);
+		return -1;
+	}
+	*have_old = sched_getaffinity(0, sizeof(*old), old) == 0;
+	run->cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(run->cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		sys(run, "pin to one CPU", errno);
+		return -1;
+	}
+	run->cpu = sched_getcpu();
+	return 0;
+}
+
+/* Is an interface attached so that TC filters its ingress (attach --mode tc)? */
+static int tc_ingress_attached(const struct xw_dp *dp)
+{
+	__u32 k, *prev = NULL, kk;
+	struct xw_iface ifc;
+	int tc_in = 0;
+
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &k) == 0) {
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &k, &ifc) == 0 &&
+		    ifc.xdp_mode == XW_IFMODE_TC)
+			tc_in = 1;
+		kk = k;
+		prev = &kk;
+	}
+	return tc_in;
+}
+
+/* Every cell of one pass (0 XDP ingress, 1 TC egress, 2 TC ingress):
+ * the direction's rules and map entries, split from the whole key space. */
+static int verify_pass(struct verify_run *run, int pass)
+{
+	int dir = pass == 1 ? XW_DIR_OUT : XW_DIR_IN;
+	struct list rules, cubes;
+	struct ctx c;
+	int rc;
+
+	run->dir = dir;
+	run->pass = pass;
+	run->memo_n = 0;
+	if (run->memo)
+		memset(run->memo, 0, 2 * run->memo_cap * sizeof(*run->memo));
+	rules.v = malloc((run->nrules + 1) * sizeof(*rules.v));
+	cubes.v = malloc((run->nobj - run->nrules + 1) * sizeof(*cubes.v));
+	if (!rules.v || !cubes.v) {
+		free(rules.v);
+		free(cubes.v);
+		oom(run);
+		return -1;
+	}
+	rules.n = cubes.n = 0;
+	for (size_t i = 0; i < run->nrules; i++)
+		if (run->obj[i].dir_ok[dir])
+			rules.v[rules.n++] = (uint32_t)i;
+	for (size_t i = run->nrules; i < run->nobj; i++)
+		if (run->obj[i].dir_ok[dir])
+			cubes.v[cubes.n++] = (uint32_t)i;
+	qsort_r(cubes.v, cubes.n, sizeof(*cubes.v), cmp_cube, run->obj);
+	cut(run, -1, &rules, 1);
+	cut(run, -1, &cubes, 0);
+	memset(&c, 0, sizeof(c));
+	rc = descend(run, 0, &c, &rules, &cubes);
+	free(rules.v);
+	free(cubes.v);
+	return rc;
+}
+
+/* The tables read must still be the active ones at the end. */
+static int same_generation(struct verify_run *run, const struct tables *tab)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(run->dp->map_fd[XW_M_CFG], &zero, &cfg) == 0 &&
+	    cfg.generation != tab->cfg.generation)
+		return xw_errf(run->err, XW_ESYS, "the rule set changed while it was being verified");
+	return 0;
+}
+
+/* verify --verbose: what was checked, and how */
+static void print_summary(const struct verify_run *run, const struct xw_verify_stats *st)
+{
+	FILE *log = run->log;
+
+	fprintf(log, "verify: %zu rules, %zu entries in %zu tuples, %zu limit entries; "
+		"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
+		st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
+		(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
+		(unsigned long)st->shape_cells, st->seconds);
+	fprintf(log, "verify: frames:");
+	for (int i = 0; i < XW_PBS_N; i++)
+		fprintf(log, " %s %lu%s", xw_pb_shape_names[i], (unsigned long)run->shapes[i],
+			i + 1 < XW_PBS_N ? "," : "\n");
+	fprintf(log, "verify: children per field:");
+	for (int l = 0; l < L_N; l++)
+		fprintf(log, " %s %lu%s", lv_names[l], (unsigned long)run->groups[l],
+			l + 1 < L_N ? "," : "\n");
+	fprintf(log, "verify: %lu subtrees merged with one checked before, %lu runs skipped "
+		"(the kernel's test run refuses them)\n", (unsigned long)run->memo_hits,
+		(unsigned long)st->skipped);
+	if (st->retries)
+		fprintf(log, "verify: %lu runs repeated\n", (unsigned long)st->retries);
 }
 
 int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	      struct xw_verify_stats *st, struct xw_err *err)
 {
 	struct xw_verify_opts defo = { 0 };
-	struct vs V;
-	struct tables T;
-	cpu_set_t old, one;
+	struct verify_run run;
+	struct tables tab;
+	cpu_set_t old;
 	int have_old = 0, rc = 0;
 	uint64_t gen0 = 0;
 	double t0 = now_s();
 	uint32_t *slots = NULL;
 
-	memset(&V, 0, sizeof(V));
-	memset(&T, 0, sizeof(T));
+	memset(&run, 0, sizeof(run));
+	memset(&tab, 0, sizeof(tab));
 	memset(st, 0, sizeof(*st));
 	if (!opts)
 		opts = &defo;
-	V.dp = dp;
-	V.o = opts;
-	V.st = st;
-	V.err = err;
-	V.out = opts->out ? opts->out : stdout;
-	V.log = opts->log ? opts->log : stderr;
-	xw_ruleset_init(&V.rs);
+	run.dp = dp;
+	run.o = opts;
+	run.st = st;
+	run.err = err;
+	run.out = opts->out ? opts->out : stdout;
+	run.log = opts->log ? opts->log : stderr;
+	xw_ruleset_init(&run.rs);
 	if (!opts->max_examples) {
 		defo = *opts;
 		defo.max_examples = 1;
-		V.o = opts = &defo;
+		run.o = opts = &defo;
 	}
 
 	/* the rule text as the kernel holds it */
-	rc = xw_dp_read_rules(dp, &V.rs, &slots, &gen0, err);
+	rc = xw_dp_read_rules(dp, &run.rs, &slots, &gen0, err);
 	free(slots);
 	/* rules on sets: as lists of the live sets' elements (loader/sets.c) */
 	if (!rc)
-		rc = xw_sets_materialize(&V.rs, dp, err);
+		rc = xw_sets_materialize(&run.rs, dp, err);
 	if (rc) {
-		xw_ruleset_free(&V.rs);
+		xw_ruleset_free(&run.rs);
 		return rc == -1 ? XW_EINPUT : rc;
 	}
 	rc = -1;
-	if (interfaces(&V))
+	if (rule_objects(&run) || read_tables(&run, &tab))
 		goto out;
-	V.rule_ifx = calloc(V.rs.n + 1, sizeof(*V.rule_ifx));
-	if (!V.rule_ifx) {
-		oom(&V);
+	st->rules = run.rs.n;
+	st->entries = tab.entries;
+	st->tuples = tab.trees;
+	st->limits = tab.limits;
+	if (pin_one_cpu(&run, &old, &have_old))
 		goto out;
-	}
-	for (size_t i = 0; i < V.rs.n; i++)
-		if (V.rs.rules[i].present & XM_IIF)
-			V.rule_ifx[i] = if_nametoindex(V.rs.rules[i].iif);
-	for (size_t i = 0; i < V.rs.n; i++)
-		if (rule_obj(&V, i))
-			goto out;
-	V.nrules = V.nobj;
-	if (read_tables(&V, &T))
-		goto out;
-	st->rules = V.rs.n;
-	st->entries = T.entries;
-	st->tuples = T.trees;
-	st->limits = T.limits;
-
-	V.ncpu = libbpf_num_possible_cpus();
-	V.scr = calloc((size_t)(V.ncpu > 0 ? V.ncpu : 1), sizeof(*V.scr));
-	if (V.ncpu <= 0 || !V.scr) {
-		oom(&V);
-		goto out;
-	}
-	/* the verdict details are in the per-CPU scratch of the CPU that ran
-	 * the frame: stay on one CPU */
-	have_old = sched_getaffinity(0, sizeof(old), &old) == 0;
-	V.cpu = sched_getcpu();
-	CPU_ZERO(&one);
-	CPU_SET(V.cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one)) {
-		sys(&V, "pin to one CPU", errno);
-		goto out;
-	}
-	V.cpu = sched_getcpu();
-
 	/* ingress through XDP, egress through TC; ingress through TC too if
-	 * an interface is attached that way (attach --mode tc) */
-	{
-		__u32 k, *prev = NULL, kk;
-		struct xw_iface ifc;
-
-		while (bpf_map_get_next_key(dp->map_fd[XW_M_IFACES], prev, &k) == 0) {
-			if (bpf_map_lookup_elem(dp->map_fd[XW_M_IFACES], &k, &ifc) == 0 &&
-			    ifc.xdp_mode == XW_IFMODE_TC)
-				V.tc_in = 1;
-			kk = k;
-			prev = &kk;
-		}
-	}
+	 * an interface is attached that way */
+	run.tc_in = tc_ingress_attached(dp);
 	for (int pass = 0; pass < 3; pass++) {
-		int dir = pass == 1 ? XW_DIR_OUT : XW_DIR_IN;
-		struct list R, C;
-		struct ctx c;
-		uint32_t *cv;
-
-		if (pass == 2 && !V.tc_in)
+		if (pass == 2 && !run.tc_in)
 			break;
-		V.dir = dir;
-		V.pass = pass;
-		V.memo_n = 0;
-		if (V.memo)
-			memset(V.memo, 0, 2 * V.memo_cap * sizeof(*V.memo));
-		R.v = malloc((V.nrules + 1) * sizeof(*R.v));
-		C.v = malloc((V.nobj - V.nrules + 1) * sizeof(*C.v));
-		if (!R.v || !C.v) {
-			free(R.v);
-			free(C.v);
-			oom(&V);
-			goto out;
-		}
-		R.n = C.n = 0;
-		for (size_t i = 0; i < V.nrules; i++)
-			if (V.obj[i].dir_ok[dir])
-				R.v[R.n++] = (uint32_t)i;
-		cv = C.v;
-		for (size_t i = V.nrules; i < V.nobj; i++)
-			if (V.obj[i].dir_ok[dir])
-				cv[C.n++] = (uint32_t)i;
-		qsort_r(C.v, C.n, sizeof(*C.v), cmp_cube, V.obj);
-		cut(&V, -1, &R, 1);
-		cut(&V, -1, &C, 0);
-		memset(&c, 0, sizeof(c));
-		rc = descend(&V, 0, &c, &R, &C);
-		free(R.v);
-		free(C.v);
+		rc = verify_pass(&run, pass);
 		if (rc)
 			goto out;
 	}
-	{
-		struct xw_cfg cfg;
-		__u32 zero = 0;
-
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0 &&
-		    cfg.generation != T.cfg.generation) {
-			rc = xw_errf(err, XW_ESYS, "the rule set changed while it was being verified");
-			goto out;
-		}
-	}
-	rc = 0;
+	rc = same_generation(&run, &tab);
 out:
 	if (have_old)
 		sched_setaffinity(0, sizeof(old), &old);
-	st->exact = V.exact;
+	st->exact = run.exact;
 	st->seconds = now_s() - t0;
-	if (opts->verbose && !rc) {
-		fprintf(V.log, "verify: %zu rules, %zu entries in %zu tuples, %zu limit entries; "
-			"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
-			st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
-			(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
-			(unsigned long)st->shape_cells, st->seconds);
-		fprintf(V.log, "verify: frames:");
-		for (int i = 0; i < XW_PBS_N; i++)
-			fprintf(V.log, " %s %lu%s", xw_pb_shape_names[i], (unsigned long)V.shapes[i],
-				i + 1 < XW_PBS_N ? "," : "\n");
-		fprintf(V.log, "verify: children per field:");
-		for (int l = 0; l < L_N; l++)
-			fprintf(V.log, " %s %lu%s", lv_names[l], (unsigned long)V.groups[l],
-				l + 1 < L_N ? "," : "\n");
-		fprintf(V.log, "verify: %lu subtrees merged with one checked before, %lu runs skipped "
-			"(the kernel's test run refuses them)\n", (unsigned long)V.memo_hits,
-			(unsigned long)st->skipped);
-		if (st->retries)
-			fprintf(V.log, "verify: %lu runs repeated\n", (unsigned long)st->retries);
-	}
-	if (rc && !V.fail && !err->msg[0])
+	if (opts->verbose && !rc)
+		print_summary(&run, st);
+	if (rc && !run.fail && !err->msg[0])
 		xw_errf(err, XW_ESYS, "verify failed");
-	free(V.memo);
-	free(V.obj);
-	free(V.pool.v);
-	free(V.ifx);
-	free(V.rule_ifx);
-	free(V.scr);
-	free_tables(&T);
-	xw_ruleset_free(&V.rs);
+	free(run.memo);
+	free(run.obj);
+	free(run.pool.v);
+	free(run.ifx);
+	free(run.rule_ifx);
+	free(run.scr);
+	free_tables(&tab);
+	xw_ruleset_free(&run.rs);
 	return rc ? (rc > 0 ? rc : XW_ESYS) : 0;
 }

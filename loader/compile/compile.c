@@ -234,35 +234,24 @@ static void err_rule(struct xw_err *err, const struct xw_rule *r, const char *wh
 		snprintf(err->msg, sizeof(err->msg), "rule %u: %s", r->prio, what);
 }
 
-static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
-			struct recs *out, struct recs *lim, struct xw_err *err, int as_range)
+/* The fields a rule matches with one value, as the (key, mask) every
+ * entry of the rule starts from.  0: the rule never matches. */
+static int base_key(const struct xw_rule *r, uint32_t ifindex, struct xw_key *bk,
+		    struct xw_key *bm)
 {
-	struct alts f[8];
-	size_t nf = 0, idx[8] = { 0 };
-	struct xw_key bk, bm;
-	struct rec rec;
-	int rc = -1;
-
-	memset(f, 0, sizeof(f));
-	memset(&bk, 0, sizeof(bk));
-	memset(&bm, 0, sizeof(bm));
-
-	if (r->present & XM_LIMIT)
-		out = lim;   /* checked in priority order, apart from the tuples */
-
-	bk.dir = r->dir;
-	bm.dir = 0xff;
+	bk->dir = r->dir;
+	bm->dir = 0xff;
 	if (r->present & XM_IIF) {
-		bk.ifindex = ifindex;
-		bm.ifindex = 0xffffffffu;
+		bk->ifindex = ifindex;
+		bm->ifindex = 0xffffffffu;
 	}
 	if (r->present & XM_ETH_SRC) {
-		memcpy(bk.eth_src, r->eth_src, 6);
-		memset(bm.eth_src, 0xff, 6);
+		memcpy(bk->eth_src, r->eth_src, 6);
+		memset(bm->eth_src, 0xff, 6);
 	}
 	if (r->present & XM_ETH_DST) {
-		memcpy(bk.eth_dst, r->eth_dst, 6);
-		memset(bm.eth_dst, 0xff, 6);
+		memcpy(bk->eth_dst, r->eth_dst, 6);
+		memset(bm->eth_dst, 0xff, 6);
 	}
 	/* `ip`, `ip6` and `ether type` all test the EtherType; two different
 	 * values can never hold together: such a rule has no entries. */
@@ -280,93 +269,137 @@ static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex
 			if (want[i] != want[0])
 				return 0;
 		if (nw)
-			set16(&bk.eth_type, &bm.eth_type, want[0], 0xffff);
+			set16(&bk->eth_type, &bm->eth_type, want[0], 0xffff);
 	}
 	if (r->present & XM_VLAN) {
-		set_flag(&bk, &bm, XWK_VLAN, XWK_VLAN);
-		set16(&bk.vlan, &bm.vlan, r->vlan, 0xffff);
+		set_flag(bk, bm, XWK_VLAN, XWK_VLAN);
+		set16(&bk->vlan, &bm->vlan, r->vlan, 0xffff);
 	}
 	if (r->present & XM_PROTO) {
-		set_flag(&bk, &bm, XWK_L3, XWK_L3);
-		bk.proto = r->proto;
-		bm.proto = 0xff;
+		set_flag(bk, bm, XWK_L3, XWK_L3);
+		bk->proto = r->proto;
+		bm->proto = 0xff;
 	}
 	if (r->present & XM_TCPFLAGS) {
-		set_flag(&bk, &bm, XWK_TCP, XWK_TCP);
-		bk.tcp_flags = r->tcp_flags & r->tcp_mask;
-		bm.tcp_flags = r->tcp_mask;
+		set_flag(bk, bm, XWK_TCP, XWK_TCP);
+		bk->tcp_flags = r->tcp_flags & r->tcp_mask;
+		bm->tcp_flags = r->tcp_mask;
 	}
+	return 1;
+}
 
-	if ((r->present & XM_SRC) && cidr_alts(r->src, r->n_src, 1, &f[nf++]))
-		goto oom;
-	if ((r->present & XM_DST) && cidr_alts(r->dst, r->n_dst, 0, &f[nf++]))
-		goto oom;
-	if ((r->present & XM_SPORT) && range_alts(r->sport, r->n_sport, 0, XWK_PORTS, &f[nf++], as_range && !(r->present & XM_LIMIT)))
-		goto oom;
-	if ((r->present & XM_DPORT) && range_alts(r->dport, r->n_dport, 1, XWK_PORTS, &f[nf++], as_range && !(r->present & XM_LIMIT)))
-		goto oom;
+/* The fields that take a list of values (or ranges, fragment forms, ct
+ * states): one list of alternatives each, in f[0 .. *nf).  -1: out of
+ * memory; 1: the rule never matches (ICMP and ICMPv6 at once). */
+static int field_alternatives(const struct xw_rule *r, struct alts f[8], size_t *nf,
+			      int as_range)
+{
+	int port_ranges = as_range && !(r->present & XM_LIMIT);
+
+	if ((r->present & XM_SRC) && cidr_alts(r->src, r->n_src, 1, &f[(*nf)++]))
+		return -1;
+	if ((r->present & XM_DST) && cidr_alts(r->dst, r->n_dst, 0, &f[(*nf)++]))
+		return -1;
+	if ((r->present & XM_SPORT) &&
+	    range_alts(r->sport, r->n_sport, 0, XWK_PORTS, &f[(*nf)++], port_ranges))
+		return -1;
+	if ((r->present & XM_DPORT) &&
+	    range_alts(r->dport, r->n_dport, 1, XWK_PORTS, &f[(*nf)++], port_ranges))
+		return -1;
 	if (r->present & (XM_ICMP | XM_ICMP6)) {
 		uint16_t fl = (r->present & XM_ICMP) ? XWK_ICMP : XWK_ICMP6;
 
-		if ((r->present & XM_ICMP) && (r->present & XM_ICMP6)) {
-			rc = 0; /* needs IPv4 and IPv6 at once: never matches */
-			goto out;
-		}
-		if (range_alts(r->icmp_type, r->n_icmp_type, 2, fl, &f[nf++], 0))
-			goto oom;
-		if (r->n_icmp_code && range_alts(r->icmp_code, r->n_icmp_code, 3, fl, &f[nf++], 0))
-			goto oom;
+		if ((r->present & XM_ICMP) && (r->present & XM_ICMP6))
+			return 1; /* needs IPv4 and IPv6 at once: never matches */
+		if (range_alts(r->icmp_type, r->n_icmp_type, 2, fl, &f[(*nf)++], 0))
+			return -1;
+		if (r->n_icmp_code &&
+		    range_alts(r->icmp_code, r->n_icmp_code, 3, fl, &f[(*nf)++], 0))
+			return -1;
 	}
-	if ((r->present & XM_FRAG) && frag_alts(r->frag, &f[nf++]))
-		goto oom;
-	if ((r->present & XM_CT) && ct_alts(r->ct, &f[nf++]))
-		goto oom;
+	if ((r->present & XM_FRAG) && frag_alts(r->frag, &f[(*nf)++]))
+		return -1;
+	if ((r->present & XM_CT) && ct_alts(r->ct, &f[(*nf)++]))
+		return -1;
+	return 0;
+}
 
+/* One record per combination of alternatives (an odometer over their
+ * cross product), each the base key and value rec with the combination
+ * merged in. */
+static int expand_records(const struct xw_rule *r, struct rec *rec, const struct xw_key *bk,
+			  const struct xw_key *bm, const struct alts *f, size_t nf,
+			  struct recs *out, struct xw_err *err)
+{
+	size_t idx[8] = { 0 };
+
+	for (;;) {
+		size_t i = 0;
+
+		rec->key = *bk;
+		rec->mask = *bm;
+		rec->sp_lo = rec->dp_lo = 0;
+		rec->sp_hi = rec->dp_hi = 0xffff;
+		for (size_t j = 0; j < nf; j++) {
+			const struct alt *a = &f[j].v[idx[j]];
+
+			merge(&rec->key, &rec->mask, a);
+			if (a->has_sp) {
+				rec->sp_lo = a->lo;
+				rec->sp_hi = a->hi;
+			}
+			if (a->has_dp) {
+				rec->dp_lo = a->lo;
+				rec->dp_hi = a->hi;
+			}
+		}
+		if (recs_push(out, rec)) {
+			err_rule(err, r, "expands to too many map entries (lists or port ranges too large)");
+			return -1;
+		}
+		while (i < nf && ++idx[i] == f[i].n)
+			idx[i++] = 0;
+		if (i == nf)
+			return 0;
+	}
+}
+
+static int compile_rule(const struct xw_rule *r, uint32_t slot, uint32_t ifindex,
+			struct recs *out, struct recs *lim, struct xw_err *err, int as_range)
+{
+	struct alts f[8];
+	size_t nf = 0;
+	struct xw_key bk, bm;
+	struct rec rec;
+	int rc;
+
+	memset(f, 0, sizeof(f));
+	memset(&bk, 0, sizeof(bk));
+	memset(&bm, 0, sizeof(bm));
+
+	if (r->present & XM_LIMIT)
+		out = lim;   /* checked in priority order, apart from the tuples */
+	if (!base_key(r, ifindex, &bk, &bm))
+		return 0;
+	rc = field_alternatives(r, f, &nf, as_range);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		goto out;
+	}
+	if (rc > 0) {
+		rc = 0;
+		goto out;
+	}
 	/* an empty list of alternatives matches nothing: no records */
 	for (size_t i = 0; i < nf; i++)
-		if (!f[i].n || !f[i].v) {
-			rc = 0;
+		if (!f[i].n || !f[i].v)
 			goto out;
-		}
 	memset(&rec, 0, sizeof(rec));
 	rec.val.prio = r->prio;
 	rec.val.slot = slot;
 	rec.val.verdict = r->verdict;
 	rec.val.flags = r->log ? XWF_LOG : 0;
-	/* odometer over the cross product of all alternatives */
-	for (;;) {
-		rec.key = bk;
-		rec.mask = bm;
-		rec.sp_lo = rec.dp_lo = 0;
-		rec.sp_hi = rec.dp_hi = 0xffff;
-		for (size_t i = 0; i < nf; i++) {
-			const struct alt *a = &f[i].v[idx[i]];
-
-			merge(&rec.key, &rec.mask, a);
-			if (a->has_sp) {
-				rec.sp_lo = a->lo;
-				rec.sp_hi = a->hi;
-			}
-			if (a->has_dp) {
-				rec.dp_lo = a->lo;
-				rec.dp_hi = a->hi;
-			}
-		}
-		if (recs_push(out, &rec)) {
-			err_rule(err, r, "expands to too many map entries (lists or port ranges too large)");
-			goto out;
-		}
-		size_t i = 0;
-
-		while (i < nf && ++idx[i] == f[i].n)
-			idx[i++] = 0;
-		if (i == nf)
-			break;
-	}
-	rc = 0;
-	goto out;
-oom:
-	snprintf(err->msg, sizeof(err->msg), "out of memory");
+	rc = expand_records(r, &rec, &bk, &bm, f, nf, out, err);
 out:
 	for (size_t i = 0; i < 8; i++)
 		free(f[i].v);
@@ -610,14 +643,117 @@ static int check_expansion(const struct xw_ruleset *rs, struct xw_err *err)
 	return 0;
 }
 
+/* Group the records with equal masks into tuples (ti[0 .. *nt), in order
+ * of first appearance after sorting by mask); each record gets its
+ * tuple's index. */
+static int group_tuples(struct recs *rv, struct tinfo **ti, uint32_t *nt)
+{
+	uint32_t ti_cap = 0;
+
+	if (rv->n)
+		qsort(rv->v, rv->n, sizeof(*rv->v), cmp_mask);
+	for (size_t i = 0; i < rv->n; i++) {
+		if (i == 0 || memcmp(&rv->v[i].mask, &rv->v[i - 1].mask, sizeof(struct xw_key))) {
+			if (*nt == ti_cap) {   /* doubling: one realloc per tuple was quadratic */
+				uint32_t nc = ti_cap ? 2 * ti_cap : 64;
+				struct tinfo *nti = realloc(*ti, (size_t)nc * sizeof(**ti));
+
+				if (!nti)
+					return -1;
+				*ti = nti;
+				ti_cap = nc;
+			}
+			(*ti)[*nt].mask = rv->v[i].mask;
+			(*ti)[*nt].min_prio = rv->v[i].val.prio;
+			(*ti)[*nt].old_id = *nt;
+			(*nt)++;
+		}
+		rv->v[i].tuple = *nt - 1;
+		if (rv->v[i].val.prio < (*ti)[*nt - 1].min_prio)
+			(*ti)[*nt - 1].min_prio = rv->v[i].val.prio;
+	}
+	return 0;
+}
+
+/* The bits all entries of a tuple agree on (cmask, cval): start from the
+ * first entry's key and clear every bit where a later entry differs.
+ * rank: tuple index -> its place in out->tuples; seen: a byte per tuple. */
+static void tuple_common_bits(struct xw_compiled *out, const struct recs *rv,
+			      const uint32_t *rank, uint8_t *seen)
+{
+	for (size_t i = 0; i < rv->n; i++) {
+		struct xw_tuple *t = &out->tuples[rank[rv->v[i].tuple]];
+		uint8_t *cm = (uint8_t *)&t->cmask, *cv = (uint8_t *)&t->cval;
+		const uint8_t *k = (const uint8_t *)&rv->v[i].key, *m = (const uint8_t *)&t->mask;
+
+		if (!seen[rv->v[i].tuple]) {
+			seen[rv->v[i].tuple] = 1;
+			memcpy(cm, m, sizeof(struct xw_key));
+			memcpy(cv, k, sizeof(struct xw_key));
+			continue;
+		}
+		for (size_t b = 0; b < sizeof(struct xw_key); b++) {
+			cm[b] &= (uint8_t)~(cv[b] ^ k[b]);
+			cv[b] &= cm[b];
+		}
+	}
+}
+
+/* Words with common bits are checked before the lookup; words where
+ * entries differ form the hash key, whose size decides the class. */
+static void tuple_words(struct xw_tuple *t)
+{
+	const uint64_t *m = (const uint64_t *)&t->mask, *cm = (const uint64_t *)&t->cmask;
+	const uint64_t *cv = (const uint64_t *)&t->cval;
+
+	for (unsigned w = 0; w < XW_KEY_WORDS; w++) {
+		if (cm[w]) {
+			t->cmw[t->nc] = cm[w];
+			t->cvw[t->nc] = cv[w];
+			t->cidx[t->nc++] = w;
+		}
+		if (m[w] & ~cm[w]) {
+			t->kmask[t->nw] = m[w];
+			t->widx[t->nw++] = w;
+		}
+	}
+	t->cls = 0;
+	while (t->nw > XW_CLASS_WORDS(t->cls))
+		t->cls++;
+}
+
+/* One entry per (tuple, key): the lowest priority wins (first match). */
+static int unique_entries(struct xw_compiled *out, struct recs *rv)
+{
+	size_t ne = 0;
+
+	if (rv->n)
+		qsort(rv->v, rv->n, sizeof(*rv->v), cmp_entry);
+	out->keys = calloc(rv->n ? rv->n : 1, sizeof(*out->keys));
+	out->vals = calloc(rv->n ? rv->n : 1, sizeof(*out->vals));
+	if (!out->keys || !out->vals)
+		return -1;
+	for (size_t i = 0; i < rv->n; i++) {
+		if (ne && rv->v[i].tuple == out->keys[ne - 1].tuple &&
+		    !memcmp(&rv->v[i].key, &out->keys[ne - 1].k, sizeof(struct xw_key)))
+			continue;
+		out->keys[ne].tuple = rv->v[i].tuple;
+		out->keys[ne].k = rv->v[i].key;
+		out->vals[ne] = rv->v[i].val;
+		ne++;
+	}
+	out->n_entries = ne;
+	return 0;
+}
+
 int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 	       const uint32_t *ifindex, struct xw_compiled *out, struct xw_err *err)
 {
 	struct recs rv = { 0 }, lv = { 0 };
 	struct tinfo *ti = NULL;
-	uint32_t nt = 0, ti_cap = 0, *rank = NULL;
+	uint32_t nt = 0, *rank = NULL;
 	uint8_t *seen = NULL;
-	size_t i, ne;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (check_expansion(rs, err))
@@ -630,30 +766,8 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 			goto fail;
 	if (compile_limits(rs, &lv, out, err))
 		goto fail;
-
-	/* group equal masks into tuples */
-	if (rv.n)
-		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_mask);
-	for (i = 0; i < rv.n; i++) {
-		if (i == 0 || memcmp(&rv.v[i].mask, &rv.v[i - 1].mask, sizeof(struct xw_key))) {
-			if (nt == ti_cap) {   /* doubling: one realloc per tuple was quadratic */
-				uint32_t nc = ti_cap ? 2 * ti_cap : 64;
-				struct tinfo *nti = realloc(ti, (size_t)nc * sizeof(*ti));
-
-				if (!nti)
-					goto oom;
-				ti = nti;
-				ti_cap = nc;
-			}
-			ti[nt].mask = rv.v[i].mask;
-			ti[nt].min_prio = rv.v[i].val.prio;
-			ti[nt].old_id = nt;
-			nt++;
-		}
-		rv.v[i].tuple = nt - 1;
-		if (rv.v[i].val.prio < ti[nt - 1].min_prio)
-			ti[nt - 1].min_prio = rv.v[i].val.prio;
-	}
+	if (group_tuples(&rv, &ti, &nt))
+		goto oom;
 	/* best priority first, so the datapath can stop early */
 	if (nt)
 		qsort(ti, nt, sizeof(*ti), cmp_tinfo);
@@ -667,72 +781,16 @@ int xw_compile(const struct xw_ruleset *rs, const uint32_t *slot,
 		out->tuples[i].mask = ti[i].mask;
 		out->tuples[i].min_prio = ti[i].min_prio;
 	}
-	/* bits all entries of a tuple agree on: start from the first entry's
-	 * key and clear every bit where a later entry differs */
-	for (i = 0; i < rv.n; i++) {
-		struct xw_tuple *t = &out->tuples[rank[rv.v[i].tuple]];
-		uint8_t *cm = (uint8_t *)&t->cmask, *cv = (uint8_t *)&t->cval;
-		const uint8_t *k = (const uint8_t *)&rv.v[i].key, *m = (const uint8_t *)&t->mask;
-
-		if (!seen[rv.v[i].tuple]) {
-			seen[rv.v[i].tuple] = 1;
-			memcpy(cm, m, sizeof(struct xw_key));
-			memcpy(cv, k, sizeof(struct xw_key));
-			continue;
-		}
-		for (size_t b = 0; b < sizeof(struct xw_key); b++) {
-			cm[b] &= (uint8_t)~(cv[b] ^ k[b]);
-			cv[b] &= cm[b];
-		}
-	}
-	/* words with common bits are checked before the lookup; words where
-	 * entries differ form the hash key, whose size decides the class */
-	for (i = 0; i < nt; i++) {
-		struct xw_tuple *t = &out->tuples[i];
-		const uint64_t *m = (const uint64_t *)&t->mask, *cm = (const uint64_t *)&t->cmask;
-
-		const uint64_t *cv = (const uint64_t *)&t->cval;
-
-		for (unsigned w = 0; w < XW_KEY_WORDS; w++) {
-			if (cm[w]) {
-				t->cmw[t->nc] = cm[w];
-				t->cvw[t->nc] = cv[w];
-				t->cidx[t->nc++] = w;
-			}
-			if (m[w] & ~cm[w]) {
-				t->kmask[t->nw] = m[w];
-				t->widx[t->nw++] = w;
-			}
-		}
-		t->cls = 0;
-		while (t->nw > XW_CLASS_WORDS(t->cls))
-			t->cls++;
-	}
+	tuple_common_bits(out, &rv, rank, seen);
+	for (i = 0; i < nt; i++)
+		tuple_words(&out->tuples[i]);
 	out->tuples[nt].min_prio = XW_PRIO_NONE;
 	out->tuples[nt].policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	out->tuples[nt].policy[XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
 	out->n_tuples = nt;
-
-	/* one entry per (tuple, key): the lowest priority wins (first match) */
 	for (i = 0; i < rv.n; i++)
 		rv.v[i].tuple = rank[rv.v[i].tuple];
-	if (rv.n)
-		qsort(rv.v, rv.n, sizeof(*rv.v), cmp_entry);
-	out->keys = calloc(rv.n ? rv.n : 1, sizeof(*out->keys));
-	out->vals = calloc(rv.n ? rv.n : 1, sizeof(*out->vals));
-	if (!out->keys || !out->vals)
-		goto oom;
-	for (i = 0, ne = 0; i < rv.n; i++) {
-		if (ne && rv.v[i].tuple == out->keys[ne - 1].tuple &&
-		    !memcmp(&rv.v[i].key, &out->keys[ne - 1].k, sizeof(struct xw_key)))
-			continue;
-		out->keys[ne].tuple = rv.v[i].tuple;
-		out->keys[ne].k = rv.v[i].key;
-		out->vals[ne] = rv.v[i].val;
-		ne++;
-	}
-	out->n_entries = ne;
-	if (split_classes(out) || xw_bloom_build(out))
+	if (unique_entries(out, &rv) || split_classes(out) || xw_bloom_build(out))
 		goto oom;
 	free(rv.v);
 	free(lv.v);

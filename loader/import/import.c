@@ -284,52 +284,96 @@ static int port_of(const char *s)
 	_v; })
 
 /* One element of kind k, normalised into out; 0 or -1 (message set). */
+/* An IPv4 or IPv6 address or prefix (not a range). */
+static int elem_addr(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
+{
+	int af = kind == K_ADDR4 ? AF_INET : AF_INET6;
+	const char *s = k->s;
+	unsigned char bin[16];
+	char a[128], *sl;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not an address", s);
+	strcpy(a, s);
+	sl = strchr(a, '/');
+	if (sl)
+		*sl = 0;
+	if (inet_pton(af, a, bin) != 1) {
+		if (strchr(a, '-'))
+			return err_tok(t, k, "'%s': address ranges cannot be expressed in xwall "
+				       "(write them as prefixes)", s);
+		return err_tok(t, k, "'%s': not an IPv%d address or prefix", s,
+			       kind == K_ADDR4 ? 4 : 6);
+	}
+	if (sl && num(sl + 1, kind == K_ADDR4 ? 32 : 128) < 0)
+		return err_tok(t, k, "'%s': bad prefix length", s);
+	snprintf(out, len, "%s", s);
+	return 0;
+}
+
+/* A port or port range (numbers or service names), as N or N-M. */
+static int elem_port(struct tr *t, const struct imp_tok *k, char *out, size_t len)
+{
+	const char *s = k->s;
+	char a[128], *dash;
+	int v, w;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not a port", s);
+	strcpy(a, s);
+	dash = strchr(a + 1, '-');
+	if (dash)
+		*dash = 0;
+	v = port_of(a);
+	w = dash ? port_of(dash + 1) : v;
+	if (v < 0 || w < 0 || w < v)
+		return err_tok(t, k, "'%s': not a port or port range", s);
+	if (v == w)
+		snprintf(out, len, "%d", v);
+	else
+		snprintf(out, len, "%d-%d", v, w);
+	return 0;
+}
+
+/* An ICMP or ICMPv6 type (number or name) or a range of numbers. */
+static int elem_icmp(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
+{
+	const char *s = k->s;
+	char a[128], *dash;
+	int v, w;
+
+	if (strlen(s) >= sizeof(a))
+		return err_tok(t, k, "'%s': not an icmp type", s);
+	strcpy(a, s);
+	dash = strchr(a + 1, '-');
+	if (dash && num(a, 255) >= 0)
+		*dash = 0;
+	else
+		dash = NULL;
+	v = num(a, 255);
+	if (v < 0)
+		v = kind == K_ICMP ? NAMEV(icmp_names, a) : NAMEV(icmp6_names, a);
+	w = dash ? num(dash + 1, 255) : v;
+	if (v < 0 || w < v)
+		return err_tok(t, k, "'%s': unknown %s type", s, kind == K_ICMP ? "icmp" : "icmpv6");
+	if (v == w)
+		snprintf(out, len, "%d", v);
+	else
+		snprintf(out, len, "%d-%d", v, w);
+	return 0;
+}
+
 static int elem(struct tr *t, const struct imp_tok *k, enum kind kind, char *out, size_t len)
 {
 	const char *s = k->s;
-	char a[128], *dash, *sl;
-	unsigned char bin[16];
-	int v, w;
+	int v;
 
 	switch (kind) {
 	case K_ADDR4:
-	case K_ADDR6: {
-		int af = kind == K_ADDR4 ? AF_INET : AF_INET6;
-
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not an address", s);
-		strcpy(a, s);
-		sl = strchr(a, '/');
-		if (sl)
-			*sl = 0;
-		if (inet_pton(af, a, bin) != 1) {
-			if (strchr(a, '-'))
-				return err_tok(t, k, "'%s': address ranges cannot be expressed in xwall "
-					       "(write them as prefixes)", s);
-			return err_tok(t, k, "'%s': not an IPv%d address or prefix", s,
-				       kind == K_ADDR4 ? 4 : 6);
-		}
-		if (sl && num(sl + 1, kind == K_ADDR4 ? 32 : 128) < 0)
-			return err_tok(t, k, "'%s': bad prefix length", s);
-		snprintf(out, len, "%s", s);
-		return 0;
-	}
+	case K_ADDR6:
+		return elem_addr(t, k, kind, out, len);
 	case K_PORT:
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not a port", s);
-		strcpy(a, s);
-		dash = strchr(a + 1, '-');
-		if (dash)
-			*dash = 0;
-		v = port_of(a);
-		w = dash ? port_of(dash + 1) : v;
-		if (v < 0 || w < 0 || w < v)
-			return err_tok(t, k, "'%s': not a port or port range", s);
-		if (v == w)
-			snprintf(out, len, "%d", v);
-		else
-			snprintf(out, len, "%d-%d", v, w);
-		return 0;
+		return elem_port(t, k, out, len);
 	case K_PROTO:
 		v = num(s, 255);
 		if (v < 0)
@@ -345,25 +389,7 @@ static int elem(struct tr *t, const struct imp_tok *k, enum kind kind, char *out
 		return 0;
 	case K_ICMP:
 	case K_ICMP6:
-		if (strlen(s) >= sizeof(a))
-			return err_tok(t, k, "'%s': not an icmp type", s);
-		strcpy(a, s);
-		dash = strchr(a + 1, '-');
-		if (dash && num(a, 255) >= 0)
-			*dash = 0;
-		else
-			dash = NULL;
-		v = num(a, 255);
-		if (v < 0)
-			v = kind == K_ICMP ? NAMEV(icmp_names, a) : NAMEV(icmp6_names, a);
-		w = dash ? num(dash + 1, 255) : v;
-		if (v < 0 || w < v)
-			return err_tok(t, k, "'%s': unknown %s type", s, kind == K_ICMP ? "icmp" : "icmpv6");
-		if (v == w)
-			snprintf(out, len, "%d", v);
-		else
-			snprintf(out, len, "%d-%d", v, w);
-		return 0;
+		return elem_icmp(t, k, kind, out, len);
 	case K_CT:
 		if (strcmp(s, "new") && strcmp(s, "established") && strcmp(s, "related") &&
 		    strcmp(s, "invalid"))
@@ -822,6 +848,106 @@ static void skip_args(struct tr *t, const char *const *keys)
 }
 
 /* Translate the statements of t->r. */
+/* meta iifname|iif|l4proto|nfproto|protocol VALUE (a: the key word). */
+static int tr_meta(struct tr *t, const struct imp_tok *a)
+{
+	size_t n;
+
+	t->i++;
+	if (is(a, "iifname") || is(a, "iif")) {
+		if (setf(t, IMP_F_IIF, value(t, K_NAME, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several interfaces: xwall matches one per rule");
+	} else if (is(a, "l4proto")) {
+		if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several protocols: xwall matches one per rule");
+	} else if (is(a, "nfproto")) {
+		const struct imp_tok *v = cur(t);
+
+		if (is(v, "ipv4") && !setfam(t, 4, v))
+			t->i++;
+		else if (is(v, "ipv6") && !setfam(t, 6, v))
+			t->i++;
+		else
+			return unsupported(t, t->i - 2);
+	} else if (is(a, "protocol")) {
+		if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several ether types: xwall matches one per rule");
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* ip|ip6 saddr|daddr LIST, ip protocol PROTO (k: ip or ip6, a: the key). */
+static int tr_ip(struct tr *t, const struct imp_tok *k, const struct imp_tok *a)
+{
+	bool v6 = is(k, "ip6");
+	size_t n;
+
+	t->i++;
+	if (setfam(t, v6 ? 6 : 4, k))
+		return -1;
+	if (is(a, "saddr") || is(a, "daddr")) {
+		if (setf(t, is(a, "saddr") ? IMP_F_SRC : IMP_F_DST,
+			 value(t, v6 ? K_ADDR6 : K_ADDR4, &n), a))
+			return -1;
+	} else if (!v6 && is(a, "protocol")) {
+		if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
+			return -1;
+		if (n != 1)
+			return err_tok(t, a, "several protocols: xwall matches one per rule");
+	} else if (v6 && is(a, "nexthdr")) {
+		return err_tok(t, a, "'ip6 nexthdr' is the first next header (an extension "
+			       "header, if any); xwall matches the protocol after them: "
+			       "write 'meta l4proto'");
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* tcp|udp|sctp sport|dport LIST, tcp flags ... (k: the protocol). */
+static int tr_transport(struct tr *t, const struct imp_tok *k, const struct imp_tok *a)
+{
+	t->i++;
+	if (is(a, "sport") || is(a, "dport")) {
+		if (ports(t, k, a))
+			return -1;
+	} else if (is(k, "tcp") && is(a, "flags")) {
+		if (setproto(t, 6, k) || tcp_flags(t, a))
+			return -1;
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	return 0;
+}
+
+/* ether type|saddr|daddr VALUE (one value). */
+static int tr_ether(struct tr *t, const struct imp_tok *a)
+{
+	size_t n;
+
+	t->i++;
+	if (is(a, "type")) {
+		if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
+			return -1;
+	} else if (is(a, "saddr") || is(a, "daddr")) {
+		if (setf(t, is(a, "saddr") ? IMP_F_ETHSRC : IMP_F_ETHDST, value(t, K_MAC, &n), a))
+			return -1;
+	} else {
+		return unsupported(t, t->i - 2);
+	}
+	if (n != 1)
+		return err_tok(t, a, "several values: xwall matches one per rule here");
+	return 0;
+}
+
 static int translate_rule(struct tr *t)
 {
 	static const char *const log_args[] = { "prefix", "level", "flags", "group", "snaplen",
@@ -845,67 +971,14 @@ static int translate_rule(struct tr *t)
 			if (n != 1)
 				return err_tok(t, k, "several interfaces: xwall matches one per rule");
 		} else if (is(k, "meta") && a) {
-			t->i++;
-			if (is(a, "iifname") || is(a, "iif")) {
-				if (setf(t, IMP_F_IIF, value(t, K_NAME, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several interfaces: xwall matches one per rule");
-			} else if (is(a, "l4proto")) {
-				if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several protocols: xwall matches one per rule");
-			} else if (is(a, "nfproto")) {
-				const struct imp_tok *v = cur(t);
-
-				if (is(v, "ipv4") && !setfam(t, 4, v))
-					t->i++;
-				else if (is(v, "ipv6") && !setfam(t, 6, v))
-					t->i++;
-				else
-					return unsupported(t, t->i - 2);
-			} else if (is(a, "protocol")) {
-				if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several ether types: xwall matches one per rule");
-			} else {
-				return unsupported(t, t->i - 2);
-			}
-		} else if ((is(k, "ip") || is(k, "ip6")) && a) {
-			bool v6 = is(k, "ip6");
-
-			t->i++;
-			if (setfam(t, v6 ? 6 : 4, k))
+			if (tr_meta(t, a))
 				return -1;
-			if (is(a, "saddr") || is(a, "daddr")) {
-				if (setf(t, is(a, "saddr") ? IMP_F_SRC : IMP_F_DST,
-					 value(t, v6 ? K_ADDR6 : K_ADDR4, &n), a))
-					return -1;
-			} else if (!v6 && is(a, "protocol")) {
-				if (setf(t, IMP_F_PROTO, value(t, K_PROTO, &n), a))
-					return -1;
-				if (n != 1)
-					return err_tok(t, a, "several protocols: xwall matches one per rule");
-			} else if (v6 && is(a, "nexthdr")) {
-				return err_tok(t, a, "'ip6 nexthdr' is the first next header (an extension "
-					       "header, if any); xwall matches the protocol after them: "
-					       "write 'meta l4proto'");
-			} else {
-				return unsupported(t, t->i - 2);
-			}
+		} else if ((is(k, "ip") || is(k, "ip6")) && a) {
+			if (tr_ip(t, k, a))
+				return -1;
 		} else if ((is(k, "tcp") || is(k, "udp") || is(k, "sctp")) && a) {
-			t->i++;
-			if (is(a, "sport") || is(a, "dport")) {
-				if (ports(t, k, a))
-					return -1;
-			} else if (is(k, "tcp") && is(a, "flags")) {
-				if (setproto(t, 6, k) || tcp_flags(t, a))
-					return -1;
-			} else {
-				return unsupported(t, t->i - 2);
-			}
+			if (tr_transport(t, k, a))
+				return -1;
 		} else if (is(k, "icmp") || is(k, "icmpv6")) {
 			if (icmp(t, k, is(k, "icmpv6")))
 				return -1;
@@ -920,18 +993,8 @@ static int translate_rule(struct tr *t)
 			if (n != 1)
 				return err_tok(t, a, "several VLAN ids: xwall matches one per rule");
 		} else if (is(k, "ether") && a) {
-			t->i++;
-			if (is(a, "type")) {
-				if (setf(t, IMP_F_ETHTYPE, value(t, K_ETHTYPE, &n), a))
-					return -1;
-			} else if (is(a, "saddr") || is(a, "daddr")) {
-				if (setf(t, is(a, "saddr") ? IMP_F_ETHSRC : IMP_F_ETHDST, value(t, K_MAC, &n), a))
-					return -1;
-			} else {
-				return unsupported(t, t->i - 2);
-			}
-			if (n != 1)
-				return err_tok(t, a, "several values: xwall matches one per rule here");
+			if (tr_ether(t, a))
+				return -1;
 		} else if (is(k, "limit")) {
 			if (limit(t, k))
 				return -1;
@@ -1191,36 +1254,43 @@ static bool trivial(const struct imp_chain *c)
 	return !c->nr && c->policy != IMP_V_DROP;
 }
 
-char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
+/* Every rule's statements first: every error is found, in file order. */
+static int translate_all(struct tr *t)
 {
-	struct tr t = { .rs = rs, .err = err };
-	struct imp_chain *pick[2] = { NULL, NULL };
-	struct out o = { 0 };
+	struct imp_ruleset *rs = t->rs;
 
-	/* statements first: every error is found, in file order */
 	for (size_t i = 0; i < rs->nc; i++) {
-		t.c = &rs->c[i];
-		if (t.c->family == IMP_FAM_OTHER && t.c->nr)
-			return errat(&t, t.c->line, 1, "chain %s: only the ip, ip6, inet and netdev "
-				     "families can be expressed in xwall", t.c->name), NULL;
-		for (size_t j = 0; j < t.c->nr; j++) {
-			t.r = &t.c->r[j];
-			if (translate_rule(&t))
-				return NULL;
+		t->c = &rs->c[i];
+		if (t->c->family == IMP_FAM_OTHER && t->c->nr)
+			return errat(t, t->c->line, 1, "chain %s: only the ip, ip6, inet and netdev "
+				     "families can be expressed in xwall", t->c->name);
+		for (size_t j = 0; j < t->c->nr; j++) {
+			t->r = &t->c->r[j];
+			if (translate_rule(t))
+				return -1;
 		}
 	}
+	return 0;
+}
+
+/* The base chain that filters each direction (pick[0] in, pick[1] out):
+ * one at most, of type filter, on a hook xwall can stand for. */
+static int pick_chains(struct tr *t, struct imp_chain *pick[2])
+{
+	struct imp_ruleset *rs = t->rs;
+
 	for (size_t i = 0; i < rs->nc; i++) {
 		struct imp_chain *c = &rs->c[i];
 		int d;
 
 		if (!c->base || trivial(c))
 			continue;
-		t.c = c;
+		t->c = c;
 		if (rs->only && !listed(rs->only, c->name))
 			continue;
 		if (c->type && strcmp(c->type, "filter"))
-			return errat(&t, c->line, 1, "chain %s is of type %s: only filter chains can be "
-				     "expressed in xwall", c->name, c->type), NULL;
+			return errat(t, c->line, 1, "chain %s is of type %s: only filter chains can be "
+				     "expressed in xwall", c->name, c->type);
 		switch (c->hook) {
 		case IMP_HOOK_IN: case IMP_HOOK_FWD: case IMP_HOOK_PRE: case IMP_HOOK_INGRESS:
 			d = 0;
@@ -1229,34 +1299,52 @@ char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
 			d = 1;
 			break;
 		default:
-			return errat(&t, c->line, 1, "chain %s: hook %s cannot be expressed in xwall",
-				     c->name, hook_name(c->hook)), NULL;
+			return errat(t, c->line, 1, "chain %s: hook %s cannot be expressed in xwall",
+				     c->name, hook_name(c->hook));
 		}
 		if (pick[d])
-			return errat(&t, c->line, 1, "chain %s (hook %s) and chain %s (hook %s, line %d) "
+			return errat(t, c->line, 1, "chain %s (hook %s) and chain %s (hook %s, line %d) "
 				     "both filter %s: xwall has one %s rule list, decided before routing "
 				     "(choose one with --chain NAME)",
 				     c->name, hook_name(c->hook), pick[d]->name, hook_name(pick[d]->hook),
 				     pick[d]->line, d ? "outgoing traffic" : "incoming traffic",
-				     d ? "egress" : "ingress"), NULL;
+				     d ? "egress" : "ingress");
 		pick[d] = c;
 	}
-	outf(&o, "# imported from %s by xwall import\n", rs->fname);
+	return 0;
+}
+
+/* The comment lines at the top: the source, the chains left out, the
+ * chains imported (and a netdev chain's drop policy). */
+static void put_header(struct out *o, const struct imp_ruleset *rs, struct imp_chain *pick[2])
+{
+	outf(o, "# imported from %s by xwall import\n", rs->fname);
 	for (size_t i = 0; rs->only && i < rs->nc; i++)
 		if (rs->c[i].base && !trivial(&rs->c[i]) && !listed(rs->only, rs->c[i].name))
-			outf(&o, "# not imported (--chain %s): chain %s, hook %s%s\n", rs->only, rs->c[i].name,
+			outf(o, "# not imported (--chain %s): chain %s, hook %s%s\n", rs->only, rs->c[i].name,
 			     hook_name(rs->c[i].hook), rs->c[i].policy == IMP_V_DROP ? ", policy drop" : "");
 	for (int d = 0; d < 2; d++) {
-		struct imp_chain *c = pick[d];
+		const struct imp_chain *c = pick[d];
 		static const char *const fams[] = { "inet", "ip", "ip6", "netdev", "?" };
 
 		if (!c)
 			continue;
-		outf(&o, "# %s: chain %s %s %s (hook %s)\n", d ? "out" : "in", fams[c->family],
+		outf(o, "# %s: chain %s %s %s (hook %s)\n", d ? "out" : "in", fams[c->family],
 		     c->table, c->name, hook_name(c->hook));
 		if (c->policy == IMP_V_DROP && c->family == IMP_FAM_NETDEV)
-			outf(&o, "policy %sdrop\n", d ? "out " : "");
+			outf(o, "policy %sdrop\n", d ? "out " : "");
 	}
+}
+
+char *imp_translate(struct imp_ruleset *rs, struct xw_err *err)
+{
+	struct tr t = { .rs = rs, .err = err };
+	struct imp_chain *pick[2] = { NULL, NULL };
+	struct out o = { 0 };
+
+	if (translate_all(&t) || pick_chains(&t, pick))
+		return NULL;
+	put_header(&o, rs, pick);
 	for (int d = 0; d < 2; d++) {
 		struct imp_chain *c = pick[d];
 		const char *dir = d ? "out" : "in";

@@ -141,10 +141,162 @@ static const char *need(struct ipt *p, size_t *i)
 	return p->a[++*i].s;
 }
 
+/* -p PROTO: meta l4proto PROTO ("all": no match); *proto: its name. */
+static int ipt_protocol(struct ipt *p, size_t *i, const char **proto)
+{
+	int col = p->a[*i].col, proto_col;
+	const char *v;
+
+	if (!(v = need(p, i)))
+		return -1;
+	*proto = v;
+	proto_col = p->a[*i].col;
+	if (!strcmp(v, "all") || !strcmp(v, "0"))
+		return 0;
+	if (tok(p, "meta", col) || tok(p, "l4proto", col) ||
+	    tok(p, !strcmp(v, "ipv6-icmp") ? "icmpv6" : v, proto_col))
+		return -1;
+	return 0;
+}
+
+/* -i DEV: iifname DEV (one exact name: no '+' wildcard). */
+static int ipt_in_interface(struct ipt *p, size_t *i)
+{
+	int col = p->a[*i].col;
+	const char *v;
+
+	if (!(v = need(p, i)))
+		return -1;
+	if (v[0] && v[strlen(v) - 1] == '+')
+		return perr(p, p->a[*i].col, "interface '%s': xwall matches one exact name "
+			    "(no wildcards)", v);
+	if (tok(p, "iifname", col) || tok(p, v, p->a[*i].col))
+		return -1;
+	return 0;
+}
+
+/* -m MODULE: the modules whose options are translated below (comment's
+ * is dropped); any other cannot be expressed. */
+static int ipt_match_module(struct ipt *p, size_t *i)
+{
+	static const char *const ok[] = { "tcp", "udp", "sctp", "icmp", "icmp6", "icmpv6",
+		"multiport", "conntrack", "state", "comment", NULL };
+	bool known = false;
+	const char *v;
+
+	if (!(v = need(p, i)))
+		return -1;
+	for (size_t k = 0; ok[k]; k++)
+		known |= !strcmp(v, ok[k]);
+	if (!known)
+		return perr(p, p->a[*i].col, "match module '%s' cannot be expressed in xwall", v);
+	return 0;
+}
+
+/* --sport/--dport (and multiport's --sports/--dports) LIST: needs -p tcp,
+ * udp or sctp before it. */
+static int ipt_ports(struct ipt *p, size_t *i, const char *proto)
+{
+	const char *o = p->a[*i].s, *v;
+	int col = p->a[*i].col;
+	bool src = strstr(o, "-sport") || strstr(o, "source");
+
+	if (!(v = need(p, i)))
+		return -1;
+	if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
+		return perr(p, col, "'%s' without -p tcp, udp or sctp", o);
+	if (tok(p, proto, col) || tok(p, src ? "sport" : "dport", col) ||
+	    list(p, v, p->a[*i].col, false, true))
+		return -1;
+	return 0;
+}
+
+/* --tcp-flags MASK COMP: tcp flags COMP / MASK (ALL: every flag). */
+static int ipt_tcp_flags(struct ipt *p, size_t *i)
+{
+	int col = p->a[*i].col;
+	const char *mask, *comp;
+	char m[128], f[128];
+
+	if (!(mask = need(p, i)) || !(comp = need(p, i)))
+		return -1;
+	snprintf(m, sizeof(m), "%s", !strcmp(mask, "ALL") ? "fin,syn,rst,psh,ack,urg,ece,cwr" : mask);
+	snprintf(f, sizeof(f), "%s", comp);
+	if (!strcmp(comp, "NONE"))
+		return perr(p, p->a[*i].col, "--tcp-flags ... NONE (no flag set) cannot be "
+			    "expressed in xwall");
+	if (!strcmp(comp, "ALL"))
+		snprintf(f, sizeof(f), "%s", m);
+	for (char *c = m; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (char *c = f; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (tok(p, "tcp", col) || tok(p, "flags", col) || tok(p, f, p->a[*i].col) ||
+	    tok(p, "/", col) || tok(p, m, p->a[*i - 1].col))
+		return -1;
+	return 0;
+}
+
+/* --icmp-type / --icmpv6-type TYPE[/CODE] ("any": no match). */
+static int ipt_icmp_type(struct ipt *p, size_t *i)
+{
+	const char *o = p->a[*i].s, *v;
+	int col = p->a[*i].col;
+	bool v6 = !strcmp(o, "--icmpv6-type");
+	char t[64], *sl;
+
+	if (!(v = need(p, i)))
+		return -1;
+	snprintf(t, sizeof(t), "%s", v);
+	sl = strchr(t, '/');
+	if (sl)
+		*sl++ = 0;
+	if (!strcmp(t, "any"))
+		return 0;
+	if (tok(p, v6 ? "icmpv6" : "icmp", col) || tok(p, "type", col) || tok(p, t, p->a[*i].col))
+		return -1;
+	if (sl && (tok(p, v6 ? "icmpv6" : "icmp", col) || tok(p, "code", col) ||
+		   tok(p, sl, p->a[*i].col)))
+		return -1;
+	return 0;
+}
+
+/* -j TARGET: LOG, ACCEPT, DROP, RETURN or a user chain (*target: its name). */
+static int ipt_target(struct ipt *p, size_t *i, struct imp_ruleset *rs, const char *table,
+		      const char **target)
+{
+	int target_col;
+	const char *v;
+
+	if (!(v = need(p, i)))
+		return -1;
+	*target = v;
+	target_col = p->a[*i].col;
+	if (!strcmp(v, "LOG")) {
+		if (tok(p, "log", target_col))
+			return -1;
+	} else if (!strcmp(v, "ACCEPT") || !strcmp(v, "DROP") || !strcmp(v, "RETURN")) {
+		char lc[8];
+
+		for (size_t k = 0; k <= strlen(v); k++)
+			lc[k] = (char)tolower((unsigned char)v[k]);
+		if (tok(p, lc, target_col))
+			return -1;
+	} else if (!strcmp(v, "REJECT")) {
+		return perr(p, target_col, "'-j REJECT' (drop and answer) cannot be expressed "
+			    "in xwall; only DROP");
+	} else if (imp_chain_find(rs, table, p->fam == 6 ? IMP_FAM_IP6 : IMP_FAM_IP, v)) {
+		if (tok(p, "jump", target_col) || tok(p, v, target_col))
+			return -1;
+	} else {
+		return perr(p, target_col, "target '%s' cannot be expressed in xwall", v);
+	}
+	return 0;
+}
+
 static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 {
 	const char *proto = NULL, *target = NULL;
-	int proto_col = 0, target_col = 0;
 	struct imp_chain *c;
 	const char *fam = p->fam == 6 ? "ip6" : "ip";
 
@@ -166,14 +318,7 @@ static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 		if (!strcmp(o, "!"))
 			return perr(p, col, "negation ('!'): xwall has no 'not'; write the complement as rules");
 		if (!strcmp(o, "-p") || !strcmp(o, "--protocol")) {
-			if (!(v = need(p, &i)))
-				return -1;
-			proto = v;
-			proto_col = p->a[i].col;
-			if (!strcmp(v, "all") || !strcmp(v, "0"))
-				continue;
-			if (tok(p, "meta", col) || tok(p, "l4proto", col) ||
-			    tok(p, !strcmp(v, "ipv6-icmp") ? "icmpv6" : v, proto_col))
+			if (ipt_protocol(p, &i, &proto))
 				return -1;
 		} else if (!strcmp(o, "-s") || !strcmp(o, "--source") || !strcmp(o, "-d") ||
 			   !strcmp(o, "--destination")) {
@@ -183,12 +328,7 @@ static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 			    list(p, v, p->a[i].col, false, false))
 				return -1;
 		} else if (!strcmp(o, "-i") || !strcmp(o, "--in-interface")) {
-			if (!(v = need(p, &i)))
-				return -1;
-			if (v[0] && v[strlen(v) - 1] == '+')
-				return perr(p, p->a[i].col, "interface '%s': xwall matches one exact name "
-					    "(no wildcards)", v);
-			if (tok(p, "iifname", col) || tok(p, v, p->a[i].col))
+			if (ipt_in_interface(p, &i))
 				return -1;
 		} else if (!strcmp(o, "-o") || !strcmp(o, "--out-interface")) {
 			return perr(p, col, "'-o' (output interface) cannot be expressed in xwall");
@@ -196,69 +336,23 @@ static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 			return perr(p, col, "'-f': iptables sees fragments only without conntrack's "
 				    "reassembly; xwall sees every fragment: not the same packets");
 		} else if (!strcmp(o, "-m") || !strcmp(o, "--match")) {
-			static const char *const ok[] = { "tcp", "udp", "sctp", "icmp", "icmp6", "icmpv6",
-				"multiport", "conntrack", "state", "comment", NULL };
-			bool known = false;
-
-			if (!(v = need(p, &i)))
+			if (ipt_match_module(p, &i))
 				return -1;
-			for (size_t k = 0; ok[k]; k++)
-				known |= !strcmp(v, ok[k]);
-			if (!known)
-				return perr(p, p->a[i].col, "match module '%s' cannot be expressed in xwall", v);
 		} else if (!strcmp(o, "--dport") || !strcmp(o, "--destination-port") ||
 			   !strcmp(o, "--sport") || !strcmp(o, "--source-port") ||
 			   !strcmp(o, "--dports") || !strcmp(o, "--destination-ports") ||
 			   !strcmp(o, "--sports") || !strcmp(o, "--source-ports")) {
-			bool src = strstr(o, "-sport") || strstr(o, "source");
-
-			if (!(v = need(p, &i)))
-				return -1;
-			if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
-				return perr(p, col, "'%s' without -p tcp, udp or sctp", o);
-			if (tok(p, proto, col) || tok(p, src ? "sport" : "dport", col) ||
-			    list(p, v, p->a[i].col, false, true))
+			if (ipt_ports(p, &i, proto))
 				return -1;
 		} else if (!strcmp(o, "--tcp-flags")) {
-			const char *mask, *comp;
-			char m[128], f[128];
-
-			if (!(mask = need(p, &i)) || !(comp = need(p, &i)))
-				return -1;
-			snprintf(m, sizeof(m), "%s", !strcmp(mask, "ALL") ? "fin,syn,rst,psh,ack,urg,ece,cwr" : mask);
-			snprintf(f, sizeof(f), "%s", comp);
-			if (!strcmp(comp, "NONE"))
-				return perr(p, p->a[i].col, "--tcp-flags ... NONE (no flag set) cannot be "
-					    "expressed in xwall");
-			if (!strcmp(comp, "ALL"))
-				snprintf(f, sizeof(f), "%s", m);
-			for (char *c = m; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			for (char *c = f; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			if (tok(p, "tcp", col) || tok(p, "flags", col) || tok(p, f, p->a[i].col) ||
-			    tok(p, "/", col) || tok(p, m, p->a[i - 1].col))
+			if (ipt_tcp_flags(p, &i))
 				return -1;
 		} else if (!strcmp(o, "--syn")) {
 			if (tok(p, "tcp", col) || tok(p, "flags", col) || tok(p, "syn", col) ||
 			    tok(p, "/", col) || tok(p, "fin,syn,rst,ack", col))
 				return -1;
 		} else if (!strcmp(o, "--icmp-type") || !strcmp(o, "--icmpv6-type")) {
-			bool v6 = !strcmp(o, "--icmpv6-type");
-			char t[64], *sl;
-
-			if (!(v = need(p, &i)))
-				return -1;
-			snprintf(t, sizeof(t), "%s", v);
-			sl = strchr(t, '/');
-			if (sl)
-				*sl++ = 0;
-			if (!strcmp(t, "any"))
-				continue;
-			if (tok(p, v6 ? "icmpv6" : "icmp", col) || tok(p, "type", col) || tok(p, t, p->a[i].col))
-				return -1;
-			if (sl && (tok(p, v6 ? "icmpv6" : "icmp", col) || tok(p, "code", col) ||
-				   tok(p, sl, p->a[i].col)))
+			if (ipt_icmp_type(p, &i))
 				return -1;
 		} else if (!strcmp(o, "--ctstate") || !strcmp(o, "--state")) {
 			if (!(v = need(p, &i)))
@@ -269,29 +363,8 @@ static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 			if (!need(p, &i))
 				return -1;
 		} else if (!strcmp(o, "-j") || !strcmp(o, "--jump")) {
-			if (!(v = need(p, &i)))
+			if (ipt_target(p, &i, rs, table, &target))
 				return -1;
-			target = v;
-			target_col = p->a[i].col;
-			if (!strcmp(v, "LOG")) {
-				if (tok(p, "log", target_col))
-					return -1;
-			} else if (!strcmp(v, "ACCEPT") || !strcmp(v, "DROP") || !strcmp(v, "RETURN")) {
-				char lc[8];
-
-				for (size_t k = 0; k <= strlen(v); k++)
-					lc[k] = (char)tolower((unsigned char)v[k]);
-				if (tok(p, lc, target_col))
-					return -1;
-			} else if (!strcmp(v, "REJECT")) {
-				return perr(p, target_col, "'-j REJECT' (drop and answer) cannot be expressed "
-					    "in xwall; only DROP");
-			} else if (imp_chain_find(rs, table, p->fam == 6 ? IMP_FAM_IP6 : IMP_FAM_IP, v)) {
-				if (tok(p, "jump", target_col) || tok(p, v, target_col))
-					return -1;
-			} else {
-				return perr(p, target_col, "target '%s' cannot be expressed in xwall", v);
-			}
 		} else if (!strncmp(o, "--log-", 6) && target && !strcmp(target, "LOG")) {
 			if (strcmp(o, "--log-tcp-sequence") && strcmp(o, "--log-tcp-options") &&
 			    strcmp(o, "--log-ip-options") && strcmp(o, "--log-uid") &&
@@ -306,7 +379,6 @@ static int rule_line(struct ipt *p, struct imp_ruleset *rs, const char *table)
 			return perr(p, col, "option '%s' cannot be expressed in xwall", o);
 		}
 	}
-	(void)proto_col;
 	return 0;
 }
 
