@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
@@ -1183,6 +1184,32 @@ static int fill_array(int fd, __u32 first, const void *vals, __u32 n)
 	return rc;
 }
 
+/* Write n values of vs bytes into slots [first, first + n) of an array
+ * map: with memcpy through mmap (BPF_F_MMAPABLE maps, whose elements are
+ * vs rounded up to 8 bytes apart), else in batched updates. */
+static int write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
+{
+	size_t es = ((size_t)vs + 7) & ~(size_t)7, lo = (size_t)first * es, off, len;
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	if (!n)
+		return 0;
+	off = lo & ~(size_t)(pg > 0 ? pg - 1 : 4095);
+	len = lo + (size_t)n * es - off;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (p == MAP_FAILED)   /* pinned by an xwall without BPF_F_MMAPABLE */
+		return fill_array(fd, first, vals, n);
+	if (es == vs) {
+		memcpy(p + (lo - off), vals, (size_t)n * vs);
+	} else {
+		for (__u32 i = 0; i < n; i++)
+			memcpy(p + (lo - off) + (size_t)i * es, (const char *)vals + (size_t)i * vs, vs);
+	}
+	munmap(p, len);
+	return 0;
+}
+
 /* An update of a map-in-map slot returns only after an RCU grace period:
  * re-install what a slot holds to wait for packets in flight. */
 static int grace_period(struct xw_dp *dp, __u32 gen)
@@ -1314,11 +1341,14 @@ static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c
 	const struct xw_ctree *t = c->tree;
 	int rc;
 
-	rc = fill_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents);
+	rc = write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
+			 sizeof(*t->rents));
 	if (!rc)
-		rc = fill_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids);
+		rc = write_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids,
+				 sizeof(*t->lids));
 	if (!rc)
-		rc = fill_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, t->nodes, t->n_nodes);
+		rc = write_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, t->nodes, t->n_nodes,
+				 sizeof(*t->nodes));
 	if (!rc)
 		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &t->head, 0) ? -errno : 0;
 	for (__u32 i = 0; i < c->n_limits && i < XW_MAX_LIMIT_ENTRIES; i++)
@@ -1430,6 +1460,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		goto out;
 	}
 
+	xw_dp_phase("apply: compose rule text");
 	/* 1. nobody may still be running on the slot we fill (an earlier apply
 	 *    may have been killed between its flip and its grace period) */
 	rc = grace_period(dp, cfg.active & 1);
@@ -1437,14 +1468,16 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "wait for packets in flight", rc);
 		goto out;
 	}
+	xw_dp_phase("apply: grace period before");
 	/* 2. the inactive generation: rule text, trees, fresh counter slots */
 	fd_x = text_map(text, tlen);
 	if (fd_x < 0) {
 		rc = sys_err(err, "create rule text map", fd_x);
 		goto out;
 	}
+	xw_dp_phase("apply: write rule text");
 	rc = write_trees(dp, gen, &c);
-	xw_dp_phase("apply: write maps");
+	xw_dp_phase("apply: write trees");
 	if (!rc)
 		rc = zero_slots(dp, nl.slot, fresh, rs->n, 1);
 	if (!rc)

@@ -1084,8 +1084,14 @@ int xw_parse_text(const char *text, size_t len, const char *fname,
 			goto out;
 		}
 	}
-	if (rs->n)
-		qsort(rs->rules, rs->n, sizeof(*rs->rules), cmp_prio);
+	/* files are usually in priority order already: sorting large rule
+	 * structs costs more than checking */
+	for (size_t i = 1; i < rs->n; i++) {
+		if (rs->rules[i - 1].prio > rs->rules[i].prio) {
+			qsort(rs->rules, rs->n, sizeof(*rs->rules), cmp_prio);
+			break;
+		}
+	}
 	if (xw_sets_check(rs, err))
 		goto out;
 	rc = 0;
