@@ -749,6 +749,26 @@ static char *read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 		return NULL;
 	}
 	buf = calloc((size_t)info.max_entries * TEXT_CHUNK + 1, 1);
+	/* one batched read (a 100k-rule text is ~2,000 chunks), else chunk
+	 * by chunk */
+	if (buf && info.max_entries > 1) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 *keys = calloc(info.max_entries, sizeof(*keys)), out = 0, count = info.max_entries;
+
+		if (keys && (bpf_map_lookup_batch(fd, NULL, &out, keys, buf, &count, &o) == 0 ||
+			     errno == ENOENT) && count == info.max_entries) {
+			int sorted = 1;
+
+			for (__u32 i = 0; i < count; i++)
+				sorted &= keys[i] == i;
+			if (sorted) {
+				free(keys);
+				close(fd);
+				return buf;
+			}
+		}
+		free(keys);
+	}
 	for (__u32 i = 0; buf && i < info.max_entries; i++) {
 		if (bpf_map_lookup_elem(fd, &i, buf + (size_t)i * TEXT_CHUNK)) {
 			sys_err(err, "read rule set", errno);
