@@ -90,11 +90,15 @@ for s in $SETS; do
 		del+=("$(timed "$X" rule del 5)")
 	done
 	rules=$("$X" rule list | grep -c '^rule ')
+	maps=()    # every pinned map (the pins hold programs too)
+	for m in "$PIN"/xw_*; do
+		bpftool map show pinned "$m" >/dev/null 2>&1 && maps+=("${m##*/}")
+	done
 	printf '%s | %s | %s | %s | %s | %s | %s | %s\n' "$s" "$rules" \
 		"$(printf '%s\n' "${new[@]}" | median)" "$(printf '%s\n' "${same[@]}" | median)" \
 		"$(printf '%s\n' "${add[@]}" | median)" "$(printf '%s\n' "${del[@]}" | median)" \
 		"$(memlock xw_nodes xw_lids xw_rents text)" \
-		"$(memlock text $(cd $PIN && for m in xw_*; do bpftool map show pinned "$m" >/dev/null 2>&1 && echo "$m"; done))"
+		"$(memlock text "${maps[@]}")"
 	prev=$s
 done
 "$X" apply --allow-empty /dev/null >/dev/null 2>&1 || true
