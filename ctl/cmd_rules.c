@@ -89,7 +89,9 @@ int cmd_apply(int argc, char **argv)
 	if (optind != argc - 1)
 		return xw_usage("apply", XW_EINPUT);
 	xw_ruleset_init(&rs);
+	xw_dp_phase("start, parse options");
 	rc = xw_load_rules(argv[optind], &rs);
+	xw_dp_phase("parse rule file");
 	/* an empty input is more often a wrong path or a truncated file than
 	 * a wish to pass everything: say so before it replaces the rule set
 	 * (without privilege, apply is refused for that first, as before) */
@@ -106,6 +108,7 @@ int cmd_apply(int argc, char **argv)
 	if (!rc)
 		rc = check ? check_only(&rs) : apply_locked(&rs);
 	xw_ruleset_free(&rs);
+	xw_dp_phase("close");
 	if (!rc && verify && !check)   /* the live maps against the live text */
 		rc = cmd_verify(1, (char *[]){ "verify", NULL });
 	return rc;
@@ -121,7 +124,9 @@ static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
 
 	if (rc)
 		return rc;
+	xw_dp_phase("start, open");
 	rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err);
+	xw_dp_phase("read live rules");
 	if (rc) {
 		xw_fail(rc, &err);
 		xw_close(&dp, rc);
@@ -132,6 +137,7 @@ static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
 		xw_fail(rc, &err);
 	xw_ruleset_free(&rs);
 	xw_close(&dp, rc);
+	xw_dp_phase("close");
 	return rc;
 }
 

@@ -22,7 +22,8 @@
 # XWB_CT_BATCH, XWB_CT_INSERTS, XWB_XDPFILT_OBJ, XWB_CB_PKTS, XWB_CB_REPEAT
 # (see tests/bench/xwbench.c); XWB_CB_SETS (ClassBench sets, default all
 # and worst_rand1k), XWB_CB_SEED, XWB_CB_NFT=0 (no nftables comparison),
-# XWCB_* (scripts/bench-cb-nft.sh); XWB_ONLY=pkt|ct|apply runs one part (and
+# XWCB_* (scripts/bench-cb-nft.sh), XWB_CLI_* (scripts/bench-cli.sh: apply,
+# rule add/del at 100k rules); XWB_ONLY=pkt|ct|apply|cli runs one part (and
 # leaves docs/ alone), XWB_ONLY=cb runs the ClassBench part and rewrites only
 # the ClassBench section of docs/benchmarks.md; XWB_DOCS=0 never writes docs/.
 set -euo pipefail
@@ -163,7 +164,7 @@ start=$(date +%s)
 	echo
 } | tee "$tmp"
 
-if [ "$only" != cb ]; then
+if [ "$only" != cb ] && [ "$only" != cli ]; then
 	XWB_PLOT_DATA=$dat "$BIN" "$only" | tee "$body"
 	cat "$body" >>"$tmp"
 fi
@@ -171,6 +172,12 @@ if [ "$only" = all ] || [ "$only" = cb ]; then
 	[ "$only" = cb ] || echo | tee -a "$tmp"
 	classbench | tee "$cbbody"
 	cat "$cbbody" >>"$tmp"
+fi
+# the CLI on a live 100k-rule set (scripts/bench-cli.sh), after the
+# ClassBench part, which makes the sets (a cli-only run needs them made once);
+# its table goes with the other apply numbers, before the ClassBench section
+if [ "$only" = all ] || [ "$only" = cli ]; then
+	{ [ "$only" = cli ] || echo; scripts/bench-cli.sh; } | tee -a "$body" | tee -a "$tmp"
 fi
 
 elapsed=$(( $(date +%s) - start ))

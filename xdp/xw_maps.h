@@ -10,10 +10,14 @@
 
 /* Rule-set generations g = 0, 1 (include/xwall.h "Decision trees"): tree
  * nodes, leaf lists and rule entries, generation g in the g-th half of each
- * array; the loader fills the inactive half, then flips xw_cfg.active. */
+ * array; the loader fills the inactive half, then flips xw_cfg.active.
+ * BPF_F_MMAPABLE: the loader writes them with memcpy through mmap, which
+ * the kernel refuses for BPF_F_RDONLY_PROG maps, so the programs could write
+ * them (they never do).  A datapath pinned by an older xwall (read-only, not
+ * mmapable) is written with batched updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * XW_MAX_NODES);
 	__type(key, __u32);
 	__type(value, struct xw_node);
@@ -21,7 +25,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * XW_MAX_LIDS);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -29,7 +33,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2 * XW_MAX_RENTS);
 	__type(key, __u32);
 	__type(value, struct xw_rent);

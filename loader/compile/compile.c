@@ -849,6 +849,64 @@ static int cmp_rent_prio(const void *a, const void *b)
 	return memcmp(x->m, y->m, sizeof(x->m) + sizeof(x->v) + 4 * sizeof(uint16_t));
 }
 
+#define RENT_MATCH_BYTES (sizeof(((struct xw_rent *)0)->m) + sizeof(((struct xw_rent *)0)->v) + 8)
+
+static uint64_t rent_hash(const struct xw_rent *e)
+{
+	const uint8_t *p = (const uint8_t *)e->m;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < RENT_MATCH_BYTES; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+/* The entries come in rule order, i.e. by priority: sort each run of one
+ * priority (one rule's entries) by match, keep the first entry of every
+ * match (mask, value, ports), which has the best priority.  The result is
+ * what sorting by match, keeping the best of each and sorting by
+ * cmp_rent_prio gives, without two sorts of 100k 152-byte entries.  Returns
+ * the count, or SIZE_MAX (nothing changed) if the entries are out of
+ * priority order or memory is short. */
+static size_t dedup_in_prio_order(struct xw_rent *re, size_t n)
+{
+	size_t size = 16, k = 0;
+	uint32_t *tab;
+
+	for (size_t i = 1; i < n; i++)
+		if (re[i].prio < re[i - 1].prio)
+			return SIZE_MAX;
+	while (size < 2 * n)
+		size *= 2;
+	tab = calloc(size, sizeof(*tab));    /* kept index + 1, 0 empty */
+	if (!tab)
+		return SIZE_MAX;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && re[j].prio == re[i].prio; j++)
+			;
+		if (j - i > 1)
+			qsort(re + i, j - i, sizeof(*re), cmp_rent_prio);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)rent_hash(&re[i]) & (size - 1);
+		int dup = 0;
+
+		for (; tab[h]; h = (h + 1) & (size - 1)) {
+			if (!memcmp(re[tab[h] - 1].m, re[i].m, RENT_MATCH_BYTES)) {
+				dup = 1;
+				break;
+			}
+		}
+		if (dup)
+			continue;
+		re[k] = re[i];
+		tab[h] = (uint32_t)k + 1;
+		k++;
+	}
+	free(tab);
+	return k;
+}
+
 int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
 		    const uint32_t *ifindex, struct xw_tcompiled *out, struct xw_err *err)
 {
@@ -895,15 +953,18 @@ int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
 		e->flags = rv.v[i].val.flags;
 	}
 	/* equal matches: only the best priority can ever decide */
-	if (rv.n)
+	n = rv.n ? dedup_in_prio_order(re, rv.n) : 0;
+	if (n == SIZE_MAX) {
+		n = 0;
 		qsort(re, rv.n, sizeof(*re), cmp_rent);
-	for (i = 0; i < rv.n; i++) {
-		if (n && !memcmp(re[i].m, re[n - 1].m, sizeof(re[i].m) + sizeof(re[i].v) + 8))
-			continue;
-		re[n++] = re[i];
+		for (i = 0; i < rv.n; i++) {
+			if (n && !memcmp(re[i].m, re[n - 1].m, sizeof(re[i].m) + sizeof(re[i].v) + 8))
+				continue;
+			re[n++] = re[i];
+		}
+		if (n)
+			qsort(re, n, sizeof(*re), cmp_rent_prio);
 	}
-	if (n)
-		qsort(re, n, sizeof(*re), cmp_rent_prio);
 	if (xw_tree_build(re, (uint32_t)n, out->tree, err->msg, sizeof(err->msg)))
 		goto fail;
 	re = NULL;   /* owned by the tree */

@@ -12,12 +12,14 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
@@ -95,6 +97,7 @@ _Static_assert(XW_ARRAY_SIZE(xw_ct_default_timeout) == XW_CTS_MAX,
 
 static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg);
 static int sys_err(struct xw_err *err, const char *what, int e);
+static int fill(int fd, const void *keys, const void *vals, __u32 n);
 
 static uint32_t ct_size = XW_CT_DEFAULT_SIZE;
 static uint32_t ring_size = XW_RING_DEFAULT;
@@ -746,6 +749,26 @@ static char *read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 		return NULL;
 	}
 	buf = calloc((size_t)info.max_entries * TEXT_CHUNK + 1, 1);
+	/* one batched read (a 100k-rule text is ~2,000 chunks), else chunk
+	 * by chunk */
+	if (buf && info.max_entries > 1) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 *keys = calloc(info.max_entries, sizeof(*keys)), out = 0, count = info.max_entries;
+
+		if (keys && (bpf_map_lookup_batch(fd, NULL, &out, keys, buf, &count, &o) == 0 ||
+			     errno == ENOENT) && count == info.max_entries) {
+			int sorted = 1;
+
+			for (__u32 i = 0; i < count; i++)
+				sorted &= keys[i] == i;
+			if (sorted) {
+				free(keys);
+				close(fd);
+				return buf;
+			}
+		}
+		free(keys);
+	}
 	for (__u32 i = 0; buf && i < info.max_entries; i++) {
 		if (bpf_map_lookup_elem(fd, &i, buf + (size_t)i * TEXT_CHUNK)) {
 			sys_err(err, "read rule set", errno);
@@ -801,98 +824,229 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
 	return 0;
 }
 
-static char *compose_text(const struct xw_ruleset *rs, const uint32_t *slots, size_t *len)
+/* The canonical text of a rule set is its rules' lines after the policy
+ * lines and set blocks, one rule per line in order: the last n lines of
+ * text[0..len).  Points line[i] at the i-th (llen[i] bytes, without the
+ * newline); -1 if there are fewer than n lines or one is not a rule. */
+static int last_lines(const char *text, size_t len, size_t n, const char **line, uint32_t *llen)
 {
-	char *body = xw_ruleset_format(rs), *out;
-	size_t cap = 16 + rs->n * 11 + (body ? strlen(body) : 0), n;
+	size_t end = len;
 
-	if (!body)
-		return NULL;
-	out = malloc(cap + 2);
-	if (!out) {
-		free(body);
-		return NULL;
+	if (end && text[end - 1] == '\n')
+		end--;
+	for (size_t i = n; i-- > 0;) {
+		const char *nl = memrchr(text, '\n', end);
+		size_t start = nl ? (size_t)(nl - text) + 1 : 0;
+
+		if (end - start < 5 || memcmp(text + start, "rule ", 5) || end - start > UINT32_MAX)
+			return -1;
+		line[i] = text + start;
+		llen[i] = (uint32_t)(end - start);
+		if (!nl && i)
+			return -1;
+		end = nl ? (size_t)(nl - text) : 0;
 	}
+	return 0;
+}
+
+/* Each rule of a generation by its canonical text, with its counter slot.
+ * `text` owns the bytes the lines point into. */
+struct rule_lines {
+	char *text;
+	size_t n;
+	const char **line;
+	uint32_t *len;
+	uint32_t *slot;
+};
+
+static void rule_lines_free(struct rule_lines *rl)
+{
+	free(rl->text);
+	free(rl->line);
+	free(rl->len);
+	free(rl->slot);
+	memset(rl, 0, sizeof(*rl));
+}
+
+static int rule_lines_alloc(struct rule_lines *rl, size_t n)
+{
+	rl->n = n;
+	rl->line = calloc(n + 1, sizeof(*rl->line));
+	rl->len = calloc(n + 1, sizeof(*rl->len));
+	rl->slot = calloc(n + 1, sizeof(*rl->slot));
+	return rl->line && rl->len && rl->slot ? 0 : -ENOMEM;
+}
+
+/* The live generation's rules as stored ("#slots ..." and the canonical
+ * text, see xw_dp_read_rules), without parsing them: the counter slots are
+ * the only thing apply needs from the old generation, keyed by rule text.
+ * A text of another form is parsed and formatted again. */
+static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, struct xw_err *err)
+{
+	char *text, *p, *e;
+	size_t n = 0;
+
+	memset(rl, 0, sizeof(*rl));
+	text = read_text(dp, gen, err);
+	if (!text)
+		return XW_ESYS;
+	if (strncmp(text, "#slots", 6) == 0) {
+		for (p = text + 6; *p == ' '; p = e) {
+			strtoul(p, &e, 10);
+			if (e == p)
+				break;
+			n++;
+		}
+		rl->text = text;
+		if (rule_lines_alloc(rl, n))
+			goto oom;
+		for (p = text + 6, n = 0; n < rl->n; n++, p = e)
+			rl->slot[n] = (uint32_t)strtoul(p, &e, 10);
+		if (last_lines(text, strlen(text), rl->n, rl->line, rl->len) == 0)
+			return 0;
+	}
+	/* not the form compose_text writes: parse it */
+	{
+		struct xw_ruleset rs;
+		uint32_t *slots = NULL;
+		int rc;
+
+		rule_lines_free(rl);
+		free(text);
+		rc = xw_dp_read_rules(dp, &rs, &slots, NULL, err);
+		if (rc)
+			return rc;
+		rl->text = xw_ruleset_format(&rs);
+		rc = rl->text ? rule_lines_alloc(rl, rs.n) : -ENOMEM;
+		for (size_t i = 0; !rc && i < rs.n; i++)
+			rl->slot[i] = slots[i];
+		if (!rc && last_lines(rl->text, strlen(rl->text), rs.n, rl->line, rl->len))
+			rc = xw_errf(err, XW_ESYS, "read rule set: the live rule text is malformed");
+		free(slots);
+		xw_ruleset_free(&rs);
+		if (rc == -ENOMEM)
+			return xw_errf(err, XW_ESYS, "out of memory");
+		if (rc)
+			rule_lines_free(rl);
+		return rc;
+	}
+oom:
+	rule_lines_free(rl);
+	return xw_errf(err, XW_ESYS, "out of memory");
+}
+
+/* The new rule set's canonical text (body) and its rule lines. */
+static int format_rules(const struct xw_ruleset *rs, struct rule_lines *rl, struct xw_err *err)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->text = xw_ruleset_format(rs);
+	if (!rl->text || rule_lines_alloc(rl, rs->n)) {
+		rule_lines_free(rl);
+		return xw_errf(err, XW_ESYS, "out of memory");
+	}
+	if (last_lines(rl->text, strlen(rl->text), rs->n, rl->line, rl->len)) {
+		rule_lines_free(rl);
+		return xw_errf(err, XW_ESYS, "internal error: rule text of %zu rules", rs->n);
+	}
+	return 0;
+}
+
+/* "#slots S0 S1 ...\n" and the canonical text (what xw_dp_read_rules reads). */
+static char *compose_text(const struct rule_lines *nl, size_t *len)
+{
+	size_t blen = strlen(nl->text), n;
+	char *out = malloc(16 + nl->n * 11 + blen + 2);
+
+	if (!out)
+		return NULL;
 	n = (size_t)sprintf(out, "#slots");
-	for (size_t i = 0; i < rs->n; i++)
-		n += (size_t)sprintf(out + n, " %u", slots[i]);
+	for (size_t i = 0; i < nl->n; i++) {
+		char d[12];
+		size_t k = sizeof(d);
+		uint32_t v = nl->slot[i];
+
+		do
+			d[--k] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		out[n++] = ' ';
+		memcpy(out + n, d + k, sizeof(d) - k);
+		n += sizeof(d) - k;
+	}
 	out[n++] = '\n';
-	strcpy(out + n, body);
-	*len = n + strlen(body);
-	free(body);
+	memcpy(out + n, nl->text, blen + 1);
+	*len = n + blen;
 	return out;
 }
 
-static int cmp_str(const void *a, const void *b)
+static uint64_t hash_line(const char *s, uint32_t n)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return h;
 }
 
 /* Keep the slot of every rule whose canonical text is unchanged; new rules
  * get slots no rule of the old generation uses, so packets still counting
- * on the old generation never touch a freshly zeroed slot. */
-static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
-			const struct xw_ruleset *rs, uint32_t *slots, uint8_t *fresh,
+ * on the old generation never touch a freshly zeroed slot.  Fills nl->slot
+ * and fresh (1: a never used slot, zeroed before the switch; 2: a deleted
+ * rule's slot, zeroed after it). */
+static int assign_slots(const struct rule_lines *ol, struct rule_lines *nl, uint8_t *fresh,
 			struct xw_err *err)
 {
-	char **keys = calloc(old->n + 1, sizeof(char *));
+	size_t size = 16;
+	uint32_t *tab, next = 0, late = 0;
 	uint8_t *used = calloc(XW_MAX_RULES, 1);   /* 1: old generation, 2: new */
-	uint32_t next = 0, late = 0;
 	int rc = 0;
 
-	if (!keys || !used) {
+	if (nl->n > XW_MAX_RULES) {
+		free(used);
+		return xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)", nl->n, XW_MAX_RULES);
+	}
+	while (size < 2 * ol->n)
+		size *= 2;
+	tab = calloc(size, sizeof(*tab));     /* old line index + 1, 0 empty */
+	if (!tab || !used) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
-	if (rs->n > XW_MAX_RULES) {
-		rc = xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)", rs->n, XW_MAX_RULES);
-		goto out;
-	}
-	/* key = canonical text + '\0' + slot, sorted for lookup (old_slots
-	 * is NULL only for an empty old rule set) */
-	for (size_t i = 0; old_slots && i < old->n; i++) {
-		char *t = xw_rule_text(&old->rules[i]);
-		size_t l = t ? strlen(t) : 0;
+	for (size_t i = 0; i < ol->n; i++) {
+		size_t h = (size_t)hash_line(ol->line[i], ol->len[i]) & (size - 1);
 
-		keys[i] = t ? realloc(t, l + 1 + sizeof(uint32_t)) : NULL;
-		if (!keys[i]) {
-			free(t);
-			rc = xw_errf(err, XW_ESYS, "out of memory");
-			goto out;
-		}
-		memcpy(keys[i] + l + 1, &old_slots[i], sizeof(uint32_t));
-		if (old_slots[i] < XW_MAX_RULES)
-			used[old_slots[i]] = 1;
+		while (tab[h])
+			h = (h + 1) & (size - 1);
+		tab[h] = (uint32_t)i + 1;
+		if (ol->slot[i] < XW_MAX_RULES)
+			used[ol->slot[i]] = 1;
 	}
-	qsort(keys, old->n, sizeof(char *), cmp_str);
-	/* 1: rules whose text is unchanged keep their slot */
-	for (size_t i = 0; i < rs->n; i++) {
-		char *k = xw_rule_text(&rs->rules[i]), **hit;
+	/* 1: rules whose text is unchanged keep their slot (the text holds
+	 * the priority, which is unique: each old rule matches at most once) */
+	for (size_t i = 0; i < nl->n; i++) {
+		size_t h = (size_t)hash_line(nl->line[i], nl->len[i]) & (size - 1);
 
-		if (!k) {
-			rc = xw_errf(err, XW_ESYS, "out of memory");
-			goto out;
-		}
-		hit = old->n ? bsearch(&k, keys, old->n, sizeof(char *), cmp_str) : NULL;
-		free(k);
 		fresh[i] = 1;
-		if (hit) {
-			/* priorities are unique, so each old rule matches at most once */
-			memcpy(&slots[i], *hit + strlen(*hit) + 1, sizeof(uint32_t));
-			if (slots[i] < XW_MAX_RULES)
-				used[slots[i]] = 2;
-			fresh[i] = 0;
+		for (; tab[h]; h = (h + 1) & (size - 1)) {
+			uint32_t o = tab[h] - 1;
+
+			if (ol->len[o] == nl->len[i] && !memcmp(ol->line[o], nl->line[i], nl->len[i])) {
+				nl->slot[i] = ol->slot[o];
+				if (nl->slot[i] < XW_MAX_RULES)
+					used[nl->slot[i]] = 2;
+				fresh[i] = 0;
+				break;
+			}
 		}
 	}
 	/* 2: new rules take slots nobody used; when none are left, slots of
 	 * deleted rules, which are zeroed only after the switch (fresh 2) */
-	for (size_t i = 0; i < rs->n; i++) {
+	for (size_t i = 0; i < nl->n; i++) {
 		if (!fresh[i])
 			continue;
 		while (next < XW_MAX_RULES && used[next])
 			next++;
 		if (next < XW_MAX_RULES) {
-			slots[i] = next;
+			nl->slot[i] = next;
 			used[next] = 2;
 			continue;
 		}
@@ -902,39 +1056,68 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 			rc = xw_errf(err, XW_EINPUT, "too many rules for the counter table (%u)", XW_MAX_RULES);
 			goto out;
 		}
-		slots[i] = late;
+		nl->slot[i] = late;
 		used[late] = 2;
 		fresh[i] = 2;
 	}
 out:
-	for (size_t i = 0; keys && i < old->n; i++)
-		free(keys[i]);
-	free(keys);
+	free(tab);
 	free(used);
 	return rc;
 }
 
-/* A slot given to a new rule starts from zero: counters, token bucket,
- * event window. */
-static int zero_slot(struct xw_dp *dp, uint32_t slot)
+static __u32 map_value_size(int fd)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xw_counter *z = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*z));
-	struct xw_bucket b = { 0 };
-	char w[64] = { 0 };   /* struct xw_log_window (BPF-only type), zeroed */
-	int rc;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
 
-	if (!z)
-		return -ENOMEM;
-	rc = bpf_map_update_elem(dp->map_fd[XW_M_RULE_STATS], &slot, z, 0) ? -errno : 0;
-	free(z);
-	if (!rc && bpf_map_update_elem(dp->map_fd[XW_M_BUCKETS], &slot, &b, 0))
-		rc = -errno;
-	if (!rc && bpf_map_update_elem(dp->map_fd[XW_M_LOG_WINDOWS], &slot, &w, 0))
-		rc = -errno;
-	return rc;
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.value_size;
 }
 
+/* A slot given to a new rule starts from zero: counters, token bucket,
+ * event window.  Zeroes the slots of rules[i] with fresh[i] == which, in
+ * batches. */
+static int zero_slots(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh, size_t n,
+		      uint8_t which)
+{
+	static const enum xw_map_id maps[] = { XW_M_RULE_STATS, XW_M_BUCKETS, XW_M_LOG_WINDOWS };
+	enum { BATCH = 4096 };
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 *keys = malloc(BATCH * sizeof(*keys)), nk = 0;
+	void *zeros = NULL;
+	size_t vmax = 0;
+	int rc = 0;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	for (size_t m = 0; m < XW_ARRAY_SIZE(maps); m++) {
+		size_t vs = (map_value_size(dp->map_fd[maps[m]]) + 7) & ~(size_t)7;
+
+		if (maps[m] == XW_M_RULE_STATS)
+			vs *= (size_t)ncpu;
+		if (vs > vmax)
+			vmax = vs;
+	}
+	zeros = calloc(BATCH, vmax ? vmax : 8);
+	if (!keys || !zeros) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; !rc && i <= n; i++) {
+		if (i < n && fresh[i] == which)
+			keys[nk++] = slots[i];
+		if (nk == BATCH || (i == n && nk)) {
+			for (size_t m = 0; !rc && m < XW_ARRAY_SIZE(maps); m++)
+				rc = fill(dp->map_fd[maps[m]], keys, zeros, nk);
+			nk = 0;
+		}
+	}
+out:
+	free(keys);
+	free(zeros);
+	return rc;
+}
 /* Per-source token buckets (`limit ... per src`) of the slots rules[i] with
  * fresh[i] == which now hold: whatever rule used such a slot before is gone,
  * so its sources start with full buckets, like the slot's other state.
@@ -1021,6 +1204,32 @@ static int fill_array(int fd, __u32 first, const void *vals, __u32 n)
 	return rc;
 }
 
+/* Write n values of vs bytes into slots [first, first + n) of an array
+ * map: with memcpy through mmap (BPF_F_MMAPABLE maps, whose elements are
+ * vs rounded up to 8 bytes apart), else in batched updates. */
+static int write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
+{
+	size_t es = ((size_t)vs + 7) & ~(size_t)7, lo = (size_t)first * es, off, len;
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	if (!n)
+		return 0;
+	off = lo & ~(size_t)(pg > 0 ? pg - 1 : 4095);
+	len = lo + (size_t)n * es - off;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (p == MAP_FAILED)   /* pinned by an xwall without BPF_F_MMAPABLE */
+		return fill_array(fd, first, vals, n);
+	if (es == vs) {
+		memcpy(p + (lo - off), vals, (size_t)n * vs);
+	} else {
+		for (__u32 i = 0; i < n; i++)
+			memcpy(p + (lo - off) + (size_t)i * es, (const char *)vals + (size_t)i * vs, vs);
+	}
+	munmap(p, len);
+	return 0;
+}
+
 /* An update of a map-in-map slot returns only after an RCU grace period:
  * re-install what a slot holds to wait for packets in flight. */
 static int grace_period(struct xw_dp *dp, __u32 gen)
@@ -1036,93 +1245,242 @@ static int grace_period(struct xw_dp *dp, __u32 gen)
 	return rc;
 }
 
+/* XW_TIMING=1: each phase of an apply on stderr, in ms since the last mark
+ * (the first since the process started). */
+static struct timespec phase_t0;
+
+__attribute__((constructor)) static void phase_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &phase_t0);
+}
+
+void xw_dp_phase(const char *what)
+{
+	static int on = -1;
+	struct timespec t;
+
+	if (on < 0)
+		on = getenv("XW_TIMING") && strcmp(getenv("XW_TIMING"), "0");
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "xwall: timing: %-28s %8.2f ms\n", what,
+		(double)(t.tv_sec - phase_t0.tv_sec) * 1e3 + (double)(t.tv_nsec - phase_t0.tv_nsec) / 1e6);
+	phase_t0 = t;
+}
+
+/* ifindex of each rule's `iif` (0: none). */
+static int resolve_ifindexes(const struct xw_ruleset *rs, uint32_t *ifx, struct xw_err *err)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		if (!(rs->rules[i].present & XM_IIF))
+			continue;
+		ifx[i] = if_nametoindex(rs->rules[i].iif);
+		if (!ifx[i])
+			return xw_errf(err, XW_ESYS, "rule %u: iif %s: %s", rs->rules[i].prio,
+				       rs->rules[i].iif, strerror(errno));
+	}
+	return 0;
+}
+
+/* The trees of the rules without set references (those with are the set
+ * stage's, loader/sets.c). */
+static int compile_trees(const struct xw_ruleset *rs, const uint32_t *slots, const uint32_t *ifx,
+			 struct xw_tcompiled *c, struct xw_err *err)
+{
+	struct xw_ruleset plain;
+	uint32_t *ps, *pi;
+	size_t i = 0;
+	int rc;
+
+	while (i < rs->n && !xw_rule_uses_sets(&rs->rules[i]))
+		i++;
+	if (i == rs->n)   /* no set references: no copy */
+		return xw_compile_tree(rs, slots, ifx, c, err) ? XW_EINPUT : 0;
+	if (xw_sets_split(rs, slots, ifx, &plain, &ps, &pi))
+		return xw_errf(err, XW_ESYS, "out of memory");
+	rc = xw_compile_tree(&plain, ps, pi, c, err) ? XW_EINPUT : 0;
+	free(plain.rules);
+	free(ps);
+	free(pi);
+	return rc;
+}
+
+/* What the rule set costs a packet (xw_dp.last_cost). */
+static void note_cost(struct xw_dp *dp, const struct xw_tcompiled *c)
+{
+	dp->last_cost.trees = c->tree->head.n_trees;
+	dp->last_cost.entries = c->tree->n_rents;
+	dp->last_cost.nodes = c->tree->n_nodes;
+	dp->last_cost.lids = c->tree->n_lids;
+	dp->last_cost.worst = xw_tree_worst(c->tree);
+	dp->last_cost.depth = 0;
+	dp->last_cost.leaf = 0;
+	for (uint32_t i = 0; i < c->tree->head.n_trees; i++) {
+		if (c->tree->depth[i] > dp->last_cost.depth)
+			dp->last_cost.depth = c->tree->depth[i];
+		if (c->tree->max_leaf[i] > dp->last_cost.leaf)
+			dp->last_cost.leaf = c->tree->max_leaf[i];
+	}
+}
+
+/* A new map with the rule text in TEXT_CHUNK chunks: its fd, or -errno. */
+static int text_map(const char *text, size_t tlen)
+{
+	__u32 nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK), *idx;
+	char *chunks;
+	int fd, rc;
+
+	fd = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
+		       BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+	if (fd < 0)
+		return fd;
+	idx = calloc(nchunks, sizeof(*idx));
+	chunks = calloc(nchunks, TEXT_CHUNK);
+	rc = idx && chunks ? 0 : -ENOMEM;
+	if (!rc) {
+		memcpy(chunks, text, tlen);
+		for (__u32 i = 0; i < nchunks; i++)
+			idx[i] = i;
+		rc = fill(fd, idx, chunks, nchunks);
+	}
+	free(idx);
+	free(chunks);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* The inactive generation's trees and limit entries (no packet uses them):
+ * only the slots the new trees reach are written. */
+static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c)
+{
+	__u32 idx[XW_MAX_LIMIT_ENTRIES];
+	const struct xw_ctree *t = c->tree;
+	int rc;
+
+	rc = write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
+			 sizeof(*t->rents));
+	if (!rc)
+		rc = write_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids,
+				 sizeof(*t->lids));
+	if (!rc)
+		rc = write_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, t->nodes, t->n_nodes,
+				 sizeof(*t->nodes));
+	if (!rc)
+		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &t->head, 0) ? -errno : 0;
+	for (__u32 i = 0; i < c->n_limits && i < XW_MAX_LIMIT_ENTRIES; i++)
+		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
+	if (!rc)
+		rc = fill(dp->map_fd[XW_M_LIMITS], idx, c->limits, c->n_limits);
+	return rc;
+}
+
+/* The switch: one update of xw_cfg.  An array update is a plain copy that
+ * a packet may read half-done, so the new generation's fields go in first
+ * with `active` unchanged: a packet that sees the new `active` then also
+ * sees them, whichever words it reads when. */
+static int switch_generation(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen,
+			     const struct xw_ruleset *rs, const struct xw_tcompiled *c,
+			     struct xw_err *err)
+{
+	__u32 zero = 0;
+
+	cfg->policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
+	cfg->policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
+	cfg->ct_on[gen] = c->uses_ct;
+	cfg->n_limit[gen] = c->n_limits;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, cfg, 0))
+		return sys_err(err, "write the new generation's settings", errno);
+	cfg->active = gen;
+	cfg->generation++;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, cfg, 0))
+		return sys_err(err, "switch generation", errno);
+	return 0;
+}
+
+/* After the switch: wait until no packet runs on the old generation, then
+ * start the slots taken over from deleted rules (fresh 2): a packet still
+ * running the old generation counted into them as the deleted rule until
+ * the grace period ended, and zeroing earlier would have let it count into
+ * the new rule's fresh counters.  The new rule's own packets of the
+ * microseconds since the switch are not counted. */
+static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ruleset *rs,
+				 const uint32_t *slots, const uint8_t *fresh, struct xw_err *err)
+{
+	int rc = grace_period(dp, gen), z;
+
+	if (rc)
+		rc = sys_err(err, "wait for packets in flight", rc);
+	z = zero_slots(dp, slots, fresh, rs->n, 2);
+	if (z && !rc)   /* zero them even if the wait failed */
+		rc = sys_err(err, "zero counters", z);
+	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
+		rc = sys_err(err, "reset per-source buckets", rc);
+	if (!rc)
+		rc = xw_sets_apply_finish(dp, rs, err);
+	return rc;
+}
+
 int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err)
 {
-	struct xw_ruleset old;
-	uint32_t *old_slots = NULL, *slots = NULL, *ifx = NULL;
-	uint8_t *fresh = NULL;
+	struct rule_lines ol = { 0 }, nl = { 0 };
+	uint32_t *ifx = NULL;
+	uint8_t *fresh = NULL, set_ct = 0;
 	struct xw_tcompiled c = { 0 };
 	struct xw_cfg cfg;
 	int fd_x = -1, rc;
 	char *text = NULL;
 	size_t tlen = 0;
-	__u32 gen, nchunks, *idx = NULL;
-	char *chunks = NULL;
+	__u32 gen;
 
+	xw_dp_phase("apply: start");
 	/* every @NAME names a declared set of its type (`rule add` parses
 	 * one rule alone: this is where its set references are checked) */
 	if (xw_sets_check(rs, err))
 		return XW_EINPUT;
-	xw_ruleset_init(&old);
 	rc = read_cfg(dp, &cfg);
 	if (rc)
 		return sys_err(err, "read xw_cfg", rc);
+	gen = (cfg.active & 1) ^ 1;
 	/* a fresh datapath has no generation yet: the old rule set is empty */
 	fd_x = inner_fd(dp, XW_M_TEXT, cfg.active & 1);
 	if (fd_x >= 0) {
 		close(fd_x);
 		fd_x = -1;
-		rc = xw_dp_read_rules(dp, &old, &old_slots, NULL, err);
+		rc = read_live_lines(dp, cfg.active & 1, &ol, err);
 		if (rc)
 			return rc;
 	}
-	gen = (cfg.active & 1) ^ 1;
-
-	slots = calloc(rs->n + 1, sizeof(*slots));
+	xw_dp_phase("apply: read live rules");
 	ifx = calloc(rs->n + 1, sizeof(*ifx));
 	fresh = calloc(rs->n + 1, 1);
-	if (!slots || !ifx || !fresh) {
+	if (!ifx || !fresh) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < rs->n; i++) {
-		if (!(rs->rules[i].present & XM_IIF))
-			continue;
-		ifx[i] = if_nametoindex(rs->rules[i].iif);
-		if (!ifx[i]) {
-			rc = xw_errf(err, XW_ESYS, "rule %u: iif %s: %s", rs->rules[i].prio,
-				     rs->rules[i].iif, strerror(errno));
-			goto out;
-		}
-	}
-	rc = assign_slots(&old, old_slots, rs, slots, fresh, err);
+	rc = resolve_ifindexes(rs, ifx, err);
+	if (!rc)
+		rc = format_rules(rs, &nl, err);
+	xw_dp_phase("apply: format rule text");
+	if (!rc)
+		rc = assign_slots(&ol, &nl, fresh, err);
+	xw_dp_phase("apply: assign counter slots");
+	if (!rc)
+		rc = compile_trees(rs, nl.slot, ifx, &c, err);
+	xw_dp_phase("apply: compile trees");
 	if (rc)
 		goto out;
-	/* rules with set references are the set stage's (loader/sets.c) */
-	{
-		struct xw_ruleset plain;
-		uint32_t *ps, *pi;
-
-		if (xw_sets_split(rs, slots, ifx, &plain, &ps, &pi)) {
-			rc = xw_errf(err, XW_ESYS, "out of memory");
-			goto out;
-		}
-		rc = xw_compile_tree(&plain, ps, pi, &c, err) ? XW_EINPUT : 0;
-		free(plain.rules);
-		free(ps);
-		free(pi);
-		if (rc)
-			goto out;
-	}
-	dp->last_cost.trees = c.tree->head.n_trees;
-	dp->last_cost.entries = c.tree->n_rents;
-	dp->last_cost.nodes = c.tree->n_nodes;
-	dp->last_cost.lids = c.tree->n_lids;
-	dp->last_cost.worst = xw_tree_worst(c.tree);
-	dp->last_cost.depth = 0;
-	dp->last_cost.leaf = 0;
-	for (uint32_t i = 0; i < c.tree->head.n_trees; i++) {
-		if (c.tree->depth[i] > dp->last_cost.depth)
-			dp->last_cost.depth = c.tree->depth[i];
-		if (c.tree->max_leaf[i] > dp->last_cost.leaf)
-			dp->last_cost.leaf = c.tree->max_leaf[i];
-	}
-	text = compose_text(rs, slots, &tlen);
+	note_cost(dp, &c);
+	text = compose_text(&nl, &tlen);
 	if (!text) {
 		rc = xw_errf(err, XW_ESYS, "out of memory");
 		goto out;
 	}
 
+	xw_dp_phase("apply: compose rule text");
 	/* 1. nobody may still be running on the slot we fill (an earlier apply
 	 *    may have been killed between its flip and its grace period) */
 	rc = grace_period(dp, cfg.active & 1);
@@ -1130,116 +1488,54 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		rc = sys_err(err, "wait for packets in flight", rc);
 		goto out;
 	}
-	/* 2. fresh maps for the new generation */
-	nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK);
-	fd_x = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
-			 BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+	xw_dp_phase("apply: grace period before");
+	/* 2. the inactive generation: rule text, trees, fresh counter slots */
+	fd_x = text_map(text, tlen);
 	if (fd_x < 0) {
 		rc = sys_err(err, "create rule text map", fd_x);
 		goto out;
 	}
-	/* 2. the inactive generation's trees (no packet uses them): only the
-	 *    slots the new trees reach are written */
-	idx = calloc(nchunks + XW_MAX_LIMIT_ENTRIES, sizeof(*idx));
-	chunks = calloc(nchunks, TEXT_CHUNK);
-	if (!idx || !chunks) {
-		rc = xw_errf(err, XW_ESYS, "out of memory");
-		goto out;
-	}
-	memcpy(chunks, text, tlen);
-	rc = fill_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, c.tree->rents, c.tree->n_rents);
+	xw_dp_phase("apply: write rule text");
+	rc = write_trees(dp, gen, &c);
+	xw_dp_phase("apply: write trees");
 	if (!rc)
-		rc = fill_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, c.tree->lids, c.tree->n_lids);
+		rc = zero_slots(dp, nl.slot, fresh, rs->n, 1);
 	if (!rc)
-		rc = fill_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, c.tree->nodes, c.tree->n_nodes);
-	if (!rc)
-		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &c.tree->head, 0) ? -errno : 0;
-	for (__u32 i = 0; i < c.n_limits; i++)
-		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
-	if (!rc)
-		rc = fill(dp->map_fd[XW_M_LIMITS], idx, c.limits, c.n_limits);
-	for (__u32 i = 0; i < nchunks; i++)
-		idx[i] = i;
-	if (!rc)
-		rc = fill(fd_x, idx, chunks, nchunks);
-	for (size_t i = 0; !rc && i < rs->n; i++)
-		if (fresh[i] == 1)
-			rc = zero_slot(dp, slots[i]);
-	if (!rc)
-		rc = clear_src_buckets(dp, slots, fresh, rs->n, 1);
+		rc = clear_src_buckets(dp, nl.slot, fresh, rs->n, 1);
+	xw_dp_phase("apply: zero fresh slots");
 	if (rc) {
 		rc = sys_err(err, "fill rule maps", rc);
 		goto out;
 	}
 	/* sets, and the new generation's rules on them */
-	{
-		uint8_t set_ct = 0;
-
-		rc = xw_sets_apply_prepare(dp, rs, slots, ifx, gen, &set_ct, err);
-		if (rc)
-			goto out;
-		c.uses_ct |= set_ct;
-	}
+	rc = xw_sets_apply_prepare(dp, rs, nl.slot, ifx, gen, &set_ct, err);
+	if (rc)
+		goto out;
+	c.uses_ct |= set_ct;
 	/* 3. the rule text of the new generation */
 	if (bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
 		rc = sys_err(err, "install rule text", errno);
 		goto out;
 	}
-	/* 4. the switch: one update of xw_cfg.  An array update is a plain
-	 * copy that a packet may read half-done, so the new generation's
-	 * fields go in first with `active` unchanged: a packet that sees the
-	 * new `active` then also sees them, whichever words it reads when. */
-	cfg.policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
-	cfg.policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
-	cfg.ct_on[gen] = c.uses_ct;
-	cfg.n_limit[gen] = c.n_limits;
-	{
-		__u32 zero = 0;
-
-		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0)) {
-			rc = sys_err(err, "write the new generation's settings", errno);
-			goto out;
-		}
-		cfg.active = gen;
-		cfg.generation++;
-		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0)) {
-			rc = sys_err(err, "switch generation", errno);
-			goto out;
-		}
-	}
-	/* 5. wait until no packet runs on the old generation */
-	if (!rc && (rc = grace_period(dp, gen)) != 0)
-		rc = sys_err(err, "wait for packets in flight", rc);
-	/* slots taken over from deleted rules (fresh 2) start only now: a
-	 * packet still running the old generation counted into them as the
-	 * deleted rule until the grace period ended, and zeroing earlier would
-	 * have let it count into the new rule's fresh counters.  The new rule's
-	 * own packets of the microseconds since the switch are not counted. */
-	for (size_t i = 0; i < rs->n; i++) {
-		int z = fresh[i] == 2 ? zero_slot(dp, slots[i]) : 0;
-
-		if (z && !rc)   /* zero them even if the wait failed */
-			rc = sys_err(err, "zero counters", z);
-	}
-	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
-		rc = sys_err(err, "reset per-source buckets", rc);
+	/* 4. the switch */
+	rc = switch_generation(dp, &cfg, gen, rs, &c, err);
+	xw_dp_phase("apply: sets, switch");
+	/* 5. the old generation */
 	if (!rc)
-		rc = xw_sets_apply_finish(dp, rs, err);
+		rc = retire_old_generation(dp, gen, rs, nl.slot, fresh, err);
+	xw_dp_phase("apply: grace period, retire");
 out:
 	if (fd_x >= 0)
 		close(fd_x);
-	free(idx);
-	free(chunks);
 	free(text);
-	free(slots);
 	free(ifx);
 	free(fresh);
-	free(old_slots);
-	xw_ruleset_free(&old);
+	rule_lines_free(&ol);
+	rule_lines_free(&nl);
 	xw_tcompiled_free(&c);
+	xw_dp_phase("apply: free");
 	return rc;
 }
-
 /* Reads entry idx of per-CPU map m, whose value is nw u64 words, and sums
  * each word over the CPUs into sum[0..nw-1] (zeros on error). */
 static int percpu_sum(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, uint64_t *sum, size_t nw)

@@ -157,6 +157,10 @@ uint64_t xw_dp_percpu_u64(struct xw_dp *dp, enum xw_map_id m, uint32_t idx);
 /* Sum a per-CPU counter map at idx. */
 int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_counter *out);
 
+/* XW_TIMING=1 in the environment: print "what" and the ms since the last
+ * mark (the first: since the process started) on stderr. */
+void xw_dp_phase(const char *what);
+
 /* Error helper: fills err, returns code. */
 int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -66,18 +66,49 @@ static void put_mac(FILE *f, const char *kw, const uint8_t m[6])
 	fprintf(f, " %s %02x:%02x:%02x:%02x:%02x:%02x", kw, m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* Decimal digits of v at p; returns the end.  (A 100k-rule set is
+ * formatted on every apply: fprintf's number formatting dominated.) */
+static char *put_dec(char *p, unsigned v)
+{
+	char d[10];
+	int k = 0;
+
+	do
+		d[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (k)
+		*p++ = d[--k];
+	return p;
+}
+
 static void put_cidrs(FILE *f, const char *kw, const struct xw_cidr *c, size_t n)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN + 8];
 
-	fprintf(f, " %s ", kw);
+	fputc(' ', f);
+	fputs(kw, f);
+	fputc(' ', f);
 	for (size_t i = 0; i < n; i++) {
 		int v6 = c[i].family == 6;
+		char *p = buf;
 
-		inet_ntop(v6 ? AF_INET6 : AF_INET, c[i].addr, buf, sizeof(buf));
-		fprintf(f, "%s%s", i ? "," : "", buf);
-		if (c[i].plen != (v6 ? 128 : 32))
-			fprintf(f, "/%u", c[i].plen);
+		if (i)
+			*p++ = ',';
+		if (v6) {
+			inet_ntop(AF_INET6, c[i].addr, p, INET6_ADDRSTRLEN);
+			p += strlen(p);
+		} else {
+			for (int b = 0; b < 4; b++) {
+				if (b)
+					*p++ = '.';
+				p = put_dec(p, c[i].addr[b]);
+			}
+		}
+		if (c[i].plen != (v6 ? 128 : 32)) {
+			*p++ = '/';
+			p = put_dec(p, c[i].plen);
+		}
+		fwrite(buf, 1, (size_t)(p - buf), f);
 	}
 }
 
@@ -87,13 +118,19 @@ static void put_ranges(FILE *f, const char *kw, const struct xw_range *r, size_t
 {
 	fprintf(f, " %s ", kw);
 	for (size_t i = 0; i < n; i++) {
+		char buf[24], *p = buf;
+
 		fputs(i ? "," : "", f);
-		if (r[i].lo != r[i].hi)
-			fprintf(f, "%u-%u", r[i].lo, r[i].hi);
-		else if (names && r[i].lo < 256 && names[r[i].lo])
+		if (r[i].lo == r[i].hi && names && r[i].lo < 256 && names[r[i].lo]) {
 			fputs(names[r[i].lo], f);
-		else
-			fprintf(f, "%u", r[i].lo);
+			continue;
+		}
+		p = put_dec(p, r[i].lo);
+		if (r[i].lo != r[i].hi) {
+			*p++ = '-';
+			p = put_dec(p, r[i].hi);
+		}
+		fwrite(buf, 1, (size_t)(p - buf), f);
 	}
 }
 

@@ -943,7 +943,13 @@ static int parse_rule(struct parser *p, struct xw_rule *r)
 
 	memset(r, 0, sizeof(*r));
 	r->dir = XW_DIR_IN;
-	snprintf(r->pos.file, sizeof(r->pos.file), "%s", p->fname ? p->fname : "<input>");
+	{   /* (snprintf per rule showed in the profile of 100k-rule files) */
+		const char *fn = p->fname ? p->fname : "<input>";
+		size_t l = strnlen(fn, sizeof(r->pos.file) - 1);
+
+		memcpy(r->pos.file, fn, l);
+		r->pos.file[l] = '\0';
+	}
 	r->pos.line = p->line;
 	r->pos.col = w ? w->col : p->endcol;
 	p->seen_dir = p->seen_log = 0;
@@ -1084,8 +1090,14 @@ int xw_parse_text(const char *text, size_t len, const char *fname,
 			goto out;
 		}
 	}
-	if (rs->n)
-		qsort(rs->rules, rs->n, sizeof(*rs->rules), cmp_prio);
+	/* files are usually in priority order already: sorting large rule
+	 * structs costs more than checking */
+	for (size_t i = 1; i < rs->n; i++) {
+		if (rs->rules[i - 1].prio > rs->rules[i].prio) {
+			qsort(rs->rules, rs->n, sizeof(*rs->rules), cmp_prio);
+			break;
+		}
+	}
 	if (xw_sets_check(rs, err))
 		goto out;
 	rc = 0;

@@ -343,7 +343,8 @@ for line in open(sys.argv[1]):
     if m:
         fds[int(m.group(2))] = m.group(1)
         continue
-    m = re.search(r'BPF_MAP_UPDATE_ELEM, \{map_fd=(\d+),', line)
+    # slots are zeroed in batches (BPF_MAP_UPDATE_BATCH, map_fd inside)
+    m = re.search(r'BPF_MAP_UPDATE_(?:ELEM|BATCH), \{.*?map_fd=(\d+),', line)
     if m:
         ev.append(fds.get(int(m.group(1)), "?"))
 last = max((i for i, e in enumerate(ev) if e == "xw_cfg"), default=-1)

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "check_main.h"
 #include <string.h>
 #include <time.h>
@@ -353,6 +354,152 @@ START_TEST(test_flood_keeps_established)
 }
 END_TEST
 
+
+/* IPv4 frame from 10.0.a.b (a, b < 256) to 198.51.100.1, proto 6 or 17. */
+static size_t frame_to(uint8_t *buf, int proto, uint8_t a, uint8_t b, uint16_t dport)
+{
+	struct xw_pb_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.vlan = -1;
+	s.eth_type = 0x0800;
+	s.l3 = XW_PB_L3_V4;
+	memcpy(s.src, (uint8_t[]){ 10, 0, a, b }, 4);
+	memcpy(s.dst, (uint8_t[]){ 198, 51, 100, 1 }, 4);
+	s.proto = (uint8_t)proto;
+	s.l4 = 1;
+	s.sport = 5000;
+	s.dport = dport;
+	s.tcp_flags = 0x02;
+	return xw_pb_build(&s, buf, XW_PB_MAX);
+}
+
+/* Packets counted for the live rule with priority prio (its slot from the
+ * stored text). */
+static uint64_t rule_pkts(struct xw_dp *dp, uint32_t prio)
+{
+	struct xw_ruleset rs;
+	struct xw_counter c = { 0 };
+	struct xw_err err;
+	uint32_t *slots = NULL;
+	int found = 0;
+
+	ck_assert_msg(xw_dp_read_rules(dp, &rs, &slots, NULL, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < rs.n; i++) {
+		if (rs.rules[i].prio == prio) {
+			ck_assert(xw_dp_counter(dp, XW_M_RULE_STATS, slots[i], &c) == 0);
+			found = 1;
+		}
+	}
+	ck_assert_msg(found, "no live rule %u", prio);
+	free(slots);
+	xw_ruleset_free(&rs);
+	return c.packets;
+}
+
+/* What `rule add` / `rule del` do: read the live set, change it, apply. */
+static void edit(struct xw_dp *dp, const char *add, uint32_t del)
+{
+	struct xw_ruleset rs;
+	struct xw_rule r;
+	struct xw_err err;
+
+	ck_assert_msg(xw_dp_read_rules(dp, &rs, NULL, NULL, &err) == 0, "%s", err.msg);
+	if (add) {
+		ck_assert_msg(xw_parse_rule(add, "<rule>", &r, &err) == 0, "%s", err.msg);
+		ck_assert(xw_ruleset_add(&rs, &r) == 0);
+		xw_rule_free(&r);
+	} else {
+		ck_assert(xw_ruleset_del(&rs, del) == 0);
+	}
+	ck_assert_msg(xw_dp_apply(dp, &rs, &err) == 0, "%s", err.msg);
+	xw_ruleset_free(&rs);
+}
+
+/* rule add / rule del on a live set of a few thousand rules: every other
+ * rule keeps its counter, the added rule starts from zero, and the verdicts
+ * are the new set's. */
+START_TEST(test_rule_edit_keeps_counters)
+{
+	enum { N = 3000, PICK = 8 };
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	struct xw_dp dp;
+	struct xw_err err;
+	uint8_t f[XW_PB_MAX];
+	size_t len, cap = (size_t)N * 64 + 256, n = 0;
+	char *text = malloc(cap);
+	uint32_t pick[PICK];
+	uint64_t hits[PICK];
+
+	if (!have_bpf())
+		ck_abort_msg("needs root (BPF_PROG_TEST_RUN)");
+	printf("test_rule_edit_keeps_counters: seed %u\n", seed);
+	srand(seed);
+	ck_assert(text != NULL);
+	/* rule 100 + i: tcp from 10.0.(i/256).(i%256) to port 1000 + i %
+	 * 7 (each decides its own frames); rule 50 decides udp port 53,
+	 * rule 60 all udp after it */
+	n += (size_t)snprintf(text + n, cap - n, "rule 50 in udp dport 53 pass\nrule 60 in udp drop\n");
+	for (int i = 0; i < N; i++)
+		n += (size_t)snprintf(text + n, cap - n, "rule %d in src 10.0.%d.%d tcp dport %d %s\n",
+				      100 + i, i / 256, i % 256, 1000 + i % 7, i % 2 ? "pass" : "drop");
+	ck_assert_msg(xw_dp_load_private(&dp, &err) == 0, "%s", err.msg);
+	apply_text(&dp, text);
+	free(text);
+	for (int k = 0; k < PICK; k++) {
+		int i = rand() % N;
+
+		pick[k] = 100 + (uint32_t)i;
+		hits[k] = 1 + (uint64_t)(rand() % 3);
+		len = frame_to(f, 6, (uint8_t)(i / 256), (uint8_t)(i % 256), (uint16_t)(1000 + i % 7));
+		for (uint64_t h = 0; h < hits[k]; h++)
+			ck_assert_uint_eq(run(&dp, f, len), pick[k]);
+	}
+	{   /* a rule picked twice counts both */
+		uint64_t sent[PICK];
+
+		memcpy(sent, hits, sizeof(sent));
+		for (int k = 0; k < PICK; k++) {
+			hits[k] = 0;
+			for (int j = 0; j < PICK; j++)
+				if (pick[j] == pick[k])
+					hits[k] += sent[j];
+		}
+	}
+	len = frame_to(f, 17, 1, 2, 53);
+	ck_assert_uint_eq(run(&dp, f, len), 50);
+	ck_assert_uint_eq(rule_pkts(&dp, 50), 1);
+
+	/* rule del 50: port 53 falls to rule 60; the others keep their counts */
+	edit(&dp, NULL, 50);
+	ck_assert_uint_eq(run(&dp, f, len), 60);
+	ck_assert_uint_eq(rule_pkts(&dp, 60), 1);
+	for (int k = 0; k < PICK; k++)
+		ck_assert_uint_eq(rule_pkts(&dp, pick[k]), hits[k]);
+
+	/* rule add 5 over the first picked rule's frames: it decides them,
+	 * from zero; the rule it shadows keeps its count */
+	{
+		char add[96];
+		int i = (int)pick[0] - 100;
+
+		snprintf(add, sizeof(add), "rule 5 in src 10.0.%d.%d tcp pass", i / 256, i % 256);
+		edit(&dp, add, 0);
+		ck_assert_uint_eq(rule_pkts(&dp, 5), 0);
+		len = frame_to(f, 6, (uint8_t)(i / 256), (uint8_t)(i % 256), (uint16_t)(1000 + i % 7));
+		ck_assert_uint_eq(run(&dp, f, len), 5);
+		ck_assert_uint_eq(rule_pkts(&dp, 5), 1);
+	}
+	for (int k = 0; k < PICK; k++)
+		ck_assert_uint_eq(rule_pkts(&dp, pick[k]), hits[k]);
+	ck_assert_uint_eq(rule_pkts(&dp, 60), 1);
+	/* and the udp frame still goes to rule 60 */
+	len = frame_to(f, 17, 1, 2, 53);
+	ck_assert_uint_eq(run(&dp, f, len), 60);
+	xw_dp_close(&dp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("datapath");
@@ -363,6 +510,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_probe_frames_change_nothing);
 	tcase_add_test(t, test_timestamps_ahead_of_now);
 	tcase_add_test(t, test_flood_keeps_established);
+	tcase_add_test(t, test_rule_edit_keeps_counters);
 	suite_add_tcase(s, t);
 	return s;
 }
