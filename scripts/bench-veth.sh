@@ -427,8 +427,8 @@ for (m, n, c), f in loads.items():
     if c == "xwall" and len(f) > 4 and f[4] != "-":
         shapes.setdefault(m, set()).add(int(f[4]))
 if shapes:
-    P("Match shapes (tuples: masks, each at most one hash probe per packet) that `xwall apply --check` reports "
-      "for these rule sets: " + "; ".join("%s %s" % (MIXNAME[m], "–".join(str(x) for x in sorted({min(v), max(v)})))
+    P("Worst-case reads per packet (node reads down every decision tree plus its longest leaf list) that "
+      "`xwall apply --check` reports for these rule sets: " + "; ".join("%s %s" % (MIXNAME[m], "–".join(str(x) for x in sorted({min(v), max(v)})))
                                           for m, v in shapes.items() if m in MIXES) + ".")
     P("")
 if base:
@@ -843,7 +843,7 @@ load_rules() {
 		l0=$(xw_memlock); m0=$(kmem); t0=$(now)
 		NX "$ns" "$XWALL" apply "$RD/xwall.rules" >/dev/null
 		t1=$(now); m1=$(kmem); l1=$(xw_memlock)
-		shapes=$("$XWALL" apply --check "$RD/xwall.rules" | sed -n 's/.* \([0-9][0-9]*\) match shapes.*/\1/p')
+		shapes=$("$XWALL" apply --check "$RD/xwall.rules" | sed -n 's/.* per packet at most \([0-9][0-9]*\) reads.*/\1/p')
 		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) $((l1 - l0)) $l0 ${shapes:--}" ;;
 	xdpfilter)
 		NX "$ns" xdp-filter unload "$dev" >/dev/null 2>&1 || true

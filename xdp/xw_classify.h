@@ -160,11 +160,20 @@ static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const stru
 	const __u8 *kb = (const __u8 *)&s->key;
 	__u32 off = nd->off & 63, w;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* one load, not four: the key sits in a map value, where an unaligned
+	 * read at a bounded offset is allowed (the scratch goes on past it) */
+	if (nd->flags & XW_NODE_LE16)
+		w = (__u32)*(const __u16 *)(kb + off) << 16;
+	else
+		w = __builtin_bswap32(*(const __u32 *)(kb + off));
+#else
 	if (nd->flags & XW_NODE_LE16)
 		w = ((__u32)kb[off] | (__u32)kb[off + 1] << 8) << 16;
 	else
 		w = (__u32)kb[off] << 24 | (__u32)kb[off + 1] << 16 |
 		    (__u32)kb[off + 2] << 8 | kb[off + 3];
+#endif
 	return (w << (nd->sh & 31)) >> ((32 - nd->nb) & 31);
 }
 

@@ -2552,6 +2552,11 @@ static void cb_row(struct xw_dp *dp, int drop_fd, const char *dir, const char *x
 			continue;
 		for (size_t i = 0; i < k; i++)
 			s += median(&d[(j * k + i) * g_trials], g_trials);
+		if (getenv("XWB_CB_DUMP"))   /* per frame: trace index and ns, for a model fit */
+			for (size_t i = 0; i < k; i++)
+				fprintf(stderr, "xwbench: %s %s frame %zu %.1f ns\n", name,
+					j ? "drop" : "xwall", pick[i],
+					median(&d[(j * k + i) * g_trials], g_trials));
 		if (j)
 			r->drop_ns = s / (double)k;
 		else
