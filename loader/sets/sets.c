@@ -999,11 +999,27 @@ int xw_sets_open(struct xw_dp *dp, struct xw_err *err)
 int xw_set_update(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		  const struct xw_set_elem *e, size_t n, bool del, struct xw_err *err)
 {
-	struct set_fds f;
-	int rc = live_fds(dp, id, &f);
+	struct set_fds f = { -1, -1 };
+	bool need[2] = { false, false };   /* hash, trie */
+	__u32 cur;
+	int rc = cur_of(dp, id, &cur);
 
-	if (rc)
+	/* open only the map(s) these elements go to (one for a `set add`) */
+	for (size_t i = 0; i < n && !(need[0] && need[1]); i++) {
+		struct xw_set_key k[32];
+		int nk = elem_keys(&e[i], k, 32);
+
+		for (int j = 0; j < nk; j++)
+			need[XW_SET_KEY_EXACT(&k[j]) ? 0 : 1] = true;
+	}
+	if (!rc && need[0] && (f.h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, cur))) < 0)
+		rc = f.h;
+	if (!rc && need[1] && (f.t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, cur))) < 0)
+		rc = f.t;
+	if (rc) {
+		fds_close(&f);
 		return sys(err, "open the set's maps", rc);
+	}
 	rc = write_elems(&f, def, e, n, del, def->name, err);
 	fds_close(&f);
 	return rc;
