@@ -214,7 +214,7 @@ static int set_load(struct xw_dp *dp, const char *name, const char *path)
 		return xw_failf(XW_EINPUT, "%s: %zu elements, more than the size %u of set %s", fname, n,
 				def.size, name);
 	}
-	rc = xw_set_replace(dp, id, &def, el, n, &err);
+	rc = xw_set_load(dp, id, &def, el, n, &err);
 	free(el);
 	if (rc)
 		return xw_fail(rc, &err);

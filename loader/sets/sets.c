@@ -734,10 +734,65 @@ static void rcu_wait(struct xw_dp *dp, uint32_t id, __u32 cur)
 	usleep(20000);
 }
 
+static int map_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals, size_t *n,
+		    size_t *cap);
+
+/* The datapath's live bans in the hash map old into the hash map to
+ * (where to has no such element yet). */
+static void keep_bans(int old, int to)
+{
+	struct xw_set_key *k = NULL;
+	struct xw_set_val *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t now = xw_mono_ns();
+
+	if (!map_dump(old, &k, &v, &n, &cap))
+		for (size_t i = 0; i < n; i++)
+			if (v[i].banned && (!v[i].expires_ns || (int64_t)(v[i].expires_ns - now) > 0))
+				bpf_map_update_elem(to, &k[i], &v[i], BPF_NOEXIST);
+	free(k);
+	free(v);
+}
+
+/* Does a `ban` rule of either generation put addresses into set id? */
+static bool set_has_bans(struct xw_dp *dp, uint32_t id)
+{
+	struct xw_ban_key bk, prev;
+	struct xw_ban_val bv;
+	bool first = true;
+
+	if (dp->map_fd[XW_M_SET_BANS] < 0) {
+		char p[256];
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", XW_PIN_DIR, xw_map_names[XW_M_SET_BANS]);
+		fd = bpf_obj_get(p);
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.key_size != sizeof(bk) || info.value_size != sizeof(bv)) {
+			if (fd >= 0)
+				close(fd);
+			return true;   /* cannot tell: keep them */
+		}
+		dp->map_fd[XW_M_SET_BANS] = fd;
+	}
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_SET_BANS], first ? NULL : &prev, &bk) == 0) {
+		if (!bpf_map_lookup_elem(dp->map_fd[XW_M_SET_BANS], &bk, &bv) && bv.set == id)
+			return true;
+		prev = bk;
+		first = false;
+	}
+	return false;
+}
+
 /* Make f the live maps of set id: into the other slot pair, flip
  * xw_set_cur[id] (one 4-byte write), then empty the old pair once no
- * packet can still be looking at it. */
-static int install(struct xw_dp *dp, uint32_t id, const struct set_fds *f, struct xw_err *err)
+ * packet can still be looking at it (bans: after copying the datapath's
+ * live bans from it, if a `ban` rule fills this set). */
+static int install(struct xw_dp *dp, uint32_t id, const struct set_fds *f, bool bans,
+		   struct xw_err *err)
 {
 	__u32 cur, next, old;
 	bool had;
@@ -762,6 +817,14 @@ static int install(struct xw_dp *dp, uint32_t id, const struct set_fds *f, struc
 		return sys(err, "switch the set's maps", errno);
 	if (had)
 		rcu_wait(dp, id, next);
+	/* no packet adds to the old maps any more: carry their bans over */
+	if (had && bans && set_has_bans(dp, id)) {
+		fd = slot_fd(dp, XW_M_SET_HMAPS, old);
+		if (fd >= 0) {
+			keep_bans(fd, f->h);
+			close(fd);
+		}
+	}
 	if ((bpf_map_delete_elem(dp->map_fd[XW_M_SET_HMAPS], &old) && errno != ENOENT) ||
 	    (bpf_map_delete_elem(dp->map_fd[XW_M_SET_MAPS], &old) && errno != ENOENT))
 		return sys(err, "free the set's old maps", errno);
@@ -1025,8 +1088,8 @@ int xw_set_update(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 	return rc;
 }
 
-int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
-		   const struct xw_set_elem *e, size_t n, struct xw_err *err)
+static int replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		   const struct xw_set_elem *e, size_t n, bool bans, struct xw_err *err)
 {
 	struct set_fds f;
 	int rc = new_maps(def->size, &f);
@@ -1035,9 +1098,21 @@ int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		return sys(err, "create the set's maps", rc);
 	rc = write_elems(&f, def, e, n, false, def->name, err);
 	if (!rc)
-		rc = install(dp, id, &f, err);
+		rc = install(dp, id, &f, bans, err);
 	fds_close(&f);
 	return rc;
+}
+
+int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		   const struct xw_set_elem *e, size_t n, struct xw_err *err)
+{
+	return replace(dp, id, def, e, n, false, err);
+}
+
+int xw_set_load(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		const struct xw_set_elem *e, size_t n, struct xw_err *err)
+{
+	return replace(dp, id, def, e, n, true, err);
 }
 
 /* Append every (key, value) of map fd (BPF_MAP_LOOKUP_BATCH where the
@@ -1436,7 +1511,7 @@ int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const u
 				rc = write_elems(&nf, &nd, sd->elems, sd->n_elems, false, sd->name, err);
 			}
 			if (!rc)
-				rc = install(dp, id, &nf, err);
+				rc = install(dp, id, &nf, false, err);
 			fds_close(&nf);
 			if (rc)
 				goto out;

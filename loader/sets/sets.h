@@ -74,6 +74,11 @@ int xw_set_update(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 /* Replace all elements atomically (new maps, then one switch of xw_set_cur). */
 int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		   const struct xw_set_elem *e, size_t n, struct xw_err *err);
+/* xw_set_replace for `set load`: the addresses the datapath banned (`ban`)
+ * and whose ban is still live stay in the set, also those banned while the
+ * new maps were being filled. */
+int xw_set_load(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		const struct xw_set_elem *e, size_t n, struct xw_err *err);
 /* Delete the expired elements of every set; *removed counts them. */
 int xw_set_gc(struct xw_dp *dp, uint64_t *removed, struct xw_err *err);
 /* lint/verify: replace each set reference of rs by a list of the set's
