@@ -36,16 +36,6 @@ static void *sym(const char *name, char *ebuf)
 	return f;
 }
 
-/* A forwarder to a function that exists once a handle exists. */
-#define FWD(ret, name, params, args)                                         \
-	ret name params                                                      \
-	{                                                                    \
-		static ret (*f) params;                                      \
-		if (!f)                                                      \
-			f = (ret (*) params)sym(#name, NULL);                \
-		return f args;                                               \
-	}
-
 pcap_t *pcap_open_offline(const char *fname, char *ebuf)
 {
 	pcap_t *(*f)(const char *, char *) = (pcap_t *(*)(const char *, char *))sym(__func__, ebuf);
@@ -62,13 +52,77 @@ pcap_t *pcap_open_dead(int linktype, int snaplen)
 	return f ? f(linktype, snaplen) : NULL;
 }
 
-FWD(int, pcap_datalink, (pcap_t *p), (p))
-FWD(const char *, pcap_datalink_val_to_name, (int dlt), (dlt))
-FWD(int, pcap_next_ex, (pcap_t *p, struct pcap_pkthdr **h, const u_char **d), (p, h, d))
-FWD(char *, pcap_geterr, (pcap_t *p), (p))
-FWD(int, pcap_snapshot, (pcap_t *p), (p))
-FWD(pcap_dumper_t *, pcap_dump_open, (pcap_t *p, const char *fname), (p, fname))
-FWD(int, pcap_dump_flush, (pcap_dumper_t *d), (d))
+/* The functions below are reached only with a handle an open returned,
+ * so the library is loaded and sym() finds them. */
+typedef int (*int_of_pcap)(pcap_t *);
+
+int pcap_datalink(pcap_t *p)
+{
+	static int_of_pcap f;
+
+	if (!f)
+		f = (int_of_pcap)sym(__func__, NULL);
+	return f(p);
+}
+
+int pcap_snapshot(pcap_t *p)
+{
+	static int_of_pcap f;
+
+	if (!f)
+		f = (int_of_pcap)sym(__func__, NULL);
+	return f(p);
+}
+
+const char *pcap_datalink_val_to_name(int dlt)
+{
+	typedef const char *(*fn)(int);
+	static fn f;
+
+	if (!f)
+		f = (fn)sym(__func__, NULL);
+	return f ? f(dlt) : NULL;
+}
+
+int pcap_next_ex(pcap_t *p, struct pcap_pkthdr **h, const u_char **d)
+{
+	typedef int (*fn)(pcap_t *, struct pcap_pkthdr **, const u_char **);
+	static fn f;
+
+	if (!f)
+		f = (fn)sym(__func__, NULL);
+	return f(p, h, d);
+}
+
+char *pcap_geterr(pcap_t *p)
+{
+	typedef char *(*fn)(pcap_t *);
+	static fn f;
+
+	if (!f)
+		f = (fn)sym(__func__, NULL);
+	return f(p);
+}
+
+pcap_dumper_t *pcap_dump_open(pcap_t *p, const char *fname)
+{
+	typedef pcap_dumper_t *(*fn)(pcap_t *, const char *);
+	static fn f;
+
+	if (!f)
+		f = (fn)sym(__func__, NULL);
+	return f(p, fname);
+}
+
+int pcap_dump_flush(pcap_dumper_t *d)
+{
+	typedef int (*fn)(pcap_dumper_t *);
+	static fn f;
+
+	if (!f)
+		f = (fn)sym(__func__, NULL);
+	return f(d);
+}
 
 void pcap_close(pcap_t *p)
 {

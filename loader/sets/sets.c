@@ -906,7 +906,8 @@ static int flush_batch(int fd, struct kv_buf *b, bool first, const char *name,
 static int write_batch(const struct set_fds *f, const struct xw_set_def *def,
 		       const struct xw_set_elem *e, size_t n, const char *name, struct xw_err *err)
 {
-	enum { B = 16384 };
+	/* up to 16384 keys per system call; fewer buffers for a small batch */
+	const size_t B = n < 16384 - 32 ? n + 32 : 16384;
 	struct kv_buf b[2] = { { 0 } };    /* [0] hash, [1] trie */
 	int fds[2] = { f->h, f->t };
 	bool first[2] = { true, true };
