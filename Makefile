@@ -27,6 +27,8 @@ HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
 CFLAGS   += $(HARDEN_CFLAGS)
 LDFLAGS  += $(HARDEN_LDFLAGS)
 LDLIBS   := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lpcap
+# xwall itself loads libpcap on first use (ctl/pcap_lazy.c): not linked
+XWALL_LDLIBS := $(filter-out -lpcap,$(LDLIBS))
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iinclude -I/usr/include/$(shell uname -m)-linux-gnu
@@ -83,7 +85,7 @@ $(BUILD)/libxwref.a: $(REF_OBJS)
 
 $(BUILD)/xwall: $(CTL_OBJS) $(BUILD)/libxwall.a
 	@echo '  LD      $@'
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(XWALL_LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libxwall.a $(BUILD)/libxwref.a
 	@mkdir -p $(dir $@)

@@ -214,7 +214,7 @@ static int set_load(struct xw_dp *dp, const char *name, const char *path)
 		return xw_failf(XW_EINPUT, "%s: %zu elements, more than the size %u of set %s", fname, n,
 				def.size, name);
 	}
-	rc = xw_set_replace(dp, id, &def, el, n, &err);
+	rc = xw_set_load(dp, id, &def, el, n, &err);
 	free(el);
 	if (rc)
 		return xw_fail(rc, &err);
@@ -591,10 +591,16 @@ int cmd_set(int argc, char **argv)
 	if (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list") && strcmp(sub, "flush") &&
 	    strcmp(sub, "load") && strcmp(sub, "feed") && strcmp(sub, "gc"))
 		goto usage;
-	rc = xw_open(&dp, false);
-	if (rc) {
-		free(args);
-		return rc;
+	{
+		/* the set maps alone: a `set add` is one short process (fail2ban) */
+		struct xw_err err;
+
+		rc = xw_sets_open(&dp, &err);
+		if (rc) {
+			xw_dp_close(&dp);
+			free(args);
+			return xw_fail(rc == -1 ? XW_ESYS : rc, &err);
+		}
 	}
 	if (!strcmp(sub, "add") || !strcmp(sub, "del")) {
 		rc = set_change(&dp, sub[0] == 'd', na, args);

@@ -2,10 +2,15 @@
 /* Named sets (`set NAME { ... }`, rules with `src|dst|sport|dport @NAME`):
  * types shared by the datapath (xdp/xw_sets.h) and userspace (loader/sets.c).
  *
- * Each set is an LPM trie of its own in slot `id` of the array of maps
- * xw_set_maps; its definition is xw_set_defs[id].  Replacing a set's elements
- * (`set load`, `set flush`, apply with `elements`) builds a new trie and swaps
- * the slot: packets see the old elements or the new ones, never a mix.
+ * Each set is two maps: a hash map of its full-length elements (addresses,
+ * single ports: an exact match, whose cost does not grow with the set) in
+ * xw_set_hmaps, and an LPM trie of its prefixes (CIDR blocks, port ranges) in
+ * xw_set_maps.  Both outer arrays have two slots per set, XW_SET_SLOT(id, c)
+ * for c = 0, 1; xw_set_cur[id] says which pair is live.  Replacing a set's
+ * elements (`set load`, `set flush`, apply with `elements`) fills new maps
+ * into the other pair and flips xw_set_cur[id] with one 4-byte write: packets
+ * see the old elements or the new ones, never a mix.  Its definition is
+ * xw_set_defs[id].
  * Rules that reference sets ("set rules") are kept apart from the classifier:
  * at most XW_MAX_SET_RULES entries per generation in xw_set_rules, evaluated
  * linearly in priority order before the tuple search. */
@@ -20,6 +25,8 @@
 #define XW_SET_DEFAULT_SIZE 65536u
 #define XW_SET_MAX_SIZE    (1u << 24)
 #define XW_SET_PROBES      8         /* expired prefixes skipped per lookup */
+#define XW_SET_SLOTS       (2u * XW_MAX_SETS)
+#define XW_SET_SLOT(id, cur) ((id) * 2u + ((cur) & 1u))
 
 enum xw_set_type {
 	XW_SETT_NONE = 0, XW_SETT_IPV4, XW_SETT_IPV6, XW_SETT_INET, XW_SETT_SERVICE,
@@ -33,6 +40,7 @@ enum xw_set_type {
 #define XW_SETK_V6   6
 #define XW_SETK_PORT 80
 
+/* The key of both maps; in the hash map prefixlen is always the full length. */
 struct xw_set_key {
 	__u32 prefixlen;   /* 8 (kind) + element bits */
 	__u8  kind;        /* XW_SETK_* */
@@ -41,6 +49,8 @@ struct xw_set_key {
 };
 
 #define XW_SET_KEY_BITS(kind) ((kind) == XW_SETK_V4 ? 32u : (kind) == XW_SETK_V6 ? 128u : 16u)
+/* A key of the hash map (full length), else of the trie. */
+#define XW_SET_KEY_EXACT(k) ((k)->prefixlen == 8u + XW_SET_KEY_BITS((k)->kind))
 
 struct xw_set_val {
 	__u64 expires_ns;  /* CLOCK_MONOTONIC (bpf_ktime_get_ns) deadline; 0: never */
@@ -55,7 +65,7 @@ struct xw_set_def {
 	__u8  type;        /* enum xw_set_type */
 	__u8  flags;       /* XW_SETF_* */
 	__u16 pad;
-	__u32 size;        /* max elements (the trie's max_entries) */
+	__u32 size;        /* max elements (max_entries of the hash and of the trie) */
 	__u64 timeout_ns;  /* default element timeout, 0: none */
 };
 

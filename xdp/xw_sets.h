@@ -9,7 +9,8 @@
  * nothing of the classifier beyond struct xw_scratch's best_* fields.
  *
  * xw_sets_ban() is called by the limit stage when a rule's bucket is over:
- * a `ban @NAME D` rule inserts the packet's source into NAME with timeout D. */
+ * a `ban @NAME D` rule inserts the packet's source into NAME with timeout D
+ * (into the live hash map: a source address is a full-length element). */
 #ifndef XW_SETS_H
 #define XW_SETS_H
 
@@ -29,13 +30,37 @@ struct xw_set_inner {
 	__uint(value_size, sizeof(struct xw_set_val));
 };
 
-/* Slot id: the elements of set id (an LPM trie, swapped whole by `set load`). */
+struct xw_set_hinner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XW_SET_DEFAULT_SIZE);
+	__uint(key_size, sizeof(struct xw_set_key));
+	__uint(value_size, sizeof(struct xw_set_val));
+};
+
+/* Slot XW_SET_SLOT(id, cur): the prefixes of set id (an LPM trie). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, XW_MAX_SETS);
+	__uint(max_entries, XW_SET_SLOTS);
 	__type(key, __u32);
 	__array(values, struct xw_set_inner);
 } xw_set_maps SEC(".maps");
+
+/* Slot XW_SET_SLOT(id, cur): the full-length elements of set id (a hash). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XW_SET_SLOTS);
+	__type(key, __u32);
+	__array(values, struct xw_set_hinner);
+} xw_set_hmaps SEC(".maps");
+
+/* Which slot pair of set id is live (0 or 1; flipped by a replace). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_SETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xw_set_cur SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -67,18 +92,27 @@ struct {
 	__type(value, struct xw_ban_val);
 } xw_set_bans SEC(".maps");
 
-/* Is (kind, data) in set id at time now?  An LPM lookup finds the longest
- * prefix; if that element has expired a shorter prefix may still cover the
+static __always_inline int xw_set_live(const struct xw_set_val *v, __u64 now)
+{
+	return !v->expires_ns || (__s64)(v->expires_ns - now) > 0;
+}
+
+/* Is (kind, data) in set id at time now?  The exact element first (hash);
+ * else the longest prefix covering it (trie: only shorter prefixes are
+ * there); if that one has expired a shorter prefix may still cover the
  * address, so look again below it (at most XW_SET_PROBES times). */
 static __noinline int xw_set_has(__u32 id, __u32 kind, const __u8 *data, __u64 now)
 {
 	struct xw_set_key k;
+	struct xw_set_val *v;
+	__u32 *cur, slot;
 	void *inner;
 	int t;
 
-	inner = bpf_map_lookup_elem(&xw_set_maps, &id);
-	if (!inner)
+	cur = bpf_map_lookup_elem(&xw_set_cur, &id);
+	if (!cur)
 		return 0;
+	slot = XW_SET_SLOT(id, *cur);
 	__builtin_memset(&k, 0, sizeof(k));
 	k.kind = (__u8)kind;
 	k.prefixlen = 8 + XW_SET_KEY_BITS(kind);
@@ -88,12 +122,20 @@ static __noinline int xw_set_has(__u32 id, __u32 kind, const __u8 *data, __u64 n
 	} else {
 		__builtin_memcpy(k.data, data, 16);
 	}
+	inner = bpf_map_lookup_elem(&xw_set_hmaps, &slot);
+	if (inner) {
+		v = bpf_map_lookup_elem(inner, &k);
+		if (v && xw_set_live(v, now))
+			return 1;
+	}
+	inner = bpf_map_lookup_elem(&xw_set_maps, &slot);
+	if (!inner)
+		return 0;
 	for (t = 0; t < XW_SET_PROBES; t++) {
-		struct xw_set_val *v = bpf_map_lookup_elem(inner, &k);
-
+		v = bpf_map_lookup_elem(inner, &k);
 		if (!v)
 			return 0;
-		if (!v->expires_ns || (__s64)(v->expires_ns - now) > 0)
+		if (xw_set_live(v, now))
 			return 1;
 		if (v->klen <= 8)
 			return 0;
@@ -191,7 +233,7 @@ static __always_inline void xw_sets_ban(struct xw_scratch *s, __u32 prio, __u64 
 	struct xw_set_key k;
 	struct xw_set_val v;
 	void *inner;
-	__u32 id;
+	__u32 id, *cur, slot;
 
 	if (s->probe)
 		return;
@@ -200,8 +242,12 @@ static __always_inline void xw_sets_ban(struct xw_scratch *s, __u32 prio, __u64 
 		return;
 	id = b->set;
 	d = bpf_map_lookup_elem(&xw_set_defs, &id);
-	inner = bpf_map_lookup_elem(&xw_set_maps, &id);
-	if (!d || !inner)
+	cur = bpf_map_lookup_elem(&xw_set_cur, &id);
+	if (!d || !cur)
+		return;
+	slot = XW_SET_SLOT(id, *cur);
+	inner = bpf_map_lookup_elem(&xw_set_hmaps, &slot);   /* a /32 or /128: exact */
+	if (!inner)
 		return;
 	__builtin_memset(&k, 0, sizeof(k));
 	__builtin_memset(&v, 0, sizeof(v));

@@ -55,7 +55,8 @@ const char *const xw_map_names[] = {
 	[XW_M_CT_NEW] = "xw_ct_new",
 	[XW_M_SET_MAPS] = "xw_set_maps", [XW_M_SET_DEFS] = "xw_set_defs",
 	[XW_M_SET_RULES] = "xw_set_rules", [XW_M_SET_NRULES] = "xw_set_nrules",
-	[XW_M_SET_BANS] = "xw_set_bans",
+	[XW_M_SET_BANS] = "xw_set_bans", [XW_M_SET_HMAPS] = "xw_set_hmaps",
+	[XW_M_SET_CUR] = "xw_set_cur",
 };
 _Static_assert(XW_ARRAY_SIZE(xw_map_names) == XW_M_COUNT,
 	       "xw_map_names: every enum xw_map_id needs a name");
@@ -372,7 +373,7 @@ bool xw_dp_is_loaded(void)
 
 /* A datapath pinned by another xwall version has other maps or other map
  * layouts: using it would fail in odd places, or misread it. */
-static int foreign(struct xw_err *err, const char *what)
+int xw_dp_foreign(struct xw_err *err, const char *what)
 {
 	return xw_errf(err, XW_ESYS,
 		       "%s holds a datapath of another xwall version (%s): this xwall cannot use it. "
@@ -416,7 +417,7 @@ static int check_layout(struct xw_dp *dp, struct xw_err *err)
 			 "this xwall's: type %u, key %u, value %u bytes, %u entries", xw_map_names[i],
 			 info.type, info.key_size, info.value_size, info.max_entries, bpf_map__type(m),
 			 bpf_map__key_size(m), bpf_map__value_size(m), bpf_map__max_entries(m));
-		rc = foreign(err, what);
+		rc = xw_dp_foreign(err, what);
 	}
 out:
 	xwall_tc_bpf__destroy(t);
@@ -436,7 +437,7 @@ static int open_pins(struct xw_dp *dp, struct xw_err *err)
 			char what[96];
 
 			snprintf(what, sizeof(what), "it has no map %s", xw_map_names[i]);
-			return foreign(err, what);
+			return xw_dp_foreign(err, what);
 		}
 		if (dp->map_fd[i] < 0)
 			return sys_err(err, p, errno);

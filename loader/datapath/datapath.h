@@ -20,6 +20,7 @@ enum xw_map_id {
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
 	XW_M_LOG_WINDOWS, XW_M_CT_NEW,
 	XW_M_SET_MAPS, XW_M_SET_DEFS, XW_M_SET_RULES, XW_M_SET_NRULES, XW_M_SET_BANS, /* loader/sets.c */
+	XW_M_SET_HMAPS, XW_M_SET_CUR,
 	XW_M_COUNT
 };
 
@@ -71,6 +72,9 @@ int xw_dp_commit_load(struct xw_dp *dp, struct xw_err *err);
 /* A private, unpinned instance (xwall test --rules). */
 int xw_dp_load_private(struct xw_dp *dp, struct xw_err *err);
 void xw_dp_close(struct xw_dp *dp);
+/* The error for a pinned datapath of another xwall version (what: the
+ * difference found); XW_ESYS. */
+int xw_dp_foreign(struct xw_err *err, const char *what);
 /* Remove every pin (last detach). */
 int xw_dp_unpin(struct xw_err *err);
 /* Remove our pins, ignoring errors (stale pins of a killed load). */

@@ -2,10 +2,13 @@
 /* Named sets: language (set declarations, elements, durations), compiling
  * the rules that reference sets, and the set maps (include/xw_set.h).
  *
- * A set is an LPM trie of its own in slot id of xw_set_maps.  Adding or
- * deleting elements writes that trie directly; replacing all of them (`set
- * load`, `set flush`, apply with `elements`) builds a new trie and swaps the
- * slot in one update, so packets see either all old or all new elements.
+ * A set is a hash map of its full-length elements and an LPM trie of its
+ * prefixes, in the live slot pair of xw_set_hmaps and xw_set_maps (see
+ * include/xw_set.h).  Adding or deleting elements writes those maps
+ * directly; replacing all of them (`set load`, `set flush`, apply with
+ * `elements`) fills new maps into the other slot pair and flips
+ * xw_set_cur[id] in one update, so packets see either all old or all new
+ * elements.
  * Rules that reference sets are compiled into at most XW_MAX_SET_RULES
  * entries per generation (xw_set_rules), switched with the generation. */
 #include <arpa/inet.h>
@@ -16,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include "sets.h"
 #include "compile.h"
@@ -634,27 +639,199 @@ static int sys(struct xw_err *err, const char *what, int e)
 	return xw_errf(err, XW_ESYS, "%s: %s", what, strerror(e));
 }
 
-static int new_trie(uint32_t size)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "xw_set", sizeof(struct xw_set_key),
-				sizeof(struct xw_set_val), size ? size : XW_SET_DEFAULT_SIZE, &o);
+/* A set's maps: the full-length elements (hash) and the prefixes (trie). */
+struct set_fds {
+	int h, t;
+};
 
-	return fd < 0 ? -errno : fd;
+static void fds_close(struct set_fds *f)
+{
+	if (f->h >= 0)
+		close(f->h);
+	if (f->t >= 0)
+		close(f->t);
+	f->h = f->t = -1;
 }
 
-static int trie_fd(struct xw_dp *dp, uint32_t id)
+static int new_maps(uint32_t size, struct set_fds *f)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	uint32_t n = size ? size : XW_SET_DEFAULT_SIZE;
+
+	f->t = -1;
+	f->h = bpf_map_create(BPF_MAP_TYPE_HASH, "xw_set_h", sizeof(struct xw_set_key),
+			      sizeof(struct xw_set_val), n, &o);
+	if (f->h < 0)
+		return -errno;
+	f->t = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "xw_set_t", sizeof(struct xw_set_key),
+			      sizeof(struct xw_set_val), n, &o);
+	if (f->t < 0) {
+		int e = -errno;
+
+		fds_close(f);
+		return e;
+	}
+	return 0;
+}
+
+/* The live slot pair of set id (xw_set_cur). */
+static int cur_of(struct xw_dp *dp, uint32_t id, __u32 *cur)
+{
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_CUR], &id, cur))
+		return -errno;
+	*cur &= 1;
+	return 0;
+}
+
+/* fd of the inner map in slot of outer map m, or -errno (-ENOENT: empty). */
+static int slot_fd(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 {
 	__u32 mid;
 	int fd;
 
-	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_MAPS], &id, &mid))
+	if (bpf_map_lookup_elem(dp->map_fd[m], &slot, &mid))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(mid);
 	return fd < 0 ? -errno : fd;
 }
 
-/* The trie keys of an element: one for an address, the prefixes of a range. */
+static int live_fds(struct xw_dp *dp, uint32_t id, struct set_fds *f)
+{
+	__u32 cur;
+	int rc = cur_of(dp, id, &cur);
+
+	f->h = f->t = -1;
+	if (rc)
+		return rc;
+	f->h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, cur));
+	if (f->h < 0)
+		return f->h;
+	f->t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, cur));
+	if (f->t < 0) {
+		rc = f->t;
+		fds_close(f);
+	}
+	return rc;
+}
+
+/* Packets in flight (XDP and TC programs run inside RCU read-side sections)
+ * are done with what they looked up before now.  MEMBARRIER_CMD_GLOBAL is
+ * synchronize_rcu(); where it is refused (nohz_full), re-installing an
+ * inner map waits for a grace period on kernels before 6.8, and a pause
+ * covers newer ones in practice. */
+static void rcu_wait(struct xw_dp *dp, uint32_t id, __u32 cur)
+{
+	__u32 slot = XW_SET_SLOT(id, cur);
+	int fd;
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	fd = slot_fd(dp, XW_M_SET_HMAPS, slot);
+	if (fd >= 0) {
+		bpf_map_update_elem(dp->map_fd[XW_M_SET_HMAPS], &slot, &fd, 0);
+		close(fd);
+	}
+	usleep(20000);
+}
+
+static int map_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals, size_t *n,
+		    size_t *cap);
+
+/* The datapath's live bans in the hash map old into the hash map to
+ * (where to has no such element yet). */
+static void keep_bans(int old, int to)
+{
+	struct xw_set_key *k = NULL;
+	struct xw_set_val *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t now = xw_mono_ns();
+
+	if (!map_dump(old, &k, &v, &n, &cap))
+		for (size_t i = 0; i < n; i++)
+			if (v[i].banned && (!v[i].expires_ns || (int64_t)(v[i].expires_ns - now) > 0))
+				bpf_map_update_elem(to, &k[i], &v[i], BPF_NOEXIST);
+	free(k);
+	free(v);
+}
+
+/* Does a `ban` rule of either generation put addresses into set id? */
+static bool set_has_bans(struct xw_dp *dp, uint32_t id)
+{
+	struct xw_ban_key bk, prev;
+	struct xw_ban_val bv;
+	bool first = true;
+
+	if (dp->map_fd[XW_M_SET_BANS] < 0) {
+		char p[256];
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", XW_PIN_DIR, xw_map_names[XW_M_SET_BANS]);
+		fd = bpf_obj_get(p);
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.key_size != sizeof(bk) || info.value_size != sizeof(bv)) {
+			if (fd >= 0)
+				close(fd);
+			return true;   /* cannot tell: keep them */
+		}
+		dp->map_fd[XW_M_SET_BANS] = fd;
+	}
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_SET_BANS], first ? NULL : &prev, &bk) == 0) {
+		if (!bpf_map_lookup_elem(dp->map_fd[XW_M_SET_BANS], &bk, &bv) && bv.set == id)
+			return true;
+		prev = bk;
+		first = false;
+	}
+	return false;
+}
+
+/* Make f the live maps of set id: into the other slot pair, flip
+ * xw_set_cur[id] (one 4-byte write), then empty the old pair once no
+ * packet can still be looking at it (bans: after copying the datapath's
+ * live bans from it, if a `ban` rule fills this set). */
+static int install(struct xw_dp *dp, uint32_t id, const struct set_fds *f, bool bans,
+		   struct xw_err *err)
+{
+	__u32 cur, next, old;
+	bool had;
+	int rc = cur_of(dp, id, &cur), fd;
+
+	if (rc)
+		return sys(err, "read the set's live slot", rc);
+	next = cur ^ 1;
+	old = XW_SET_SLOT(id, cur);
+	fd = slot_fd(dp, XW_M_SET_HMAPS, old);
+	had = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	{
+		__u32 slot = XW_SET_SLOT(id, next);
+
+		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_HMAPS], &slot, &f->h, 0) ||
+		    bpf_map_update_elem(dp->map_fd[XW_M_SET_MAPS], &slot, &f->t, 0))
+			return sys(err, "install the set's maps", errno);
+	}
+	if (bpf_map_update_elem(dp->map_fd[XW_M_SET_CUR], &id, &next, 0))
+		return sys(err, "switch the set's maps", errno);
+	if (had)
+		rcu_wait(dp, id, next);
+	/* no packet adds to the old maps any more: carry their bans over */
+	if (had && bans && set_has_bans(dp, id)) {
+		fd = slot_fd(dp, XW_M_SET_HMAPS, old);
+		if (fd >= 0) {
+			keep_bans(fd, f->h);
+			close(fd);
+		}
+	}
+	if ((bpf_map_delete_elem(dp->map_fd[XW_M_SET_HMAPS], &old) && errno != ENOENT) ||
+	    (bpf_map_delete_elem(dp->map_fd[XW_M_SET_MAPS], &old) && errno != ENOENT))
+		return sys(err, "free the set's old maps", errno);
+	return 0;
+}
+
+/* The map keys of an element: one for an address, the prefixes of a range. */
 static int elem_keys(const struct xw_set_elem *e, struct xw_set_key *k, int max)
 {
 	if (e->kind != XW_SETK_PORT) {
@@ -691,60 +868,90 @@ static void elem_val(const struct xw_set_elem *e, uint64_t default_ms, uint64_t 
 	v->klen = (uint8_t)k->prefixlen;
 }
 
-/* Many adds in few system calls (BPF_MAP_UPDATE_BATCH), where the kernel
- * supports it for LPM tries; 1 if it does not (nothing written). */
-static int write_batch(int fd, const struct xw_set_def *def, const struct xw_set_elem *e,
-		       size_t n, const char *name, struct xw_err *err)
+/* Keys and values on their way to one map. */
+struct kv_buf {
+	struct xw_set_key *k;
+	struct xw_set_val *v;
+	__u32 n;
+};
+
+static int full(struct xw_err *err, const char *name, const struct xw_set_def *def)
 {
-	enum { B = 8192 };
-	struct xw_set_key *k = malloc(B * sizeof(*k));
-	struct xw_set_val *v = malloc(B * sizeof(*v));
-	uint64_t now = xw_mono_ns();
-	size_t i = 0, done = 0;
+	return xw_errf(err, XW_ESYS, "set %s is full (size %u)", name, def->size);
+}
+
+/* 0, 1 if the kernel has no batch update for this map (nothing written
+ * yet: first), or an error. */
+static int flush_batch(int fd, struct kv_buf *b, bool first, const char *name,
+		       const struct xw_set_def *def, struct xw_err *err)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 cnt = b->n;
+
+	if (!b->n)
+		return 0;
+	b->n = 0;
+	if (!bpf_map_update_batch(fd, b->k, b->v, &cnt, &o))
+		return 0;
+	if ((errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && first)
+		return 1;
+	if (errno == ENOSPC || errno == E2BIG)
+		return full(err, name, def);
+	return sys(err, "add set elements", errno);
+}
+
+/* Many adds in few system calls (BPF_MAP_UPDATE_BATCH): full-length keys
+ * into the hash, prefixes into the trie.  1 if the kernel does not batch
+ * (nothing written). */
+static int write_batch(const struct set_fds *f, const struct xw_set_def *def,
+		       const struct xw_set_elem *e, size_t n, const char *name, struct xw_err *err)
+{
+	/* up to 16384 keys per system call; fewer buffers for a small batch */
+	const size_t B = n < 16384 - 32 ? n + 32 : 16384;
+	struct kv_buf b[2] = { { 0 } };    /* [0] hash, [1] trie */
+	int fds[2] = { f->h, f->t };
+	bool first[2] = { true, true };
+	uint64_t now = xw_mono_ns(), dms = def->timeout_ns / 1000000ull;
 	int rc = 0;
 
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return xw_errf(err, XW_ESYS, "out of memory");
+	for (int m = 0; m < 2; m++) {
+		b[m].k = malloc(B * sizeof(*b[m].k));
+		b[m].v = malloc(B * sizeof(*b[m].v));
+		if (!b[m].k || !b[m].v)
+			rc = xw_errf(err, XW_ESYS, "out of memory");
 	}
-	while (i < n && !rc) {
-		__u32 m = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct xw_set_key k[32];
+		int nk = elem_keys(&e[i], k, 32);
 
-		for (; i < n && m + 32 <= B; i++) {
-			int nk = elem_keys(&e[i], &k[m], 32);
+		for (int j = 0; j < nk && !rc; j++) {
+			int m = XW_SET_KEY_EXACT(&k[j]) ? 0 : 1;
 
-			for (int j = 0; j < nk; j++)
-				elem_val(&e[i], def->timeout_ns / 1000000ull, now, &k[m + j], &v[m + j]);
-			m += (__u32)nk;
-		}
-		{
-			__u32 cnt = m;
-			LIBBPF_OPTS(bpf_map_batch_opts, o);
-
-			if (bpf_map_update_batch(fd, k, v, &cnt, &o)) {
-				if ((errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && !done)
-					rc = 1;
-				else if (errno == ENOSPC || errno == E2BIG)
-					rc = xw_errf(err, XW_ESYS, "set %s is full (size %u)", name, def->size);
-				else
-					rc = sys(err, "add set elements", errno);
+			b[m].k[b[m].n] = k[j];
+			elem_val(&e[i], dms, now, &k[j], &b[m].v[b[m].n]);
+			if (++b[m].n == B) {
+				rc = flush_batch(fds[m], &b[m], first[m], name, def, err);
+				first[m] = false;
 			}
-			done += cnt;
 		}
 	}
-	free(k);
-	free(v);
+	for (int m = 0; m < 2 && !rc; m++)
+		rc = flush_batch(fds[m], &b[m], first[m], name, def, err);
+	for (int m = 0; m < 2; m++) {
+		free(b[m].k);
+		free(b[m].v);
+	}
 	return rc;
 }
 
-static int write_elems(int fd, const struct xw_set_def *def, const struct xw_set_elem *e,
-		       size_t n, bool del, const char *name, struct xw_err *err)
+static int write_elems(const struct set_fds *f, const struct xw_set_def *def,
+		       const struct xw_set_elem *e, size_t n, bool del, const char *name,
+		       struct xw_err *err)
 {
 	uint64_t now = xw_mono_ns();
 
 	if (!del && n > 64) {
-		int rc = write_batch(fd, def, e, n, name, err);
+		int rc = write_batch(f, def, e, n, name, err);
 
 		if (rc != 1)
 			return rc;
@@ -755,6 +962,7 @@ static int write_elems(int fd, const struct xw_set_def *def, const struct xw_set
 		int nk = elem_keys(&e[i], k, 32);
 
 		for (int j = 0; j < nk; j++) {
+			int fd = XW_SET_KEY_EXACT(&k[j]) ? f->h : f->t;
 			struct xw_set_val v;
 
 			elem_val(&e[i], def->timeout_ns / 1000000ull, now, &k[j], &v);
@@ -797,53 +1005,133 @@ uint32_t xw_set_find(struct xw_dp *dp, const char *name, struct xw_set_def *def)
 	return 0;
 }
 
+/* The set maps `xwall set` uses, with their layout: bpf_obj_get of these
+ * alone, not the whole datapath (a `set add` from fail2ban is one process). */
+static const struct {
+	enum xw_map_id id;
+	__u32 type, key, value, max;
+} set_layout[] = {
+	{ XW_M_SET_DEFS, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xw_set_def), XW_MAX_SETS },
+	{ XW_M_SET_CUR, BPF_MAP_TYPE_ARRAY, 4, 4, XW_MAX_SETS },
+	{ XW_M_SET_HMAPS, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, XW_SET_SLOTS },
+	{ XW_M_SET_MAPS, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, XW_SET_SLOTS },
+};
+
+int xw_sets_open(struct xw_dp *dp, struct xw_err *err)
+{
+	int rc;
+
+	xw_dp_init(dp);
+	rc = xw_dp_lock(dp, err);
+	if (rc)
+		return rc;
+	if (!xw_dp_is_loaded())
+		return xw_errf(err, -1, "xwall is not loaded (attach an interface or apply a rule "
+			       "set first)");
+	for (size_t i = 0; i < XW_ARRAY_SIZE(set_layout); i++) {
+		const char *name = xw_map_names[set_layout[i].id];
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		char p[256], what[200];
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", XW_PIN_DIR, name);
+		fd = bpf_obj_get(p);
+		if (fd < 0 && errno == ENOENT) {
+			snprintf(what, sizeof(what), "it has no map %s", name);
+			return xw_dp_foreign(err, what);
+		}
+		if (fd < 0)
+			return sys(err, p, errno);
+		dp->map_fd[set_layout[i].id] = fd;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return sys(err, name, errno);
+		if (info.type != set_layout[i].type || info.key_size != set_layout[i].key ||
+		    info.value_size != set_layout[i].value || info.max_entries != set_layout[i].max) {
+			snprintf(what, sizeof(what), "map %s: type %u, key %u, value %u bytes, %u entries; "
+				 "this xwall's: type %u, key %u, value %u bytes, %u entries", name,
+				 info.type, info.key_size, info.value_size, info.max_entries,
+				 set_layout[i].type, set_layout[i].key, set_layout[i].value,
+				 set_layout[i].max);
+			return xw_dp_foreign(err, what);
+		}
+	}
+	return 0;
+}
+
 int xw_set_update(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		  const struct xw_set_elem *e, size_t n, bool del, struct xw_err *err)
 {
-	int fd = trie_fd(dp, id), rc;
+	struct set_fds f = { -1, -1 };
+	bool need[2] = { false, false };   /* hash, trie */
+	__u32 cur;
+	int rc = cur_of(dp, id, &cur);
 
-	if (fd < 0)
-		return sys(err, "open the set's map", fd);
-	rc = write_elems(fd, def, e, n, del, def->name, err);
-	close(fd);
+	/* open only the map(s) these elements go to (one for a `set add`) */
+	for (size_t i = 0; i < n && !(need[0] && need[1]); i++) {
+		struct xw_set_key k[32];
+		int nk = elem_keys(&e[i], k, 32);
+
+		for (int j = 0; j < nk; j++)
+			need[XW_SET_KEY_EXACT(&k[j]) ? 0 : 1] = true;
+	}
+	if (!rc && need[0] && (f.h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, cur))) < 0)
+		rc = f.h;
+	if (!rc && need[1] && (f.t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, cur))) < 0)
+		rc = f.t;
+	if (rc) {
+		fds_close(&f);
+		return sys(err, "open the set's maps", rc);
+	}
+	rc = write_elems(&f, def, e, n, del, def->name, err);
+	fds_close(&f);
 	return rc;
 }
 
-static int swap_in(struct xw_dp *dp, uint32_t id, int fd, struct xw_err *err)
+static int replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		   const struct xw_set_elem *e, size_t n, bool bans, struct xw_err *err)
 {
-	if (bpf_map_update_elem(dp->map_fd[XW_M_SET_MAPS], &id, &fd, 0))
-		return sys(err, "install the set's map", errno);
-	return 0;
+	struct set_fds f;
+	int rc = new_maps(def->size, &f);
+
+	if (rc)
+		return sys(err, "create the set's maps", rc);
+	rc = write_elems(&f, def, e, n, false, def->name, err);
+	if (!rc)
+		rc = install(dp, id, &f, bans, err);
+	fds_close(&f);
+	return rc;
 }
 
 int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		   const struct xw_set_elem *e, size_t n, struct xw_err *err)
 {
-	int fd = new_trie(def->size), rc;
-
-	if (fd < 0)
-		return sys(err, "create a set map", fd);
-	rc = write_elems(fd, def, e, n, false, def->name, err);
-	if (!rc)
-		rc = swap_in(dp, id, fd, err);
-	close(fd);
-	return rc;
+	return replace(dp, id, def, e, n, false, err);
 }
 
-/* Every (key, value) of a trie. */
-static int trie_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals, size_t *n)
+int xw_set_load(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		const struct xw_set_elem *e, size_t n, struct xw_err *err)
+{
+	return replace(dp, id, def, e, n, true, err);
+}
+
+/* Append every (key, value) of map fd (BPF_MAP_LOOKUP_BATCH where the
+ * kernel has it for the map, else key by key).  0 or -errno. */
+static int map_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals, size_t *n,
+		    size_t *cap)
 {
 	struct xw_set_key k, last, *prev = NULL;
-	size_t cap = 0;
+	__u32 batch = 0;
+	bool more = true, first = true;
 
-	*keys = NULL;
-	*vals = NULL;
-	*n = 0;
-	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
-		struct xw_set_val v;
+	/* hash maps: batches (a trie has no batch lookup) */
+	while (more) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 cnt;
 
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
+		if (*cap - *n < 4096) {
+			size_t nc = *cap ? *cap * 2 : 8192;
 			struct xw_set_key *nk = realloc(*keys, nc * sizeof(*nk));
 			struct xw_set_val *nv = nk ? realloc(*vals, nc * sizeof(*nv)) : NULL;
 
@@ -852,7 +1140,37 @@ static int trie_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals,
 			if (!nk || !nv)
 				return -ENOMEM;
 			*vals = nv;
-			cap = nc;
+			*cap = nc;
+		}
+		cnt = 4096;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, *keys + *n, *vals + *n,
+					 &cnt, &o)) {
+			if (errno != ENOENT) {
+				if (first)
+					break;   /* no batch lookup (a trie): key by key */
+				return -errno;
+			}
+			more = false;
+		}
+		*n += cnt;
+		first = false;
+	}
+	if (!first)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+		struct xw_set_val v;
+
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 1024;
+			struct xw_set_key *nk = realloc(*keys, nc * sizeof(*nk));
+			struct xw_set_val *nv = nk ? realloc(*vals, nc * sizeof(*nv)) : NULL;
+
+			if (nk)
+				*keys = nk;
+			if (!nk || !nv)
+				return -ENOMEM;
+			*vals = nv;
+			*cap = nc;
 		}
 		if (bpf_map_lookup_elem(fd, &k, &v) == 0) {
 			(*keys)[*n] = k;
@@ -865,21 +1183,40 @@ static int trie_dump(int fd, struct xw_set_key **keys, struct xw_set_val **vals,
 	return 0;
 }
 
+/* Every (key, value) of a set: its hash's, then its trie's (*nh: how many
+ * are the hash's).  Caller frees. */
+static int set_dump(const struct set_fds *f, struct xw_set_key **keys, struct xw_set_val **vals,
+		    size_t *n, size_t *nh)
+{
+	size_t cap = 0;
+	int rc;
+
+	*keys = NULL;
+	*vals = NULL;
+	*n = 0;
+	rc = map_dump(f->h, keys, vals, n, &cap);
+	*nh = *n;
+	if (!rc)
+		rc = map_dump(f->t, keys, vals, n, &cap);
+	return rc;
+}
+
 int xw_set_items(struct xw_dp *dp, uint32_t id, struct xw_set_item **items, size_t *n,
 		 struct xw_err *err)
 {
 	struct xw_set_key *k = NULL;
 	struct xw_set_val *v = NULL;
-	size_t nk = 0, m = 0;
+	size_t nk = 0, nh, m = 0;
 	uint64_t now = xw_mono_ns();
-	int fd = trie_fd(dp, id), rc;
+	struct set_fds f;
+	int rc = live_fds(dp, id, &f);
 
 	*items = NULL;
 	*n = 0;
-	if (fd < 0)
-		return sys(err, "open the set's map", fd);
-	rc = trie_dump(fd, &k, &v, &nk);
-	close(fd);
+	if (rc)
+		return sys(err, "open the set's maps", rc);
+	rc = set_dump(&f, &k, &v, &nk, &nh);
+	fds_close(&f);
 	if (rc) {
 		free(k);
 		free(v);
@@ -900,7 +1237,7 @@ int xw_set_items(struct xw_dp *dp, uint32_t id, struct xw_set_item **items, size
 		if (k[i].kind == XW_SETK_PORT) {
 			it.e.lo = v[i].lo;
 			it.e.hi = v[i].hi;
-			/* a range is several trie prefixes: list it once */
+			/* a range is several prefixes: list it once */
 			for (size_t j = 0; j < m && !dup; j++)
 				dup = (*items)[j].e.kind == XW_SETK_PORT && (*items)[j].e.lo == it.e.lo &&
 				      (*items)[j].e.hi == it.e.hi;
@@ -936,18 +1273,18 @@ int xw_set_gc(struct xw_dp *dp, uint64_t *removed, struct xw_err *err)
 	for (uint32_t id = 1; id < XW_MAX_SETS; id++) {
 		struct xw_set_key *k = NULL;
 		struct xw_set_val *v = NULL;
-		size_t nk = 0;
+		size_t nk = 0, nh = 0;
 		uint64_t now = xw_mono_ns();
-		int fd;
+		struct set_fds f;
 
-		if (!defs[id].name[0] || (fd = trie_fd(dp, id)) < 0)
+		if (!defs[id].name[0] || live_fds(dp, id, &f))
 			continue;
-		rc = trie_dump(fd, &k, &v, &nk);
+		rc = set_dump(&f, &k, &v, &nk, &nh);
 		for (size_t i = 0; !rc && i < nk; i++)
 			if (v[i].expires_ns && (int64_t)(v[i].expires_ns - now) <= 0 &&
-			    bpf_map_delete_elem(fd, &k[i]) == 0)
+			    bpf_map_delete_elem(i < nh ? f.h : f.t, &k[i]) == 0)
 				(*removed)++;
-		close(fd);
+		fds_close(&f);
 		free(k);
 		free(v);
 		if (rc)
@@ -1082,15 +1419,20 @@ out:
 	return rc;
 }
 
-static int copy_trie(int from, int to)
+/* Every element of set id into the maps to (0 or -errno). */
+static int copy_set(struct xw_dp *dp, uint32_t id, const struct set_fds *to)
 {
-	struct xw_set_key *k;
-	struct xw_set_val *v;
-	size_t n;
-	int rc = trie_dump(from, &k, &v, &n);
+	struct xw_set_key *k = NULL;
+	struct xw_set_val *v = NULL;
+	size_t n = 0, nh = 0;
+	struct set_fds from;
+	int rc = live_fds(dp, id, &from);
 
+	if (!rc)
+		rc = set_dump(&from, &k, &v, &n, &nh);
+	fds_close(&from);
 	for (size_t i = 0; !rc && i < n; i++)
-		if (bpf_map_update_elem(to, &k[i], &v[i], BPF_ANY))
+		if (bpf_map_update_elem(i < nh ? to->h : to->t, &k[i], &v[i], BPF_ANY))
 			rc = -errno;
 	free(k);
 	free(v);
@@ -1139,7 +1481,6 @@ int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const u
 		struct xw_set_def nd, *od = &defs[ids[d]];
 		uint32_t id = ids[d];
 		bool same = od->name[0] && od->type == sd->type;
-		int ofd = -1, fd;
 
 		memset(&nd, 0, sizeof(nd));
 		snprintf(nd.name, sizeof(nd.name), "%s", sd->name);
@@ -1150,18 +1491,17 @@ int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const u
 		if (same && !sd->has_elements && od->size == nd.size) {
 			/* kept as it is */
 		} else {
-			fd = new_trie(nd.size);
-			if (fd < 0) {
-				rc = sys(err, "create a set map", fd);
+			struct set_fds nf;
+
+			rc = new_maps(nd.size, &nf);
+			if (rc) {
+				rc = sys(err, "create the set's maps", rc);
 				goto out;
 			}
 			if (same && !sd->has_elements) {
-				ofd = trie_fd(dp, id);
-				rc = ofd >= 0 ? copy_trie(ofd, fd) : ofd;
-				if (ofd >= 0)
-					close(ofd);
+				rc = copy_set(dp, id, &nf);
 				if (rc) {
-					close(fd);
+					fds_close(&nf);
 					rc = rc == -ENOSPC || rc == -E2BIG ?
 					     xw_errf(err, XW_EINPUT, "set %s: its elements do not fit "
 						     "size %u", sd->name, nd.size) :
@@ -1169,11 +1509,11 @@ int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const u
 					goto out;
 				}
 			} else {
-				rc = write_elems(fd, &nd, sd->elems, sd->n_elems, false, sd->name, err);
+				rc = write_elems(&nf, &nd, sd->elems, sd->n_elems, false, sd->name, err);
 			}
 			if (!rc)
-				rc = swap_in(dp, id, fd, err);
-			close(fd);
+				rc = install(dp, id, &nf, false, err);
+			fds_close(&nf);
 			if (rc)
 				goto out;
 		}
@@ -1245,9 +1585,15 @@ int xw_sets_apply_finish(struct xw_dp *dp, const struct xw_ruleset *rs, struct x
 		if (!defs[id].name[0] || xw_ruleset_set(rs, defs[id].name))
 			continue;
 		memset(&zero, 0, sizeof(zero));
-		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_DEFS], &id, &zero, 0) ||
-		    (bpf_map_delete_elem(dp->map_fd[XW_M_SET_MAPS], &id) && errno != ENOENT))
+		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_DEFS], &id, &zero, 0))
 			return sys(err, "remove a set", errno);
+		for (__u32 c = 0; c < 2; c++) {
+			__u32 slot = XW_SET_SLOT(id, c);
+
+			if ((bpf_map_delete_elem(dp->map_fd[XW_M_SET_HMAPS], &slot) && errno != ENOENT) ||
+			    (bpf_map_delete_elem(dp->map_fd[XW_M_SET_MAPS], &slot) && errno != ENOENT))
+				return sys(err, "remove a set", errno);
+		}
 	}
 	return 0;
 }
@@ -1383,7 +1729,7 @@ int xw_sets_materialize(struct xw_ruleset *rs, struct xw_dp *dp, struct xw_err *
 	return 0;
 }
 
-/* A trie entry is well-formed for its set. */
+/* An entry is well-formed for its set. */
 static const char *bad_entry(const struct xw_set_def *d, const struct xw_set_key *k,
 			     const struct xw_set_val *v)
 {
@@ -1433,14 +1779,24 @@ int xw_sets_verify(struct xw_dp *dp, const struct xw_ruleset *live,
 		const struct xw_set_decl *sd;
 		struct xw_set_key *k = NULL;
 		struct xw_set_val *v = NULL;
-		size_t n = 0;
-		int fd = trie_fd(dp, id);
+		size_t n = 0, nh = 0;
+		struct set_fds f;
+		__u32 cur = 0;
+		int lrc = live_fds(dp, id, &f);
 
 		if (!defs[id].name[0]) {
-			if (fd >= 0) {
-				PROBLEM("set slot %u holds a map but no set is defined there", id);
-				close(fd);
+			for (__u32 c = 0; c < 2; c++) {
+				int h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, c));
+				int t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, c));
+
+				if (h >= 0 || t >= 0)
+					PROBLEM("set slot %u holds a map but no set is defined there", id);
+				if (h >= 0)
+					close(h);
+				if (t >= 0)
+					close(t);
 			}
+			fds_close(&f);
 			continue;
 		}
 		(*n_sets)++;
@@ -1453,25 +1809,43 @@ int xw_sets_verify(struct xw_dp *dp, const struct xw_ruleset *live,
 			 (sd->size ? sd->size : XW_SET_DEFAULT_SIZE) != defs[id].size)
 			PROBLEM("set %s: the datapath's definition differs from the declaration",
 				defs[id].name);
-		if (fd < 0) {
-			PROBLEM("set %s has no map", defs[id].name);
+		if (lrc) {
+			PROBLEM("set %s has no maps (%s)", defs[id].name, strerror(-lrc));
 			continue;
 		}
-		{
+		if (!cur_of(dp, id, &cur)) {
+			/* the other pair is emptied when a replace switches to it */
+			int h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, cur ^ 1));
+			int t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, cur ^ 1));
+
+			if (h >= 0 || t >= 0)
+				PROBLEM("set %s: its unused slot pair still holds maps", defs[id].name);
+			if (h >= 0)
+				close(h);
+			if (t >= 0)
+				close(t);
+		}
+		for (int m = 0; m < 2; m++) {
 			struct bpf_map_info info;
-			__u32 il = sizeof(info);
+			__u32 il = sizeof(info), want = m ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
 
 			memset(&info, 0, sizeof(info));
-			if (!bpf_obj_get_info_by_fd(fd, &info, &il) &&
-			    (info.type != BPF_MAP_TYPE_LPM_TRIE || info.max_entries != defs[id].size))
-				PROBLEM("set %s: its map is not an LPM trie of %u entries", defs[id].name,
+			if (!bpf_obj_get_info_by_fd(m ? f.t : f.h, &info, &il) &&
+			    (info.type != want || info.max_entries != defs[id].size ||
+			     info.key_size != sizeof(struct xw_set_key) ||
+			     info.value_size != sizeof(struct xw_set_val)))
+				PROBLEM("set %s: its %s is not %s of %u entries", defs[id].name,
+					m ? "prefix map" : "element map", m ? "an LPM trie" : "a hash map",
 					defs[id].size);
 		}
-		rc = trie_dump(fd, &k, &v, &n);
-		close(fd);
+		rc = set_dump(&f, &k, &v, &n, &nh);
+		fds_close(&f);
 		for (size_t i = 0; !rc && i < n; i++) {
 			const char *why = bad_entry(&defs[id], &k[i], &v[i]);
 
+			if (!why && (i < nh) != XW_SET_KEY_EXACT(&k[i]))
+				why = i < nh ? "a prefix in the element (hash) map" :
+					       "a full-length element in the prefix (trie) map";
 			if (why)
 				PROBLEM("set %s: entry %zu: %s", defs[id].name, i, why);
 		}

@@ -57,6 +57,10 @@ struct xw_set_item {               /* one element as listed */
 	uint8_t banned;
 };
 
+/* Open only what `xwall set` needs: take the datapath lock and open the set
+ * maps (xw_set_defs, xw_set_cur, xw_set_hmaps, xw_set_maps), checking their
+ * layout.  XW_OK, XW_ESYS, or -1 if xwall is not loaded (err says so). */
+int xw_sets_open(struct xw_dp *dp, struct xw_err *err);
 /* Set id of name, and its definition; 0 if none. */
 uint32_t xw_set_find(struct xw_dp *dp, const char *name, struct xw_set_def *def);
 int xw_set_defs(struct xw_dp *dp, struct xw_set_def defs[XW_MAX_SETS]);
@@ -67,9 +71,14 @@ int xw_set_items(struct xw_dp *dp, uint32_t id, struct xw_set_item **items, size
  * the caller's job (parse first); a full set is XW_ESYS. */
 int xw_set_update(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		  const struct xw_set_elem *e, size_t n, bool del, struct xw_err *err);
-/* Replace all elements atomically (a new trie swapped into the slot). */
+/* Replace all elements atomically (new maps, then one switch of xw_set_cur). */
 int xw_set_replace(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
 		   const struct xw_set_elem *e, size_t n, struct xw_err *err);
+/* xw_set_replace for `set load`: the addresses the datapath banned (`ban`)
+ * and whose ban is still live stay in the set, also those banned while the
+ * new maps were being filled. */
+int xw_set_load(struct xw_dp *dp, uint32_t id, const struct xw_set_def *def,
+		const struct xw_set_elem *e, size_t n, struct xw_err *err);
 /* Delete the expired elements of every set; *removed counts them. */
 int xw_set_gc(struct xw_dp *dp, uint64_t *removed, struct xw_err *err);
 /* lint/verify: replace each set reference of rs by a list of the set's

@@ -5,10 +5,14 @@
 # box; it creates a veth pair xwsb0/xwsb1 and the nft table xwsb there):
 #
 #   set load of N elements (IPv4+IPv6, one per line) from a file
-#   one `xwall set add` (a whole process: open, add, exit), mean of 50
+#   one `xwall set add` (a whole process: open, add, exit), mean of 50,
+#   next to /bin/true (what starting any process costs on this machine)
 #   `set feed` rate: M `add` lines through one process
 #   the same with nft: `nft -f` of N elements into a named set, `nft add
 #   element` once, mean of 50
+#
+# Wall time and CPU time (user + system of the command: on a shared machine
+# wall time also counts waiting for a CPU).
 #
 # Usage: tests/bench/sets-cli.sh [N [M]]   (defaults 1000000, 200000)
 set -eu
@@ -51,22 +55,32 @@ rule 10 in src @bl drop
 EOF
 "$XWALL" attach xwsb1 --mode skb >/dev/null
 "$XWALL" apply "$W/rules"
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+# t CMD...: "WALL CPU" in seconds (CPU: user + system of CMD and its children)
+t() {
+	local TIMEFORMAT='%R %U %S' r
+	r=$( { time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+	echo "$r" | awk '{ printf "%.4f %.4f", $1, $2 + $3 }'
+}
+add50() { for i in $(seq 50); do "$XWALL" set add bl 192.0.2.$i; done; }
+true50() { for i in $(seq 50); do /bin/true; done; }
+nadd50() { for i in $(seq 50); do nft add element inet xwsb bl4 "{ 192.0.2.$i }"; done; }
 load=$(t "$XWALL" set load bl "$W/elems")
-s=$(date +%s.%N)
-for i in $(seq 50); do "$XWALL" set add bl 192.0.2.$i; done
-e=$(date +%s.%N)
-add=$(echo "($e - $s) / 50" | bc -l)
+add=$(t add50)
+tru=$(t true50)
 feed=$(t sh -c "\"$XWALL\" set feed bl <\"$W/feed\" 2>/dev/null")
 nft add table inet xwsb
 nft add set inet xwsb bl4 "{ type ipv4_addr; size $((N + 1000)); }"
 nft add set inet xwsb bl6 "{ type ipv6_addr; size $((N + 1000)); }"
 nload=$(t sh -c "nft -f $W/nft4 && nft -f $W/nft6")
-s=$(date +%s.%N)
-for i in $(seq 50); do nft add element inet xwsb bl4 "{ 192.0.2.$i }"; done
-e=$(date +%s.%N)
-nadd=$(echo "($e - $s) / 50" | bc -l)
+nadd=$(t nadd50)
+w() { echo "$1" | cut -d' ' -f1; }
+c() { echo "$1" | cut -d' ' -f2; }
+ms50() { echo "$1 * 1000 / 50" | bc -l; }
 printf '| | xwall | nftables |\n| --- | --- | --- |\n'
-printf '| load %d elements (IPv4+IPv6) | %.2f s | %.2f s |\n' "$N" "$load" "$nload"
-printf '| one add (a whole CLI process) | %.1f ms | %.1f ms |\n' "$(echo "$add * 1000" | bc -l)" "$(echo "$nadd * 1000" | bc -l)"
-printf '| set feed, %d adds | %.0f changes/s | |\n' "$M" "$(echo "$M / $feed" | bc -l)"
+printf '| load %d elements (IPv4+IPv6), wall (CPU) | %.2f s (%.2f s) | %.2f s (%.2f s) |\n' "$N" \
+	"$(w "$load")" "$(c "$load")" "$(w "$nload")" "$(c "$nload")"
+printf '| one add (a whole CLI process), wall (CPU), mean of 50 | %.1f ms (%.1f ms) | %.1f ms (%.1f ms) |\n' \
+	"$(ms50 "$(w "$add")")" "$(ms50 "$(c "$add")")" "$(ms50 "$(w "$nadd")")" "$(ms50 "$(c "$nadd")")"
+printf '| /bin/true, the same way (process start on this machine) | %.1f ms (%.1f ms) | |\n' \
+	"$(ms50 "$(w "$tru")")" "$(ms50 "$(c "$tru")")"
+printf '| set feed, %d adds | %.0f changes/s | |\n' "$M" "$(echo "$M / $(w "$feed")" | bc -l)"

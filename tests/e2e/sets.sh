@@ -18,7 +18,8 @@
 #   timeout   an element added with `timeout 3s` blocks, then (before any gc)
 #             no longer does after 3.5 s; `set list` showed its time left
 #   ban       a ping flood from A over 5/s puts A4 into @scanners (set list),
-#             A's single pings then fail; 5 s later they pass again
+#             A's single pings then fail; `set load` of @scanners keeps the
+#             live ban; 5 s later they pass again
 #   load      `set load` replaces the elements; a bad file exits 1 with
 #             FILE:LINE:COL and leaves the elements as they were
 #   feed      `add`/`del` lines on stdin; a bad line exits 1 and applies
@@ -107,6 +108,11 @@ LABEL=ban
 inA ping -n -q -i 0.01 -c 60 -W 1 "$B4" >/dev/null 2>&1 || true
 "$XWALL" set list scanners >"$W/list"
 st grep -q "^$A4 expires .* ban" "$W/list"; expect $R "a flood over 5/s bans A4" "$(tr '\n' ' ' <"$W/list")"
+printf '192.0.2.77\n' >"$W/scan"
+"$XWALL" set load scanners "$W/scan" >/dev/null
+"$XWALL" set list scanners >"$W/list"
+st grep -q "^$A4 expires .* ban" "$W/list"; expect $R "set load keeps the datapath's live ban of A4" "$(tr '\n' ' ' <"$W/list")"
+st grep -qx 192.0.2.77 "$W/list"; expect $R "beside the loaded elements" "$(tr '\n' ' ' <"$W/list")"
 st ping_a4; expect $((1 - R)) "A's next ping is dropped (rule 5, @scanners)"
 "$XWALL" stats --json >"$W/stats"
 sleep 5

@@ -123,6 +123,102 @@ START_TEST(test_semantics)
 }
 END_TEST
 
+static void report_problem(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "verify: %s\n", msg);
+}
+
+/* Read back every set map: no problem, want_elems map entries in all. */
+static void verify_clean(size_t want_elems)
+{
+	struct xw_ruleset live;
+	struct xw_err err;
+	size_t ns, ne, np;
+
+	ck_assert_msg(xw_parse_text(rules, strlen(rules), "t", &live, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(xw_sets_verify(&dp, &live, report_problem, NULL, &ns, &ne, &np), 0);
+	ck_assert_uint_eq(np, 0);
+	ck_assert_uint_eq(ns, 2);
+	ck_assert_uint_eq(ne, want_elems);
+	xw_ruleset_free(&live);
+}
+
+static void replace(const char *const *texts, size_t n)
+{
+	struct xw_set_elem e[8];
+	struct xw_set_def def;
+	struct xw_set_decl sd;
+	struct xw_err err;
+	char why[200];
+
+	ck_assert(n <= 8);
+	ck_assert(xw_set_find(&dp, "n", &def) == 1);
+	memset(&sd, 0, sizeof(sd));
+	sd.type = def.type;
+	sd.flags = def.flags;
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(xw_set_elem_parse(&sd, texts[i], strlen(texts[i]), &e[i], why,
+						sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(xw_set_replace(&dp, 1, &def, e, n, &err) == 0, "%s", err.msg);
+}
+
+/* Full-length elements live in a hash map beside the trie of prefixes:
+ * the exact element is looked up first, then the prefixes. */
+START_TEST(test_exact_and_prefixes)
+{
+	static const uint8_t a[4] = { 10, 1, 2, 3 }, x[4] = { 10, 7, 7, 7 }, y[4] = { 10, 8, 1, 1 };
+	static const char *const two[] = { "10.7.7.7", "10.8.0.0/16" };
+	struct xw_set_item *it;
+	struct xw_err err;
+	uint64_t removed;
+	size_t n;
+
+	setup_dp(rules);
+	/* an expired exact element does not hide a live prefix covering it */
+	elem(1, "10.1.2.3", 1, 0);
+	elem(1, "10.1.0.0/16", 0, 0);
+	usleep(20000);
+	ck_assert_uint_eq(run(0, a, 6, 80), 5);
+	elem(1, "10.1.0.0/16", 0, 1);
+	ck_assert_uint_eq(run(0, a, 6, 80), XW_PRIO_NONE);
+	/* refreshed without a timeout, it matches again */
+	elem(1, "10.1.2.3", 0, 0);
+	ck_assert_uint_eq(run(0, a, 6, 80), 5);
+	ck_assert_int_eq(xw_set_items(&dp, 1, &it, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(it[0].left_ms, -1);
+	free(it);
+	/* map entries: 10.1.2.3 in n; in p 53 and the 7 prefixes of 1000-1999 */
+	verify_clean(9);
+	/* replaces switch slot pairs; each one leaves only its elements */
+	for (int round = 0; round < 3; round++) {
+		replace(two, 2);
+		ck_assert_uint_eq(run(0, a, 6, 80), XW_PRIO_NONE);
+		ck_assert_uint_eq(run(0, x, 6, 80), 5);
+		ck_assert_uint_eq(run(0, y, 6, 80), 5);
+		ck_assert_int_eq(xw_set_items(&dp, 1, &it, &n, &err), 0);
+		ck_assert_uint_eq(n, 2);
+		free(it);
+		replace(NULL, 0);
+		ck_assert_uint_eq(run(0, x, 6, 80), XW_PRIO_NONE);
+		ck_assert_uint_eq(run(0, y, 6, 80), XW_PRIO_NONE);
+	}
+	/* gc removes expired elements from both maps */
+	elem(1, "10.7.7.7", 1, 0);
+	elem(1, "10.8.0.0/16", 1, 0);
+	elem(1, "10.9.0.0/16", 0, 0);
+	usleep(20000);
+	ck_assert_uint_eq(run(0, x, 6, 80), XW_PRIO_NONE);
+	ck_assert_int_eq(xw_set_gc(&dp, &removed, &err), 0);
+	ck_assert_uint_eq(removed, 2);
+	ck_assert_int_eq(xw_set_items(&dp, 1, &it, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	free(it);
+	xw_dp_close(&dp);
+}
+END_TEST
+
 /* Random prefixes against a brute-force "any prefix covers it". */
 START_TEST(test_random_prefixes)
 {
@@ -173,6 +269,7 @@ static Suite *setsdp_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_semantics);
 	tcase_add_test(t, test_random_prefixes);
+	tcase_add_test(t, test_exact_and_prefixes);
 	suite_add_tcase(s, t);
 	return s;
 }
