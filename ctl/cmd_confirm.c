@@ -40,7 +40,6 @@
 #include <json-c/json.h>
 #include "ctl.h"
 #include "confirm.h"
-#include "sets.h"
 
 #define TIMER_CMD "__confirm-timer"
 
@@ -469,7 +468,7 @@ bool xw_confirm_is_timer(const char *cmd)
 
 int xw_confirm_parse_secs(const char *arg, uint64_t *ms)
 {
-	if (xw_duration_parse(arg, strlen(arg), ms) || *ms < 1000 || *ms > XW_CONFIRM_MAX_MS)
+	if (xw_confirm_parse_timeout(arg, ms))
 		return xw_failf(XW_EINPUT, "--confirm: expected seconds from 1 to %llu (or a duration "
 				"like 90s, 5m, 1h), got '%s'", XW_CONFIRM_MAX_MS / 1000, arg);
 	return 0;

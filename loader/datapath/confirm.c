@@ -10,12 +10,23 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "confirm.h"
+#include "sets.h"
 
 #define CHUNK 4096u
 #define HDR_MAGIC "xwconf1"
 #define LOG_MAGIC "xwclog1"
 
 _Static_assert(sizeof(struct xw_confirm_hdr) <= CHUNK, "the header fits entry 0");
+
+int xw_confirm_parse_timeout(const char *s, uint64_t *ms)
+{
+	uint64_t v;
+
+	if (!s || xw_duration_parse(s, strlen(s), &v) || v < 1000 || v > XW_CONFIRM_MAX_MS)
+		return -1;
+	*ms = v;
+	return 0;
+}
 
 const char *xw_confirm_outcome_name(uint32_t outcome)
 {

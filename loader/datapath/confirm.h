@@ -58,6 +58,10 @@ struct xw_confirm_log {
 	char msg[256];             /* the error, for XW_CONFIRM_FAILED */
 };
 
+/* --confirm's argument: seconds, or a duration ("90s", "5m", "1h30m"),
+ * from 1 s to XW_CONFIRM_MAX_MS.  0 and *ms, or -1. */
+int xw_confirm_parse_timeout(const char *s, uint64_t *ms);
+
 /* "kept", "restored", ... */
 const char *xw_confirm_outcome_name(uint32_t outcome);
 
