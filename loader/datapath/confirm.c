@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "confirm.h"
 #include "sets.h"
 
@@ -149,6 +150,7 @@ int xw_confirm_get(const struct xw_dp *dp, struct xw_confirm_hdr *h, char **text
 
 int xw_confirm_put(const struct xw_confirm_hdr *h0, const char *text, struct xw_err *err)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY_PROG);
 	struct xw_confirm_hdr h = *h0;
 	size_t len = strlen(text), n = (len + CHUNK - 1) / CHUNK;
 	char *buf = calloc(1, CHUNK);
@@ -162,7 +164,8 @@ int xw_confirm_put(const struct xw_confirm_hdr *h0, const char *text, struct xw_
 	}
 	memcpy(h.magic, HDR_MAGIC, sizeof(HDR_MAGIC));
 	h.text_len = len;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xw_confirm", sizeof(__u32), CHUNK, (__u32)n + 1, NULL);
+	/* no BPF program has business writing it (as xw_text) */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xw_confirm", sizeof(__u32), CHUNK, (__u32)n + 1, &ro);
 	if (fd < 0) {
 		rc = sys(err, "create map xw_confirm", errno);
 		goto out;
@@ -250,7 +253,9 @@ int xw_confirm_log_put(const struct xw_confirm_log *l0, struct xw_err *err)
 
 	memcpy(l.magic, LOG_MAGIC, sizeof(LOG_MAGIC));
 	if (fd < 0) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xw_confirm_log", sizeof(__u32), sizeof(l), 1, NULL);
+		LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY_PROG);
+
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xw_confirm_log", sizeof(__u32), sizeof(l), 1, &ro);
 		if (fd < 0)
 			return sys(err, "create map xw_confirm_log", errno);
 		if (bpf_map_update_elem(fd, &k, &l, BPF_ANY))

@@ -21,6 +21,8 @@
 #   terminal   apply run in a session whose whole process group is then
 #              killed, and apply run on a pty (script) that is then closed
 #              (SIGHUP): the old set comes back all the same
+#   killed     apply SIGKILLed while it applies a large rule set, right after
+#              its record is pinned: the old set is back after the deadline
 #   orphan     the timer killed: past the deadline, the next rule change
 #              restores the old set first, then makes its change
 #   unload     the last detach cancels a pending confirmation; its timer
@@ -85,6 +87,8 @@ js() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d.get(k) if d is not None else None
 print("null" if d is None else json.dumps(d) if not isinstance(d,str) else d)' "$1"; }
 status_json() { "$XWALL" status --json | js "$1"; }
+# the timer's pid from the text status (quick: no JSON parser in the 3 s windows)
+timer_pid() { "$XWALL" status | sed -n 's/^confirm: pending .*(timer pid \([0-9]*\))$/\1/p'; }
 rule10_packets() { "$XWALL" stats --json | python3 -c 'import json,sys
 print(sum(r["packets"] for r in json.load(sys.stdin)["rules"] if r["prio"] == 10))'; }
 # live: "old", "new" or "other" by rule list
@@ -169,7 +173,7 @@ expect_eq "$(live)" new "the new set is still live, unchanged"
 
 LABEL=confirm
 "$XWALL" apply --confirm 3 "$W/new.rules" >/dev/null
-tpid=$(status_json confirm.timer_pid)
+tpid=$(timer_pid)
 st "$XWALL" confirm >"$W/out"; expect $R "confirm in time exits 0"
 st grep -q '^confirmed: keeping .*new.rules' "$W/out"; expect $R "... and says what it keeps" "$(cat "$W/out")"
 sleep 4
@@ -183,7 +187,7 @@ st udp; expect $R "a plain apply works again afterwards"
 
 LABEL=revert
 "$XWALL" apply --confirm 60 "$W/new.rules" >/dev/null
-tpid=$(status_json confirm.timer_pid)
+tpid=$(timer_pid)
 st "$XWALL" confirm --rollback >"$W/out"; expect $R "confirm --rollback exits 0"
 expect_eq "$(live)" old "the old set is back at once"
 st gone "$tpid"; expect $R "the timer has ended"
@@ -191,38 +195,63 @@ expect_eq "$(status_json last_confirm.outcome)" reverted "status --json: last_co
 
 LABEL=terminal
 # a session of its own whose process group is killed once apply returned
-setsid bash -c '"$XWALL" apply --confirm 3 "$W/new.rules" >"$W/sess.out"; echo $$ >"$W/sess.pid"; sleep 60' &
+# (each killed job runs in a subshell whose stderr takes bash's "Killed")
+( setsid bash -c '"$XWALL" apply --confirm 5 "$W/new.rules" >"$W/sess.out"; echo $$ >"$W/sess.pid"; sleep 60' &
+  wait ) 2>/dev/null &
 i=0; while [ ! -s "$W/sess.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 sid=$(cat "$W/sess.pid")
+tpid=$(timer_pid)
 kill -KILL -- "-$sid" 2>/dev/null || true
-{ wait; } 2>/dev/null || true
+wait
 st kill -0 "$sid" 2>/dev/null; expect_not $R "the session that ran apply is gone"
+st kill -0 "$tpid"; expect $R "the timer (pid $tpid) outlived the session"
 expect_eq "$(live)" new "the new set is live"
-tpid=$(status_json confirm.timer_pid)
-expect_eq "$(status_json confirm.timer_alive)" true "the timer outlived the session"
-st wait_for old 6; expect $R "the old set is back after the deadline" "$(cat "$W/live")"
+st wait_for old 8; expect $R "the old set is back after the deadline" "$(cat "$W/live")"
 st gone "$tpid"; expect $R "the timer has ended"
 # apply on a pty that is closed: the session gets SIGHUP
-script -qfec "\"$XWALL\" apply --confirm 3 \"$W/new.rules\"; sleep 60" /dev/null >"$W/pty.out" 2>&1 &
-spid=$!
-i=0; while [ "$(status_json confirm.pending)" != true ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+( script -qfec "\"$XWALL\" apply --confirm 5 \"$W/new.rules\"; sleep 60" /dev/null >"$W/pty.out" 2>&1 &
+  echo $! >"$W/script.pid"; wait ) 2>/dev/null &
+i=0; while [ ! -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+tpid=$(timer_pid)
 expect_eq "$(live)" new "apply on a pty: the new set is live"
-tpid=$(status_json confirm.timer_pid)
-kill -KILL "$spid" 2>/dev/null || true    # the pty's master closes: hangup
-{ wait "$spid"; } 2>/dev/null || true
-sleep 0.3
-expect_eq "$(status_json confirm.timer_alive)" true "the timer outlived the hangup"
-st wait_for old 6; expect $R "the old set is back after the deadline" "$(cat "$W/live")"
+kill -KILL "$(cat "$W/script.pid")" 2>/dev/null || true    # the pty's master closes: hangup
+wait
+sleep 0.2
+st kill -0 "$tpid"; expect $R "the timer (pid $tpid) outlived the hangup"
+st wait_for old 8; expect $R "the old set is back after the deadline" "$(cat "$W/live")"
+st gone "$tpid"; expect $R "the timer has ended"
+
+LABEL=killed
+# apply SIGKILLed once its record is pinned, in the middle of applying a
+# large rule set: whichever set it left live, the old one is back afterwards
+{ cat "$W/new.rules"; awk 'BEGIN { for (i = 1000; i < 21000; i++)
+	printf "rule %d in udp dport %d src 10.%d.%d.%d drop\n", i, i % 50000 + 1, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+} >"$W/big.rules"
+( "$XWALL" apply "$W/big.rules" --confirm 5 >/dev/null 2>&1 & echo $! >"$W/apply.pid"; wait ) 2>/dev/null &
+while [ ! -s "$W/apply.pid" ]; do :; done
+apid=$(cat "$W/apply.pid")
+i=0; while [ ! -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 200000 ]; do i=$((i + 1)); done
+kill -KILL "$apid" 2>/dev/null || true
+wait
+st test -e /sys/fs/bpf/xwall/xw_confirm; expect $R "apply killed after pinning its record (the record stays)"
+n=$("$XWALL" rule list | grep -c '^rule' || true)
+echo "  (apply was killed with $n rules live: $([ "$n" -gt 2 ] && echo 'after' || echo 'before') the switch)"
+tpid=$(timer_pid)
+st kill -0 "$tpid"; expect $R "the timer (pid $tpid) outlived the killed apply"
+i=0; while [ -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+st test ! -e /sys/fs/bpf/xwall/xw_confirm; expect $R "the confirmation ended at the deadline"
+expect_eq "$(live)" old "the old set is live"
+expect_eq "$(status_json last_confirm.outcome)" restored "status --json: last_confirm.outcome restored"
 st gone "$tpid"; expect $R "the timer has ended"
 
 LABEL=orphan
-"$XWALL" apply --confirm 2 "$W/new.rules" >/dev/null
-tpid=$(status_json confirm.timer_pid)
+"$XWALL" apply --confirm 4 "$W/new.rules" >/dev/null
+tpid=$(timer_pid)
 kill -KILL "$tpid"
 st gone "$tpid"; expect $R "the timer is killed"
 "$XWALL" status >"$W/status"
 st grep -q 'timer (pid [0-9]*) is gone' "$W/status"; expect $R "status says the timer is gone" "$(cat "$W/status")"
-sleep 2.5
+sleep 4.5
 expect_eq "$(live)" new "past the deadline, without a timer, nothing changed yet"
 st "$XWALL" rule add 40 in udp dport 9 drop 2>"$W/err"; expect $R "the next rule add exits 0"
 st grep -q 'not confirmed by .*restored the previous rule set' "$W/err"; expect $R "... restoring the old set first, and saying so" "$(cat "$W/err")"
@@ -233,13 +262,13 @@ st cmp -s "$W/live" "$W/want"; expect $R "the live set is the old one plus rule 
 
 LABEL=unload
 "$XWALL" apply --confirm 30 "$W/new.rules" >/dev/null
-tpid=$(status_json confirm.timer_pid)
+tpid=$(timer_pid)
 st "$XWALL" detach --all 2>"$W/err"; expect $R "detach --all exits 0 while pending"
 st grep -q 'cancelled the pending confirmation' "$W/err"; expect $R "... and says it cancelled it" "$(cat "$W/err")"
 st gone "$tpid"; expect $R "the timer has ended"
 st test ! -e /sys/fs/bpf/xwall; expect $R "no pins are left"
-st "$XWALL" apply --confirm 2 "$W/new.rules" >/dev/null; expect $R "apply --confirm with nothing loaded loads and applies"
-tpid=$(status_json confirm.timer_pid)
+st "$XWALL" apply --confirm 4 "$W/new.rules" >/dev/null; expect $R "apply --confirm with nothing loaded loads and applies"
+tpid=$(timer_pid)
 expect_eq "$(live)" new "the new set is live"
 printf 'policy in pass\npolicy out pass\n' >"$W/empty.list"
 i=0; while ! "$XWALL" rule list | cmp -s - "$W/empty.list" && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
