@@ -231,6 +231,9 @@ LABEL=killed
 while [ ! -s "$W/apply.pid" ]; do :; done
 apid=$(cat "$W/apply.pid")
 i=0; while [ ! -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 200000 ]; do i=$((i + 1)); done
+delay=$((RANDOM % 1000))     # ms after the pin: before or after the switch
+echo "  (killing apply ${delay} ms after its record appeared)"
+sleep "$(printf '0.%03d' "$delay")"
 kill -KILL "$apid" 2>/dev/null || true
 wait
 st test -e /sys/fs/bpf/xwall/xw_confirm; expect $R "apply killed after pinning its record (the record stays)"
