@@ -227,13 +227,13 @@ LABEL=killed
 { cat "$W/new.rules"; awk 'BEGIN { for (i = 1000; i < 21000; i++)
 	printf "rule %d in udp dport %d src 10.%d.%d.%d drop\n", i, i % 50000 + 1, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
 } >"$W/big.rules"
-( "$XWALL" apply "$W/big.rules" --confirm 5 >/dev/null 2>&1 & echo $! >"$W/apply.pid"; wait ) 2>/dev/null &
+( "$XWALL" apply "$W/big.rules" --confirm 8 >/dev/null 2>&1 & echo $! >"$W/apply.pid"; wait ) 2>/dev/null &
 while [ ! -s "$W/apply.pid" ]; do :; done
 apid=$(cat "$W/apply.pid")
 i=0; while [ ! -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 200000 ]; do i=$((i + 1)); done
-delay=$((RANDOM % 1000))     # ms after the pin: before or after the switch
+delay=$((RANDOM % 3000))     # ms after the pin: before or after the switch
 echo "  (killing apply ${delay} ms after its record appeared)"
-sleep "$(printf '0.%03d' "$delay")"
+sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
 kill -KILL "$apid" 2>/dev/null || true
 wait
 st test -e /sys/fs/bpf/xwall/xw_confirm; expect $R "apply killed after pinning its record (the record stays)"
@@ -241,7 +241,7 @@ n=$("$XWALL" rule list | grep -c '^rule' || true)
 echo "  (apply was killed with $n rules live: $([ "$n" -gt 2 ] && echo 'after' || echo 'before') the switch)"
 tpid=$(timer_pid)
 st kill -0 "$tpid"; expect $R "the timer (pid $tpid) outlived the killed apply"
-i=0; while [ -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ -e /sys/fs/bpf/xwall/xw_confirm ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 st test ! -e /sys/fs/bpf/xwall/xw_confirm; expect $R "the confirmation ended at the deadline"
 expect_eq "$(live)" old "the old set is live"
 expect_eq "$(status_json last_confirm.outcome)" restored "status --json: last_confirm.outcome restored"
