@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include "ctl.h"
 #include "attach.h"
+#include "confirm.h"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -114,8 +115,17 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (xw_iface_list(&dp, &l, &n) == 0) {
 		free(l);
-		if (n == 0 && xw_dp_unpin(&err))
-			rc = rc ? rc : xw_fail(XW_ESYS, &err);
+		if (n == 0) {
+			struct xw_confirm_hdr h;
+
+			/* unloading: nothing is left to filter, or to restore */
+			if (xw_confirm_get(&dp, &h, NULL, &err) > 0)
+				fprintf(stderr, "xwall: cancelled the pending confirmation of %s: the "
+					"datapath is unloaded\n", h.file);
+			xw_confirm_unpin_all();
+			if (xw_dp_unpin(&err))
+				rc = rc ? rc : xw_fail(XW_ESYS, &err);
+		}
 	}
 	xw_dp_close(&dp);
 	return rc;
@@ -170,6 +180,7 @@ static void print_status_json(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 			json_object_object_add(o, "classifier", k);
 		}
 	}
+	xw_confirm_status(dp, o);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -198,6 +209,7 @@ static void print_status_text(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 		       l[i].kind == XW_ATTACH_DISPATCHER ? "via libxdp dispatcher" :
 		       "direct attach (libxdp dispatcher not used)",
 		       l[i].egress ? ", tc egress" : "");
+	xw_confirm_status(dp, NULL);
 }
 
 int cmd_status(int argc, char **argv)

@@ -48,7 +48,7 @@ static int check_only(const struct xw_ruleset *rs)
 	return 0;
 }
 
-static int apply_locked(const struct xw_ruleset *rs)
+static int apply_locked(const struct xw_ruleset *rs, const char *file, uint64_t confirm_ms)
 {
 	struct xw_dp dp;
 	struct xw_err err;
@@ -57,10 +57,15 @@ static int apply_locked(const struct xw_ruleset *rs)
 	if (rc)
 		return rc;
 	rc = xw_dp_settle_options(&dp, &err);
-	if (!rc)
-		rc = xw_dp_apply(&dp, rs, &err);
-	if (rc)
+	if (rc) {
 		xw_fail(rc, &err);
+	} else if (confirm_ms) {
+		rc = xw_confirm_apply(&dp, rs, file, confirm_ms);
+	} else if ((rc = xw_confirm_guard(&dp, false)) == 0) {
+		rc = xw_dp_apply(&dp, rs, &err);
+		if (rc)
+			xw_fail(rc, &err);
+	}
 	xw_close(&dp, rc);
 	return rc;
 }
@@ -69,11 +74,16 @@ int cmd_apply(int argc, char **argv)
 {
 	struct xw_ruleset rs;
 	bool check = false, verify = false, allow_empty = false;
+	uint64_t confirm_ms = 0;
 	int c, rc;
 
 	while ((c = xw_getopt("apply", argc, argv)) != -1) {
 		if (c == 'k') {
 			check = true;
+		} else if (c == 't') {
+			rc = xw_confirm_parse_secs(optarg, &confirm_ms);
+			if (rc)
+				return rc;
 		} else if (c == 'E') {
 			allow_empty = true;
 		} else if (c == 'v') {
@@ -88,6 +98,8 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return xw_usage("apply", XW_EINPUT);
+	if (check && confirm_ms)
+		return xw_failf(XW_EINPUT, "--check changes nothing: there is nothing to --confirm");
 	xw_ruleset_init(&rs);
 	xw_dp_phase("start, parse options");
 	rc = xw_load_rules(argv[optind], &rs);
@@ -106,7 +118,7 @@ int cmd_apply(int argc, char **argv)
 		rc = XW_EINPUT;
 	}
 	if (!rc)
-		rc = check ? check_only(&rs) : apply_locked(&rs);
+		rc = check ? check_only(&rs) : apply_locked(&rs, argv[optind], confirm_ms);
 	xw_ruleset_free(&rs);
 	xw_dp_phase("close");
 	if (!rc && verify && !check)   /* the live maps against the live text */
@@ -125,6 +137,12 @@ static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
 	if (rc)
 		return rc;
 	xw_dp_phase("start, open");
+	/* a change on top of a set on trial would be lost by its rollback */
+	rc = xw_confirm_guard(&dp, false);
+	if (rc) {
+		xw_close(&dp, rc);
+		return rc;
+	}
 	rc = xw_dp_read_rules(&dp, &rs, NULL, NULL, &err);
 	xw_dp_phase("read live rules");
 	if (rc) {

@@ -26,6 +26,24 @@ int cmd_lint(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+
+/* apply --confirm (cmd_confirm.c).  With the datapath open and locked:
+ * refuse (exit 1, message printed) while a confirmation is pending, after
+ * restoring one whose deadline has passed; `confirming`: for a second
+ * apply --confirm. */
+int xw_confirm_guard(struct xw_dp *dp, bool confirming);
+/* Apply rs from file, restoring the live rule set after ms unless
+ * confirmed; prints the deadline.  Returns the exit code. */
+int xw_confirm_apply(struct xw_dp *dp, const struct xw_ruleset *rs, const char *file, uint64_t ms);
+/* --confirm's argument: seconds, or a duration (90s, 5m). */
+int xw_confirm_parse_secs(const char *arg, uint64_t *ms);
+/* status: the pending confirmation and the last outcome; json is a
+ * json_object to add "confirm" and "last_confirm" to, or NULL for text. */
+void xw_confirm_status(struct xw_dp *dp, void *json);
+/* The hidden command the timer runs as (xwall __confirm-timer NONCE). */
+bool xw_confirm_is_timer(const char *cmd);
+int xw_confirm_timer_main(int argc, char **argv);
 
 /* Print an error (the message alone when it is FILE:LINE:COL:, else
  * prefixed "xwall: ") and return its code. */

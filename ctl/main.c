@@ -26,7 +26,7 @@ static const struct xw_cmd cmds[] = {
 	{ "apply", cmd_apply },   { "set", cmd_set },   { "rule", cmd_rule },     { "policy", cmd_policy },
 	{ "stats", cmd_stats },   { "ct", cmd_ct },         { "events", cmd_events },
 	{ "test", cmd_test },     { "lint", cmd_lint },     { "verify", cmd_verify },
-	{ "import", cmd_import },
+	{ "import", cmd_import }, { "confirm", cmd_confirm },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -240,6 +240,9 @@ int main(int argc, char **argv)
 	/* hidden: the option table for packaging/xwall.bash-completion */
 	if (!strcmp(cmd, "__complete"))
 		return argc > 3 ? XW_EINPUT : xw_print_complete(stdout, argc > 2 ? argv[2] : NULL);
+	/* hidden: the process apply --confirm leaves behind (cmd_confirm.c) */
+	if (xw_confirm_is_timer(cmd))
+		return xw_confirm_timer_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!strcmp(cmds[i].name, cmd)) {
 			for (int a = 2; a < argc; a++)

@@ -46,6 +46,9 @@ static const struct xw_opt apply_opts[] = {
 	{ "allow-empty", 'E', NULL,
 	  "accept an input with no rule and no policy line\n"
 	  "(it passes everything); refused without it" },
+	{ "confirm", 't', "SECS",
+	  "restore the previous rule set after SECS (1..86400,\n"
+	  "or 90s, 5m, 1h) unless 'xwall confirm' runs first" },
 	LOAD_OPTS,
 	END
 };
@@ -100,6 +103,11 @@ static const struct xw_opt verify_opts[] = {
 	END
 };
 
+static const struct xw_opt confirm_opts[] = {
+	{ "rollback", 'R', NULL, "restore the previous rule set now instead" },
+	END
+};
+
 static const struct xw_opt no_opts[] = { END };
 
 const struct xw_cmd_spec xw_cmd_specs[] = {
@@ -121,6 +129,11 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "before the first attach.  Input that cannot be read, does not parse or\n"
 	  "does not compile changes nothing (exit 1).",
 	  apply_opts, XW_COMP_FILES },
+	{ "confirm", "", NULL,
+	  "Keep the rule set applied with 'apply --confirm SECS' (else, when SECS\n"
+	  "have passed, the previous rule set comes back).  Exit 1 if none is\n"
+	  "pending.",
+	  confirm_opts },
 	{ "rule", "", "rule add RULE... | rule del PRIO | rule list [--json]",
 	  "add: one rule in file syntax without the word \"rule\", e.g.\n"
 	  "     xwall rule add 20 in tcp dport 22 src 10.0.0.0/8 pass\n"

@@ -145,6 +145,9 @@ wrpcap("'"$W"'/p.pcap", [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(dpor
 		status --json
 		apply $W/a.rules
 		apply -
+		apply --confirm 5 $W/a.rules
+		confirm
+		confirm --rollback
 		rule add 30 in udp dport 1 pass
 		rule del 10
 		rule list
