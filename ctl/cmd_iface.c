@@ -184,8 +184,8 @@ int cmd_status(int argc, char **argv)
 		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP])));
 		json_object_object_add(o, "stage_prog_id", json_object_new_int64(prog_id(dp.prog_fd[XW_P_XDP_STAGE])));
 		json_object_object_add(o, "rules", json_object_new_int64((int64_t)rs.n));
-		json_object_object_add(o, "policy_in", json_object_new_string(rs.policy[XW_DIR_IN] ? "pass" : "drop"));
-		json_object_object_add(o, "policy_out", json_object_new_string(rs.policy[XW_DIR_OUT] ? "pass" : "drop"));
+		json_object_object_add(o, "policy_in", json_object_new_string(xw_verdict_name(rs.policy[XW_DIR_IN])));
+		json_object_object_add(o, "policy_out", json_object_new_string(xw_verdict_name(rs.policy[XW_DIR_OUT])));
 		json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
 		{
 			struct xw_tree_cost tc;
@@ -206,8 +206,8 @@ int cmd_status(int argc, char **argv)
 		json_object_put(o);
 	} else {
 		printf("xwall: loaded, generation %llu, %zu rules, policy in %s, policy out %s\n",
-		       (unsigned long long)gen, rs.n, rs.policy[XW_DIR_IN] ? "pass" : "drop",
-		       rs.policy[XW_DIR_OUT] ? "pass" : "drop");
+		       (unsigned long long)gen, rs.n, xw_verdict_name(rs.policy[XW_DIR_IN]),
+		       xw_verdict_name(rs.policy[XW_DIR_OUT]));
 		printf("programs: xdp id %u, stage id %u\n", prog_id(dp.prog_fd[XW_P_XDP]),
 		       prog_id(dp.prog_fd[XW_P_XDP_STAGE]));
 		{
