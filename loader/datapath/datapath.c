@@ -831,6 +831,16 @@ static int cmp_str(const void *a, const void *b)
 /* Keep the slot of every rule whose canonical text is unchanged; new rules
  * get slots no rule of the old generation uses, so packets still counting
  * on the old generation never touch a freshly zeroed slot. */
+/* A rule's text without its comment: a comment is a note, so a rule whose
+ * comment alone changed keeps its slot (counters, buckets, event cap). */
+static char *slot_key(const struct xw_rule *r)
+{
+	struct xw_rule t = *r;   /* shallow: only formatted */
+
+	t.comment[0] = '\0';
+	return xw_rule_text(&t);
+}
+
 static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 			const struct xw_ruleset *rs, uint32_t *slots, uint8_t *fresh,
 			struct xw_err *err)
@@ -851,7 +861,7 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 	/* key = canonical text + '\0' + slot, sorted for lookup (old_slots
 	 * is NULL only for an empty old rule set) */
 	for (size_t i = 0; old_slots && i < old->n; i++) {
-		char *t = xw_rule_text(&old->rules[i]);
+		char *t = slot_key(&old->rules[i]);
 		size_t l = t ? strlen(t) : 0;
 
 		keys[i] = t ? realloc(t, l + 1 + sizeof(uint32_t)) : NULL;
@@ -865,9 +875,9 @@ static int assign_slots(const struct xw_ruleset *old, const uint32_t *old_slots,
 			used[old_slots[i]] = 1;
 	}
 	qsort(keys, old->n, sizeof(char *), cmp_str);
-	/* 1: rules whose text is unchanged keep their slot */
+	/* 1: rules whose text (but for the comment) is unchanged keep their slot */
 	for (size_t i = 0; i < rs->n; i++) {
-		char *k = xw_rule_text(&rs->rules[i]), **hit;
+		char *k = slot_key(&rs->rules[i]), **hit;
 
 		if (!k) {
 			rc = xw_errf(err, XW_ESYS, "out of memory");

@@ -16,8 +16,9 @@
 #             with `policy audit` and `rule 10 ct established pass`, the
 #             second ping of a flow is decided by rule 10
 #   comment   `rule list` (text, --json), `stats` (text, --json) show the
-#             comment; `rule add ... comment two words` (the shell took the
-#             quotes off) keeps it whole; `verify` passes on audit rules
+#             comment; a rule whose comment alone changes keeps its counter;
+#             `rule add ... comment "two words"` (the shell took the quotes
+#             off) keeps it whole; `verify` passes on audit rules
 #   test      `xwall test --pcap` says audit for an audit policy
 #
 # Usage: tests/e2e/audit.sh   (root; namespaces xwau-a/xwau-b, veth
@@ -178,6 +179,15 @@ st bash -c '"$XWALL" stats | grep -F "comment \"no 7002\"" | grep -q "^30 "'
 expect $R "stats prints the comment with the rule"
 st bash -c '"$XWALL" stats --json | jq -e >/dev/null ".rules[] | select(.prio == 30) | .comment == \"no 7002\""'
 expect $R "stats --json: comment"
+st udp_in 7001; expect $R "UDP to the audit rule arrives"
+c0=$(stj '.rules[] | select(.prio == 20) | .packets')
+sed 's/staging \\"dns\\" #1/moved to the new resolver/' "$W/r2" >"$W/r2b"
+st "$XWALL" apply "$W/r2b"; expect $R "apply with only rule 20's comment changed"
+c1=$(stj '.rules[] | select(.prio == 20) | .packets')
+st test "$c0" -ge 1 -a "$c1" = "$c0"
+expect $R "a changed comment keeps the rule's counter" "before $c0, after $c1"
+st bash -c '"$XWALL" rule list | grep -qxF "rule 20 in proto udp dport 7001 audit comment \"moved to the new resolver\""'
+expect $R "rule list shows the new comment"
 st "$XWALL" rule add 25 in udp dport 7003 audit comment "two words here"
 expect $R "rule add with a comment of several words (one argument, quotes taken off by the shell)"
 st bash -c '"$XWALL" rule list | grep -qxF "rule 25 in proto udp dport 7003 audit comment \"two words here\""'
