@@ -31,7 +31,34 @@ struct ev_ctx {
 	uint64_t *cpu_lost;       /* per CPU: cumulative lost already reported */
 	int ncpu;
 	int64_t mono_to_real;     /* ns to add to a bpf_ktime_get_ns() value */
+	/* the live rule set, for the comments of the rules events name;
+	 * read again when the generation changes */
+	struct xw_dp *dp;
+	struct xw_ruleset rs;
+	uint64_t gen;
+	bool have_rs;
 };
+
+/* The comment of rule prio in the live rule set ("" if none). */
+static const char *ev_comment(struct ev_ctx *c, uint32_t prio)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0;
+
+	if (prio == XW_PRIO_NONE)
+		return "";
+	if (!c->have_rs || (bpf_map_lookup_elem(c->dp->map_fd[XW_M_CFG], &zero, &cfg) == 0 &&
+			    cfg.generation != c->gen)) {
+		struct xw_err err;
+
+		xw_ruleset_free(&c->rs);
+		c->have_rs = xw_dp_read_rules(c->dp, &c->rs, NULL, &c->gen, &err) == 0;
+	}
+	for (size_t i = 0; c->have_rs && i < c->rs.n; i++)
+		if (c->rs.rules[i].prio == prio)
+			return c->rs.rules[i].comment;
+	return "";
+}
 
 /* Addresses and ports of the captured bytes, for display. */
 struct ev_fields {
@@ -78,6 +105,7 @@ static int on_event(void *arg, void *data, size_t size)
 	const struct xw_event *e = data;
 	struct ev_fields f;
 	uint64_t lost = 0;
+	const char *comment;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -86,6 +114,7 @@ static int on_event(void *arg, void *data, size_t size)
 		c->cpu_lost[e->cpu] = e->lost;
 	}
 	ev_parse(e->data, e->caplen, &f);
+	comment = ev_comment(c, e->prio);
 	if (c->dump) {
 		struct pcap_pkthdr h;
 		uint64_t t = e->time_ns + (uint64_t)c->mono_to_real;
@@ -102,8 +131,9 @@ static int on_event(void *arg, void *data, size_t size)
 		json_object_object_add(o, "time_ns", json_object_new_int64((int64_t)(e->time_ns + (uint64_t)c->mono_to_real)));
 		json_object_object_add(o, "ifindex", json_object_new_int64(e->ifindex));
 		json_object_object_add(o, "dir", json_object_new_string(e->dir == XW_DIR_OUT ? "out" : "in"));
-		json_object_object_add(o, "rule", json_object_new_int64(e->prio));
-		json_object_object_add(o, "verdict", json_object_new_string(e->verdict == XW_PASS ? "pass" : "drop"));
+		/* null: the policy decided (an audit policy) */
+		json_object_object_add(o, "rule", e->prio == XW_PRIO_NONE ? NULL : json_object_new_int64(e->prio));
+		json_object_object_add(o, "verdict", json_object_new_string(xw_verdict_name(e->verdict)));
 		json_object_object_add(o, "len", json_object_new_int64(e->len));
 		json_object_object_add(o, "src", f.src[0] ? json_object_new_string(f.src) : NULL);
 		json_object_object_add(o, "dst", f.dst[0] ? json_object_new_string(f.dst) : NULL);
@@ -111,6 +141,8 @@ static int on_event(void *arg, void *data, size_t size)
 		json_object_object_add(o, "sport", f.sport >= 0 ? json_object_new_int(f.sport) : NULL);
 		json_object_object_add(o, "dport", f.dport >= 0 ? json_object_new_int(f.dport) : NULL);
 		json_object_object_add(o, "lost", json_object_new_int64((int64_t)lost));
+		if (comment[0])
+			json_object_object_add(o, "comment", json_object_new_string(comment));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (!c->dump) {
@@ -121,16 +153,21 @@ static int on_event(void *arg, void *data, size_t size)
 
 		localtime_r(&sec, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-		printf("%s.%06llu if %u %-3s rule %u %s len %u", ts,
+		char who[24] = "policy";
+
+		if (e->prio != XW_PRIO_NONE)
+			snprintf(who, sizeof(who), "rule %u", e->prio);
+		printf("%s.%06llu if %u %-3s %s %s len %u", ts,
 		       (unsigned long long)(t % 1000000000ull / 1000), e->ifindex,
-		       e->dir == XW_DIR_OUT ? "out" : "in", e->prio,
-		       e->verdict == XW_PASS ? "pass" : "drop", e->len);
+		       e->dir == XW_DIR_OUT ? "out" : "in", who, xw_verdict_name(e->verdict), e->len);
 		if (f.src[0])
 			printf(" %s -> %s proto %d", f.src, f.dst, f.proto);
 		if (f.sport >= 0)
 			printf(" %d -> %d", f.sport, f.dport);
 		if (lost)
 			printf(" (lost %llu before this)", (unsigned long long)lost);
+		if (comment[0])
+			printf(" comment \"%s\"", comment);
 		printf("\n");
 	}
 	fflush(stdout);
@@ -259,6 +296,7 @@ int cmd_events(int argc, char **argv)
 		bpf_map_lookup_elem(dp.map_fd[XW_M_EVENT_STATS], &k, c.cpu_lost);
 	}
 	c.mono_to_real = clock_offset();
+	c.dp = &dp;
 	if (pcap_path && (rc = open_dump(pcap_path, &dead, &c)) != 0)
 		goto out;
 	rb = ring_buffer__new(dp.map_fd[XW_M_EVENTS], on_event, &c, NULL);
@@ -276,6 +314,8 @@ out:
 		pcap_close(dead);
 	free(c.cpu_lost);
 	free(now);
+	if (c.have_rs)
+		xw_ruleset_free(&c.rs);
 	if (reader_fd >= 0)
 		close(reader_fd);
 	xw_dp_close(&dp);

@@ -162,8 +162,8 @@ static void print_status_json(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 	json_object_object_add(o, "xdp_prog_id", json_object_new_int64(prog_id(dp->prog_fd[XW_P_XDP])));
 	json_object_object_add(o, "stage_prog_id", json_object_new_int64(prog_id(dp->prog_fd[XW_P_XDP_STAGE])));
 	json_object_object_add(o, "rules", json_object_new_int64((int64_t)rs->n));
-	json_object_object_add(o, "policy_in", json_object_new_string(rs->policy[XW_DIR_IN] ? "pass" : "drop"));
-	json_object_object_add(o, "policy_out", json_object_new_string(rs->policy[XW_DIR_OUT] ? "pass" : "drop"));
+	json_object_object_add(o, "policy_in", json_object_new_string(xw_verdict_name(rs->policy[XW_DIR_IN])));
+	json_object_object_add(o, "policy_out", json_object_new_string(xw_verdict_name(rs->policy[XW_DIR_OUT])));
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)gen));
 	{
 		struct xw_tree_cost tc;
@@ -189,8 +189,8 @@ static void print_status_text(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 			      const struct xw_iface *l, size_t n)
 {
 	printf("xwall: loaded, generation %llu, %zu rules, policy in %s, policy out %s\n",
-	       (unsigned long long)gen, rs->n, rs->policy[XW_DIR_IN] ? "pass" : "drop",
-	       rs->policy[XW_DIR_OUT] ? "pass" : "drop");
+	       (unsigned long long)gen, rs->n, xw_verdict_name(rs->policy[XW_DIR_IN]),
+	       xw_verdict_name(rs->policy[XW_DIR_OUT]));
 	printf("programs: xdp id %u, stage id %u\n", prog_id(dp->prog_fd[XW_P_XDP]),
 	       prog_id(dp->prog_fd[XW_P_XDP_STAGE]));
 	{

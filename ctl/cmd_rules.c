@@ -10,11 +10,6 @@
 #include "compile.h"
 #include "tree.h"
 
-static const char *verdict_name(int v)
-{
-	return v == XW_PASS ? "pass" : "drop";
-}
-
 /* Compile without touching the kernel (apply --check); prints what the
  * rule set costs a packet. */
 static int check_only(const struct xw_ruleset *rs)
@@ -206,8 +201,8 @@ static int rule_list(bool json)
 		json_object *o = json_object_new_object(), *p = json_object_new_object();
 		json_object *a = json_object_new_array();
 
-		json_object_object_add(p, "in", json_object_new_string(verdict_name(rs.policy[XW_DIR_IN])));
-		json_object_object_add(p, "out", json_object_new_string(verdict_name(rs.policy[XW_DIR_OUT])));
+		json_object_object_add(p, "in", json_object_new_string(xw_verdict_name(rs.policy[XW_DIR_IN])));
+		json_object_object_add(p, "out", json_object_new_string(xw_verdict_name(rs.policy[XW_DIR_OUT])));
 		json_object_object_add(o, "policy", p);
 		for (size_t i = 0; i < rs.n; i++) {
 			json_object *e = json_object_new_object();
@@ -215,8 +210,10 @@ static int rule_list(bool json)
 
 			json_object_object_add(e, "prio", json_object_new_int64(r->prio));
 			json_object_object_add(e, "dir", json_object_new_string(r->dir == XW_DIR_OUT ? "out" : "in"));
-			json_object_object_add(e, "verdict", json_object_new_string(verdict_name(r->verdict)));
+			json_object_object_add(e, "verdict", json_object_new_string(xw_verdict_name(r->verdict)));
 			json_object_object_add(e, "log", json_object_new_boolean(r->log));
+			if (r->comment[0])
+				json_object_object_add(e, "comment", json_object_new_string(r->comment));
 			char *text = xw_rule_text(r);
 
 			if (text)
@@ -237,6 +234,21 @@ static int rule_list(bool json)
 	return 0;
 }
 
+/* Append s to text as a quoted string ('"' and '\\' escaped). */
+static void quote_arg(char *text, const char *s)
+{
+	char *o = text + strlen(text);
+
+	*o++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+}
+
 int cmd_rule(int argc, char **argv)
 {
 	if (argc < 2)
@@ -251,12 +263,17 @@ int cmd_rule(int argc, char **argv)
 		if (argc < 3)
 			return xw_usage("rule", XW_EINPUT);
 		for (int i = 2; i < argc; i++)
-			len += strlen(argv[i]) + 1;
+			len += 2 * strlen(argv[i]) + 3;
 		text = calloc(len, 1);
 		if (!text)
 			return xw_failf(XW_ESYS, "out of memory");
 		for (int i = 2; i < argc; i++) {
-			strcat(text, argv[i]);
+			/* `comment "two words"`: the shell took the quotes
+			 * off; put them back (as in nft's command line) */
+			if (i > 2 && !strcmp(argv[i - 1], "comment") && argv[i][0] != '"')
+				quote_arg(text, argv[i]);
+			else
+				strcat(text, argv[i]);
 			if (i + 1 < argc)
 				strcat(text, " ");
 		}
@@ -308,11 +325,8 @@ int cmd_policy(int argc, char **argv)
 	} else if (argc != 2) {
 		return xw_usage("policy", XW_EINPUT);
 	}
-	if (!strcmp(argv[i], "pass"))
-		p.verdict = XW_PASS;
-	else if (!strcmp(argv[i], "drop"))
-		p.verdict = XW_DROP;
-	else
-		return xw_failf(XW_EINPUT, "policy: expected pass or drop, got '%s'", argv[i]);
+	p.verdict = xw_verdict_of(argv[i], strlen(argv[i]));
+	if (p.verdict < 0)
+		return xw_failf(XW_EINPUT, "policy: expected pass, drop or audit, got '%s'", argv[i]);
 	return edit_live(edit_policy, &p);
 }

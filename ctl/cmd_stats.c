@@ -20,9 +20,6 @@ struct snap {
 	double t;
 };
 
-static const char *verdict_names[] = { [XW_DROP] = "drop", [XW_PASS] = "pass" };
-_Static_assert(XW_ARRAY_SIZE(verdict_names) == XW_VERDICT_MAX,
-	       "verdict_names: every enum xw_verdict needs a name");
 static const char *event_names[XW_EVC_MAX] = { "sent", "lost", "capped" };
 
 static double now(void)
@@ -89,10 +86,12 @@ static void print_json(const struct snap *s)
 		json_object *e = counter_json(&s->rule[i]);
 
 		json_object_object_add(e, "prio", json_object_new_int64(s->rs.rules[i].prio));
+		if (s->rs.rules[i].comment[0])
+			json_object_object_add(e, "comment", json_object_new_string(s->rs.rules[i].comment));
 		json_object_array_add(a, e);
 	}
 	for (int i = 0; i < XW_VERDICT_MAX; i++)
-		json_object_object_add(v, verdict_names[i], counter_json(&s->verdict[i]));
+		json_object_object_add(v, xw_verdict_name((unsigned)i), counter_json(&s->verdict[i]));
 	for (int i = 0; i < XW_REASON_MAX; i++)
 		json_object_object_add(r, xw_reason_names[i], counter_json(&s->reason[i]));
 	json_object *ct = json_object_new_object();
@@ -132,11 +131,11 @@ static void print_prometheus(const struct snap *s)
 		       (unsigned long long)s->rule[i].bytes);
 	prom_family("verdict_packets_total", "Packets by final verdict.");
 	for (int i = 0; i < XW_VERDICT_MAX; i++)
-		printf("xwall_verdict_packets_total{verdict=\"%s\"} %llu\n", verdict_names[i],
+		printf("xwall_verdict_packets_total{verdict=\"%s\"} %llu\n", xw_verdict_name((unsigned)i),
 		       (unsigned long long)s->verdict[i].packets);
 	prom_family("verdict_bytes_total", "Bytes by final verdict.");
 	for (int i = 0; i < XW_VERDICT_MAX; i++)
-		printf("xwall_verdict_bytes_total{verdict=\"%s\"} %llu\n", verdict_names[i],
+		printf("xwall_verdict_bytes_total{verdict=\"%s\"} %llu\n", xw_verdict_name((unsigned)i),
 		       (unsigned long long)s->verdict[i].bytes);
 	prom_family("reason_packets_total", "Packets by reason (rule, policy, malformed, short, tail_call).");
 	for (int i = 0; i < XW_REASON_MAX; i++)
@@ -186,7 +185,7 @@ static void print_text(const struct snap *s, const struct snap *prev)
 	}
 	printf("\nverdicts:");
 	for (int i = 0; i < XW_VERDICT_MAX; i++) {
-		printf("  %s %llu", verdict_names[i], (unsigned long long)s->verdict[i].packets);
+		printf("  %s %llu", xw_verdict_name((unsigned)i), (unsigned long long)s->verdict[i].packets);
 		if (prev)
 			printf(" (%.1f/s)", rate(prev->verdict[i].packets, s->verdict[i].packets, dt));
 	}

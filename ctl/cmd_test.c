@@ -66,7 +66,7 @@ static void print_result(uint64_t idx, const struct pcap_pkthdr *h,
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "index", json_object_new_int64((int64_t)idx));
-		json_object_object_add(o, "verdict", json_object_new_string(r->verdict == XW_PASS ? "pass" : "drop"));
+		json_object_object_add(o, "verdict", json_object_new_string(xw_verdict_name((unsigned)r->verdict)));
 		json_object_object_add(o, "rule", r->prio == XW_PRIO_NONE ? NULL : json_object_new_int64(r->prio));
 		json_object_object_add(o, "reason", json_object_new_string(reason_of(r)));
 		if (h->caplen >= XW_MIN_RUN && r->seen_len < h->caplen)
@@ -81,7 +81,7 @@ static void print_result(uint64_t idx, const struct pcap_pkthdr *h,
 		if (r->prio != XW_PRIO_NONE)
 			snprintf(rule, sizeof(rule), "%u", r->prio);
 		printf("%-6llu %-4s rule %-8s %s\n", (unsigned long long)idx,
-		       r->verdict == XW_PASS ? "pass" : "drop", rule, reason_of(r));
+		       xw_verdict_name((unsigned)r->verdict), rule, reason_of(r));
 	}
 }
 
@@ -95,7 +95,7 @@ int cmd_test(int argc, char **argv)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	bool json = false;
-	uint64_t idx = 0, npass = 0, ndrop = 0, ntrunc = 0, ncut = 0;
+	uint64_t idx = 0, npass = 0, ndrop = 0, naudit = 0, ntrunc = 0, ncut = 0;
 	pcap_t *pc;
 	int c, rc;
 
@@ -147,6 +147,8 @@ int cmd_test(int argc, char **argv)
 			ncut++;
 		if (r.verdict == XW_PASS)
 			npass++;
+		else if (r.verdict == XW_AUDIT)
+			naudit++;
 		else
 			ndrop++;
 		print_result(idx, h, &r, json);
@@ -163,9 +165,10 @@ int cmd_test(int argc, char **argv)
 			"capture (captured fewer bytes than were on the wire, snaplen %d): their "
 			"verdicts are for the captured bytes only\n", pcap_path,
 			(unsigned long long)ncut, (unsigned long long)idx, pcap_snapshot(pc));
-	if (!json && !rc)
-		printf("%llu packets: %llu pass, %llu drop%s\n", (unsigned long long)idx,
-		       (unsigned long long)npass, (unsigned long long)ndrop,
+	if (!json && !rc)   /* audit only when there is some: the line stays as it was */
+		printf("%llu packets: %llu pass, %llu drop%s%.0llu%s%s\n", (unsigned long long)idx,
+		       (unsigned long long)npass, (unsigned long long)ndrop, naudit ? ", " : "",
+		       (unsigned long long)naudit, naudit ? " audit" : "",
 		       ntrunc ? " (some larger than BPF_PROG_TEST_RUN shows; see above)" : "");
 	xw_ruleset_free(&rs);
 	xw_dp_close(&dp);

@@ -137,6 +137,9 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	{ "rule", "", "rule add RULE... | rule del PRIO | rule list [--json]",
 	  "add: one rule in file syntax without the word \"rule\", e.g.\n"
 	  "     xwall rule add 20 in tcp dport 22 src 10.0.0.0/8 pass\n"
+	  "     xwall rule add 30 in udp dport 53 audit comment \"dns, to be closed\"\n"
+	  "     (the word after 'comment' is the comment, quoted again if the shell\n"
+	  "     took its quotes off)\n"
 	  "del: delete the rule with that priority\n"
 	  "list: the live rule set; the text output is a valid file for apply",
 	  list_json_opts, XW_COMP_WORDS, "add del list" },
@@ -153,10 +156,11 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "feed: read 'add ELEM [timeout D]' / 'del ELEM' lines from stdin\n"
 	  "gc: remove expired elements (run by xwall-set-gc.timer)",
 	  set_opts, XW_COMP_WORDS, "add del list flush load feed gc" },
-	{ "policy", "[in|out] pass|drop", NULL,
+	{ "policy", "[in|out] pass|drop|audit", NULL,
 	  "Verdict when no rule matches (default pass), for ingress (in) or egress\n"
-	  "(out).",
-	  no_opts, XW_COMP_WORDS, "in out pass drop" },
+	  "(out).  audit: the packets pass, counted (verdict 'audit') and logged\n"
+	  "(events) as what a drop policy would drop.",
+	  no_opts, XW_COMP_WORDS, "in out pass drop audit" },
 	{ "stats", "", "stats [--json | --prometheus] [--watch SECS]",
 	  "Per-rule packets/bytes, per-verdict and per-reason counters.",
 	  stats_opts },
@@ -167,7 +171,8 @@ const struct xw_cmd_spec xw_cmd_specs[] = {
 	  "Flows are tracked only while the rule set uses a 'ct' match.",
 	  list_json_opts, XW_COMP_WORDS, "list flush timeout" },
 	{ "events", "", "events [--json | --pcap FILE] [--count N]",
-	  "Stream the events of rules with 'log' (header and first 128 bytes).\n"
+	  "Stream the events of rules with 'log' and of audited packets (header\n"
+	  "and first 128 bytes), with the rule's comment.\n"
 	  "Each event says how many were lost (ring full) since the previous one;\n"
 	  "a final line gives losses not yet reported.",
 	  events_opts },

@@ -50,7 +50,13 @@ enum xw_xdp_slot { XW_XDP_SLOT_STAGE = 0, XW_XDP_SLOT_LIMIT = 1, XW_XDP_SLOT_MAX
 #define XW_TC_SLOT_LIMIT(dir) (XW_DIR_MAX + (dir))
 #define XW_TC_SLOT_MAX        (2 * XW_DIR_MAX)
 
-enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_VERDICT_MAX };
+/* XW_AUDIT: what would be dropped is counted (rule counter, verdict
+ * counter `audit`) and logged (an event, with or without `log`), but the
+ * packet passes, and conntrack tracks it as it does any passed packet. */
+enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_AUDIT = 2, XW_VERDICT_MAX };
+
+/* The packet goes on (XDP_PASS, TC_ACT_OK): pass, and audit. */
+#define XW_VERDICT_PASSES(v) ((v) == XW_PASS || (v) == XW_AUDIT)
 
 /* Why a packet got its verdict; also per-reason counters (index). */
 enum xw_reason {
@@ -280,17 +286,22 @@ struct xw_event {
 	__u64 time_ns;      /* bpf_ktime_get_ns() */
 	__u64 lost;         /* events this CPU lost so far (ring full), cumulative */
 	__u32 ifindex;
-	__u32 prio;
+	__u32 prio;         /* XW_PRIO_NONE: the policy decided (audit policy) */
 	__u32 len;          /* packet length */
 	__u32 cpu;
 	__u16 caplen;       /* bytes in data */
 	__u8  dir;
-	__u8  verdict;
+	__u8  verdict;      /* enum xw_verdict: XW_AUDIT for an audited packet */
 	__u32 pad;
 	__u8  data[XW_EVENT_SNAP];
 };
 
 enum xw_ev_counter { XW_EVC_SENT, XW_EVC_LOST, XW_EVC_CAPPED, XW_EVC_MAX };
+
+/* xw_log_windows: one per counter slot, then one per direction for the
+ * events of an audit policy (no rule decided: xw_event.prio XW_PRIO_NONE). */
+#define XW_LOG_WINDOW_POLICY(dir) (XW_MAX_RULES + ((dir) & 1))
+#define XW_LOG_WINDOWS (XW_MAX_RULES + XW_DIR_MAX)
 
 /* `limit over N/s|N/m [burst B] [per src]`: rules with a limit are checked
  * apart from the tuple search, in priority order (at most this many entries

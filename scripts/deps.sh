@@ -7,7 +7,7 @@ PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 bpftool iproute2 check python3-scapy tcpreplay libpcap-dev libjson-c-dev nftables \
 netsniff-ng xdp-tools iptables tcpdump socat iputils-ping gnuplot-nox libclang-rt-14-dev \
 prometheus man-db groff-base strace ethtool cppcheck clang-tidy fail2ban bc \
-crowdsec crowdsec-custom-bouncer curl"
+crowdsec crowdsec-custom-bouncer curl jq"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

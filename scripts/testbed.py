@@ -42,6 +42,11 @@ LINKTYPES = {0: "NULL", 1: "EN10MB", 101: "RAW", 113: "LINUX_SLL", 276: "LINUX_S
              50: "PPP_HDLC", 104: "C_HDLC", 228: "IPV4", 229: "IPV6"}
 
 
+def passes(verdict):
+    """An audited packet passes (counted and logged as audit)."""
+    return verdict in ("pass", "audit")
+
+
 def read_pcap(path):
     r = RawPcapReader(path)
     out = []
@@ -167,8 +172,8 @@ def report(a):
     arrived = [False] * len(sent)
     for fr, idx in groups.items():
         k = arrived_count.pop(fr, 0)
-        passing = [j for j in idx if pred[j]["verdict"] == "pass"]
-        order = passing + [j for j in idx if pred[j]["verdict"] != "pass"]
+        passing = [j for j in idx if passes(pred[j]["verdict"])]
+        order = passing + [j for j in idx if not passes(pred[j]["verdict"])]
         for j in order[:k]:
             arrived[j] = True
     unexpected = sum(arrived_count.values())
@@ -183,7 +188,7 @@ def report(a):
             pr = pred[j]
             row.update(arrived=arrived[j], predicted=pr["verdict"], rule=pr["rule"],
                        reason=pr["reason"], replayed=True)
-            row["match"] = arrived[j] == (pr["verdict"] == "pass")
+            row["match"] = arrived[j] == passes(pr["verdict"])
             if not row["match"]:
                 mismatches += 1
         rows.append(row)

@@ -117,11 +117,12 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	} else {
 		verdict = policy;
 	}
-	verdict = verdict == XW_PASS ? XW_PASS : XW_DROP;
+	if (verdict >= XW_VERDICT_MAX)
+		verdict = XW_DROP;
 	s->reason = reason;
-	s->verdict = verdict;
+	s->verdict = verdict;   /* events, `xwall test` and verify see XW_AUDIT */
 	if (s->probe)
-		return verdict;   /* a probe frame counts nowhere, tracks nothing */
+		return XW_VERDICT_PASSES(verdict) ? XW_PASS : verdict;   /* counts nowhere, tracks nothing */
 	if (s->best_prio != XW_PRIO_NONE)
 		xw_count(&xw_rule_stats, s->best_slot, s->pkt_len);
 	xw_count(&xw_reason_stats, reason, s->pkt_len);
@@ -130,6 +131,10 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	else if (s->malformed == XW_MAL_SHORT)
 		xw_count(&xw_reason_stats, XW_REASON_SHORT, s->pkt_len);
 	xw_count(&xw_verdict_stats, verdict, s->pkt_len);
+	/* audit: counted as audit above, then the packet passes, and
+	 * conntrack tracks it like any passed packet (docs/semantics.md) */
+	if (verdict == XW_AUDIT)
+		verdict = XW_PASS;
 	if (verdict == XW_PASS && s->ct_op) {
 		__u32 zero = 0;
 		struct xw_cfg *cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
@@ -395,8 +400,13 @@ static __always_inline struct xw_event *xw_log_reserve(struct xw_scratch *s)
 	struct xw_event *ev;
 	__u64 now, *lost;
 
-	if (s->best_prio == XW_PRIO_NONE || !(s->best_flags & XWF_LOG) || s->probe)
+	/* an audited packet is always logged: by its rule, or by the policy
+	 * (which has a window of its own for the per-rule cap) */
+	if (s->probe || (s->verdict != XW_AUDIT &&
+			 (s->best_prio == XW_PRIO_NONE || !(s->best_flags & XWF_LOG))))
 		return 0;
+	if (s->best_prio == XW_PRIO_NONE)
+		slot = XW_LOG_WINDOW_POLICY(s->key.dir);
 	now = bpf_ktime_get_ns();
 	cfg = bpf_map_lookup_elem(&xw_cfg, &zero);
 	if (cfg && cfg->log_rate) {

@@ -119,7 +119,7 @@ struct xw_log_window {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XW_MAX_RULES);
+	__uint(max_entries, XW_LOG_WINDOWS);
 	__type(key, __u32);
 	__type(value, struct xw_log_window);
 } xw_log_windows SEC(".maps");

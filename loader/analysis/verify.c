@@ -513,7 +513,7 @@ static int rule_obj(struct verify_run *run, size_t idx)
 		return -1;
 	o->prio = r->prio;
 	o->ref = (uint32_t)idx;
-	o->verdict = r->verdict == XW_PASS ? XW_PASS : XW_DROP;
+	o->verdict = r->verdict < XW_VERDICT_MAX ? r->verdict : XW_DROP;
 	o->is_rule = 1;
 	o->limit = !!(m & XM_LIMIT);
 	o->ct = (m & XM_CT) ? r->ct : 0;
@@ -1186,7 +1186,7 @@ static void decide(const struct verify_run *run, const struct list *rules, uint8
 		return;
 	}
 	d->prio = XW_PRIO_NONE;
-	d->verdict = run->rs.policy[run->dir] == XW_PASS ? XW_PASS : XW_DROP;
+	d->verdict = run->rs.policy[run->dir] < XW_VERDICT_MAX ? run->rs.policy[run->dir] : XW_DROP;
 	d->obj = 0;
 }
 
@@ -1292,7 +1292,7 @@ static void describe_key_diff(FILE *f, const struct xw_key *want, const struct x
 
 static const char *vname(int v)
 {
-	return v == XW_PASS ? "pass" : "drop";
+	return xw_verdict_name((unsigned)v);
 }
 
 static void print_dec(const struct verify_run *run, FILE *f, const char *label, const struct dec *d)
@@ -1336,7 +1336,7 @@ static void counterexample(struct verify_run *run, const uint8_t *pkt, size_t le
 		print_dec(run, f, "      or:", &alts[i]);
 	if (got->best_prio == XW_PRIO_NONE) {
 		fprintf(f, "  actual:   %s %s%s\n", got->reason == XW_REASON_TAILCALL ?
-			"tail call failed, fail-safe" : "policy", vname(got->verdict == XW_PASS),
+			"tail call failed, fail-safe" : "policy", vname((int)got->verdict),
 			got->malformed == XW_MAL_L3 ? " (malformed)" : "");
 	} else {
 		const char *t = NULL;
@@ -1346,7 +1346,7 @@ static void counterexample(struct verify_run *run, const uint8_t *pkt, size_t le
 			if (run->rs.rules[i].prio == got->best_prio)
 				t = tt = xw_rule_text(&run->rs.rules[i]);
 		fprintf(f, "  actual:   rule %u %s  (%s)\n", got->best_prio,
-			vname(got->verdict == XW_PASS), t ? t : "no such rule in the rule set");
+			vname((int)got->verdict), t ? t : "no such rule in the rule set");
 		free(tt);
 	}
 	if (!key_ok)
@@ -1357,7 +1357,7 @@ static void counterexample(struct verify_run *run, const uint8_t *pkt, size_t le
 static int dec_ok(const struct dec *exp, const struct dec *alts, int nalts,
 		  const struct xw_scratch *got)
 {
-	uint8_t verdict = got->verdict == XW_PASS ? XW_PASS : XW_DROP;
+	uint8_t verdict = got->verdict < XW_VERDICT_MAX ? (uint8_t)got->verdict : XW_DROP;
 
 	if (got->reason == XW_REASON_TAILCALL)
 		return 0;

@@ -979,6 +979,18 @@ static char *compose_text(const struct rule_lines *nl, size_t *len)
 	return out;
 }
 
+/* The length of a rule line without its comment: a comment is a note, so
+ * a rule whose comment alone changed keeps its slot (counters, buckets,
+ * event cap).  The comment is the rule's only quoted string and comes last
+ * (loader/lang/rule_format.c); a '"' inside it is escaped. */
+static uint32_t slot_key_len(const char *s, uint32_t n)
+{
+	static const char mark[] = " comment \"";
+	const char *c = memmem(s, n, mark, sizeof(mark) - 1);
+
+	return c ? (uint32_t)(c - s) : n;
+}
+
 static uint64_t hash_line(const char *s, uint32_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
@@ -1013,7 +1025,7 @@ static int assign_slots(const struct rule_lines *ol, struct rule_lines *nl, uint
 		goto out;
 	}
 	for (size_t i = 0; i < ol->n; i++) {
-		size_t h = (size_t)hash_line(ol->line[i], ol->len[i]) & (size - 1);
+		size_t h = (size_t)hash_line(ol->line[i], slot_key_len(ol->line[i], ol->len[i])) & (size - 1);
 
 		while (tab[h])
 			h = (h + 1) & (size - 1);
@@ -1021,16 +1033,18 @@ static int assign_slots(const struct rule_lines *ol, struct rule_lines *nl, uint
 		if (ol->slot[i] < XW_MAX_RULES)
 			used[ol->slot[i]] = 1;
 	}
-	/* 1: rules whose text is unchanged keep their slot (the text holds
+	/* 1: rules whose text (but for the comment) is unchanged keep their slot (the text holds
 	 * the priority, which is unique: each old rule matches at most once) */
 	for (size_t i = 0; i < nl->n; i++) {
-		size_t h = (size_t)hash_line(nl->line[i], nl->len[i]) & (size - 1);
+		uint32_t kl = slot_key_len(nl->line[i], nl->len[i]);
+		size_t h = (size_t)hash_line(nl->line[i], kl) & (size - 1);
 
 		fresh[i] = 1;
 		for (; tab[h]; h = (h + 1) & (size - 1)) {
 			uint32_t o = tab[h] - 1;
 
-			if (ol->len[o] == nl->len[i] && !memcmp(ol->line[o], nl->line[i], nl->len[i])) {
+			if (slot_key_len(ol->line[o], ol->len[o]) == kl &&
+			    !memcmp(ol->line[o], nl->line[i], kl)) {
 				nl->slot[i] = ol->slot[o];
 				if (nl->slot[i] < XW_MAX_RULES)
 					used[nl->slot[i]] = 2;

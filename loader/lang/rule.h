@@ -82,10 +82,14 @@ struct xw_set_decl {
 	struct xw_pos pos;
 };
 
+/* `comment "TEXT"`: at most this many bytes of UTF-8 (nft's limit is 128
+ * characters); kept with the rule, in the stored rule text. */
+#define XW_COMMENT_MAX 128
+
 struct xw_rule {
 	uint32_t prio;
 	uint8_t  dir;            /* enum xw_dir (include/xwall.h): 0 in, 1 out */
-	uint8_t  verdict;        /* enum xw_verdict: 0 drop, 1 pass */
+	uint8_t  verdict;        /* enum xw_verdict: 0 drop, 1 pass, 2 audit */
 	uint8_t  log;
 	uint32_t present;        /* XM_* */
 	char     iif[IF_NAMESIZE];
@@ -112,6 +116,7 @@ struct xw_rule {
 	int      set_col[XW_REF_MAX + 1];     /* columns, for messages; [XW_REF_MAX]: ban */
 	char     ban_set[XW_SETNAME_LEN];
 	uint64_t ban_ms;
+	char     comment[XW_COMMENT_MAX + 1];  /* "" none; no NUL or control characters */
 };
 
 /* `limit`: one packet costs period / rate ns of credit (at least 1); a
@@ -156,6 +161,11 @@ int xw_parse_file(FILE *f, const char *fname, struct xw_ruleset *rs, struct xw_e
 /* Parse one rule given as for `xwall rule add` (no leading "rule" keyword;
  * a leading "rule" is accepted too). */
 int xw_parse_rule(const char *text, const char *fname, struct xw_rule *r, struct xw_err *err);
+
+/* Name of a verdict (enum xw_verdict): "drop", "pass", "audit"; "?" else. */
+const char *xw_verdict_name(unsigned v);
+/* The verdict a word names (same names), or -1. */
+int xw_verdict_of(const char *s, size_t len);
 
 /* Canonical text of a rule: "rule PRIO DIR ... VERDICT" (no newline).
  * Parsing it back gives an equal rule.  Returns length or -1 if buf too small. */

@@ -58,6 +58,39 @@ _Static_assert(XW_CTB_NEW == 1 << 0 && XW_CTB_ESTABLISHED == 1 << 1 &&
 	       XW_CTB_RELATED == 1 << 2 && XW_CTB_INVALID == 1 << 3,
 	       "xw_ct_name: by bit index of XW_CTB_*");
 
+/* By enum xw_verdict. */
+static const char *const verdict_names[] = {
+	[XW_DROP] = "drop", [XW_PASS] = "pass", [XW_AUDIT] = "audit",
+};
+_Static_assert(sizeof(verdict_names) / sizeof(verdict_names[0]) == XW_VERDICT_MAX,
+	       "verdict_names: every enum xw_verdict needs a name");
+
+const char *xw_verdict_name(unsigned v)
+{
+	return v < XW_VERDICT_MAX && verdict_names[v] ? verdict_names[v] : "?";
+}
+
+int xw_verdict_of(const char *s, size_t len)
+{
+	for (unsigned v = 0; v < XW_VERDICT_MAX; v++)
+		if (verdict_names[v] && strlen(verdict_names[v]) == len && !memcmp(verdict_names[v], s, len))
+			return (int)v;
+	return -1;
+}
+
+/* `comment "TEXT"`: '"' and '\\' escaped with a backslash (rule_parse.c
+ * reads it back); the parser admits no control characters. */
+static void put_comment(FILE *f, const char *c)
+{
+	fputs(" comment \"", f);
+	for (; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
 const uint16_t xw_ethtype_val[4] = { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_8021Q };
 const char *const xw_ethtype_name[4] = { "arp", "ip", "ip6", "vlan" };
 
@@ -247,7 +280,9 @@ static void put_rule(FILE *f, const struct xw_rule *r)
 	}
 	if (r->log)
 		fputs(" log", f);
-	fputs(r->verdict == XW_PASS ? " pass" : " drop", f);
+	fprintf(f, " %s", xw_verdict_name(r->verdict));
+	if (r->comment[0])
+		put_comment(f, r->comment);
 }
 
 char *xw_rule_text(const struct xw_rule *r)
@@ -282,11 +317,6 @@ int xw_rule_format(const struct xw_rule *r, char *buf, size_t len)
 	return (int)n;
 }
 
-static const char *verdict_name(uint8_t v)
-{
-	return v == XW_DROP ? "drop" : "pass";
-}
-
 char *xw_ruleset_format(const struct xw_ruleset *rs)
 {
 	char *s = NULL;
@@ -296,7 +326,7 @@ char *xw_ruleset_format(const struct xw_ruleset *rs)
 	if (!f)
 		return NULL;
 	fprintf(f, "policy in %s\npolicy out %s\n",
-		verdict_name(rs->policy[XW_DIR_IN]), verdict_name(rs->policy[XW_DIR_OUT]));
+		xw_verdict_name(rs->policy[XW_DIR_IN]), xw_verdict_name(rs->policy[XW_DIR_OUT]));
 	for (size_t i = 0; i < rs->n_sets; i++)
 		xw_set_decl_print(f, &rs->sets[i], 0);
 	for (size_t i = 0; i < rs->n; i++) {

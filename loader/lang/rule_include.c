@@ -8,7 +8,8 @@
  *                         that includes itself (directly or not) is refused.
  *   define NAME = VALUE   later `$NAME` (in this file and in files included
  *                         after the define) stands for VALUE; a name is
- *                         defined once.
+ *                         defined once.  Not inside a "string": there a
+ *                         '$' is itself (as in nft).
  *
  * Each file is parsed on its own by xw_parse_text (so messages name the file
  * and line where the problem is), with its include and define lines blanked
@@ -188,10 +189,17 @@ static int add_def(struct inc *c, const char *fname, int line, const char *s, co
 	while (end > v && isspace((unsigned char)end[-1]))
 		end--;
 	{
-		const char *hash = memchr(v, '#', (size_t)(end - v));
+		/* a '#' starts a comment, outside a string */
+		const char *hash = v;
+		int quoted = 0;
 
-		if (hash)
-			end = hash;
+		for (; hash < end && (quoted || *hash != '#'); hash++) {
+			if (*hash == '"')
+				quoted = !quoted;
+			else if (*hash == '\\' && quoted && hash + 1 < end)
+				hash++;
+		}
+		end = hash;
 		while (end > v && isspace((unsigned char)end[-1]))
 			end--;
 	}
@@ -234,6 +242,14 @@ static int substitute(struct inc *c, const char *fname, int line, const char *s,
 			add = p;
 			al = (size_t)(e - p);
 			p = e - 1;
+		} else if (*p == '"') {     /* a string (`comment "..."`): as it is */
+			const char *q = p + 1;
+
+			while (q < e && *q != '"')
+				q += *q == '\\' && q + 1 < e ? 2 : 1;
+			add = p;
+			al = (size_t)((q < e ? q + 1 : e) - p);
+			p += al - 1;
 		} else if (*p == '$') {
 			const char *ne = p + 1;
 			size_t i;

@@ -56,6 +56,7 @@ struct parser {
 	struct val v;
 	struct xw_err *err;
 	int seen_dir, seen_log, prio_col;   /* current rule */
+	int seen_comment;
 };
 
 static int fail(struct parser *p, int col, const char *fmt, ...)
@@ -110,6 +111,31 @@ static int is_ctrl(unsigned char c)
 	return (c < 0x20 && !is_blank(c)) || c == 0x7f;
 }
 
+/* A quoted string starting at s[*k] (a '"'): one word up to the closing
+ * quote, blanks and '#' included; a backslash escapes the next character
+ * (m_comment decodes).  No control characters; a blank, '#' or the end of
+ * the line must follow. */
+static int lex_string(struct parser *p, const char *s, size_t len, size_t *k)
+{
+	size_t b = *k, e = b + 1;
+
+	while (e < len && s[e] != '"') {
+		if (s[e] == '\\' && e + 1 < len)
+			e++;
+		if ((unsigned char)s[e] < 0x20 || s[e] == 0x7f)
+			return fail(p, (int)e + 1, "invalid character 0x%02x in a string",
+				    (unsigned char)s[e]);
+		e++;
+	}
+	if (e >= len)
+		return fail(p, (int)b + 1, "unterminated string (no closing '\"')");
+	e++;
+	if (e < len && !is_blank(s[e]) && s[e] != '#')
+		return fail(p, (int)e + 1, "expected a blank after the closing '\"'");
+	*k = e;
+	return 0;
+}
+
 /* Cut s[0..len) (one line, no '\n') into words; '#' starts a comment. */
 static int lex_line(struct parser *p, const char *s, size_t len)
 {
@@ -128,8 +154,13 @@ static int lex_line(struct parser *p, const char *s, size_t len)
 		}
 		if (is_ctrl(s[k]))
 			return fail(p, (int)k + 1, "invalid character 0x%02x", (unsigned char)s[k]);
-		while (k < len && !is_blank(s[k]) && !is_ctrl(s[k]) && s[k] != '#')
-			k++;
+		if (s[k] == '"') {
+			if (lex_string(p, s, len, &k))
+				return -1;
+		} else {
+			while (k < len && !is_blank(s[k]) && !is_ctrl(s[k]) && s[k] != '#')
+				k++;
+		}
 		if (grow((void **)&p->w, p->nw, &p->capw, sizeof(*p->w)))
 			return oom(p, (int)b + 1);
 		p->w[p->nw++] = (struct word){ s + b, (int)(k - b), (int)b + 1 };
@@ -871,6 +902,73 @@ static int m_limit(struct parser *p, struct xw_rule *r, const struct word *kw)
 	return 0;
 }
 
+/* Valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF):
+ * the comment goes into JSON output as it is. */
+static int utf8_ok(const unsigned char *u, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = u[i], need, min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned j = 1; j <= need; j++) {
+			if (i + j >= n || (u[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (u[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* `comment "TEXT"`: \" and \\ are the only escapes; at most
+ * XW_COMMENT_MAX bytes of UTF-8 once decoded. */
+static int m_comment(struct parser *p, struct xw_rule *r, const struct word *kw)
+{
+	const struct word *w = need(p, "\"TEXT\"");
+	size_t n = 0;
+
+	if (!w)
+		return -1;
+	if (p->seen_comment)
+		return fail(p, kw->col, "duplicate 'comment'");
+	p->seen_comment = 1;
+	if (w->len < 2 || w->s[0] != '"')
+		return fail(p, w->col, "expected \"TEXT\" after 'comment', got '%.*s%s'",
+			    Q(w->s, (size_t)w->len));
+	for (int k = 1; k < w->len - 1; k++) {
+		char c = w->s[k];
+
+		if (c == '\\') {
+			c = w->s[++k];
+			if (c != '"' && c != '\\')
+				return fail(p, w->col + k - 1, "unknown escape '\\%c' in a string "
+					    "(only \\\" and \\\\)", c);
+		}
+		if (n >= XW_COMMENT_MAX)
+			return fail(p, w->col, "comment longer than %d bytes", XW_COMMENT_MAX);
+		r->comment[n++] = c;
+	}
+	r->comment[n] = '\0';
+	if (!n)
+		return fail(p, w->col, "empty comment");
+	if (!utf8_ok((const unsigned char *)r->comment, n))
+		return fail(p, w->col, "comment is not valid UTF-8");
+	return 0;
+}
+
 /* Words that start a match; bit: claimed (once only) before parse runs. */
 static const struct match {
 	const char *kw;
@@ -888,6 +986,7 @@ static const struct match {
 	{ "sport", XM_SPORT, m_port }, { "dport", XM_DPORT, m_port },
 	{ "frag", XM_FRAG, m_frag }, { "ct", XM_CT, m_ct },
 	{ "limit", XM_LIMIT, m_limit }, { "code", 0, m_code },
+	{ "comment", 0, m_comment },
 };
 
 static int parse_prio(struct parser *p, struct xw_rule *r)
@@ -908,6 +1007,23 @@ static int parse_prio(struct parser *p, struct xw_rule *r)
 	return 0;
 }
 
+/* After the verdict: only `comment "TEXT"` (nft's place for it). */
+static int after_verdict(struct parser *p, struct xw_rule *r)
+{
+	const struct word *w = peek(p);
+
+	if (is(w, "comment")) {
+		p->i++;
+		if (m_comment(p, r, w))
+			return -1;
+		w = peek(p);
+	}
+	if (w)
+		return fail(p, w->col, "unexpected '%.*s%s' after the verdict",
+			    Q(w->s, (size_t)w->len));
+	return 0;
+}
+
 static int parse_matches(struct parser *p, struct xw_rule *r)
 {
 	const struct word *w;
@@ -916,12 +1032,9 @@ static int parse_matches(struct parser *p, struct xw_rule *r)
 		const struct match *m = NULL;
 
 		p->i++;
-		if (is(w, "pass") || is(w, "drop")) {
-			r->verdict = is(w, "pass") ? XW_PASS : XW_DROP;
-			if ((w = peek(p)))
-				return fail(p, w->col, "unexpected '%.*s%s' after the verdict",
-					    Q(w->s, (size_t)w->len));
-			return 0;
+		if (xw_verdict_of(w->s, (size_t)w->len) >= 0) {
+			r->verdict = (uint8_t)xw_verdict_of(w->s, (size_t)w->len);
+			return after_verdict(p, r);
 		}
 		for (size_t k = 0; k < sizeof(matches) / sizeof(matches[0]) && !m; k++)
 			if (is(w, matches[k].kw))
@@ -933,7 +1046,7 @@ static int parse_matches(struct parser *p, struct xw_rule *r)
 		if (m->parse && m->parse(p, r, w))
 			return -1;
 	}
-	return fail(p, p->endcol, "missing verdict (pass or drop)");
+	return fail(p, p->endcol, "missing verdict (pass, drop or audit)");
 }
 
 /* A rule from the current line's words (a leading "rule" is optional). */
@@ -952,7 +1065,7 @@ static int parse_rule(struct parser *p, struct xw_rule *r)
 	}
 	r->pos.line = p->line;
 	r->pos.col = w ? w->col : p->endcol;
-	p->seen_dir = p->seen_log = 0;
+	p->seen_dir = p->seen_log = p->seen_comment = 0;
 	eat(p, "rule");
 	if (parse_prio(p, r) || parse_matches(p, r)) {
 		xw_rule_free(r);
@@ -971,12 +1084,12 @@ static int parse_policy(struct parser *p, struct xw_ruleset *rs, int first_line[
 		dir = XW_DIR_OUT;
 	else
 		eat(p, "in");
-	if (!(w = need(p, "'pass' or 'drop'")))
+	if (!(w = need(p, "'pass', 'drop' or 'audit'")))
 		return -1;
-	if (!is(w, "pass") && !is(w, "drop"))
-		return fail(p, w->col, "expected 'pass' or 'drop', got '%.*s%s'",
+	verdict = xw_verdict_of(w->s, (size_t)w->len);
+	if (verdict < 0)
+		return fail(p, w->col, "expected 'pass', 'drop' or 'audit', got '%.*s%s'",
 			    Q(w->s, (size_t)w->len));
-	verdict = is(w, "pass") ? XW_PASS : XW_DROP;
 	if ((w = peek(p)))
 		return fail(p, w->col, "unexpected '%.*s%s' after the policy",
 			    Q(w->s, (size_t)w->len));

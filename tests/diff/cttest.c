@@ -475,6 +475,13 @@ static const struct ctm_rules rulesets[] = {
 		R(10, IN, 0, P_TCP, 22, XW_DROP),
 		R(20, OUT, 0, P_UDP, -1, XW_DROP),
 	} },
+	/* audit: the packets pass and are tracked as passed ones are */
+	{ "audit", { XW_AUDIT, XW_PASS }, 4, {
+		R(10, IN, EST_ | REL_, -1, -1, XW_PASS),
+		R(20, IN, NEW_, P_TCP, 80, XW_PASS),
+		R(30, IN, INV_, -1, -1, XW_AUDIT),
+		R(40, OUT, NEW_, P_UDP, -1, XW_AUDIT),
+	} },
 };
 #define N_RULESETS (sizeof(rulesets) / sizeof(rulesets[0]))
 
@@ -539,7 +546,7 @@ static const char *dirname_(int d)
 
 static const char *verdict_name(int v)
 {
-	return v == XW_PASS ? "pass" : "drop";
+	return xw_verdict_name((unsigned)v);
 }
 
 static void prio_str(uint32_t p, char *b, size_t n)
@@ -560,7 +567,7 @@ static void print_rec(const struct rec *r, uint64_t t0)
 	printf("    #%zu t=%.3fs %-3s %s (%s)\n        model %s %s %s%s | datapath %s %s %s%s\n",
 	       r->idx, (double)(r->t - t0) / 1e9, dirname_(r->g.dir), s, r->g.what,
 	       ctm_ctb_name(r->exp_ct), verdict_name(r->exp_v), pe,
-	       r->exp_v == XW_PASS && r->op ? (r->op == CTM_OP_CREATE ? " [creates]" : " [updates]") : "",
+	       XW_VERDICT_PASSES(r->exp_v) && r->op ? (r->op == CTM_OP_CREATE ? " [creates]" : " [updates]") : "",
 	       ctm_ctb_name(r->got_ct), verdict_name(r->got_v), pg,
 	       (r->exp_ct != r->got_ct || r->exp_v != r->got_v || r->exp_prio != r->got_prio) ? "  <-- differs" : "");
 }
@@ -704,15 +711,15 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 		disagree_resync();
 		return 0;
 	}
-	if (o.verdict == XW_PASS)
+	if (XW_VERDICT_PASSES(o.verdict))   /* audit: passes, tracked like a pass */
 		ctm_commit(model, &o.res);
 	c->packets++;
 	tot.by_state[o.ct_state == 0 ? 0 : __builtin_ctz(o.ct_state) + 1]++;
-	if (o.verdict == XW_PASS && o.res.op)
+	if (XW_VERDICT_PASSES(o.verdict) && o.res.op)
 		tot.committed++;
-	if (o.verdict == XW_PASS && o.res.op == CTM_OP_CREATE)
+	if (XW_VERDICT_PASSES(o.verdict) && o.res.op == CTM_OP_CREATE)
 		tot.created++;
-	if (o.verdict != XW_PASS)
+	if (!XW_VERDICT_PASSES(o.verdict))
 		tot.dropped++;
 
 	memset(&r, 0, sizeof(r));
@@ -747,7 +754,7 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 			}
 			if (o.res.op) {
 				ctm_entry_str(&o.res.after, s, sizeof(s));
-				printf("  model entry %s: %s\n", o.verdict == XW_PASS ? "written" :
+				printf("  model entry %s: %s\n", XW_VERDICT_PASSES(o.verdict) ? "written" :
 				       "not written (drop)", s);
 			}
 			if (o.res.has_flow)

@@ -579,7 +579,7 @@ struct pkt_src {
 
 static const char *verdict_str(int v)
 {
-	return v == XW_PASS ? "pass" : v == XW_DROP ? "drop" : "?";
+	return xw_verdict_name((unsigned)v);
 }
 
 static const char *reason_str(unsigned r)
@@ -717,9 +717,9 @@ static void check_hook(const struct rset *s, const struct pkt_src *src, const ui
 		die("%s: %s test run of a %zu-byte frame failed", s->name, hook_name[hook], len);
 	tot.runs[hook]++;
 	if (hook == H_XDP)
-		want_act = ref->verdict == XW_PASS ? XW_XDP_PASS : XW_XDP_DROP;
+		want_act = XW_VERDICT_PASSES(ref->verdict) ? XW_XDP_PASS : XW_XDP_DROP;
 	else
-		want_act = ref->verdict == XW_PASS ? XW_TC_ACT_OK : XW_TC_ACT_SHOT;
+		want_act = XW_VERDICT_PASSES(ref->verdict) ? XW_TC_ACT_OK : XW_TC_ACT_SHOT;
 	if (got.verdict != ref->verdict)
 		why = "verdict";
 	else if (got.prio != ref->prio)

@@ -120,6 +120,8 @@ static const char *rule_diff(const struct xw_rule *a, const struct xw_rule *b)
 	if (a->limit_rate != b->limit_rate || a->limit_period != b->limit_period ||
 	    a->limit_burst != b->limit_burst || a->limit_per_src != b->limit_per_src)
 		return "limit";
+	if (strcmp(a->comment, b->comment))
+		return "comment";
 	return NULL;
 }
 
@@ -157,8 +159,13 @@ static void check_parsed(const struct xw_ruleset *rs)
 			die("rule %u: list present without values or values without match", r->prio);
 		if ((r->present & XM_TCPFLAGS) && (r->tcp_flags & ~r->tcp_mask))
 			die("rule %u: tcp flags outside the mask", r->prio);
-		if (r->dir > XW_DIR_OUT || r->verdict > XW_PASS)
+		if (r->dir > XW_DIR_OUT || r->verdict >= XW_VERDICT_MAX)
 			die("rule %u: bad direction or verdict", r->prio);
+		if (strnlen(r->comment, sizeof(r->comment)) > XW_COMMENT_MAX)
+			die("rule %u: comment not terminated within %d bytes", r->prio, XW_COMMENT_MAX);
+		for (const char *c = r->comment; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				die("rule %u: control character in the comment", r->prio);
 	}
 }
 

@@ -612,6 +612,12 @@ int ctm_rules_use_ct(const struct ctm_rules *rs)
 	return 0;
 }
 
+/* (the model does not link the rule library) */
+static const char *vname(uint8_t v)
+{
+	return v == XW_PASS ? "pass" : v == XW_AUDIT ? "audit" : "drop";
+}
+
 char *ctm_rules_text(const struct ctm_rules *rs)
 {
 	size_t cap = 256 + rs->n * 160, len = 0;
@@ -620,8 +626,8 @@ char *ctm_rules_text(const struct ctm_rules *rs)
 	if (!s)
 		return NULL;
 #define ADD(...) (len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__))
-	ADD("policy %s\n", rs->policy[XW_DIR_IN] == XW_PASS ? "pass" : "drop");
-	ADD("policy out %s\n", rs->policy[XW_DIR_OUT] == XW_PASS ? "pass" : "drop");
+	ADD("policy %s\n", vname(rs->policy[XW_DIR_IN]));
+	ADD("policy out %s\n", vname(rs->policy[XW_DIR_OUT]));
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct ctm_rule *r = &rs->r[i];
 
@@ -638,7 +644,7 @@ char *ctm_rules_text(const struct ctm_rules *rs)
 			ADD(" proto %d", r->proto);
 		if (r->dport >= 0)
 			ADD(" dport %d", r->dport);
-		ADD(" %s\n", r->verdict == XW_PASS ? "pass" : "drop");
+		ADD(" %s\n", vname(r->verdict));
 	}
 #undef ADD
 	return s;
@@ -650,7 +656,7 @@ void ctm_step(struct ctm *m, const struct ctm_rules *rs, const struct ctm_pkt *p
 	ctm_classify(m, p, now_ns, &o->res);
 	o->ct_state = o->res.ct_state;
 	o->verdict = ctm_decide(rs, p, dir, o->ct_state, &o->prio);
-	if (o->verdict == XW_PASS)
+	if (XW_VERDICT_PASSES(o->verdict))   /* an audited packet passes: tracked */
 		ctm_commit(m, &o->res);
 }
 

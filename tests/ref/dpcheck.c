@@ -8,7 +8,7 @@
 const char *xw_dpcheck_run(const struct xw_ref_result *ref, const struct xw_test_result *got)
 {
 	int want_mal = ref->short_frame ? 2 : ref->malformed ? 1 : 0;
-	uint32_t want_act = ref->verdict == XW_PASS ? XDP_PASS : XDP_DROP;
+	uint32_t want_act = XW_VERDICT_PASSES(ref->verdict) ? XDP_PASS : XDP_DROP;
 
 	if (got->verdict != ref->verdict)
 		return "verdict";

@@ -519,7 +519,7 @@ static void put_match(struct sbuf *b, struct xw_rng *r, const struct shape *s, u
 }
 
 static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
-		     uint32_t prio, int dirs, unsigned log_pct)
+		     uint32_t prio, int dirs, unsigned log_pct, unsigned audit_pct)
 {
 	struct sbuf m[32] = { { 0 } };
 	unsigned n = 0;
@@ -547,18 +547,22 @@ static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
 	}
 	if (xw_rng_chance(r, log_pct))
 		sb_printf(b, " log");
-	sb_printf(b, " %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
+	/* audit_pct 0 draws nothing: the other rule sets stay as they were */
+	if (audit_pct && xw_rng_chance(r, audit_pct))
+		sb_printf(b, " audit\n");
+	else
+		sb_printf(b, " %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
 }
 
-static void put_policy(struct sbuf *b, struct xw_rng *r, int dirs)
+static void put_policy(struct sbuf *b, struct xw_rng *r, int dirs, unsigned audit_pct)
 {
-	switch (xw_rng_below(r, dirs == 2 ? 5 : 3)) {
-	case 0:  break;
-	case 1:  sb_printf(b, "policy drop\n"); break;
-	case 2:  sb_printf(b, "policy pass\n"); break;
-	case 3:  sb_printf(b, "policy out drop\n"); break;
-	default: sb_printf(b, "policy out pass\n"); break;
-	}
+	unsigned k = xw_rng_below(r, dirs == 2 ? 5 : 3);
+	const char *v = k == 1 || k == 3 ? "drop" : "pass";
+
+	if (k && audit_pct && xw_rng_chance(r, audit_pct))
+		v = "audit";
+	if (k)
+		sb_printf(b, "policy %s%s\n", k >= 3 ? "out " : "", v);
 }
 
 char *xw_rulegen_ex(struct xw_rng *r, const struct xw_rulegen_opts *o, unsigned *est_tuples)
@@ -606,7 +610,7 @@ char *xw_rulegen_ex(struct xw_rng *r, const struct xw_rulegen_opts *o, unsigned 
 	}
 
 	if (!o->no_policy)
-		put_policy(&b, r, o->dirs);
+		put_policy(&b, r, o->dirs, o->audit_pct);
 
 	/* Distinct priorities: one per stride, then emitted in random order. */
 	uint32_t stride = n ? (uint32_t)(XW_PRIO_MAX / n) : 1;
@@ -624,7 +628,7 @@ char *xw_rulegen_ex(struct xw_rng *r, const struct xw_rulegen_opts *o, unsigned 
 		/* A bare rule matches everything and hides all later ones: rare. */
 		if (!s->present && n_shapes > 1 && xw_rng_chance(r, 90))
 			s = &shapes[xw_rng_below(r, n_shapes)];
-		put_rule(&b, r, s, prio, o->dirs, o->log_pct);
+		put_rule(&b, r, s, prio, o->dirs, o->log_pct, o->audit_pct);
 	}
 
 	if (est_tuples)
@@ -637,7 +641,7 @@ char *xw_rulegen_ex(struct xw_rng *r, const struct xw_rulegen_opts *o, unsigned 
 
 char *xw_rulegen(struct xw_rng *r, size_t n_rules, int dirs)
 {
-	struct xw_rulegen_opts o = { .n_rules = n_rules, .dirs = dirs, .log_pct = 10 };
+	struct xw_rulegen_opts o = { .n_rules = n_rules, .dirs = dirs, .log_pct = 10, .audit_pct = 10 };
 	return xw_rulegen_ex(r, &o, NULL);
 }
 

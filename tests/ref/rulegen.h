@@ -23,11 +23,13 @@ struct xw_rulegen_opts {
 	unsigned max_shapes;    /* 0: XW_RULEGEN_DEF_SHAPES */
 	unsigned tuple_budget;  /* 0: XW_RULEGEN_DEF_BUDGET */
 	unsigned log_pct;       /* share of rules with `log` */
+	unsigned audit_pct;     /* share of rules (and policies) with `audit` */
 	int      no_policy;     /* never emit a `policy` line */
 };
 
 /* Stateless rules (no ct, limit or iif), unique priorities, lines in random
- * order, sometimes one `policy` line.  Returns malloc'd text (NULL on OOM). */
+ * order, sometimes one `policy` line; log_pct 10, audit_pct 10.  Returns
+ * malloc'd text (NULL on OOM). */
 char *xw_rulegen(struct xw_rng *rng, size_t n_rules, int dirs);
 
 /* Same with options; *est_tuples (if not NULL) gets the estimated number of

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "rule_include.h"
+#include "xwall.h"
 
 static char dir[64];
 
@@ -96,6 +97,37 @@ START_TEST(test_tree)
 }
 END_TEST
 
+/* Comments and audit across files: a '$' or '#' inside a string is text
+ * (no define is looked up), a define may hold a string, and an error in a
+ * comment names the included file and its line. */
+START_TEST(test_comments)
+{
+	struct xw_ruleset rs;
+	struct xw_err err;
+	char *txt;
+
+	put("main.rules", "define team = \"web team # on call\"\npolicy audit\n"
+			  "include \"conf.d/web.rules\"\n"
+			  "rule 10 in tcp dport 22 pass comment \"costs $5, see #12\"\n");
+	put("conf.d/web.rules", "rule 20 in tcp dport 80 audit comment $team\n");
+	ck_assert_msg(parse("main.rules", &rs, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(rs.n, 2);
+	ck_assert_uint_eq(rs.policy[0], XW_AUDIT);
+	ck_assert_str_eq(rs.rules[0].comment, "costs $5, see #12");
+	ck_assert_str_eq(rs.rules[1].comment, "web team # on call");
+	ck_assert_uint_eq(rs.rules[1].verdict, XW_AUDIT);
+	txt = xw_ruleset_format(&rs);
+	ck_assert_msg(strstr(txt, "policy in audit\n") &&
+		      strstr(txt, "rule 20 in proto tcp dport 80 audit comment \"web team # on call\""),
+		      "%s", txt);
+	free(txt);
+	xw_ruleset_free(&rs);
+	put("conf.d/web.rules", "\nrule 20 in tcp dport 80 audit comment \"a\\tb\"\n");
+	ck_assert_int_eq(parse("main.rules", &rs, &err), -1);
+	ck_assert_msg(strstr(err.msg, "conf.d/web.rules:2:41: unknown escape"), "%s", err.msg);
+}
+END_TEST
+
 static void bad(const char *want)
 {
 	struct xw_ruleset rs;
@@ -163,6 +195,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_tree);
 	tcase_add_test(t, test_errors);
+	tcase_add_test(t, test_comments);
 	tcase_add_test(t, test_plain_files_unchanged);
 	suite_add_tcase(s, t);
 	return s;

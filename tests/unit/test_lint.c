@@ -498,6 +498,49 @@ START_TEST(test_never_matches)
 }
 END_TEST
 
+/* audit is a verdict of its own: not the same as drop (nor pass) for
+ * shadowing and redundancy, and an audit rule logs, so it is never "later
+ * redundant" (removing it would change the events). */
+START_TEST(test_audit)
+{
+	struct xw_ruleset rs;
+	struct xw_lint_result res;
+	const struct xw_lint_item *it;
+	char m[1024];
+
+	/* a drop rule in front of an audit policy is not redundant */
+	run("policy audit\n"
+	    "rule 10 tcp dport 23 drop\n", &rs, &res, 0);
+	done(&rs, &res);
+	/* an audit rule in front of an audit policy: events name the rule,
+	 * so it stays (like a rule with log) */
+	run("policy audit\n"
+	    "rule 10 tcp dport 23 audit\n", &rs, &res, 0);
+	done(&rs, &res);
+	/* a drop rule behind an audit rule never fires: shadowed, and the
+	 * message says which verdict the packets get */
+	run("rule 10 tcp audit\n"
+	    "rule 20 tcp dport 22 drop\n", &rs, &res, 1);
+	it = find(&res, 20, XW_LINT_SHADOWED);
+	ck_assert_ptr_nonnull(it);
+	ck_assert_uint_eq(it->witness_verdict, XW_AUDIT);
+	xw_lint_message(it, m, sizeof(m));
+	ck_assert_msg(strstr(m, "audit from rule 10") && strstr(m, "not drop"), "%s", m);
+	check_witnesses(&rs, &res);
+	done(&rs, &res);
+	/* an audit rule behind an equal audit rule is redundant */
+	run("rule 10 tcp audit\n"
+	    "rule 20 tcp dport 22 audit\n", &rs, &res, 1);
+	ck_assert_ptr_nonnull(find(&res, 20, XW_LINT_REDUNDANT));
+	done(&rs, &res);
+	/* partial overlap of audit and drop: correlated */
+	run("rule 10 tcp dport 22 audit\n"
+	    "rule 20 src 10.0.0.0/8 drop\n", &rs, &res, 1);
+	ck_assert_ptr_nonnull(find(&res, 20, XW_LINT_CORRELATED));
+	done(&rs, &res);
+}
+END_TEST
+
 START_TEST(test_clean)
 {
 	static const char *const clean[] = {
@@ -743,6 +786,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_redundant);
 	tcase_add_test(t, test_correlated);
 	tcase_add_test(t, test_never_matches);
+	tcase_add_test(t, test_audit);
 	tcase_add_test(t, test_clean);
 	tcase_add_test(t, test_stateful);
 	tcase_add_test(t, test_iif_and_text);

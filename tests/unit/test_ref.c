@@ -1458,13 +1458,13 @@ START_TEST(rulegen_shape)
 		" ether src ", " ether dst ", " ether type ", " vlan ", " ip ", " ip6 ", " src ",
 		" dst ", "proto ", " sport ", " dport ", " tcp flags ", " icmp type ", " icmpv6 type ",
 		" code ", " frag ", " frag first", " frag later", " log ", " out ", " in ", "/",
-		"-", "policy ", " pass\n", " drop\n", ",",
+		"-", "policy ", " pass\n", " drop\n", " audit\n", ",",
 	};
 	int seen[sizeof(want) / sizeof(want[0])] = { 0 };
 
 	for (uint64_t seed = 1; seed <= 40; seed++) {
 		struct xw_rng a, b;
-		struct xw_rulegen_opts o = { .n_rules = 200, .dirs = 2, .log_pct = 10 };
+		struct xw_rulegen_opts o = { .n_rules = 200, .dirs = 2, .log_pct = 10, .audit_pct = 10 };
 		unsigned est;
 
 		xw_rng_seed(&a, seed);

@@ -63,6 +63,10 @@ static int rule_eq(const struct xw_rule *a, const struct xw_rule *b, char *why, 
 	CMP(limit_period);
 	CMP(limit_burst);
 	CMP(limit_per_src);
+	if (strcmp(a->comment, b->comment)) {
+		snprintf(why, n, "comment: '%.40s' != '%.40s'", a->comment, b->comment);
+		return 0;
+	}
 	return 1;
 #undef CMP
 #undef CMPMEM
@@ -366,7 +370,7 @@ START_TEST(test_cidr_errors)
 	rule_err_has("rule 5 src 10.0.0.0/x drop", "prefix length must be 0..32");
 	rule_err_is("rule 5 src 10.0.0.0/8, drop", "f:1:24: expected CIDR, got 'drop'");
 	rule_err_is("rule 5 src 10.0.0.0/8,,1.2.3.4 drop", "f:1:23: expected CIDR, got ''");
-	rule_err_is("rule 5 src 10.0.0.0/8", "f:1:22: missing verdict (pass or drop)");
+	rule_err_is("rule 5 src 10.0.0.0/8", "f:1:22: missing verdict (pass, drop or audit)");
 	rule_err_is("rule 5 src", "f:1:11: missing address list after 'src'");
 	rule_err_has("rule 5 src host.example drop", "expected CIDR, got 'host.example'");
 	rule_err_has("rule 5 src 10.1 drop", "expected CIDR, got '10.1'");
@@ -792,8 +796,8 @@ START_TEST(test_rule_errors)
 	rule_err_is("rule", "f:1:5: missing priority after 'rule'");
 	rule_err_is("", "f:1:1: missing priority");
 	rule_err_is("   # just a comment", "f:1:1: missing priority");
-	rule_err_is("rule 10", "f:1:8: missing verdict (pass or drop)");
-	rule_err_is("rule 10 tcp dport 22", "f:1:21: missing verdict (pass or drop)");
+	rule_err_is("rule 10", "f:1:8: missing verdict (pass, drop or audit)");
+	rule_err_is("rule 10 tcp dport 22", "f:1:21: missing verdict (pass, drop or audit)");
 	rule_err_is("rule 10 drop tcp", "f:1:14: unexpected 'tcp' after the verdict");
 	rule_err_is("rule 10 pass drop", "f:1:14: unexpected 'drop' after the verdict");
 	rule_err_is("rule 10 PASS", "f:1:9: unknown match 'PASS'");
@@ -882,10 +886,10 @@ START_TEST(test_policy)
 	       "f:3:1: duplicate policy for direction in (first at line 1)");
 	err_is("policy out drop\npolicy out drop\n",
 	       "f:2:1: duplicate policy for direction out (first at line 1)");
-	err_is("policy", "f:1:7: missing 'pass' or 'drop' after 'policy'");
-	err_is("policy out", "f:1:11: missing 'pass' or 'drop' after 'out'");
-	err_is("policy maybe", "f:1:8: expected 'pass' or 'drop', got 'maybe'");
-	err_is("policy in out drop", "f:1:11: expected 'pass' or 'drop', got 'out'");
+	err_is("policy", "f:1:7: missing 'pass', 'drop' or 'audit' after 'policy'");
+	err_is("policy out", "f:1:11: missing 'pass', 'drop' or 'audit' after 'out'");
+	err_is("policy maybe", "f:1:8: expected 'pass', 'drop' or 'audit', got 'maybe'");
+	err_is("policy in out drop", "f:1:11: expected 'pass', 'drop' or 'audit', got 'out'");
 	err_is("policy pass now", "f:1:13: unexpected 'now' after the policy");
 }
 END_TEST
@@ -900,7 +904,7 @@ START_TEST(test_file_errors)
 	err_is("rule 1 drop\nrule 2 foo drop\nrule 1 drop\n", "f:2:8: unknown match 'foo'");
 	err_is("10 drop\n", "f:1:1: expected 'rule' or 'policy', got '10'");
 	err_is("rule 1 drop\n  pass\n", "f:2:3: expected 'rule' or 'policy', got 'pass'");
-	err_is("rule 1 drop\nrule 2 tcp dport 22", "f:2:20: missing verdict (pass or drop)");
+	err_is("rule 1 drop\nrule 2 tcp dport 22", "f:2:20: missing verdict (pass, drop or audit)");
 	err_is("# x\nrule 3 src 10.0.0.1/8 drop\n", "f:2:12: host bits set in '10.0.0.1/8'");
 	err_is("rule 1 drop\nrule 2 ip\001 drop\n", "f:2:10: invalid character 0x01");
 
@@ -1101,8 +1105,14 @@ static void gen_rule(struct xw_rule *r, uint32_t prio)
 	memset(r, 0, sizeof(*r));
 	r->prio = prio;
 	r->dir = (uint8_t)rnd(2);
-	r->verdict = (uint8_t)rnd(2);
+	r->verdict = (uint8_t)rnd(XW_VERDICT_MAX);
 	r->log = (uint8_t)rnd(2);
+	if (!rnd(4)) {   /* a comment of printable ASCII, '"' and '\\' included */
+		size_t n = 1 + rnd(XW_COMMENT_MAX);
+
+		for (size_t k = 0; k < n; k++)
+			r->comment[k] = (char)(' ' + rnd(95));
+	}
 	if (!rnd(4)) {
 		size_t n = 1 + rnd(IF_NAMESIZE - 1);
 
@@ -1244,8 +1254,9 @@ START_TEST(test_mutations)
 		"rule 40 icmp type echo-request,3-5 code 0 log pass",
 		"rule 5 tcp flags syn / syn,ack iif eth0 out ether type 0x88a8 vlan 7 drop",
 		"rule 70 in ether src 02:00:00:00:00:01 ct new,related frag first drop",
+		"rule 80 tcp dport 80 log audit comment \"web \\\"x\\\" \\\\ #1\"",
 	};
-	static const char alphabet[] = "0123456789abcdefx:/,.- #\tpassdroprule";
+	static const char alphabet[] = "0123456789abcdefx:/,.- #\tpassdroprule\"\\";
 	char text[256];
 	int ok = 0, bad = 0;
 
@@ -1289,6 +1300,101 @@ START_TEST(test_mutations)
 	}
 	ck_assert_int_gt(ok, 500);
 	ck_assert_int_gt(bad, 1000);
+}
+END_TEST
+
+/* ---- audit and comment ---------------------------------------------------- */
+
+START_TEST(test_audit)
+{
+	struct xw_rule r = rule_ok("rule 10 tcp dport 22 audit");
+	struct xw_ruleset rs;
+	char *t;
+
+	ck_assert_uint_eq(r.verdict, XW_AUDIT);
+	xw_rule_free(&r);
+	fmt_is("rule 10 out udp log audit", "rule 10 out proto udp log audit");
+	fmt_is("rule 7 audit", "rule 7 in audit");
+	ck_assert_str_eq(xw_verdict_name(XW_AUDIT), "audit");
+	ck_assert_str_eq(xw_verdict_name(XW_VERDICT_MAX), "?");
+	ck_assert_int_eq(xw_verdict_of("audit", 5), XW_AUDIT);
+	ck_assert_int_eq(xw_verdict_of("audi", 4), -1);
+	ck_assert(XW_VERDICT_PASSES(XW_AUDIT) && XW_VERDICT_PASSES(XW_PASS) && !XW_VERDICT_PASSES(XW_DROP));
+
+	rs = parse_ok("policy audit\npolicy out audit\nrule 1 drop\n");
+	ck_assert_uint_eq(rs.policy[XW_DIR_IN], XW_AUDIT);
+	ck_assert_uint_eq(rs.policy[XW_DIR_OUT], XW_AUDIT);
+	t = xw_ruleset_format(&rs);
+	ck_assert_str_eq(t, "policy in audit\npolicy out audit\nrule 1 in drop\n");
+	free(t);
+	xw_ruleset_free(&rs);
+
+	rule_err_is("rule 10 audit drop", "f:1:15: unexpected 'drop' after the verdict");
+	rule_err_is("rule 10 audited", "f:1:9: unknown match 'audited'");
+	err_is("policy audit\npolicy in audit\n", "f:2:1: duplicate policy for direction in (first at line 1)");
+}
+END_TEST
+
+START_TEST(test_comment)
+{
+	struct xw_rule r = rule_ok("rule 10 tcp dport 22 pass comment \"ssh # from the office\"");
+	char big[XW_COMMENT_MAX + 64];
+
+	ck_assert_str_eq(r.comment, "ssh # from the office");
+	xw_rule_free(&r);
+	/* before the verdict too; printed after it, as nft does */
+	fmt_is("rule 10 comment \"dns\" udp dport 53 audit",
+	       "rule 10 in proto udp dport 53 audit comment \"dns\"");
+	/* escapes: \" and \\, kept through the canonical text */
+	r = rule_ok("rule 1 drop comment \"a \\\"b\\\" \\\\ c\"");
+	ck_assert_str_eq(r.comment, "a \"b\" \\ c");
+	roundtrip(&r);
+	ck_assert_int_gt(xw_rule_format(&r, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "rule 1 in drop comment \"a \\\"b\\\" \\\\ c\"");
+	xw_rule_free(&r);
+	/* UTF-8, a '#' and a trailing comment of the line */
+	fmt_is("rule 2 pass comment \"caf\xc3\xa9 \xe2\x9c\x93\" # why", "rule 2 in pass comment \"caf\xc3\xa9 \xe2\x9c\x93\"");
+	/* exactly the limit */
+	memset(big, 'x', XW_COMMENT_MAX);
+	snprintf(buf, sizeof(buf), "rule 3 pass comment \"%.*s\"", XW_COMMENT_MAX, big);
+	r = rule_ok(buf);
+	ck_assert_uint_eq(strlen(r.comment), XW_COMMENT_MAX);
+	roundtrip(&r);
+	xw_rule_free(&r);
+	/* an escape counts once */
+	memset(big, 'x', XW_COMMENT_MAX - 1);
+	snprintf(buf, sizeof(buf), "rule 3 pass comment \"%.*s\\\"\"", XW_COMMENT_MAX - 1, big);
+	r = rule_ok(buf);
+	ck_assert_uint_eq(strlen(r.comment), XW_COMMENT_MAX);
+	xw_rule_free(&r);
+}
+END_TEST
+
+START_TEST(test_comment_errors)
+{
+	char big[XW_COMMENT_MAX + 2];
+
+	memset(big, 'y', sizeof(big));
+	snprintf(buf, sizeof(buf), "rule 3 pass comment \"%.*s\"", XW_COMMENT_MAX + 1, big);
+	rule_err_is(buf, "f:1:21: comment longer than 128 bytes");
+	rule_err_is("rule 1 pass comment", "f:1:20: missing \"TEXT\" after 'comment'");
+	rule_err_is("rule 1 pass comment ssh", "f:1:21: expected \"TEXT\" after 'comment', got 'ssh'");
+	rule_err_is("rule 1 pass comment \"ssh", "f:1:21: unterminated string (no closing '\"')");
+	rule_err_is("rule 1 pass comment \"ssh\\\"", "f:1:21: unterminated string (no closing '\"')");
+	rule_err_is("rule 1 pass comment \"a\"b", "f:1:24: expected a blank after the closing '\"'");
+	rule_err_is("rule 1 pass comment \"\"", "f:1:21: empty comment");
+	rule_err_is("rule 1 pass comment \"a\\nb\"", "f:1:23: unknown escape '\\n' in a string (only \\\" and \\\\)");
+	rule_err_is("rule 1 pass comment \"a\tb\"", "f:1:23: invalid character 0x09 in a string");
+	rule_err_is("rule 1 pass comment \"a\x01\"", "f:1:23: invalid character 0x01 in a string");
+	rule_err_is("rule 1 pass comment \"\xc3\x28\"", "f:1:21: comment is not valid UTF-8");
+	rule_err_is("rule 1 pass comment \"\xed\xa0\x80\"", "f:1:21: comment is not valid UTF-8");
+	rule_err_is("rule 1 pass comment \"\xc0\xaf\"", "f:1:21: comment is not valid UTF-8");
+	rule_err_is("rule 1 comment \"a\" pass comment \"b\"", "f:1:25: duplicate 'comment'");
+	rule_err_is("rule 1 comment \"a\" comment \"b\" pass", "f:1:20: duplicate 'comment'");
+	rule_err_is("rule 1 pass comment \"a\" log", "f:1:25: unexpected 'log' after the verdict");
+	rule_err_is("rule 1 \"a\" pass", "f:1:8: unknown match '\"a\"'");
+	/* errors name the file and the line */
+	err_is("rule 1 drop\n\nrule 2 pass comment \"x\n", "f:3:21: unterminated string (no closing '\"')");
 }
 END_TEST
 
@@ -1433,6 +1539,9 @@ static Suite *rule_suite(void)
 	tcase_add_test(syntax, test_limit);
 	tcase_add_test(syntax, test_limit_overflow);
 	tcase_add_test(syntax, test_rule_errors);
+	tcase_add_test(syntax, test_audit);
+	tcase_add_test(syntax, test_comment);
+	tcase_add_test(syntax, test_comment_errors);
 	tcase_add_test(file, test_file_basics);
 	tcase_add_test(file, test_policy);
 	tcase_add_test(file, test_file_errors);

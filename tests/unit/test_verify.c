@@ -168,7 +168,8 @@ START_TEST(test_verify_random)
 	need_bpf();
 	xw_rng_seed(&r, 1000 + (uint64_t)_i);
 	{
-		struct xw_rulegen_opts o = { .n_rules = sizes[_i % 6], .dirs = 2, .log_pct = 5 };
+		struct xw_rulegen_opts o = { .n_rules = sizes[_i % 6], .dirs = 2, .log_pct = 5,
+					     .audit_pct = 10 };
 
 		text = xw_rulegen_ex(&r, &o, NULL);
 	}
