@@ -103,7 +103,7 @@ static int on_event(void *arg, void *data, size_t size)
 		json_object_object_add(o, "ifindex", json_object_new_int64(e->ifindex));
 		json_object_object_add(o, "dir", json_object_new_string(e->dir == XW_DIR_OUT ? "out" : "in"));
 		json_object_object_add(o, "rule", json_object_new_int64(e->prio));
-		json_object_object_add(o, "verdict", json_object_new_string(e->verdict == XW_PASS ? "pass" : "drop"));
+		json_object_object_add(o, "verdict", json_object_new_string(xw_verdict_name(e->verdict)));
 		json_object_object_add(o, "len", json_object_new_int64(e->len));
 		json_object_object_add(o, "src", f.src[0] ? json_object_new_string(f.src) : NULL);
 		json_object_object_add(o, "dst", f.dst[0] ? json_object_new_string(f.dst) : NULL);
@@ -124,7 +124,7 @@ static int on_event(void *arg, void *data, size_t size)
 		printf("%s.%06llu if %u %-3s rule %u %s len %u", ts,
 		       (unsigned long long)(t % 1000000000ull / 1000), e->ifindex,
 		       e->dir == XW_DIR_OUT ? "out" : "in", e->prio,
-		       e->verdict == XW_PASS ? "pass" : "drop", e->len);
+		       xw_verdict_name(e->verdict), e->len);
 		if (f.src[0])
 			printf(" %s -> %s proto %d", f.src, f.dst, f.proto);
 		if (f.sport >= 0)

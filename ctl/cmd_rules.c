@@ -12,7 +12,7 @@
 
 static const char *verdict_name(int v)
 {
-	return v == XW_PASS ? "pass" : "drop";
+	return xw_verdict_name((unsigned int)v);
 }
 
 /* Compile without touching the kernel (apply --check); prints what the

@@ -20,7 +20,8 @@ struct snap {
 	double t;
 };
 
-static const char *verdict_names[] = { [XW_DROP] = "drop", [XW_PASS] = "pass" };
+static const char *verdict_names[] = { [XW_DROP] = "drop", [XW_PASS] = "pass", [2] = "audit",
+				       [XW_REJECT] = "reject" };
 _Static_assert(XW_ARRAY_SIZE(verdict_names) == XW_VERDICT_MAX,
 	       "verdict_names: every enum xw_verdict needs a name");
 static const char *event_names[XW_EVC_MAX] = { "sent", "lost", "capped" };

@@ -114,7 +114,7 @@ int cmd_test(int argc, char **argv)
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "index", json_object_new_int64((int64_t)idx));
-			json_object_object_add(o, "verdict", json_object_new_string(r.verdict == XW_PASS ? "pass" : "drop"));
+			json_object_object_add(o, "verdict", json_object_new_string(xw_verdict_name(r.verdict)));
 			json_object_object_add(o, "rule", r.prio == XW_PRIO_NONE ? NULL : json_object_new_int64(r.prio));
 			json_object_object_add(o, "reason", json_object_new_string(reason_of(&r)));
 			if (h->caplen >= XW_MIN_RUN && r.seen_len < h->caplen)
@@ -129,7 +129,7 @@ int cmd_test(int argc, char **argv)
 			if (r.prio != XW_PRIO_NONE)
 				snprintf(rule, sizeof(rule), "%u", r.prio);
 			printf("%-6llu %-4s rule %-8s %s\n", (unsigned long long)idx,
-			       r.verdict == XW_PASS ? "pass" : "drop", rule, reason_of(&r));
+			       xw_verdict_name(r.verdict), rule, reason_of(&r));
 		}
 		idx++;
 	}

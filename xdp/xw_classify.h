@@ -117,7 +117,7 @@ static __always_inline int xw_finish(struct xw_scratch *s, __u32 reason, __u8 po
 	} else {
 		verdict = policy;
 	}
-	verdict = verdict == XW_PASS ? XW_PASS : XW_DROP;
+	verdict = verdict == XW_PASS || verdict == XW_REJECT ? verdict : XW_DROP;
 	s->reason = reason;
 	s->verdict = verdict;
 	if (s->probe)

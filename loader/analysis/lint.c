@@ -794,7 +794,7 @@ const char *xw_lint_kind_name(enum xw_lint_kind k)
 
 static const char *vname(uint8_t v)
 {
-	return v == XW_PASS ? "pass" : "drop";
+	return xw_verdict_name(v);
 }
 
 static void put_prios(struct sbuf *s, const struct xw_lint_item *it)
@@ -893,7 +893,7 @@ static int pol_same(const struct ctx *x, size_t i)
 {
 	const struct xw_rule *r = &x->rs->rules[i];
 
-	return (x->rs->policy[r->dir & 1] & 1) == (r->verdict & 1);
+	return x->rs->policy[r->dir & 1] == r->verdict;
 }
 
 static int disjoint(const struct lrule *a, const struct lrule *b)

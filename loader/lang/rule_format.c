@@ -210,7 +210,7 @@ static void put_rule(FILE *f, const struct xw_rule *r)
 	}
 	if (r->log)
 		fputs(" log", f);
-	fputs(r->verdict == XW_PASS ? " pass" : " drop", f);
+	fprintf(f, " %s", xw_verdict_name(r->verdict));
 }
 
 char *xw_rule_text(const struct xw_rule *r)
@@ -243,6 +243,12 @@ int xw_rule_format(const struct xw_rule *r, char *buf, size_t len)
 	memcpy(buf, s, n + 1);
 	free(s);
 	return (int)n;
+}
+
+/* The rule language's word for a verdict (enum xw_verdict). */
+const char *xw_verdict_name(unsigned int v)
+{
+	return v == XW_PASS ? "pass" : v == XW_REJECT ? "reject" : "drop";
 }
 
 static const char *verdict_name(uint8_t v)

@@ -908,6 +908,46 @@ static int parse_prio(struct parser *p, struct xw_rule *r)
 	return 0;
 }
 
+/* After `reject`: nft's `with tcp reset` and `with icmp|icmpx|icmpv6 [type]
+ * port-unreachable` are taken where they say what xwall does anyway (a TCP
+ * rule gets resets, any other port unreachable); other answers are refused,
+ * never silently changed. */
+static int parse_reject(struct parser *p, struct xw_rule *r)
+{
+	const struct word *w, *kw;
+	int tcp = (r->present & XM_PROTO) && r->proto == IPPROTO_TCP;
+
+	r->verdict = XW_REJECT;
+	if (!eat(p, "with"))
+		return 0;
+	if (!(kw = need(p, "'tcp reset' or 'icmpx port-unreachable'")))
+		return -1;
+	if (is(kw, "tcp")) {
+		if (!(w = need(p, "'reset'")))
+			return -1;
+		if (!is(w, "reset"))
+			return fail(p, w->col, "expected 'reset', got '%.*s%s'", Q(w->s, (size_t)w->len));
+		if (!tcp)
+			return fail(p, kw->col, "'reject with tcp reset' needs a tcp rule "
+				    "(other packets get port unreachable)");
+		return 0;
+	}
+	if (!is(kw, "icmp") && !is(kw, "icmpx") && !is(kw, "icmpv6"))
+		return fail(p, kw->col, "expected 'tcp reset' or 'icmpx port-unreachable' after "
+			    "'with', got '%.*s%s'", Q(kw->s, (size_t)kw->len));
+	eat(p, "type");
+	if (!(w = need(p, "'port-unreachable'")))
+		return -1;
+	if (!is(w, "port-unreachable"))
+		return fail(p, w->col, "xwall answers with port-unreachable only, not '%.*s%s'",
+			    Q(w->s, (size_t)w->len));
+	if (!(r->present & XM_PROTO) || tcp)
+		return fail(p, kw->col, "'reject with %.*s%s port-unreachable' on a rule that can "
+			    "match tcp: xwall answers TCP with a reset; write plain 'reject'",
+			    Q(kw->s, (size_t)kw->len));
+	return 0;
+}
+
 static int parse_matches(struct parser *p, struct xw_rule *r)
 {
 	const struct word *w;
@@ -916,8 +956,10 @@ static int parse_matches(struct parser *p, struct xw_rule *r)
 		const struct match *m = NULL;
 
 		p->i++;
-		if (is(w, "pass") || is(w, "drop")) {
+		if (is(w, "pass") || is(w, "drop") || is(w, "reject")) {
 			r->verdict = is(w, "pass") ? XW_PASS : XW_DROP;
+			if (is(w, "reject") && parse_reject(p, r))
+				return -1;
 			if ((w = peek(p)))
 				return fail(p, w->col, "unexpected '%.*s%s' after the verdict",
 					    Q(w->s, (size_t)w->len));

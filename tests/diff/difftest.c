@@ -579,12 +579,13 @@ struct pkt_src {
 
 static const char *verdict_str(int v)
 {
-	return v == XW_PASS ? "pass" : v == XW_DROP ? "drop" : "?";
+	return v == XW_PASS ? "pass" : v == XW_DROP ? "drop" : v == XW_REJECT ? "reject" : "?";
 }
 
 static const char *reason_str(unsigned r)
 {
-	static const char *const n[] = { "rule", "policy", "malformed", "tailcall", "short" };
+	static const char *const n[] = { "rule", "policy", "malformed", "tailcall", "short",
+					 "reject_limited", "reject_silent" };
 
 	return r < XW_REASON_MAX ? n[r] : "?";
 }
