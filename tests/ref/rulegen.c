@@ -522,7 +522,7 @@ static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
 		     uint32_t prio, int dirs, unsigned log_pct)
 {
 	struct sbuf m[32] = { { 0 } };
-	unsigned n = 0;
+	unsigned n = 0, v;
 
 	for (unsigned i = 0; i < 32; i++)
 		if (s->present >> i & 1)
@@ -547,7 +547,9 @@ static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
 	}
 	if (xw_rng_chance(r, log_pct))
 		sb_printf(b, " log");
-	sb_printf(b, " %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
+	/* pass 50 %, drop 40 %, reject 10 % (the reference: a drop) */
+	v = xw_rng_below(r, 10);
+	sb_printf(b, " %s\n", v < 5 ? "pass" : v < 9 ? "drop" : "reject");
 }
 
 static void put_policy(struct sbuf *b, struct xw_rng *r, int dirs)
