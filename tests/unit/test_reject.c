@@ -540,10 +540,9 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("reject");
 	TCase *tc = tcase_create("datapath");
+	const char *env = getenv("XW_SEED");
 
-	seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (getenv("XW_SEED"))
-		seed = (unsigned)strtoul(getenv("XW_SEED"), NULL, 0);
+	seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL) ^ (unsigned)getpid();
 	printf("test_reject: seed %u (XW_SEED=%u to repeat)\n", seed, seed);
 	srand(seed);
 	tcase_set_timeout(tc, 60);
