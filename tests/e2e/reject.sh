@@ -21,7 +21,9 @@
 #
 # Checks, per mode and per family: refused, within 1 s (a dropped SYN would
 # time out after 3 s); the reasons reject_silent / reject_limited count the
-# packets not answered; the control port 7000 still connects.
+# packets not answered; the control port 7000 still connects.  Last,
+# `xwall test` and `xwall verify` on the live datapath see reject and answer
+# nothing (probe frames), and `rule list` prints it.
 #
 # Usage: tests/e2e/reject.sh (root; namespaces xwrj-a/xwrj-b, veth
 # xwrj0/xwrj1), e.g. /work/isolate.sh tests/e2e/reject.sh.
@@ -177,6 +179,9 @@ st grep -Eq '^0 +reject +rule 10 ' "$W/test.out"; expect $R "xwall test says rej
 st grep -Eq '^1 +pass +rule - ' "$W/test.out"; expect $R "... and pass for 7000" "$(cat "$W/test.out")"
 r0=$(stat verdicts reject)
 st test "$r0" = 0; expect $R "the probe frames counted nowhere" "reject $r0"
+st "$XWALL" verify >"$W/verify" 2>&1; expect $R "xwall verify: the live datapath implements the reject rules" "$(tail -3 "$W/verify")"
+r0=$(stat verdicts reject)
+st test "$r0" = 0; expect $R "... and its probe frames answered nothing, counted nowhere" "reject $r0"
 "$XWALL" rule list >"$W/list"
 st grep -q 'rule 11 in proto udp dport 7002 reject$' "$W/list"; expect $R "rule list prints reject" "$(cat "$W/list")"
 e2e_done
