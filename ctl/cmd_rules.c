@@ -326,7 +326,7 @@ int cmd_policy(int argc, char **argv)
 		return xw_usage("policy", XW_EINPUT);
 	}
 	p.verdict = xw_verdict_of(argv[i], strlen(argv[i]));
-	if (p.verdict < 0)
+	if (p.verdict < 0 || p.verdict == XW_REJECT)
 		return xw_failf(XW_EINPUT, "policy: expected pass, drop or audit, got '%s'", argv[i]);
 	return edit_live(edit_policy, &p);
 }

@@ -15,7 +15,8 @@
 const char *xw_reason_names[] = {
 	[XW_REASON_RULE] = "rule", [XW_REASON_POLICY] = "policy",
 	[XW_REASON_MALFORMED] = "malformed", [XW_REASON_TAILCALL] = "tail_call",
-	[XW_REASON_SHORT] = "short",
+	[XW_REASON_SHORT] = "short", [XW_REASON_REJECT_LIMITED] = "reject_limited",
+	[XW_REASON_REJECT_SILENT] = "reject_silent",
 };
 _Static_assert(XW_ARRAY_SIZE(xw_reason_names) == XW_REASON_MAX,
 	       "xw_reason_names: every enum xw_reason needs a name");

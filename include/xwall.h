@@ -50,13 +50,22 @@ enum xw_xdp_slot { XW_XDP_SLOT_STAGE = 0, XW_XDP_SLOT_LIMIT = 1, XW_XDP_SLOT_MAX
 #define XW_TC_SLOT_LIMIT(dir) (XW_DIR_MAX + (dir))
 #define XW_TC_SLOT_MAX        (2 * XW_DIR_MAX)
 
-/* XW_AUDIT: what would be dropped is counted (rule counter, verdict
+/* XW_REJECT: drop and answer (TCP RST, ICMP/ICMPv6 port unreachable;
+ * xdp/xw_reject.h).
+ * XW_AUDIT: what would be dropped is counted (rule counter, verdict
  * counter `audit`) and logged (an event, with or without `log`), but the
  * packet passes, and conntrack tracks it as it does any passed packet. */
-enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_AUDIT = 2, XW_VERDICT_MAX };
+enum xw_verdict { XW_DROP = 0, XW_PASS = 1, XW_AUDIT = 2, XW_REJECT = 3,
+		  XW_VERDICT_MAX };
 
 /* The packet goes on (XDP_PASS, TC_ACT_OK): pass, and audit. */
 #define XW_VERDICT_PASSES(v) ((v) == XW_PASS || (v) == XW_AUDIT)
+/* `reject` answers (TCP RST, ICMP/ICMPv6 port unreachable) per CPU: a token
+ * bucket of XW_REJECT_BURST answers refilled at XW_REJECT_RATE per second,
+ * as the kernel's net.ipv4.icmp_msgs_per_sec / icmp_msgs_burst defaults;
+ * over it the packet is dropped unanswered (reason reject_limited). */
+#define XW_REJECT_RATE  1000u
+#define XW_REJECT_BURST 50u
 
 /* Why a packet got its verdict; also per-reason counters (index). */
 enum xw_reason {
@@ -65,6 +74,10 @@ enum xw_reason {
 	XW_REASON_MALFORMED,    /* bad IP header / extension walk (counted besides rule/policy) */
 	XW_REASON_TAILCALL,     /* a tail call failed: policy applied */
 	XW_REASON_SHORT,        /* frame shorter than an Ethernet header */
+	XW_REASON_REJECT_LIMITED, /* reject: over the answer rate limit, dropped unanswered
+				   * (counted besides rule) */
+	XW_REASON_REJECT_SILENT,  /* reject: a packet never answered (ICMP error, broadcast,
+				   * multicast, later fragment, RST, ...), dropped (besides rule) */
 	XW_REASON_MAX
 };
 

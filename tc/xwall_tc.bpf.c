@@ -6,6 +6,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "xw_classify.h"
+#include "xw_reject.h"
 
 /* XW_TC_SLOT_STAGE(dir): the rule stage of that direction;
  * XW_TC_SLOT_LIMIT(dir): its limit stage */
@@ -39,6 +40,51 @@ static __always_inline struct xw_scratch *xw_tc_scratch(struct __sk_buff *skb, _
 	return bpf_map_lookup_elem(&xw_scratch, &idx);
 }
 
+/* `reject` (xdp/xw_reject.h): rewrite the packet into the answer; on
+ * ingress send it back out the interface, on egress hand it to the local
+ * stack as received there (the sender is local).  A packet never to be
+ * answered, or one over the rate limit, is dropped.  A global function:
+ * the verifier checks it once, apart from the rule stages that call it. */
+__noinline int xw_tc_reject(struct __sk_buff *skb, const struct xw_scratch *s)
+{
+	__u32 zero = 0, cur;
+	__u64 n, q, len;
+	struct xw_rej_plan p = {};
+	struct xw_rej_buf *b;
+
+	if (!skb || !s || s->probe)
+		return TC_ACT_SHOT;   /* a probe frame changes nothing */
+	b = bpf_map_lookup_elem(&xw_reject_buf, &zero);
+	if (!b)
+		return TC_ACT_SHOT;
+	cur = skb->len;
+	n = cur < XW_REJ_IN ? cur : XW_REJ_IN;
+	asm volatile("" : "+r"(n));   /* bounds checked where the verifier sees them */
+	if (xw_rej_quiet(s) || n < 14 || n > XW_REJ_IN || bpf_skb_load_bytes(skb, 0, b->in, n) ||
+	    xw_rej_plan(b, (__u32)n, cur, s, &p))
+		goto quiet;
+	if (xw_rej_limited()) {
+		xw_rej_count(s, XW_REASON_REJECT_LIMITED);
+		return TC_ACT_SHOT;
+	}
+	q = p.quote;
+	asm volatile("" : "+r"(q));   /* keep the bound check below for the verifier */
+	if (q > XW_REJ_QUOTE6)
+		goto quiet;
+	if (q && bpf_skb_load_bytes(skb, (__u32)p.l2 & 0x1f, b->out + xw_rej_quote_at(&p), q))
+		goto quiet;
+	len = xw_rej_write(b, &p, s);
+	asm volatile("" : "+r"(len));
+	if (len < 14 || len > XW_REJ_OUT)
+		goto quiet;
+	if (bpf_skb_change_tail(skb, len, 0) || bpf_skb_store_bytes(skb, 0, b->out, len, 0))
+		goto quiet;
+	return (int)bpf_redirect(skb->ifindex, s->key.dir == XW_DIR_OUT ? BPF_F_INGRESS : 0);
+quiet:
+	xw_rej_count(s, XW_REASON_REJECT_SILENT);
+	return TC_ACT_SHOT;
+}
+
 static __always_inline int xw_tc_done(struct __sk_buff *skb, struct xw_scratch *s, int verdict)
 {
 	struct xw_event *ev = xw_log_reserve(s);
@@ -50,6 +96,8 @@ static __always_inline int xw_tc_done(struct __sk_buff *skb, struct xw_scratch *
 			ev->caplen = (__u16)n;
 		bpf_ringbuf_submit(ev, 0);
 	}
+	if (verdict == XW_REJECT)
+		return xw_tc_reject(skb, s);
 	return xw_tc_action(verdict);
 }
 

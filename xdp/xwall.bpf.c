@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "xw_classify.h"
+#include "xw_reject.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -37,6 +38,54 @@ static __always_inline struct xw_scratch *xw_xdp_scratch(struct xdp_md *ctx)
 	return bpf_map_lookup_elem(&xw_scratch, &idx);
 }
 
+/* `reject` (xdp/xw_reject.h): rewrite the frame into the answer and send
+ * it back out (XDP_TX); a packet never to be answered, or one over the
+ * rate limit, is dropped.  A global function: the verifier checks it once,
+ * apart from the rule stages that call it. */
+__noinline int xw_xdp_reject(struct xdp_md *ctx, const struct xw_scratch *s)
+{
+	__u32 zero = 0, cur;
+	__u64 n, q, len;
+	struct xw_rej_plan p = {};
+	struct xw_rej_buf *b;
+	int delta, r;
+
+	if (!ctx || !s || s->probe)
+		return XDP_DROP;   /* a probe frame changes nothing */
+	b = bpf_map_lookup_elem(&xw_reject_buf, &zero);
+	if (!b)
+		return XDP_DROP;
+	cur = (__u32)(ctx->data_end - ctx->data);
+	n = cur < XW_REJ_IN ? cur : XW_REJ_IN;
+	asm volatile("" : "+r"(n));   /* bounds checked where the verifier sees them */
+	if (xw_rej_quiet(s) || n < 14 || n > XW_REJ_IN || bpf_xdp_load_bytes(ctx, 0, b->in, n) ||
+	    xw_rej_plan(b, (__u32)n, cur, s, &p))
+		goto quiet;
+	if (xw_rej_limited()) {
+		xw_rej_count(s, XW_REASON_REJECT_LIMITED);
+		return XDP_DROP;
+	}
+	q = p.quote;
+	asm volatile("" : "+r"(q));   /* keep the bound check below for the verifier */
+	if (q > XW_REJ_QUOTE6)
+		goto quiet;
+	if (q && bpf_xdp_load_bytes(ctx, (__u32)p.l2 & 0x1f, b->out + xw_rej_quote_at(&p), q))
+		goto quiet;
+	len = xw_rej_write(b, &p, s);
+	asm volatile("" : "+r"(len));
+	if (len < 14 || len > XW_REJ_OUT)
+		goto quiet;
+	/* grow at the front (headroom is always there), shrink at the end */
+	delta = (int)len - (int)cur;
+	r = delta > 0 ? bpf_xdp_adjust_head(ctx, -delta) : delta < 0 ? bpf_xdp_adjust_tail(ctx, delta) : 0;
+	if (r || bpf_xdp_store_bytes(ctx, 0, b->out, len))
+		goto quiet;
+	return XDP_TX;
+quiet:
+	xw_rej_count(s, XW_REASON_REJECT_SILENT);
+	return XDP_DROP;
+}
+
 /* Verdict decided: emit the `log` event if the rule asks for one. */
 static __always_inline int xw_xdp_done(struct xdp_md *ctx, struct xw_scratch *s, int verdict)
 {
@@ -49,6 +98,8 @@ static __always_inline int xw_xdp_done(struct xdp_md *ctx, struct xw_scratch *s,
 			ev->caplen = (__u16)n;
 		bpf_ringbuf_submit(ev, 0);
 	}
+	if (verdict == XW_REJECT)
+		return xw_xdp_reject(ctx, s);
 	return xw_xdp_action(verdict);
 }
 

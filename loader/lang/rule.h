@@ -89,7 +89,7 @@ struct xw_set_decl {
 struct xw_rule {
 	uint32_t prio;
 	uint8_t  dir;            /* enum xw_dir (include/xwall.h): 0 in, 1 out */
-	uint8_t  verdict;        /* enum xw_verdict: 0 drop, 1 pass, 2 audit */
+	uint8_t  verdict;        /* enum xw_verdict: 0 drop, 1 pass, 2 audit, 3 reject */
 	uint8_t  log;
 	uint32_t present;        /* XM_* */
 	char     iif[IF_NAMESIZE];
@@ -172,6 +172,8 @@ int xw_verdict_of(const char *s, size_t len);
 int xw_rule_format(const struct xw_rule *r, char *buf, size_t len);
 /* Same, any length, malloc'd (NULL if out of memory). */
 char *xw_rule_text(const struct xw_rule *r);
+/* The rule language's word for a verdict (enum xw_verdict): pass, drop, reject. */
+const char *xw_verdict_name(unsigned int v);
 /* Whole rule set: policy lines first, then rules, one per line. Caller frees. */
 char *xw_ruleset_format(const struct xw_ruleset *rs);
 

@@ -60,7 +60,7 @@ _Static_assert(XW_CTB_NEW == 1 << 0 && XW_CTB_ESTABLISHED == 1 << 1 &&
 
 /* By enum xw_verdict. */
 static const char *const verdict_names[] = {
-	[XW_DROP] = "drop", [XW_PASS] = "pass", [XW_AUDIT] = "audit",
+	[XW_DROP] = "drop", [XW_PASS] = "pass", [XW_AUDIT] = "audit", [XW_REJECT] = "reject",
 };
 _Static_assert(sizeof(verdict_names) / sizeof(verdict_names[0]) == XW_VERDICT_MAX,
 	       "verdict_names: every enum xw_verdict needs a name");

@@ -1024,6 +1024,46 @@ static int after_verdict(struct parser *p, struct xw_rule *r)
 	return 0;
 }
 
+/* After `reject`: nft's `with tcp reset` and `with icmp|icmpx|icmpv6 [type]
+ * port-unreachable` are taken where they say what xwall does anyway (a TCP
+ * rule gets resets, any other port unreachable); other answers are refused,
+ * never silently changed. */
+static int parse_reject(struct parser *p, struct xw_rule *r)
+{
+	const struct word *w, *kw;
+	int tcp = (r->present & XM_PROTO) && r->proto == IPPROTO_TCP;
+
+	r->verdict = XW_REJECT;
+	if (!eat(p, "with"))
+		return 0;
+	if (!(kw = need(p, "'tcp reset' or 'icmpx port-unreachable'")))
+		return -1;
+	if (is(kw, "tcp")) {
+		if (!(w = need(p, "'reset'")))
+			return -1;
+		if (!is(w, "reset"))
+			return fail(p, w->col, "expected 'reset', got '%.*s%s'", Q(w->s, (size_t)w->len));
+		if (!tcp)
+			return fail(p, kw->col, "'reject with tcp reset' needs a tcp rule "
+				    "(other packets get port unreachable)");
+		return 0;
+	}
+	if (!is(kw, "icmp") && !is(kw, "icmpx") && !is(kw, "icmpv6"))
+		return fail(p, kw->col, "expected 'tcp reset' or 'icmpx port-unreachable' after "
+			    "'with', got '%.*s%s'", Q(kw->s, (size_t)kw->len));
+	eat(p, "type");
+	if (!(w = need(p, "'port-unreachable'")))
+		return -1;
+	if (!is(w, "port-unreachable"))
+		return fail(p, w->col, "xwall answers with port-unreachable only, not '%.*s%s'",
+			    Q(w->s, (size_t)w->len));
+	if (!(r->present & XM_PROTO) || tcp)
+		return fail(p, kw->col, "'reject with %.*s%s port-unreachable' on a rule that can "
+			    "match tcp: xwall answers TCP with a reset; write plain 'reject'",
+			    Q(kw->s, (size_t)kw->len));
+	return 0;
+}
+
 static int parse_matches(struct parser *p, struct xw_rule *r)
 {
 	const struct word *w;
@@ -1032,6 +1072,11 @@ static int parse_matches(struct parser *p, struct xw_rule *r)
 		const struct match *m = NULL;
 
 		p->i++;
+		if (is(w, "reject")) {
+			if (parse_reject(p, r))
+				return -1;
+			return after_verdict(p, r);
+		}
 		if (xw_verdict_of(w->s, (size_t)w->len) >= 0) {
 			r->verdict = (uint8_t)xw_verdict_of(w->s, (size_t)w->len);
 			return after_verdict(p, r);
@@ -1046,7 +1091,7 @@ static int parse_matches(struct parser *p, struct xw_rule *r)
 		if (m->parse && m->parse(p, r, w))
 			return -1;
 	}
-	return fail(p, p->endcol, "missing verdict (pass, drop or audit)");
+	return fail(p, p->endcol, "missing verdict (pass, drop, audit or reject)");
 }
 
 /* A rule from the current line's words (a leading "rule" is optional). */
@@ -1087,7 +1132,8 @@ static int parse_policy(struct parser *p, struct xw_ruleset *rs, int first_line[
 	if (!(w = need(p, "'pass', 'drop' or 'audit'")))
 		return -1;
 	verdict = xw_verdict_of(w->s, (size_t)w->len);
-	if (verdict < 0)
+	/* a policy never answers: reject is a rule's verdict only */
+	if (verdict < 0 || verdict == XW_REJECT)
 		return fail(p, w->col, "expected 'pass', 'drop' or 'audit', got '%.*s%s'",
 			    Q(w->s, (size_t)w->len));
 	if ((w = peek(p)))

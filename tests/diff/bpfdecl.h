@@ -15,9 +15,11 @@
 /* XDP actions (enum xdp_action in linux/bpf.h) */
 #define XW_XDP_DROP     1u
 #define XW_XDP_PASS     2u
+#define XW_XDP_TX       3u
 /* TC actions (linux/pkt_cls.h) */
 #define XW_TC_ACT_OK    0u
 #define XW_TC_ACT_SHOT  2u
+#define XW_TC_ACT_REDIRECT 7u
 
 /* libbpf (bpf/bpf.h, bpf/libbpf.h) */
 int bpf_map_lookup_elem(int fd, const void *key, void *value);

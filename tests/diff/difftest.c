@@ -584,7 +584,8 @@ static const char *verdict_str(int v)
 
 static const char *reason_str(unsigned r)
 {
-	static const char *const n[] = { "rule", "policy", "malformed", "tailcall", "short" };
+	static const char *const n[] = { "rule", "policy", "malformed", "tailcall", "short",
+					 "reject_limited", "reject_silent" };
 
 	return r < XW_REASON_MAX ? n[r] : "?";
 }
@@ -728,7 +729,9 @@ static void check_hook(const struct rset *s, const struct pkt_src *src, const ui
 		why = "reason";
 	else if (got.malformed != want_mal)
 		why = "malformed flag";
-	else if (got.retval != want_act)
+	else if (got.retval != want_act &&
+		 /* reject: answered (XDP_TX, or TC redirect) unless it must not be */
+		 !(ref->verdict == XW_REJECT && got.retval == (hook == H_XDP ? XW_XDP_TX : XW_TC_ACT_REDIRECT)))
 		why = "program action";
 	else if (got.seen_len != len)
 		why = "frame length seen";

@@ -522,7 +522,7 @@ static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
 		     uint32_t prio, int dirs, unsigned log_pct, unsigned audit_pct)
 {
 	struct sbuf m[32] = { { 0 } };
-	unsigned n = 0;
+	unsigned n = 0, v;
 
 	for (unsigned i = 0; i < 32; i++)
 		if (s->present >> i & 1)
@@ -550,8 +550,11 @@ static void put_rule(struct sbuf *b, struct xw_rng *r, const struct shape *s,
 	/* audit_pct 0 draws nothing: the other rule sets stay as they were */
 	if (audit_pct && xw_rng_chance(r, audit_pct))
 		sb_printf(b, " audit\n");
-	else
-		sb_printf(b, " %s\n", xw_rng_chance(r, 50) ? "pass" : "drop");
+	else {
+		/* pass 50 %, drop 40 %, reject 10 % (the reference: a drop) */
+		v = xw_rng_below(r, 10);
+		sb_printf(b, " %s\n", v < 5 ? "pass" : v < 9 ? "drop" : "reject");
+	}
 }
 
 static void put_policy(struct sbuf *b, struct xw_rng *r, int dirs, unsigned audit_pct)

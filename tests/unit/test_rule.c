@@ -370,7 +370,7 @@ START_TEST(test_cidr_errors)
 	rule_err_has("rule 5 src 10.0.0.0/x drop", "prefix length must be 0..32");
 	rule_err_is("rule 5 src 10.0.0.0/8, drop", "f:1:24: expected CIDR, got 'drop'");
 	rule_err_is("rule 5 src 10.0.0.0/8,,1.2.3.4 drop", "f:1:23: expected CIDR, got ''");
-	rule_err_is("rule 5 src 10.0.0.0/8", "f:1:22: missing verdict (pass, drop or audit)");
+	rule_err_is("rule 5 src 10.0.0.0/8", "f:1:22: missing verdict (pass, drop, audit or reject)");
 	rule_err_is("rule 5 src", "f:1:11: missing address list after 'src'");
 	rule_err_has("rule 5 src host.example drop", "expected CIDR, got 'host.example'");
 	rule_err_has("rule 5 src 10.1 drop", "expected CIDR, got '10.1'");
@@ -796,8 +796,8 @@ START_TEST(test_rule_errors)
 	rule_err_is("rule", "f:1:5: missing priority after 'rule'");
 	rule_err_is("", "f:1:1: missing priority");
 	rule_err_is("   # just a comment", "f:1:1: missing priority");
-	rule_err_is("rule 10", "f:1:8: missing verdict (pass, drop or audit)");
-	rule_err_is("rule 10 tcp dport 22", "f:1:21: missing verdict (pass, drop or audit)");
+	rule_err_is("rule 10", "f:1:8: missing verdict (pass, drop, audit or reject)");
+	rule_err_is("rule 10 tcp dport 22", "f:1:21: missing verdict (pass, drop, audit or reject)");
 	rule_err_is("rule 10 drop tcp", "f:1:14: unexpected 'tcp' after the verdict");
 	rule_err_is("rule 10 pass drop", "f:1:14: unexpected 'drop' after the verdict");
 	rule_err_is("rule 10 PASS", "f:1:9: unknown match 'PASS'");
@@ -904,7 +904,7 @@ START_TEST(test_file_errors)
 	err_is("rule 1 drop\nrule 2 foo drop\nrule 1 drop\n", "f:2:8: unknown match 'foo'");
 	err_is("10 drop\n", "f:1:1: expected 'rule' or 'policy', got '10'");
 	err_is("rule 1 drop\n  pass\n", "f:2:3: expected 'rule' or 'policy', got 'pass'");
-	err_is("rule 1 drop\nrule 2 tcp dport 22", "f:2:20: missing verdict (pass, drop or audit)");
+	err_is("rule 1 drop\nrule 2 tcp dport 22", "f:2:20: missing verdict (pass, drop, audit or reject)");
 	err_is("# x\nrule 3 src 10.0.0.1/8 drop\n", "f:2:12: host bits set in '10.0.0.1/8'");
 	err_is("rule 1 drop\nrule 2 ip\001 drop\n", "f:2:10: invalid character 0x01");
 
