@@ -532,7 +532,7 @@ START_TEST(test_parse)
 	parse_err("rule 1 tcp reject with tcp", "missing 'reset'");
 	parse_err("rule 1 tcp reject with", "missing 'tcp reset' or 'icmpx port-unreachable'");
 	parse_err("rule 1 tcp reject pass", "f:1:19: unexpected 'pass' after the verdict");
-	parse_err("policy reject", "expected 'pass' or 'drop'");
+	parse_err("policy reject", "expected 'pass', 'drop' or 'audit'");
 }
 END_TEST
 
