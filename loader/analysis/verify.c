@@ -2190,7 +2190,7 @@ static int split_sweep_init(struct split *sp)
 		sp->hsize *= 2;
 	sp->ht = calloc(sp->hsize, sizeof(*sp->ht));
 	sp->act = calloc(sp->bw, 1);
-	sp->g = malloc((sp->npts + 1) * sizeof(*sp->g));
+	sp->g = calloc(sp->npts + 1, sizeof(*sp->g));
 	sp->bits = malloc((sp->npts + 1) * sp->bw);
 	sp->fx = calloc(2 * (rules->n + 1) + 2 * (cubes->n + 1), sizeof(*sp->fx));
 	sp->fc = calloc((rules->n + 1) + (cubes->n + 1), sizeof(*sp->fc));

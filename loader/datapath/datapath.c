@@ -169,7 +169,7 @@ const char *const xw_prog_names[] = {
 _Static_assert(XW_ARRAY_SIZE(xw_prog_names) == XW_P_COUNT,
 	       "xw_prog_names: every enum xw_prog_id needs a name");
 
-int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
+void xw_errf_set(struct xw_err *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -178,7 +178,6 @@ int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
 	}
-	return code;
 }
 
 static int sys_err(struct xw_err *err, const char *what, int e)
@@ -882,6 +881,8 @@ static int rule_lines_alloc(struct rule_lines *rl, size_t n)
  * text, see xw_dp_read_rules), without parsing them: the counter slots are
  * the only thing apply needs from the old generation, keyed by rule text.
  * A text of another form is parsed and formatted again. */
+static int reparse_live_lines(struct xw_dp *dp, struct rule_lines *rl, struct xw_err *err);
+
 static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, struct xw_err *err)
 {
 	char *text, *p, *e;
@@ -891,6 +892,7 @@ static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, s
 	text = read_text(dp, gen, err);
 	if (!text)
 		return XW_ESYS;
+	rl->text = text;   /* rl owns it from here: rule_lines_free frees it */
 	if (strncmp(text, "#slots", 6) == 0) {
 		for (p = text + 6; *p == ' '; p = e) {
 			strtoul(p, &e, 10);
@@ -898,42 +900,42 @@ static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, s
 				break;
 			n++;
 		}
-		rl->text = text;
-		if (rule_lines_alloc(rl, n))
-			goto oom;
+		if (rule_lines_alloc(rl, n)) {
+			rule_lines_free(rl);
+			return xw_errf(err, XW_ESYS, "out of memory");
+		}
 		for (p = text + 6, n = 0; n < rl->n; n++, p = e)
 			rl->slot[n] = (uint32_t)strtoul(p, &e, 10);
 		if (last_lines(text, strlen(text), rl->n, rl->line, rl->len) == 0)
 			return 0;
 	}
-	/* not the form compose_text writes: parse it */
-	{
-		struct xw_ruleset rs;
-		uint32_t *slots = NULL;
-		int rc;
-
-		rule_lines_free(rl);
-		free(text);
-		rc = xw_dp_read_rules(dp, &rs, &slots, NULL, err);
-		if (rc)
-			return rc;
-		rl->text = xw_ruleset_format(&rs);
-		rc = rl->text ? rule_lines_alloc(rl, rs.n) : -ENOMEM;
-		for (size_t i = 0; !rc && i < rs.n; i++)
-			rl->slot[i] = slots[i];
-		if (!rc && last_lines(rl->text, strlen(rl->text), rs.n, rl->line, rl->len))
-			rc = xw_errf(err, XW_ESYS, "read rule set: the live rule text is malformed");
-		free(slots);
-		xw_ruleset_free(&rs);
-		if (rc == -ENOMEM)
-			return xw_errf(err, XW_ESYS, "out of memory");
-		if (rc)
-			rule_lines_free(rl);
-		return rc;
-	}
-oom:
 	rule_lines_free(rl);
-	return xw_errf(err, XW_ESYS, "out of memory");
+	return reparse_live_lines(dp, rl, err);
+}
+
+/* A live text not of the form compose_text writes: parse it and format
+ * it again. */
+static int reparse_live_lines(struct xw_dp *dp, struct rule_lines *rl, struct xw_err *err)
+{
+	struct xw_ruleset rs;
+	uint32_t *slots = NULL;
+	int rc;
+
+	rc = xw_dp_read_rules(dp, &rs, &slots, NULL, err);
+	if (rc)
+		return rc;
+	rl->text = xw_ruleset_format(&rs);
+	if (!rl->text || rule_lines_alloc(rl, rs.n) || (rs.n && !slots))
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+	else if (last_lines(rl->text, strlen(rl->text), rs.n, rl->line, rl->len))
+		rc = xw_errf(err, XW_ESYS, "read rule set: the live rule text is malformed");
+	for (size_t i = 0; !rc && i < rs.n; i++)
+		rl->slot[i] = slots[i];
+	free(slots);
+	xw_ruleset_free(&rs);
+	if (rc)
+		rule_lines_free(rl);
+	return rc;
 }
 
 /* The new rule set's canonical text (body) and its rule lines. */
@@ -1040,7 +1042,7 @@ static int assign_slots(const struct rule_lines *ol, struct rule_lines *nl, uint
 		size_t h = (size_t)hash_line(nl->line[i], kl) & (size - 1);
 
 		fresh[i] = 1;
-		for (; tab[h]; h = (h + 1) & (size - 1)) {
+		for (; ol->n && tab[h]; h = (h + 1) & (size - 1)) {
 			uint32_t o = tab[h] - 1;
 
 			if (slot_key_len(ol->line[o], ol->len[o]) == kl &&
@@ -1274,8 +1276,11 @@ void xw_dp_phase(const char *what)
 	static int on = -1;
 	struct timespec t;
 
-	if (on < 0)
-		on = getenv("XW_TIMING") && strcmp(getenv("XW_TIMING"), "0");
+	if (on < 0) {
+		const char *v = getenv("XW_TIMING");
+
+		on = v && strcmp(v, "0");
+	}
 	if (!on)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t);

@@ -165,8 +165,13 @@ int xw_dp_counter(struct xw_dp *dp, enum xw_map_id m, uint32_t idx, struct xw_co
  * mark (the first: since the process started) on stderr. */
 void xw_dp_phase(const char *what);
 
-/* Error helper: fills err, returns code. */
-int xw_errf(struct xw_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Error helper: fills err, returns code.  The macro yields the code
+ * itself, so a caller's `return xw_errf(err, XW_ESYS, ...)` is visibly
+ * non-zero to the static analyzer, which does not follow variadic calls
+ * (it would otherwise explore "failed, yet returned 0" paths). */
+void xw_errf_set(struct xw_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define xw_errf(err, code, ...) \
+	__extension__({ int xw_code_ = (code); xw_errf_set((err), __VA_ARGS__); xw_code_; })
 
 #endif

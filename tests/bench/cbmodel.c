@@ -107,10 +107,15 @@ static int one(const char *dir, const char *name)
 	}
 	free(text);
 	slots = calloc(rs.n + 1, sizeof(*slots));
+	if (!slots) {
+		fprintf(stderr, "cbmodel: out of memory\n");
+		return 1;
+	}
 	for (size_t i = 0; i < rs.n; i++)
 		slots[i] = (uint32_t)i;
 	if (xw_compile_tree(&rs, slots, NULL, &c, &err)) {
 		fprintf(stderr, "cbmodel: %s: %s\n", name, err.msg);
+		free(slots);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s.pcap", dir, name);
@@ -119,6 +124,7 @@ static int one(const char *dir, const char *name)
 	ef = fopen(path, "r");
 	if (!pc || !ef) {
 		fprintf(stderr, "cbmodel: %s: trace or expected missing\n", name);
+		free(slots);
 		return 1;
 	}
 	while (pcap_next_ex(pc, &h, &pkt) == 1) {

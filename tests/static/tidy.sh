@@ -14,7 +14,10 @@ shift 4
 [ "$1" = -- ] && shift
 rc=0
 "$tidy" --quiet "$file" -- "$@" >"$log" 2>&1 || rc=$?
-ours=$(grep -E '^[^ ].*:[0-9]+:[0-9]+: (warning|error): ' "$log" | grep -v "^$gen/") || true
+# clang-tidy names files as the compiler saw them: relative or absolute
+absgen=$(cd "$gen" && pwd -P)
+ours=$(grep -E '^[^ ].*:[0-9]+:[0-9]+: (warning|error): ' "$log" |
+	grep -v -e "^$gen/" -e "^$absgen/" -e "^$PWD/$gen/") || true
 all=$(grep -cE ':[0-9]+:[0-9]+: (warning|error): ' "$log") || true
 if [ -n "$ours" ] || { [ "$rc" != 0 ] && [ "$all" = 0 ]; }; then
 	cat "$log"
