@@ -45,10 +45,10 @@
 #include <bpf/libbpf.h>
 #include <inttypes.h>
 
-#include "bloom.h"
 #include "compile.h"
 #include "datapath.h"
 #include "pktbuild.h"
+#include "tree.h"
 #include "rule.h"
 #include "refclass.h"
 #include "rulegen.h"
@@ -116,14 +116,14 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 }
 
 
-/* What the datapath did for one frame (modelled by tuples_probed()). */
+/* What the datapath did for one frame (modelled by trees_probed()). */
 struct probe {
-	unsigned visited;      /* tuples read */
-	unsigned filtered;     /* of those, past the shared-bits test: key + filter */
-	unsigned lookups;      /* of those, past the membership filter: hash lookup */
+	unsigned trees;        /* trees walked */
+	unsigned nodes;        /* node reads, leaves included */
+	unsigned entries;      /* leaf entries read */
 };
 
-/* every xwall frame measured: (visited, filtered, lookups, ns) */
+/* every xwall frame measured: (trees, nodes, entries, ns) */
 #define MAX_SAMPLES 256
 #define NREG 3
 static double g_smp[MAX_SAMPLES][NREG + 1];
@@ -132,9 +132,9 @@ static int g_nsmp;
 static void add_sample(const struct probe *pr, double ns)
 {
 	if (g_nsmp < MAX_SAMPLES) {
-		g_smp[g_nsmp][0] = pr->visited;
-		g_smp[g_nsmp][1] = pr->filtered;
-		g_smp[g_nsmp][2] = pr->lookups;
+		g_smp[g_nsmp][0] = pr->trees;
+		g_smp[g_nsmp][1] = pr->nodes;
+		g_smp[g_nsmp][2] = pr->entries;
 		g_smp[g_nsmp][NREG] = ns;
 		g_nsmp++;
 	}
@@ -152,7 +152,7 @@ static double det3(double m[3][3])
 	       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
 }
 
-/* Least squares ns - c0 = c[1] * visited + c[2] * filtered + c[3] * lookups,
+/* Least squares ns - c0 = c[1] * trees + c[2] * nodes + c[3] * entries,
  * with c0 (the fixed cost) measured on the empty rule set: the normal
  * equations solved by Cramer's rule.  Returns R^2, or -1 if the samples
  * cannot separate the terms. */
@@ -217,8 +217,8 @@ struct setinfo {
 	size_t count[K_N];
 	uint8_t tcp_dport[65536], udp_sport[65536];
 	/* near misses: inside the rules' address space (10.0.0.0/8 and
-	 * 2001:db8::/96) but in no rule, so xwall cannot skip the lookup on
-	 * bits all entries of a tuple share */
+	 * 2001:db8::/96) but in no rule, so the walk goes down to a leaf and
+	 * compares its entries rather than stopping at an empty child */
 	uint8_t miss4[2][4], miss6[2][16];
 };
 
@@ -316,8 +316,8 @@ static char *gen_general(size_t n, uint64_t seed)
 	return t;
 }
 
-/* Tuples and entries the compiler makes of rs. */
-static void compiled_stats(const struct xw_ruleset *rs, struct xw_compiled *c)
+/* The trees the compiler makes of rs (as apply does, slot i for rule i). */
+static void compiled_stats(const struct xw_ruleset *rs, struct xw_tcompiled *c)
 {
 	uint32_t *slots = calloc(rs->n + 1, sizeof(*slots));
 	struct xw_err err;
@@ -326,52 +326,54 @@ static void compiled_stats(const struct xw_ruleset *rs, struct xw_compiled *c)
 		die("out of memory");
 	for (size_t i = 0; i < rs->n; i++)
 		slots[i] = (uint32_t)i;
-	if (xw_compile(rs, slots, NULL, c, &err))
+	if (xw_compile_tree(rs, slots, NULL, c, &err))
 		die("compile: %s", err.msg);
 	free(slots);
 }
 
-/* The datapath visits every tuple whose min_prio beats the best match so
- * far and stops at the first that cannot: the tuples with min_prio below the
- * final match's priority (all of them when nothing matched), and the
- * matching tuple itself when the matched rule is its first (min_prio equal
- * to the priority: counted here as the first such tuple).  Of those it skips
- * the rest where the key differs from the bits all entries of the tuple
- * share (cmask/cval), and the hash lookup where the membership filter says
- * no entry has the key. */
-static void tuples_probed(const struct xw_compiled *c, uint32_t prio, const struct xw_key *k,
-			  struct probe *pr)
+/* The datapath's walk (xdp/xw_classify.h, xw_tree_lookup): trees in order
+ * of their best priority, skipping those that cannot beat the match in
+ * hand; each walked to its leaf (every node read counted, the leaf too),
+ * then the leaf's entries until one matches or cannot win.  Returns the
+ * priority found, for a check against the datapath's. */
+static uint32_t trees_probed(const struct xw_tcompiled *c, const struct xw_key *k,
+			     struct probe *pr)
 {
-	const uint8_t *kb = (const uint8_t *)k;
-	int eq_seen = 0;
+	const struct xw_ctree *t = c->tree;
+	uint8_t kb[sizeof(struct xw_key) + 8];
+	uint32_t best = XW_PRIO_NONE;
 
 	memset(pr, 0, sizeof(*pr));
-	for (uint32_t i = 0; i < c->n_tuples; i++) {
-		const uint8_t *cm = (const uint8_t *)&c->tuples[i].cmask;
-		const uint8_t *cv = (const uint8_t *)&c->tuples[i].cval;
-		int skip = 0;
+	memset(kb, 0, sizeof(kb));
+	memcpy(kb, k, sizeof(*k));
+	for (uint32_t i = 0; i < t->head.n_trees && i < XW_MAX_TREES; i++) {
+		uint32_t at = t->head.root[i];
+		const struct xw_node *nd = NULL;
 
-		if (c->tuples[i].min_prio > prio)
+		if (t->head.min_prio[i] >= best)
 			continue;
-		if (c->tuples[i].min_prio == prio) {
-			if (prio == XW_PRIO_NONE || eq_seen)
-				continue;
-			eq_seen = 1;
+		pr->trees++;
+		for (unsigned d = 0; at < t->n_nodes && d < XW_TREE_DEPTH; d++) {
+			nd = &t->nodes[at];
+			pr->nodes++;
+			if (!nd->nb)
+				break;
+			at = nd->base + xw_node_child(nd, kb);
+			nd = NULL;
 		}
-		pr->visited++;
-		for (size_t b = 0; b < sizeof(*k); b++)
-			skip |= (kb[b] & cm[b]) ^ cv[b];
-		if (skip)
-			continue;
-		pr->filtered++;
-		{
-			struct xw_ckey ck;
+		for (uint32_t j = 0; nd && j < nd->n; j++) {
+			const struct xw_rent *e = &t->rents[t->lids[nd->base + j]];
 
-			xw_ckey_make(&c->tuples[i], i, k, &ck);
-			if (xw_bloom_passes(c->bloom, c->n_bloom, &c->tuples[i], &ck))
-				pr->lookups++;
+			pr->entries++;
+			if (e->prio >= best)
+				break;
+			if (xw_rent_match(e, k)) {
+				best = e->prio;
+				break;
+			}
 		}
 	}
+	return best;
 }
 
 /* The key xwall parsed from the last frame it ran on this CPU. */
@@ -504,7 +506,7 @@ static uint16_t free_port(const struct setinfo *si, uint16_t from)
 	return p;
 }
 
-/* The 16 measured frames: ten that match no rule (every tuple visited, every
+/* The 16 measured frames: ten that match no rule (every tree walked, every
  * xdp-filter lookup done) and six that match the last rule of each kind;
  * addresses and ports they do not match on are near misses (see setinfo). */
 static void build_mix(const struct setinfo *si, struct pkt *pk)
@@ -830,11 +832,11 @@ struct row {
 	size_t n;              /* rules generated */
 	size_t applied;        /* rules applied */
 	double ns[P_N];
-	unsigned tuples;
+	unsigned trees;
 	size_t entries;
-	double visited;        /* mean tuples visited per frame */
-	double filtered;       /* mean membership-filter tests per frame */
-	double lookups;        /* mean hash lookups per frame */
+	double walked;         /* mean trees walked per frame */
+	double nodes;          /* mean node reads per frame */
+	double ents;           /* mean leaf entries read per frame */
 	int matched;           /* frames that matched a rule */
 	int mismatches;        /* verdicts that differ from the expectation */
 	int have_xf;
@@ -859,8 +861,8 @@ static const char *xdp_act(uint32_t a)
 	return a < 5 ? n[a] : "?";
 }
 
-/* Simple sets with all six rule kinds, so every row has the same six
- * tuples and the rows differ in the number of rules only. */
+/* Simple sets with all six rule kinds, so every row has the same kinds of
+ * rules and the rows differ in the number of rules only. */
 static char *gen_simple_all_kinds(size_t n, struct xw_ruleset *rs, struct setinfo *si)
 {
 	for (uint64_t k = 0; k < 1000; k++) {
@@ -909,7 +911,7 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 		      struct row *row, struct detail *det)
 {
 	struct xw_ruleset rs;
-	struct xw_compiled c;
+	struct xw_tcompiled c;
 	struct setinfo *si = calloc(1, sizeof(*si));
 	struct xw_err err;
 	struct xdpfilt xf;
@@ -942,8 +944,8 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 	if (xw_dp_apply(dp, &rs, &err))
 		die("apply %zu rules: %s", n, err.msg);
 	compiled_stats(&rs, &c);
-	row->tuples = c.n_tuples;
-	row->entries = c.n_entries;
+	row->trees = c.tree->head.n_trees;
+	row->entries = c.tree->n_rents;
 
 	xw_i = nprog;
 	fds[nprog++] = dp->prog_fd[XW_P_XDP];
@@ -978,10 +980,14 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 		det->prio[i] = tr.prio;
 		det->verdict[i] = tr.verdict;
 		last_key(dp, &key);
-		tuples_probed(&c, tr.prio, &key, &det->pr[i]);
-		row->visited += det->pr[i].visited;
-		row->filtered += det->pr[i].filtered;
-		row->lookups += det->pr[i].lookups;
+		if (trees_probed(&c, &key, &det->pr[i]) != tr.prio) {
+			row->mismatches++;
+			fprintf(stderr, "xwbench: %zu rules: '%s': the tree model found another rule than %u\n",
+				n, pk[i].name, tr.prio);
+		}
+		row->walked += det->pr[i].trees;
+		row->nodes += det->pr[i].nodes;
+		row->ents += det->pr[i].entries;
 		if (tr.prio != XW_PRIO_NONE)
 			row->matched++;
 		if (kind != SET_GENERAL && tr.prio != want) {
@@ -990,20 +996,22 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 				pk[i].name, tr.prio, want);
 		}
 	}
-	row->visited /= NPKT;
-	row->filtered /= NPKT;
-	row->lookups /= NPKT;
+	row->walked /= NPKT;
+	row->nodes /= NPKT;
+	row->ents /= NPKT;
 
 	measure(fds, nprog, pk, tmp);
 	memcpy(r[P_XW], tmp[xw_i], sizeof(r[0]));
 	memcpy(r[P_DROP], tmp[drop_i], sizeof(r[0]));
 	if (xf_i >= 0)
 		memcpy(r[P_XF], tmp[xf_i], sizeof(r[0]));
-	/* the same action from xwall's program and from xdp-filter */
+	/* the same action from xwall's program and from xdp-filter (audit
+	 * passes; reject answers with XDP_TX, or drops once over its rate) */
 	for (int i = 0; i < NPKT; i++) {
-		uint32_t want = det->verdict[i] == XW_PASS ? XDP_PASS : XDP_DROP;
+		uint32_t want = XW_VERDICT_PASSES(det->verdict[i]) ? XDP_PASS : XDP_DROP;
+		int rejected = det->verdict[i] == XW_REJECT && r[P_XW][i].retval == XDP_TX;
 
-		if (r[P_XW][i].retval != want) {
+		if (r[P_XW][i].retval != want && !rejected) {
 			row->mismatches++;
 			fprintf(stderr, "xwbench: '%s': xwall returned %s, its verdict says %s\n",
 				pk[i].name, xdp_act(r[P_XW][i].retval), xdp_act(want));
@@ -1026,7 +1034,7 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 
 	if (xf_i >= 0)
 		xdpfilt_close(&xf);
-	xw_compiled_free(&c);
+	xw_tcompiled_free(&c);
 	xw_ruleset_free(&rs);
 	free(si);
 }
@@ -1034,19 +1042,18 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 static void print_detail(const struct detail *d, const char *what)
 {
 	printf("\n== Per-frame detail, %s, %zu rules\n"
-	       "   ns/pkt; vis/filt/look = xwall tuples visited, membership-filter tests and hash\n"
-	       "   lookups done; D/P = drop/pass\n\n",
+	       "   ns/pkt; tree/node/ent = xwall trees walked, node reads (leaves included) and\n"
+	       "   leaf entries read; D/P/A/R = drop/pass/audit/reject\n\n",
 	       what, d->n);
-	printf("  %-36s | %-14s | %13s | %6s | %10s | %8s\n", "frame", "xwall verdict", "vis/filt/look",
+	printf("  %-36s | %-14s | %13s | %6s | %10s | %8s\n", "frame", "xwall verdict", "tree/node/ent",
 	       "xwall", "xdp-filter", "XDP_DROP");
 	for (int i = 0; i < NPKT; i++) {
 		char v[24], xf[16];
 
 		if (d->prio[i] == XW_PRIO_NONE)
-			snprintf(v, sizeof(v), "%s policy", d->verdict[i] == XW_PASS ? "P" : "D");
+			snprintf(v, sizeof(v), "%c policy", "DPAR"[d->verdict[i] & 3]);
 		else
-			snprintf(v, sizeof(v), "%s rule %u", d->verdict[i] == XW_PASS ? "P" : "D",
-				 d->prio[i]);
+			snprintf(v, sizeof(v), "%c rule %u", "DPAR"[d->verdict[i] & 3], d->prio[i]);
 		if (d->have_xf)
 			snprintf(xf, sizeof(xf), "%.0f %s", d->r[P_XF][i].ns,
 				 d->r[P_XF][i].retval == XDP_DROP ? "D" : "P");
@@ -1054,8 +1061,8 @@ static void print_detail(const struct detail *d, const char *what)
 			snprintf(xf, sizeof(xf), "-");
 		char vl[24];
 
-		snprintf(vl, sizeof(vl), "%u/%u/%u", d->pr[i].visited, d->pr[i].filtered,
-			 d->pr[i].lookups);
+		snprintf(vl, sizeof(vl), "%u/%u/%u", d->pr[i].trees, d->pr[i].nodes,
+			 d->pr[i].entries);
 		printf("  %-36s | %-14s | %13s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
 		       vl, d->r[P_XW][i].ns, xf, d->r[P_DROP][i].ns);
 	}
@@ -1090,7 +1097,7 @@ static int bench_pkt(void)
 		die("load xwall: %s", err.msg);
 	libbpf_set_print(libbpf_silent);
 
-	/* fixed cost: an empty rule set probes no tuple */
+	/* fixed cost: an empty rule set walks no tree */
 	{
 		struct xw_ruleset rs;
 		struct pkt pk[NPKT];
@@ -1147,14 +1154,14 @@ static int bench_pkt(void)
 	printf("   frames: 10 matching no rule (v4/v6 TCP, UDP, ICMP, VLAN, fragments) and 6 matching\n"
 	       "   the last rule of each kind; one CPU, the same frame over and over (warm caches)\n");
 	printf("   xwall: xw_rulegen_simple(N): exact src/dst IPv4 and IPv6 addresses, tcp dport,\n"
-	       "   udp sport, drop; every set has all six kinds (so six tuples)\n");
+	       "   udp sport, drop; every set has all six kinds\n");
 	if (g_xdpfilt_obj)
 		printf("   xdp-filter: %s (features all,\n"
 		       "   policy allow: what `xdp-filter load` attaches), the same addresses and ports in\n"
 		       "   its maps, test-run directly (no libxdp dispatcher, like xwall here)\n", g_xdpfilt_obj);
 	printf("\n%8s | %12s | %17s | %15s | %16s | %18s | %6s | %11s | %12s | %11s\n", "rules",
 	       "xwall ns/pkt", "xdp-filter ns/pkt", "XDP_DROP ns/pkt", "xwall/xdp-filter",
-	       "xwall(N)/xwall(10)", "tuples", "visited/pkt", "filtered/pkt", "lookups/pkt");
+	       "xwall(N)/xwall(10)", "trees", "walked/pkt", "nodes/pkt", "entries/pkt");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *w = &rows[i];
 		char xf[24], rat[24], sc[24];
@@ -1171,8 +1178,8 @@ static int bench_pkt(void)
 		else
 			snprintf(sc, sizeof(sc), "n/a");
 		printf("%8zu | %12.1f | %17s | %15.1f | %16s | %18s | %6u | %11.1f | %12.1f | %11.1f%s\n",
-		       w->n, w->ns[P_XW], xf, w->ns[P_DROP], rat, sc, w->tuples, w->visited, w->filtered,
-		       w->lookups,
+		       w->n, w->ns[P_XW], xf, w->ns[P_DROP], rat, sc, w->trees, w->walked, w->nodes,
+		       w->ents,
 		       w->mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 	}
 	printf("%8s | %12.1f | %17s | %15.1f |   (empty rule set: parse, tail call, counters)\n", "0",
@@ -1210,9 +1217,9 @@ static int bench_pkt(void)
 		printf("\n== Per-packet cost: general random rules\n"
 		       "   xw_rulegen(N): prefixes, port ranges, lists, ICMP, TCP flags, ...  as generated\n"
 		       "   (frames may match an early rule and stop early), and minus the rules any measured\n"
-		       "   frame matches (every tuple visited: the worst case); the same 16 frames\n\n");
+		       "   frame matches (nothing stops the walk early: the worst case); the same 16 frames\n\n");
 		printf("%8s | %-16s | %12s | %6s | %8s | %11s | %12s | %11s | %12s\n", "rules", "set",
-		       "xwall ns/pkt", "tuples", "entries", "visited/pkt", "filtered/pkt", "lookups/pkt",
+		       "xwall ns/pkt", "trees", "entries", "walked/pkt", "nodes/pkt", "entries/pkt",
 		       "frames match");
 		for (size_t i = 0; i < ngrows; i++) {
 			char set[32];
@@ -1222,8 +1229,8 @@ static int bench_pkt(void)
 			else
 				snprintf(set, sizeof(set), "as generated");
 			printf("%8zu | %-16s | %12.1f | %6u | %8zu | %11.1f | %12.1f | %11.1f | %9d/%d%s\n",
-			       grows[i].n, set, grows[i].ns[P_XW], grows[i].tuples, grows[i].entries,
-			       grows[i].visited, grows[i].filtered, grows[i].lookups,
+			       grows[i].n, set, grows[i].ns[P_XW], grows[i].trees, grows[i].entries,
+			       grows[i].walked, grows[i].nodes, grows[i].ents,
 			       grows[i].matched, NPKT,
 			       grows[i].mismatches ? "  VERDICT MISMATCH (see stderr)" : "");
 		}
@@ -1254,12 +1261,11 @@ static int bench_pkt(void)
 			printf("\n== Where xwall's time goes\n"
 			       "   least-squares fit over all %d xwall frames above, R^2 %.3f:\n"
 			       "  ns/pkt ~= %.1f fixed (empty rule set: parse, scratch, tail call, counters)\n"
-			       "          + %.1f per tuple visited (tuple read, common-bits test)\n"
-			       "          + %.1f per filter test (key masking, multiply-xor hash, one array word)\n"
-			       "          + %.1f per hash lookup (jhash of the %zu..%zu-byte key, bucket walk)\n"
+			       "          + %.1f per tree walked (the tree's header, the best-priority test)\n"
+			       "          + %.1f per node read (array lookup, the packet's bits, the child index)\n"
+			       "          + %.1f per leaf entry read (leaf slot, entry, masked compare)\n"
 			       "  (trivial XDP_DROP: %.1f ns, so the test-run harness itself is about that)\n",
-			       g_nsmp, r2, c[0], c[1], c[2], c[3], 8 + 8 * (size_t)XW_CLASS_WORDS(0),
-			       8 + 8 * (size_t)XW_CLASS_WORDS(3), empty_drop);
+			       g_nsmp, r2, c[0], c[1], c[2], c[3], empty_drop);
 	}
 	if (i10k >= 0)
 		print_detail(&det[i10k], "simple rules");
@@ -1440,11 +1446,11 @@ static const char *ct_state_name(uint8_t st)
 	}
 }
 
-/* The compiled form of the live rule set, for tuples_probed(). */
-static struct xw_compiled *g_ct_live;
+/* The compiled form of the live rule set, for trees_probed(). */
+static struct xw_tcompiled *g_ct_live;
 
 /* What xwall makes of the frame (one extra run through the datapath);
- * ingress: also tuples visited / filter tests / hash lookups done. */
+ * ingress: also trees walked / node reads / leaf entries read. */
 static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct pkt *p, char *buf,
 					 size_t len)
 {
@@ -1459,8 +1465,8 @@ static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct
 		struct probe pr;
 
 		last_key(dp, &k);
-		tuples_probed(g_ct_live, r.prio, &k, &pr);
-		snprintf(vl, sizeof(vl), ", %u/%u/%u", pr.visited, pr.filtered, pr.lookups);
+		trees_probed(g_ct_live, &k, &pr);
+		snprintf(vl, sizeof(vl), ", %u/%u/%u", pr.trees, pr.nodes, pr.entries);
 	}
 	if (r.prio == XW_PRIO_NONE)
 		snprintf(buf, len, "%s (policy), %s%s", r.verdict == XW_PASS ? "pass" : "drop",
@@ -1582,7 +1588,7 @@ static int bench_ct(void)
 	size_t nrules = g_max_rules < 1000 ? g_max_rules : 1000;
 	char *ts = ct_rules_text(nrules, 0), *tc = ct_rules_text(nrules, 1);
 	struct xw_ruleset rs_s, rs_c;
-	struct xw_compiled cs, cc;
+	struct xw_tcompiled cs, cc;
 	struct setinfo *si = calloc(1, sizeof(*si));
 	struct xw_dp dp;
 	struct xw_err err;
@@ -1765,7 +1771,7 @@ static int bench_ct(void)
 	       "   `rule 10 in ct established,related pass`.  Flow table %u entries (LRU hash).\n",
 	       nrules, CT_RULE_BASE, CT_RULE_BASE + nrules - 1, CT_SIZE);
 	printf("   Frames: IPv4 TCP between two addresses in the rules' address space but in no rule,\n"
-	       "   ports in no rule (so the stateless set visits every tuple, as in the per-packet table).\n"
+	       "   ports in no rule (so the stateless set walks every tree, as in the per-packet table).\n"
 	       "   The established flow is made by a handshake first: egress SYN (TC), ingress SYN-ACK\n"
 	       "   (XDP), egress ACK (TC).\n");
 	printf("   ns/pkt = BPF_PROG_TEST_RUN duration minus a trivial program's (r0 = XDP_DROP or\n"
@@ -1791,8 +1797,8 @@ static int bench_ct(void)
 	}
 	printf("   stateless set, for the same frames: ingress %s / %s; egress %s\n",
 	       row[CR_IN_EST].s_desc, row[CR_IN_NEW].s_desc, row[CR_OUT_EST].s_desc);
-	printf("   established reply: with ct it matches rule 10, the first tuple, and skips the\n"
-	       "   tuples of the %zu rules that the stateless set visits; ct - stateless on the egress\n"
+	printf("   established reply: with ct it matches rule 10, the best priority, and skips the\n"
+	       "   trees of the %zu rules that the stateless set walks; ct - stateless on the egress\n"
 	       "   rows (no egress rules) is conntrack alone: lookup + update (established), lookup\n"
 	       "   miss + insert (new).\n", nrules);
 	printf("   timeout-0 row: every run finds the entry expired, deletes it and inserts it again\n"
@@ -1832,8 +1838,8 @@ static int bench_ct(void)
 	fflush(stdout);
 
 	g_ct_live = NULL;
-	xw_compiled_free(&cs);
-	xw_compiled_free(&cc);
+	xw_tcompiled_free(&cs);
+	xw_tcompiled_free(&cc);
 	xw_ruleset_free(&rs_s);
 	xw_ruleset_free(&rs_c);
 	free(si);
@@ -2007,7 +2013,7 @@ struct xwtimes {
 	size_t n;
 	double parse, apply, same, other;   /* ms; < 0: failed */
 	char other_err[512];
-	unsigned tuples;
+	unsigned trees;
 	size_t entries;
 };
 
@@ -2017,7 +2023,7 @@ struct xwtimes {
 static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 {
 	struct xw_ruleset rs, rs2;
-	struct xw_compiled c;
+	struct xw_tcompiled c;
 	struct xw_dp dp;
 	struct xw_err err;
 	double t0;
@@ -2051,9 +2057,9 @@ static void time_xwall(const char *text, const char *text2, struct xwtimes *t)
 		t->other = now_ms() - t0;
 	}
 	compiled_stats(&rs, &c);
-	t->tuples = c.n_tuples;
-	t->entries = c.n_entries;
-	xw_compiled_free(&c);
+	t->trees = c.tree->head.n_trees;
+	t->entries = c.tree->n_rents;
+	xw_tcompiled_free(&c);
 	xw_ruleset_free(&rs);
 	xw_ruleset_free(&rs2);
 	xw_dp_close(&dp);
@@ -2211,7 +2217,7 @@ static int bench_apply(void)
 	       "   ms; a fresh instance, then the same set again, then another set of N rules\n"
 	       "   (replace); general = xw_rulegen(N) (prefixes, ranges, lists, ...)\n\n");
 	printf("%8s | %-7s | %11s | %11s | %13s | %11s | %6s | %8s\n", "rules", "set", "parse",
-	       "apply fresh", "apply same", "replace", "tuples", "entries");
+	       "apply fresh", "apply same", "replace", "trees", "entries");
 	for (size_t i = 0; i < nn + ng; i++) {
 		const struct xwtimes *t = i < nn ? &xt[i] : &gt[i - nn];
 
@@ -2220,7 +2226,7 @@ static int bench_apply(void)
 		print_ms(t->apply, 11);
 		print_ms(t->same, 13);
 		print_ms(t->other, 11);
-		printf(" %6u | %8zu\n", t->tuples, t->entries);
+		printf(" %6u | %8zu\n", t->trees, t->entries);
 	}
 	for (size_t i = 0; i < nn + ng; i++) {
 		const struct xwtimes *t = i < nn ? &xt[i] : &gt[i - nn];
