@@ -190,14 +190,15 @@ enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
 static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen)
 {
 	const __u64 *pk = (const __u64 *)&s->key;
-	__u32 t = s->next_tuple, d, budget;
+	__u32 t = s->next_tuple, d, budget, at, end, best;
 
 	if (t >= XW_MAX_TREES || t >= th->n_trees)
 		return XW_STEP_DONE;
 	asm volatile("" : "+r"(t));   /* keep the masks below for the verifier */
 	if (!s->leaf_end) {
-		__u32 at = th->root[t & (XW_MAX_TREES - 1)];
 		struct xw_node *nd = 0;
+
+		at = th->root[t & (XW_MAX_TREES - 1)];
 
 		/* sorted by best priority: nothing later can win */
 		if (th->min_prio[t & (XW_MAX_TREES - 1)] >= s->best_prio)
@@ -215,23 +216,26 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		s->leaf_at = nd->base;
 		s->leaf_end = nd->base + nd->n;
 	}
-	for (budget = XW_LEAF_PER_STAGE; budget; budget--) {
+	/* the cursor and the best priority in registers: stores through s
+	 * would make the compiler reload everything behind s every entry */
+	at = s->leaf_at;
+	end = s->leaf_end;
+	best = s->best_prio;
+	for (budget = XW_LEAF_PER_STAGE; budget && at < end; budget--) {
 		__u32 li, ri, *rid;
 		struct xw_rent *e;
 		__u64 diff = 0;
 		int w;
 
-		if (s->leaf_at >= s->leaf_end)
-			break;
-		li = gen * XW_MAX_LIDS + (s->leaf_at & (XW_MAX_LIDS - 1));
-		s->leaf_at++;
+		li = gen * XW_MAX_LIDS + (at & (XW_MAX_LIDS - 1));
+		at++;
 		rid = bpf_map_lookup_elem(&xw_lids, &li);
 		if (!rid)
 			break;
 		ri = gen * XW_MAX_RENTS + (*rid & (XW_MAX_RENTS - 1));
 		e = bpf_map_lookup_elem(&xw_rents, &ri);
 		/* best priority first: the rest cannot win */
-		if (!e || e->prio >= s->best_prio)
+		if (!e || e->prio >= best)
 			break;
 #pragma unroll
 		for (w = 0; w < (int)XW_KEY_WORDS; w++)
@@ -247,7 +251,8 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		s->best_flags = e->flags;
 		break;
 	}
-	if (!budget && s->leaf_at < s->leaf_end)
+	s->leaf_at = at;
+	if (!budget && at < end)
 		return XW_STEP_MORE;
 	s->leaf_end = 0;
 	s->next_tuple = t + 1;
