@@ -2600,9 +2600,9 @@ static void print_summary(const struct verify_run *run, const struct xw_verify_s
 {
 	FILE *log = run->log;
 
-	fprintf(log, "verify: %zu rules, %zu entries in %zu tuples, %zu limit entries; "
+	fprintf(log, "verify: %zu rules, %zu entries in %zu trees, %zu limit entries; "
 		"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
-		st->rules, st->entries, st->tuples, st->limits, (unsigned long)st->cells,
+		st->rules, st->entries, st->trees, st->limits, (unsigned long)st->cells,
 		(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
 		(unsigned long)st->shape_cells, st->seconds);
 	fprintf(log, "verify: frames:");
@@ -2665,7 +2665,7 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 		goto out;
 	st->rules = run.rs.n;
 	st->entries = tab.entries;
-	st->tuples = tab.trees;
+	st->trees = tab.trees;
 	st->limits = tab.limits;
 	if (pin_one_cpu(&run, &old, &have_old))
 		goto out;

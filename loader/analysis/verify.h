@@ -32,8 +32,8 @@ struct xw_verify_stats {
 	uint64_t skipped;        /* frames the kernel's test run refuses (see docs) */
 	uint64_t retries;        /* runs repeated because the scratch was overwritten */
 	uint64_t dir_cells[2];
-	size_t   rules, entries, tuples, limits;
-	int      exact;          /* tuple table out of order: no shortcut */
+	size_t   rules, entries, trees, limits;
+	int      exact;          /* limit entries out of order: no shortcut */
 	double   seconds;
 };
 

@@ -406,6 +406,122 @@ START_TEST(test_pb_csum)
 }
 END_TEST
 
+/* Runs verify on trees corrupted so that the walk and the entries
+ * disagree: it must refuse them as inconsistent, naming `want`. */
+static void verify_refuses(struct xw_dp *dp, const char *want)
+{
+	struct xw_verify_opts o = { 0 };
+	struct xw_verify_stats st;
+	struct xw_err err = { "" };
+	char *log = NULL, *out = NULL;
+	size_t ll, ol;
+	FILE *lf = open_memstream(&log, &ll), *of = open_memstream(&out, &ol);
+	int rc;
+
+	o.out = of;
+	o.log = lf;
+	rc = xw_verify(dp, &o, &st, &err);
+	fclose(lf);
+	fclose(of);
+	ck_assert_msg(rc != 0 && strstr(err.msg, "trees are inconsistent"), "rc %d: %s", rc,
+		      err.msg);
+	ck_assert_msg(strstr(log, want), "wanted '%s' in: %s", want, log);
+	free(log);
+	free(out);
+}
+
+/* Slot i of the active generation's map m (node, leaf slot). */
+static __u32 gen_key(struct xw_dp *dp, __u32 per_gen, __u32 i)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0;
+
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg) == 0);
+	return (cfg.active & 1) * per_gen + i;
+}
+
+/* A leaf of the tree of /32 sources that lists two entries, the second
+ * rule 100's (the /24 every leaf of that tree lists): its node slot. */
+static __u32 leaf_with_two(struct xw_dp *dp, struct xw_node *out)
+{
+	for (__u32 i = 0; i < XW_MAX_NODES; i++) {
+		__u32 k = gen_key(dp, XW_MAX_NODES, i), lk, id, rk;
+		struct xw_node nd;
+		struct xw_rent e;
+
+		ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_NODES], &k, &nd) == 0);
+		if (nd.nb || nd.n != 2)
+			continue;
+		lk = gen_key(dp, XW_MAX_LIDS, nd.base + 1);
+		ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_LIDS], &lk, &id) == 0);
+		rk = gen_key(dp, XW_MAX_RENTS, id);
+		ck_assert(bpf_map_lookup_elem(dp->map_fd[XW_M_RENTS], &rk, &e) == 0);
+		if (e.prio == 100) {
+			*out = nd;
+			return k;
+		}
+	}
+	ck_abort_msg("no leaf lists a /32 rule and rule 100");
+	return 0;
+}
+
+START_TEST(test_verify_catches_bad_trees)
+{
+	struct xw_dp dp;
+	struct xw_node nd, bad;
+	struct xw_thead h, h0;
+	char *text = malloc(64 * 64), *ex = NULL;
+	size_t at = 0;
+	__u32 k, l0, l1, id0, id1, g;
+
+	need_bpf();
+	ck_assert_ptr_nonnull(text);
+	at += (size_t)sprintf(text, "policy drop\n");
+	for (int i = 1; i <= 40; i++)
+		at += (size_t)sprintf(text + at, "rule %d in src 10.0.0.%d pass\n", i, 3 * i);
+	sprintf(text + at, "rule 100 in src 10.0.0.0/24 drop\n");
+	load(&dp, text);
+	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
+	free(ex);
+	k = leaf_with_two(&dp, &nd);
+
+	/* 1. the leaf forgets rule 100, which other leaves still list */
+	bad = nd;
+	bad.n = 1;
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_NODES], &k, &bad, 0) == 0);
+	verify_refuses(&dp, "rule 100 can match in leaf slot");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_NODES], &k, &nd, 0) == 0);
+
+	/* 2. its two entries swapped: rule 100 first */
+	l0 = gen_key(&dp, XW_MAX_LIDS, nd.base);
+	l1 = gen_key(&dp, XW_MAX_LIDS, nd.base + 1);
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_LIDS], &l0, &id0) == 0);
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_LIDS], &l1, &id1) == 0);
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_LIDS], &l0, &id1, 0) == 0);
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_LIDS], &l1, &id0, 0) == 0);
+	verify_refuses(&dp, "is not in priority order");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_LIDS], &l0, &id0, 0) == 0);
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_LIDS], &l1, &id1, 0) == 0);
+
+	/* 3. a tree header claims a worse best priority than its entries:
+	 * the walk would skip the tree where rule 1 decides */
+	g = gen_key(&dp, 1, 0);
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_TREES], &g, &h0) == 0);
+	h = h0;
+	for (__u32 t = 0; t < h.n_trees && t < XW_MAX_TREES; t++)
+		if (h.min_prio[t] == 1)
+			h.min_prio[t] = 2;
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
+	verify_refuses(&dp, "says its best priority is 2");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
+
+	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
+	free(ex);
+	free(text);
+	xw_dp_close(&dp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -420,6 +536,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(t, test_verify_random, 0, 12);
 	tcase_add_test(t, test_verify_shapes_and_state);
 	tcase_add_test(t, test_verify_catches_corruption);
+	tcase_add_test(t, test_verify_catches_bad_trees);
 	suite_add_tcase(s, t);
 	return s;
 }
