@@ -398,157 +398,175 @@ static int parse_elements(struct lexer *l, struct xw_set_decl *d)
 	}
 }
 
+/* `type T` (the keyword read): the set's element type. */
+static int parse_type(struct lexer *l, struct xw_set_decl *d)
+{
+	if (expect_word(l, "set type"))
+		return -1;
+	for (unsigned t = XW_SETT_IPV4; t <= XW_SETT_SERVICE; t++)
+		if (tis(l, type_names[t]))
+			d->type = (uint8_t)t;
+	if (!d->type)
+		return lfail(l, l->tline, l->tcol, "unknown set type '%.*s' (ipv4_addr, ipv6_addr, "
+			     "inet_addr or inet_service)", TQ(l));
+	return 0;
+}
+
+/* `flags F[, F...]` (the keyword read). */
+static int parse_flags(struct lexer *l, struct xw_set_decl *d)
+{
+	for (;;) {
+		size_t at;
+		int ln, col;
+
+		if (expect_word(l, "flag"))
+			return -1;
+		if (tis(l, "interval"))
+			d->flags |= XW_SETF_INTERVAL;
+		else if (tis(l, "timeout"))
+			d->flags |= XW_SETF_TIMEOUT;
+		else
+			return lfail(l, l->tline, l->tcol, "unknown set flag '%.*s' (interval, "
+				     "timeout)", TQ(l));
+		/* a ',' goes on; anything else is the next statement's */
+		at = l->at;
+		ln = l->line;
+		col = l->col;
+		lnext(l);
+		if (!tis(l, ",")) {
+			l->at = at;
+			l->line = ln;
+			l->col = col;
+			return 0;
+		}
+	}
+}
+
+/* `timeout D` (the keyword read): the default timeout of elements. */
+static int parse_timeout(struct lexer *l, struct xw_set_decl *d)
+{
+	if (expect_word(l, "duration"))
+		return -1;
+	if (xw_duration_parse(l->t, l->tlen, &d->timeout_ms) || !d->timeout_ms)
+		return lfail(l, l->tline, l->tcol, "expected a duration such as 30s, 10m, 1h, 7d "
+			     "or 1h30m, got '%.*s'", TQ(l));
+	if (!(d->flags & XW_SETF_TIMEOUT))
+		return lfail(l, l->tline, l->tcol, "set %s: 'timeout' needs 'flags timeout' "
+			     "(before it)", d->name);
+	return 0;
+}
+
+/* `size N` (the keyword read). */
+static int parse_size(struct lexer *l, struct xw_set_decl *d)
+{
+	uint64_t v = 0;
+
+	if (expect_word(l, "size"))
+		return -1;
+	for (size_t i = 0; i < l->tlen && v <= XW_SET_MAX_SIZE; i++)
+		v = isdigit((unsigned char)l->t[i]) ? v * 10 + (uint64_t)(l->t[i] - '0')
+						    : XW_SET_MAX_SIZE + 1ull;
+	if (!v || v > XW_SET_MAX_SIZE)
+		return lfail(l, l->tline, l->tcol, "size must be 1..%u, got '%.*s'",
+			     XW_SET_MAX_SIZE, TQ(l));
+	d->size = (uint32_t)v;
+	return 0;
+}
+
+/* One statement of the set's body, its first word the current token. */
+static int parse_statement(struct lexer *l, struct xw_set_decl *d, int *seen_type)
+{
+	if (!*seen_type && !tis(l, "type"))
+		return lfail(l, l->tline, l->tcol, "expected 'type' first in set %s", d->name);
+	if (tis(l, "type")) {
+		if ((*seen_type)++)
+			return lfail(l, l->tline, l->tcol, "duplicate 'type'");
+		return parse_type(l, d);
+	}
+	if (tis(l, "flags"))
+		return parse_flags(l, d);
+	if (tis(l, "timeout"))
+		return parse_timeout(l, d);
+	if (tis(l, "size"))
+		return parse_size(l, d);
+	if (tis(l, "elements")) {
+		if (d->has_elements)
+			return lfail(l, l->tline, l->tcol, "duplicate 'elements'");
+		return parse_elements(l, d);
+	}
+	return lfail(l, l->tline, l->tcol, "unknown set statement '%.*s' (type, flags, timeout, "
+		     "size, elements)", TQ(l));
+}
+
+/* `set NAME {`: the name into d. */
+static int parse_head(struct lexer *l, struct xw_set_decl *d)
+{
+	lnext(l);   /* "set" */
+	d->pos.line = l->tline;
+	d->pos.col = l->tcol;
+	if (expect_word(l, "set name"))
+		return -1;
+	if (!xw_set_name_ok(l->t, l->tlen))
+		return lfail(l, l->tline, l->tcol, "bad set name '%.*s': letters, digits, '_' and "
+			     "'-', starting with a letter or '_', at most 31 characters", TQ(l));
+	memcpy(d->name, l->t, l->tlen);
+	lnext(l);
+	if (!tis(l, "{"))
+		return lfail(l, l->tline, l->tcol, "expected '{' after the set name");
+	return 0;
+}
+
+/* After the closing '}': the rest of the line must be blank or a comment;
+ * *used = where that line ends. */
+static int line_end(struct lexer *l, size_t *used)
+{
+	size_t at = l->at;
+	int col = l->col;
+
+	while (at < l->len && (l->s[at] == ' ' || l->s[at] == '\t' || l->s[at] == '\r')) {
+		at++;
+		col++;
+	}
+	if (at < l->len && l->s[at] != '\n' && l->s[at] != '#')
+		return lfail(l, l->line, col, "unexpected text after the set's '}'");
+	while (at < l->len && l->s[at] != '\n')
+		at++;
+	*used = at;
+	return 0;
+}
+
 int xw_set_decl_parse(const char *text, size_t len, const char *fname, int line,
 		      struct xw_set_decl *d, size_t *used, struct xw_err *err)
 {
 	struct lexer l = { .s = text, .len = len, .fname = fname, .line = line, .col = 1, .err = err };
-	int seen_type = 0, rc = -1;
+	int seen_type = 0, rc;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->pos.file, sizeof(d->pos.file), "%s", fname);
-	lnext(&l);   /* "set" */
-	d->pos.line = l.tline;
-	d->pos.col = l.tcol;
-	if (expect_word(&l, "set name"))
-		goto out;
-	if (!xw_set_name_ok(l.t, l.tlen)) {
-		lfail(&l, l.tline, l.tcol, "bad set name '%.*s': letters, digits, '_' and '-', "
-		      "starting with a letter or '_', at most 31 characters", TQ(&l));
-		goto out;
-	}
-	memcpy(d->name, l.t, l.tlen);
-	lnext(&l);
-	if (!tis(&l, "{")) {
-		lfail(&l, l.tline, l.tcol, "expected '{' after the set name");
-		goto out;
-	}
-	for (;;) {
+	rc = parse_head(&l, d);
+	while (!rc) {
 		lnext(&l);
 		if (tis(&l, ";"))
 			continue;
 		if (tis(&l, "}"))
 			break;
-		if (!l.tlen) {
-			lfail(&l, l.tline, l.tcol, "missing '}' closing set %s", d->name);
-			goto out;
-		}
-		if (!seen_type && !tis(&l, "type")) {
-			lfail(&l, l.tline, l.tcol, "expected 'type' first in set %s", d->name);
-			goto out;
-		}
-		if (tis(&l, "type")) {
-			if (seen_type++) {
-				lfail(&l, l.tline, l.tcol, "duplicate 'type'");
-				goto out;
-			}
-			if (expect_word(&l, "set type"))
-				goto out;
-			for (unsigned t = XW_SETT_IPV4; t <= XW_SETT_SERVICE; t++)
-				if (tis(&l, type_names[t]))
-					d->type = (uint8_t)t;
-			if (!d->type) {
-				lfail(&l, l.tline, l.tcol, "unknown set type '%.*s' (ipv4_addr, ipv6_addr, "
-				      "inet_addr or inet_service)", TQ(&l));
-				goto out;
-			}
-		} else if (tis(&l, "flags")) {
-			for (;;) {
-				if (expect_word(&l, "flag"))
-					goto out;
-				if (tis(&l, "interval"))
-					d->flags |= XW_SETF_INTERVAL;
-				else if (tis(&l, "timeout"))
-					d->flags |= XW_SETF_TIMEOUT;
-				else {
-					lfail(&l, l.tline, l.tcol, "unknown set flag '%.*s' (interval, "
-					      "timeout)", TQ(&l));
-					goto out;
-				}
-				{
-					size_t at = l.at;
-					int ln = l.line, col = l.col;
-
-					lnext(&l);
-					if (!tis(&l, ",")) {
-						l.at = at;
-						l.line = ln;
-						l.col = col;
-						break;
-					}
-				}
-			}
-		} else if (tis(&l, "timeout")) {
-			if (expect_word(&l, "duration"))
-				goto out;
-			if (xw_duration_parse(l.t, l.tlen, &d->timeout_ms) || !d->timeout_ms) {
-				lfail(&l, l.tline, l.tcol, "expected a duration such as 30s, 10m, 1h, 7d "
-				      "or 1h30m, got '%.*s'", TQ(&l));
-				goto out;
-			}
-			if (!(d->flags & XW_SETF_TIMEOUT)) {
-				lfail(&l, l.tline, l.tcol, "set %s: 'timeout' needs 'flags timeout' "
-				      "(before it)", d->name);
-				goto out;
-			}
-		} else if (tis(&l, "size")) {
-			uint64_t v = 0;
-
-			if (expect_word(&l, "size"))
-				goto out;
-			for (size_t i = 0; i < l.tlen && v <= XW_SET_MAX_SIZE; i++)
-				v = isdigit((unsigned char)l.t[i]) ? v * 10 + (uint64_t)(l.t[i] - '0')
-								   : XW_SET_MAX_SIZE + 1ull;
-			if (!v || v > XW_SET_MAX_SIZE) {
-				lfail(&l, l.tline, l.tcol, "size must be 1..%u, got '%.*s'",
-				      XW_SET_MAX_SIZE, TQ(&l));
-				goto out;
-			}
-			d->size = (uint32_t)v;
-		} else if (tis(&l, "elements")) {
-			if (d->has_elements) {
-				lfail(&l, l.tline, l.tcol, "duplicate 'elements'");
-				goto out;
-			}
-			if (parse_elements(&l, d))
-				goto out;
-		} else {
-			lfail(&l, l.tline, l.tcol, "unknown set statement '%.*s' (type, flags, timeout, "
-			      "size, elements)", TQ(&l));
-			goto out;
-		}
+		if (!l.tlen)
+			rc = lfail(&l, l.tline, l.tcol, "missing '}' closing set %s", d->name);
+		else
+			rc = parse_statement(&l, d, &seen_type);
 	}
-	if ((d->type == XW_SETT_SERVICE) && d->size == 0)
-		d->size = 0;
-	if (d->size && d->n_elems > d->size) {
-		lfail(&l, d->pos.line, d->pos.col, "set %s lists %zu elements, more than its size %u",
-		      d->name, d->n_elems, d->size);
-		goto out;
-	}
-	/* the rest of the line must be blank or a comment */
-	{
-		size_t at = l.at;
-		int col = l.col;
-
-		while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r')) {
-			at++;
-			col++;
-		}
-		if (at < len && text[at] != '\n' && text[at] != '#') {
-			lfail(&l, l.line, col, "unexpected text after the set's '}'");
-			goto out;
-		}
-		while (at < len && text[at] != '\n')
-			at++;
-		*used = at;
-	}
-	rc = 0;
-out:
+	if (!rc && d->size && d->n_elems > d->size)
+		rc = lfail(&l, d->pos.line, d->pos.col, "set %s lists %zu elements, more than its "
+			   "size %u", d->name, d->n_elems, d->size);
+	if (!rc)
+		rc = line_end(&l, used);
 	if (rc) {
 		free(d->elems);
 		d->elems = NULL;
 		d->n_elems = 0;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /* ---- checks --------------------------------------------------------------- */
@@ -1439,26 +1457,13 @@ static int copy_set(struct xw_dp *dp, uint32_t id, const struct set_fds *to)
 	return rc;
 }
 
-int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const uint32_t *slots,
-			  const uint32_t *ifx, uint32_t gen, uint8_t *uses_ct, struct xw_err *err)
+/* ids[d] for each declared set: the slot of the live set of its name, else
+ * a slot no set uses. */
+static int assign_set_ids(const struct xw_set_def *defs, const struct xw_ruleset *rs,
+			  uint32_t *ids, struct xw_err *err)
 {
-	struct xw_set_def defs[XW_MAX_SETS];
-	struct xw_set_rule *sr = NULL;
-	uint32_t *ids = NULL, nsr = 0;
 	uint8_t taken[XW_MAX_SETS] = { 0 };
-	int rc;
 
-	*uses_ct = 0;
-	rc = xw_set_defs(dp, defs);
-	if (rc)
-		return sys(err, "read the set definitions", rc);
-	ids = calloc(rs->n_sets + 1, sizeof(*ids));
-	sr = calloc(XW_MAX_SET_RULES * 4, sizeof(*sr));
-	if (!ids || !sr) {
-		rc = xw_errf(err, XW_ESYS, "out of memory");
-		goto out;
-	}
-	/* ids: kept by name, else a slot no set uses */
 	for (size_t d = 0; d < rs->n_sets; d++)
 		for (uint32_t id = 1; id < XW_MAX_SETS && !ids[d]; id++)
 			if (defs[id].name[0] && !strncmp(defs[id].name, rs->sets[d].name, XW_SETNAME_LEN))
@@ -1467,106 +1472,133 @@ int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const u
 		for (uint32_t id = 1; id < XW_MAX_SETS && !ids[d]; id++)
 			if (!defs[id].name[0] && !taken[id])
 				ids[d] = id, taken[id] = 1;
-		if (!ids[d]) {
-			rc = xw_errf(err, XW_EINPUT, "more than %u sets", XW_MAX_SETS - 1);
-			goto out;
-		}
+		if (!ids[d])
+			return xw_errf(err, XW_EINPUT, "more than %u sets", XW_MAX_SETS - 1);
 	}
-	/* compile first: an input error changes nothing */
-	rc = compile_set_rules(rs, slots, ifx, ids, sr, &nsr, uses_ct, err);
-	if (rc)
-		goto out;
-	for (size_t d = 0; d < rs->n_sets; d++) {
-		const struct xw_set_decl *sd = &rs->sets[d];
-		struct xw_set_def nd, *od = &defs[ids[d]];
-		uint32_t id = ids[d];
-		bool same = od->name[0] && od->type == sd->type;
+	return 0;
+}
 
-		memset(&nd, 0, sizeof(nd));
-		snprintf(nd.name, sizeof(nd.name), "%s", sd->name);
-		nd.type = sd->type;
-		nd.flags = sd->flags;
-		nd.size = sd->size ? sd->size : XW_SET_DEFAULT_SIZE;
-		nd.timeout_ns = sd->timeout_ms * 1000000ull;
-		if (same && !sd->has_elements && od->size == nd.size) {
-			/* kept as it is */
-		} else {
-			struct set_fds nf;
+/* Declared set sd into slot id (od: what the slot holds now): kept as it
+ * is when nothing about it changes, else new maps with the declared
+ * elements, or the live ones copied (a new size); then its definition. */
+static int install_decl(struct xw_dp *dp, const struct xw_set_decl *sd,
+			const struct xw_set_def *od, uint32_t id, struct xw_err *err)
+{
+	bool same = od->name[0] && od->type == sd->type;
+	struct xw_set_def nd;
+	int rc = 0;
 
-			rc = new_maps(nd.size, &nf);
-			if (rc) {
-				rc = sys(err, "create the set's maps", rc);
-				goto out;
-			}
-			if (same && !sd->has_elements) {
-				rc = copy_set(dp, id, &nf);
-				if (rc) {
-					fds_close(&nf);
-					rc = rc == -ENOSPC || rc == -E2BIG ?
-					     xw_errf(err, XW_EINPUT, "set %s: its elements do not fit "
-						     "size %u", sd->name, nd.size) :
-					     sys(err, "copy a set", rc);
-					goto out;
-				}
-			} else {
-				rc = write_elems(&nf, &nd, sd->elems, sd->n_elems, false, sd->name, err);
-			}
-			if (!rc)
-				rc = install(dp, id, &nf, false, err);
-			fds_close(&nf);
+	memset(&nd, 0, sizeof(nd));
+	snprintf(nd.name, sizeof(nd.name), "%s", sd->name);
+	nd.type = sd->type;
+	nd.flags = sd->flags;
+	nd.size = sd->size ? sd->size : XW_SET_DEFAULT_SIZE;
+	nd.timeout_ns = sd->timeout_ms * 1000000ull;
+	if (!same || sd->has_elements || od->size != nd.size) {
+		struct set_fds nf;
+
+		rc = new_maps(nd.size, &nf);
+		if (rc)
+			return sys(err, "create the set's maps", rc);
+		if (same && !sd->has_elements) {
+			rc = copy_set(dp, id, &nf);
 			if (rc)
-				goto out;
+				rc = rc == -ENOSPC || rc == -E2BIG ?
+				     xw_errf(err, XW_EINPUT, "set %s: its elements do not fit size %u",
+					     sd->name, nd.size) :
+				     sys(err, "copy a set", rc);
+		} else {
+			rc = write_elems(&nf, &nd, sd->elems, sd->n_elems, false, sd->name, err);
 		}
-		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_DEFS], &id, &nd, 0)) {
-			rc = sys(err, "write a set definition", errno);
-			goto out;
-		}
+		if (!rc)
+			rc = install(dp, id, &nf, false, err);
+		fds_close(&nf);
+		if (rc)
+			return rc;
 	}
-	/* this generation's set rules, then its bans */
+	if (bpf_map_update_elem(dp->map_fd[XW_M_SET_DEFS], &id, &nd, 0))
+		return sys(err, "write a set definition", errno);
+	return 0;
+}
+
+/* Generation gen's set rules. */
+static int write_set_rules(struct xw_dp *dp, uint32_t gen, const struct xw_set_rule *sr,
+			   uint32_t nsr, struct xw_err *err)
+{
 	for (uint32_t i = 0; i < nsr; i++) {
 		__u32 k = gen * XW_MAX_SET_RULES + i;
 
-		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_RULES], &k, &sr[i], 0)) {
-			rc = sys(err, "write set rules", errno);
-			goto out;
-		}
+		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_RULES], &k, &sr[i], 0))
+			return sys(err, "write set rules", errno);
 	}
-	if (bpf_map_update_elem(dp->map_fd[XW_M_SET_NRULES], &gen, &nsr, 0)) {
-		rc = sys(err, "write set rules", errno);
-		goto out;
-	}
-	{
-		struct xw_ban_key bk, *prev = NULL, del[128];
-		size_t nd = 0;
+	if (bpf_map_update_elem(dp->map_fd[XW_M_SET_NRULES], &gen, &nsr, 0))
+		return sys(err, "write set rules", errno);
+	return 0;
+}
 
-		while (bpf_map_get_next_key(dp->map_fd[XW_M_SET_BANS], prev, &bk) == 0 && nd < 128) {
-			del[nd] = bk;
-			prev = &del[nd];
-			nd++;
-		}
-		for (size_t i = 0; i < nd; i++)
-			if (del[i].gen == gen)
-				bpf_map_delete_elem(dp->map_fd[XW_M_SET_BANS], &del[i]);
-		for (size_t i = 0; i < rs->n; i++) {
-			const struct xw_rule *r = &rs->rules[i];
-			struct xw_ban_val bv = { 0 };
+/* Generation gen's `ban` rules: the old ones of gen removed, then one per
+ * rule with `ban`, naming its set's slot. */
+static int write_bans(struct xw_dp *dp, const struct xw_ruleset *rs, const uint32_t *ids,
+		      uint32_t gen, struct xw_err *err)
+{
+	struct xw_ban_key bk, *prev = NULL, del[128];
+	size_t nd = 0;
 
-			if (!r->ban_set[0])
-				continue;
-			for (size_t d = 0; d < rs->n_sets; d++)
-				if (!strcmp(rs->sets[d].name, r->ban_set))
-					bv.set = ids[d];
-			bv.timeout_ns = r->ban_ms * 1000000ull;
-			bk.gen = gen;
-			bk.prio = r->prio;
-			if (bpf_map_update_elem(dp->map_fd[XW_M_SET_BANS], &bk, &bv, 0)) {
-				rc = errno == E2BIG ? xw_errf(err, XW_EINPUT, "at most 64 rules with 'ban'")
-						    : sys(err, "write bans", errno);
-				goto out;
-			}
-		}
+	while (bpf_map_get_next_key(dp->map_fd[XW_M_SET_BANS], prev, &bk) == 0 && nd < 128) {
+		del[nd] = bk;
+		prev = &del[nd];
+		nd++;
 	}
-out:
+	for (size_t i = 0; i < nd; i++)
+		if (del[i].gen == gen)
+			bpf_map_delete_elem(dp->map_fd[XW_M_SET_BANS], &del[i]);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct xw_rule *r = &rs->rules[i];
+		struct xw_ban_val bv = { 0 };
+
+		if (!r->ban_set[0])
+			continue;
+		for (size_t d = 0; d < rs->n_sets; d++)
+			if (!strcmp(rs->sets[d].name, r->ban_set))
+				bv.set = ids[d];
+		bv.timeout_ns = r->ban_ms * 1000000ull;
+		bk.gen = gen;
+		bk.prio = r->prio;
+		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_BANS], &bk, &bv, 0))
+			return errno == E2BIG ? xw_errf(err, XW_EINPUT, "at most 64 rules with 'ban'")
+					      : sys(err, "write bans", errno);
+	}
+	return 0;
+}
+
+int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const uint32_t *slots,
+			  const uint32_t *ifx, uint32_t gen, uint8_t *uses_ct, struct xw_err *err)
+{
+	struct xw_set_def defs[XW_MAX_SETS];
+	struct xw_set_rule *sr = NULL;
+	uint32_t *ids = NULL, nsr = 0;
+	int rc;
+
+	*uses_ct = 0;
+	rc = xw_set_defs(dp, defs);
+	if (rc)
+		return sys(err, "read the set definitions", rc);
+	ids = calloc(rs->n_sets + 1, sizeof(*ids));
+	sr = calloc(XW_MAX_SET_RULES * 4, sizeof(*sr));
+	if (!ids || !sr)
+		rc = xw_errf(err, XW_ESYS, "out of memory");
+	if (!rc)
+		rc = assign_set_ids(defs, rs, ids, err);
+	/* compile first: an input error changes nothing */
+	if (!rc)
+		rc = compile_set_rules(rs, slots, ifx, ids, sr, &nsr, uses_ct, err);
+	for (size_t d = 0; !rc && d < rs->n_sets; d++)
+		rc = install_decl(dp, &rs->sets[d], &defs[ids[d]], ids[d], err);
+	/* this generation's set rules, then its bans */
+	if (!rc)
+		rc = write_set_rules(dp, gen, sr, nsr, err);
+	if (!rc)
+		rc = write_bans(dp, rs, ids, gen, err);
 	free(ids);
 	free(sr);
 	return rc;
@@ -1762,132 +1794,169 @@ static const char *bad_entry(const struct xw_set_def *d, const struct xw_set_key
 	return NULL;
 }
 
+/* What xw_sets_verify reports to, and how often. */
+struct sv {
+	void (*report)(const char *msg, void *arg);
+	void *arg;
+	size_t *problems;
+};
+
+static void problem(struct sv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct sv *v, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->report(msg, v->arg);
+	(*v->problems)++;
+}
+
+/* Closes the maps of slot pair c of set slot id; says whether there were. */
+static bool slot_has_maps(struct xw_dp *dp, uint32_t id, __u32 c)
+{
+	int h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, c));
+	int t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, c));
+
+	if (h >= 0)
+		close(h);
+	if (t >= 0)
+		close(t);
+	return h >= 0 || t >= 0;
+}
+
+/* The live maps of set d (slot id): their kind and size, and each entry
+ * well-formed and in the right one of the two.  Adds their entries to
+ * *n_elems. */
+static int verify_maps(const struct xw_set_def *d, const struct set_fds *f, struct sv *v,
+		       size_t *n_elems)
+{
+	struct xw_set_key *k = NULL;
+	struct xw_set_val *val = NULL;
+	size_t n = 0, nh = 0;
+	int rc;
+
+	for (int m = 0; m < 2; m++) {
+		struct bpf_map_info info;
+		__u32 il = sizeof(info), want = m ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
+
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(m ? f->t : f->h, &info, &il) &&
+		    (info.type != want || info.max_entries != d->size ||
+		     info.key_size != sizeof(struct xw_set_key) ||
+		     info.value_size != sizeof(struct xw_set_val)))
+			problem(v, "set %s: its %s is not %s of %u entries", d->name,
+				m ? "prefix map" : "element map", m ? "an LPM trie" : "a hash map",
+				d->size);
+	}
+	rc = set_dump(f, &k, &val, &n, &nh);
+	for (size_t i = 0; !rc && i < n; i++) {
+		const char *why = bad_entry(d, &k[i], &val[i]);
+
+		if (!why && (i < nh) != XW_SET_KEY_EXACT(&k[i]))
+			why = i < nh ? "a prefix in the element (hash) map" :
+				       "a full-length element in the prefix (trie) map";
+		if (why)
+			problem(v, "set %s: entry %zu: %s", d->name, i, why);
+	}
+	*n_elems += n;
+	free(k);
+	free(val);
+	return rc;
+}
+
+/* Set slot id: free and empty, or defined as the live rule set declares,
+ * with its maps in the current slot pair. */
+static int verify_slot(struct xw_dp *dp, const struct xw_ruleset *live,
+		       const struct xw_set_def *d, uint32_t id, struct sv *v, size_t *n_sets,
+		       size_t *n_elems)
+{
+	const struct xw_set_decl *sd;
+	struct set_fds f;
+	__u32 cur = 0;
+	int lrc, rc;
+
+	if (!d->name[0]) {
+		for (__u32 c = 0; c < 2; c++)
+			if (slot_has_maps(dp, id, c))
+				problem(v, "set slot %u holds a map but no set is defined there", id);
+		return 0;
+	}
+	(*n_sets)++;
+	sd = xw_ruleset_set(live, d->name);
+	if (!sd)
+		problem(v, "set %s is in the datapath but not declared by the live rule set",
+			d->name);
+	else if (sd->type != d->type || sd->flags != d->flags ||
+		 sd->timeout_ms * 1000000ull != d->timeout_ns ||
+		 (sd->size ? sd->size : XW_SET_DEFAULT_SIZE) != d->size)
+		problem(v, "set %s: the datapath's definition differs from the declaration",
+			d->name);
+	lrc = live_fds(dp, id, &f);
+	if (lrc) {
+		problem(v, "set %s has no maps (%s)", d->name, strerror(-lrc));
+		return 0;
+	}
+	/* the other pair is emptied when a replace switches to it */
+	if (!cur_of(dp, id, &cur) && slot_has_maps(dp, id, cur ^ 1))
+		problem(v, "set %s: its unused slot pair still holds maps", d->name);
+	rc = verify_maps(d, &f, v, n_elems);
+	fds_close(&f);
+	return rc;
+}
+
+/* The live generation's set rules name defined sets of a fitting type. */
+static int verify_set_rules(struct xw_dp *dp, const struct xw_set_def *defs, struct sv *v)
+{
+	struct xw_cfg cfg;
+	__u32 zero = 0, g, nr = 0;
+
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg))
+		return -errno;
+	g = cfg.active & 1;
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_NRULES], &g, &nr))
+		return -errno;
+	for (__u32 i = 0; i < nr && i < XW_MAX_SET_RULES; i++) {
+		struct xw_set_rule e;
+		__u32 key = g * XW_MAX_SET_RULES + i;
+
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_RULES], &key, &e))
+			return -errno;
+		for (int f = 0; f < XW_SETR_MAX; f++) {
+			uint16_t id = e.set[f];
+
+			if (!id)
+				continue;
+			if (id >= XW_MAX_SETS || !defs[id].name[0])
+				problem(v, "set rule %u (rule %u) names set slot %u, which is free", i,
+					e.prio, id);
+			else if ((f >= XW_SETR_SPORT) != (defs[id].type == XW_SETT_SERVICE))
+				problem(v, "set rule %u (rule %u): set %s has the wrong type", i, e.prio,
+					defs[id].name);
+		}
+	}
+	return 0;
+}
+
 int xw_sets_verify(struct xw_dp *dp, const struct xw_ruleset *live,
 		   void (*report)(const char *msg, void *arg), void *arg,
 		   size_t *n_sets, size_t *n_elems, size_t *problems)
 {
 	struct xw_set_def defs[XW_MAX_SETS];
-	char msg[300];
+	struct sv v = { report, arg, problems };
 	int rc = xw_set_defs(dp, defs);
 
 	*n_sets = *n_elems = *problems = 0;
 	if (rc)
 		return rc;
-#define PROBLEM(...) do { snprintf(msg, sizeof(msg), __VA_ARGS__); report(msg, arg); \
-			  (*problems)++; } while (0)
-	for (uint32_t id = 1; id < XW_MAX_SETS; id++) {
-		const struct xw_set_decl *sd;
-		struct xw_set_key *k = NULL;
-		struct xw_set_val *v = NULL;
-		size_t n = 0, nh = 0;
-		struct set_fds f;
-		__u32 cur = 0;
-		int lrc = live_fds(dp, id, &f);
-
-		if (!defs[id].name[0]) {
-			for (__u32 c = 0; c < 2; c++) {
-				int h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, c));
-				int t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, c));
-
-				if (h >= 0 || t >= 0)
-					PROBLEM("set slot %u holds a map but no set is defined there", id);
-				if (h >= 0)
-					close(h);
-				if (t >= 0)
-					close(t);
-			}
-			fds_close(&f);
-			continue;
-		}
-		(*n_sets)++;
-		sd = xw_ruleset_set(live, defs[id].name);
-		if (!sd)
-			PROBLEM("set %s is in the datapath but not declared by the live rule set",
-				defs[id].name);
-		else if (sd->type != defs[id].type || sd->flags != defs[id].flags ||
-			 sd->timeout_ms * 1000000ull != defs[id].timeout_ns ||
-			 (sd->size ? sd->size : XW_SET_DEFAULT_SIZE) != defs[id].size)
-			PROBLEM("set %s: the datapath's definition differs from the declaration",
-				defs[id].name);
-		if (lrc) {
-			PROBLEM("set %s has no maps (%s)", defs[id].name, strerror(-lrc));
-			continue;
-		}
-		if (!cur_of(dp, id, &cur)) {
-			/* the other pair is emptied when a replace switches to it */
-			int h = slot_fd(dp, XW_M_SET_HMAPS, XW_SET_SLOT(id, cur ^ 1));
-			int t = slot_fd(dp, XW_M_SET_MAPS, XW_SET_SLOT(id, cur ^ 1));
-
-			if (h >= 0 || t >= 0)
-				PROBLEM("set %s: its unused slot pair still holds maps", defs[id].name);
-			if (h >= 0)
-				close(h);
-			if (t >= 0)
-				close(t);
-		}
-		for (int m = 0; m < 2; m++) {
-			struct bpf_map_info info;
-			__u32 il = sizeof(info), want = m ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
-
-			memset(&info, 0, sizeof(info));
-			if (!bpf_obj_get_info_by_fd(m ? f.t : f.h, &info, &il) &&
-			    (info.type != want || info.max_entries != defs[id].size ||
-			     info.key_size != sizeof(struct xw_set_key) ||
-			     info.value_size != sizeof(struct xw_set_val)))
-				PROBLEM("set %s: its %s is not %s of %u entries", defs[id].name,
-					m ? "prefix map" : "element map", m ? "an LPM trie" : "a hash map",
-					defs[id].size);
-		}
-		rc = set_dump(&f, &k, &v, &n, &nh);
-		fds_close(&f);
-		for (size_t i = 0; !rc && i < n; i++) {
-			const char *why = bad_entry(&defs[id], &k[i], &v[i]);
-
-			if (!why && (i < nh) != XW_SET_KEY_EXACT(&k[i]))
-				why = i < nh ? "a prefix in the element (hash) map" :
-					       "a full-length element in the prefix (trie) map";
-			if (why)
-				PROBLEM("set %s: entry %zu: %s", defs[id].name, i, why);
-		}
-		*n_elems += n;
-		free(k);
-		free(v);
-		if (rc)
-			return rc;
-	}
+	for (uint32_t id = 1; id < XW_MAX_SETS && !rc; id++)
+		rc = verify_slot(dp, live, &defs[id], id, &v, n_sets, n_elems);
+	if (rc)
+		return rc;
 	for (size_t d = 0; d < live->n_sets; d++)
 		if (!xw_set_find(dp, live->sets[d].name, NULL))
-			PROBLEM("set %s is declared but not in the datapath", live->sets[d].name);
-	/* the live generation's set rules name defined sets of a fitting type */
-	{
-		struct xw_cfg cfg;
-		__u32 zero = 0, g, nr = 0;
-
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_CFG], &zero, &cfg))
-			return -errno;
-		g = cfg.active & 1;
-		if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_NRULES], &g, &nr))
-			return -errno;
-		for (__u32 i = 0; i < nr && i < XW_MAX_SET_RULES; i++) {
-			struct xw_set_rule e;
-			__u32 key = g * XW_MAX_SET_RULES + i;
-
-			if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_RULES], &key, &e))
-				return -errno;
-			for (int f = 0; f < XW_SETR_MAX; f++) {
-				uint16_t id = e.set[f];
-
-				if (!id)
-					continue;
-				if (id >= XW_MAX_SETS || !defs[id].name[0])
-					PROBLEM("set rule %u (rule %u) names set slot %u, which is free",
-						i, e.prio, id);
-				else if ((f >= XW_SETR_SPORT) != (defs[id].type == XW_SETT_SERVICE))
-					PROBLEM("set rule %u (rule %u): set %s has the wrong type", i,
-						e.prio, defs[id].name);
-			}
-		}
-	}
-#undef PROBLEM
-	return 0;
+			problem(&v, "set %s is declared but not in the datapath", live->sets[d].name);
+	return verify_set_rules(dp, defs, &v);
 }
