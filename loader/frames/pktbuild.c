@@ -10,7 +10,7 @@
  *             header is meant to be cut short: the frame end is what counts)
  *   VB_DF     IPv4 DF bit / an IPv6 atomic fragment header (offset 0, M 0)
  *   VB_ROUTE  an IPv6 routing header
- *   VB_MORE   transport payload after the header
+ *   VB_MORE   transport payload after the header (unless `payload` sets it)
  * and bits 8.. pick lengths: how short a cut header is, payload sizes,
  * the offset of a non-first fragment. */
 #include <stdio.h>
@@ -132,7 +132,10 @@ static size_t put_l4(const struct xw_pb_spec *s, uint8_t *q, int v6, int *cut)
 	if (s->l4) {
 		memcpy(q, h, hl);
 		n = hl;
-		if (s->variant & VB_MORE) {
+		if (s->payload) {
+			pattern(q + n, s->payload, 0x33);
+			n += s->payload;
+		} else if (s->variant & VB_MORE) {
 			size_t extra = 1 + vlen(s, 16);
 
 			pattern(q + n, extra, 0x33);
@@ -368,7 +371,8 @@ size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap)
 	int special = s->eth_type == ET_8021Q || s->eth_type == ET_8021AD;
 	size_t l3, n;
 
-	if (cap < XW_PB_MAX || s->vlan > 4095)
+	if (s->payload > XW_PB_PAYLOAD_MAX || cap < XW_PB_MAX + (size_t)s->payload ||
+	    s->vlan > 4095)
 		return 0;
 	memset(buf, 0, XW_PB_MAX);
 	memcpy(buf, s->eth_dst, 6);

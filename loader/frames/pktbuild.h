@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XW_PB_MAX 512          /* largest frame built */
+#define XW_PB_MAX 512          /* largest frame built, payload not counted */
+#define XW_PB_PAYLOAD_MAX 9000 /* a jumbo frame's: IP lengths stay in 16 bits */
 
 enum xw_pb_l3 { XW_PB_L3_NONE = 0, XW_PB_L3_V4, XW_PB_L3_V6 };
 
@@ -53,10 +54,13 @@ struct xw_pb_spec {
 	uint16_t sport, dport;
 	uint8_t  tcp_flags, icmp_type, icmp_code;
 	uint32_t variant;        /* encoding choice, see pktbuild.c */
+	uint16_t payload;        /* bytes after a whole transport header (not a later
+				  * fragment), for tests that need a frame length;
+				  * 0: as variant says */
 };
 
-/* Writes the frame into buf (cap >= XW_PB_MAX); returns its length (>= 14),
- * or 0 if the spec cannot be built. */
+/* Writes the frame into buf (cap >= XW_PB_MAX + payload); returns its length
+ * (>= 14), or 0 if the spec cannot be built. */
 size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap);
 
 /* The Internet checksum (RFC 1071) of n bytes, an odd last byte padded with

@@ -412,89 +412,43 @@ struct pspec {
 	int frag;             /* 1: first fragment (MF), 2: later fragment */
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 #define PAYLOAD 18
 
+/* The frame of s in the builder's plain encoding (variant 0: one VLAN tag at
+ * most, no IP options or extension headers but a fragment header, no
+ * padding), PAYLOAD bytes after the transport header; ICMP is an echo request. */
 static void build_pkt(const struct pspec *s, struct pkt *out)
 {
 	static const uint8_t mac_d[6] = { 0x02, 0, 0, 0, 0, 1 }, mac_s[6] = { 0x02, 0, 0, 0, 0, 2 };
-	uint8_t *p = out->b, *ip, *l4;
-	size_t l4len, n = 0;
+	uint8_t buf[XW_PB_MAX + PAYLOAD];
+	struct xw_pb_spec b;
+	size_t len;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", s->name);
 	out->want_prio = XW_PRIO_NONE;
-	memcpy(p, mac_d, 6);
-	memcpy(p + 6, mac_s, 6);
-	n = 12;
-	if (s->vlan) {
-		put16(p + n, 0x8100);
-		put16(p + n + 2, s->vlan);
-		n += 4;
-	}
-	put16(p + n, s->v6 ? 0x86DD : 0x0800);
-	n += 2;
-	ip = p + n;
-
-	switch (s->proto) {
-	case IPPROTO_TCP:  l4len = 20; break;
-	case IPPROTO_UDP:  l4len = 8; break;
-	default:           l4len = 8; break;   /* ICMP / ICMPv6 echo */
-	}
-	l4len += PAYLOAD;
-
-	if (!s->v6) {
-		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)(20 + l4len));
-		put16(ip + 4, 0x1234);
-		put16(ip + 6, s->frag == 1 ? 0x2000 : s->frag == 2 ? 0x00b9 : 0x4000);
-		ip[8] = 64;
-		ip[9] = s->proto;
-		memcpy(ip + 12, s->src, 4);
-		memcpy(ip + 16, s->dst, 4);
-		xw_pb_ip4_csum(ip);
-		l4 = ip + 20;
-	} else {
-		size_t ext = s->frag ? 8 : 0;
-
-		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)(ext + l4len));
-		ip[6] = s->frag ? 44 : s->proto;
-		ip[7] = 64;
-		memcpy(ip + 8, s->src, 16);
-		memcpy(ip + 24, s->dst, 16);
-		l4 = ip + 40;
-		if (s->frag) {
-			l4[0] = s->proto;
-			put16(l4 + 2, s->frag == 2 ? (uint16_t)(185 << 3) : 1);
-			l4[4] = 0xab;
-			l4 += 8;
-		}
-	}
-	switch (s->proto) {
-	case IPPROTO_TCP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		l4[12] = 5 << 4;
-		l4[13] = s->tcp_flags;
-		put16(l4 + 14, 65535);
-		break;
-	case IPPROTO_UDP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		put16(l4 + 4, (uint16_t)l4len);
-		break;
-	default:
-		l4[0] = s->proto == IPPROTO_ICMP ? 8 : 128;   /* echo request */
-		put16(l4 + 4, 0x4242);
-		break;
-	}
-	out->len = (uint32_t)(l4 + l4len - p);
+	memset(&b, 0, sizeof(b));
+	memcpy(b.eth_dst, mac_d, 6);
+	memcpy(b.eth_src, mac_s, 6);
+	b.vlan = s->vlan ? s->vlan : -1;
+	b.eth_type = s->v6 ? 0x86DD : 0x0800;
+	b.l3 = s->v6 ? XW_PB_L3_V6 : XW_PB_L3_V4;
+	memcpy(b.src, s->src, sizeof(b.src));
+	memcpy(b.dst, s->dst, sizeof(b.dst));
+	b.proto = s->proto;
+	b.mf = s->frag == 1;
+	b.later = s->frag == 2;
+	b.l4 = 1;
+	b.sport = s->sport;
+	b.dport = s->dport;
+	b.tcp_flags = s->tcp_flags;
+	b.icmp_type = s->proto == IPPROTO_ICMPV6 ? 128 : 8;
+	b.payload = PAYLOAD;
+	len = xw_pb_build(&b, buf, sizeof(buf));
+	if (!len || len > sizeof(out->b))
+		die("cannot build frame '%s'", s->name);
+	memcpy(out->b, buf, len);
+	out->len = (uint32_t)len;
 }
 
 static uint16_t free_port(const struct setinfo *si, uint16_t from)

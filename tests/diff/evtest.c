@@ -109,52 +109,42 @@ static void pin_cpu(int cpu)
 
 /* ---- frames ---- */
 
-/* IPv4 frame of `len` bytes (>= 60): proto 17 (UDP) or 6 (TCP), ports
- * sport -> dport, a 32-bit sequence number and a pattern in the payload. */
+/* IPv4 frame of `len` bytes (>= 60): proto 17 (UDP) or 6 (TCP psh ack), ports
+ * sport -> dport, a 32-bit sequence number first in the payload (frame_seq). */
 static void mkframe(uint8_t *p, size_t len, int proto, uint16_t sport, uint16_t dport,
 		    uint32_t seq)
 {
 	static const uint8_t dmac[6] = { 0x02, 0xee, 0, 0, 0, 0x02 };
 	static const uint8_t smac[6] = { 0x02, 0xee, 0, 0, 0, 0x01 };
-	size_t l4 = 34, hl = proto == 6 ? 20 : 8;
-	uint8_t *ip = p + 14;
+	static const uint8_t src[4] = { 10, 77, 0, 1 }, dst[4] = { 10, 77, 0, 2 };
+	size_t hdr = 14 + 20 + (proto == 6 ? 20 : 8);
+	uint8_t buf[XW_PB_MAX + 1514], *pl;
+	struct xw_pb_spec s;
 
-	memset(p, 0, len);
-	memcpy(p, dmac, 6);
-	memcpy(p + 6, smac, 6);
-	p[12] = 0x08;
-	p[13] = 0x00;
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)((len - 14) >> 8);
-	ip[3] = (uint8_t)(len - 14);
-	ip[4] = (uint8_t)(seq >> 8);
-	ip[5] = (uint8_t)seq;
-	ip[8] = 64;
-	ip[9] = (uint8_t)proto;
-	ip[12] = 10; ip[13] = 77; ip[14] = 0; ip[15] = 1;
-	ip[16] = 10; ip[17] = 77; ip[18] = 0; ip[19] = 2;
-	xw_pb_ip4_csum(ip);
-	p[l4] = (uint8_t)(sport >> 8);
-	p[l4 + 1] = (uint8_t)sport;
-	p[l4 + 2] = (uint8_t)(dport >> 8);
-	p[l4 + 3] = (uint8_t)dport;
-	if (proto == 17) {
-		p[l4 + 4] = (uint8_t)((len - l4) >> 8);
-		p[l4 + 5] = (uint8_t)(len - l4);
-	} else {
-		p[l4 + 12] = 0x50;   /* data offset 5 */
-		p[l4 + 13] = 0x18;   /* psh, ack */
-	}
-	{
-		size_t o = l4 + hl;
-
-		p[o] = (uint8_t)(seq >> 24);
-		p[o + 1] = (uint8_t)(seq >> 16);
-		p[o + 2] = (uint8_t)(seq >> 8);
-		p[o + 3] = (uint8_t)seq;
-		for (o += 4; o < len; o++)
-			p[o] = (uint8_t)(o * 7 + seq * 13);
-	}
+	if (len < hdr + 4 || len > 1514)
+		die("frame of %zu bytes: no room for a sequence number", len);
+	memset(&s, 0, sizeof(s));
+	memcpy(s.eth_dst, dmac, 6);
+	memcpy(s.eth_src, smac, 6);
+	s.vlan = -1;
+	s.eth_type = 0x0800;
+	s.l3 = XW_PB_L3_V4;
+	memcpy(s.src, src, 4);
+	memcpy(s.dst, dst, 4);
+	s.proto = (uint8_t)proto;
+	s.l4 = 1;
+	s.sport = sport;
+	s.dport = dport;
+	s.tcp_flags = 0x18;
+	s.payload = (uint16_t)(len - hdr);
+	if (xw_pb_build(&s, buf, sizeof(buf)) != len)
+		die("cannot build a %zu-byte frame", len);
+	pl = buf + hdr;
+	pl[0] = (uint8_t)(seq >> 24);
+	pl[1] = (uint8_t)(seq >> 16);
+	pl[2] = (uint8_t)(seq >> 8);
+	pl[3] = (uint8_t)seq;
+	memcpy(p, buf, len);
 }
 
 static uint32_t frame_seq(const uint8_t *d, size_t caplen)
