@@ -18,13 +18,13 @@
 #include <arpa/inet.h>
 #include "pktbuild.h"
 
-#define VB_QINQ  0x01u
-#define VB_TCI   0x02u
-#define VB_OPTS  0x04u
-#define VB_PAD   0x08u
-#define VB_DF    0x10u
-#define VB_ROUTE 0x20u
-#define VB_MORE  0x40u
+#define VB_QINQ  XW_PB_VB_QINQ
+#define VB_TCI   XW_PB_VB_TCI
+#define VB_OPTS  XW_PB_VB_OPTS
+#define VB_PAD   XW_PB_VB_PAD
+#define VB_DF    XW_PB_VB_DF
+#define VB_ROUTE XW_PB_VB_ROUTE
+#define VB_MORE  XW_PB_VB_MORE
 
 #define ET_IP    0x0800
 #define ET_IP6   0x86DD

@@ -53,11 +53,23 @@ struct xw_pb_spec {
 				  * 0: cut short (TCP/UDP/SCTP/ICMP/ICMPv6) */
 	uint16_t sport, dport;
 	uint8_t  tcp_flags, icmp_type, icmp_code;
-	uint32_t variant;        /* encoding choice, see pktbuild.c */
+	uint32_t variant;        /* encoding choice: XW_PB_VB_* bits, XW_PB_VLEN */
 	uint16_t payload;        /* bytes after a whole transport header (not a later
 				  * fragment), for tests that need a frame length;
 				  * 0: as variant says */
 };
+
+/* `variant` bits (pktbuild.c describes them), named for tests that need one
+ * encoding; bits 8.. pick lengths: a length chosen among n is
+ * (variant >> 8) % n, so XW_PB_VLEN(k) picks length k wherever k < n. */
+#define XW_PB_VB_QINQ  0x01u
+#define XW_PB_VB_TCI   0x02u
+#define XW_PB_VB_OPTS  0x04u
+#define XW_PB_VB_PAD   0x08u
+#define XW_PB_VB_DF    0x10u
+#define XW_PB_VB_ROUTE 0x20u
+#define XW_PB_VB_MORE  0x40u
+#define XW_PB_VLEN(k)  ((uint32_t)(k) << 8)
 
 /* Writes the frame into buf (cap >= XW_PB_MAX + payload); returns its length
  * (>= 14), or 0 if the spec cannot be built. */

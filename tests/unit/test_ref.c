@@ -9,52 +9,22 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "pktbuild.h"
 #include "pktgen.h"
 #include "refclass.h"
 #include "rulegen.h"
 
-/* ---- packet builder ---- */
+/* ---- frames (loader/frames/pktbuild.h) ---- */
 
 struct pkt {
 	uint8_t b[2048];
 	size_t n;
-	int ip;                 /* 4 or 6: the IP header to fix up in done() */
+	int ip;                 /* 4 or 6: the IP header fix_len() sets */
 	size_t l3;
 };
 
-static void put8(struct pkt *p, unsigned v) { p->b[p->n++] = (uint8_t)v; }
-static void put16(struct pkt *p, unsigned v) { put8(p, v >> 8); put8(p, v & 0xff); }
-static void put32(struct pkt *p, uint32_t v) { put16(p, v >> 16); put16(p, v & 0xffff); }
-static void zeros(struct pkt *p, size_t n) { memset(p->b + p->n, 0, n); p->n += n; }
-
 static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
-
-/* dst MAC_B, src MAC_A; tags are added with tag(), then et(). */
-static void macs(struct pkt *p)
-{
-	memset(p, 0, sizeof(*p));
-	memcpy(p->b, MAC_B, 6);
-	memcpy(p->b + 6, MAC_A, 6);
-	p->n = 12;
-}
-
-static void tag(struct pkt *p, uint16_t tpid, uint16_t vid)
-{
-	put16(p, tpid);
-	put16(p, 0xe000 | vid);         /* PCP bits set: must not leak into the VID */
-}
-
-static void et(struct pkt *p, uint16_t type)
-{
-	put16(p, type);
-}
-
-static void eth(struct pkt *p, uint16_t type)
-{
-	macs(p);
-	et(p, type);
-}
 
 static void ip4_addr(uint8_t *a, const char *s)
 {
@@ -66,118 +36,132 @@ static void ip6_addr(uint8_t *a, const char *s)
 	ck_assert_int_eq(inet_pton(AF_INET6, s, a), 1);
 }
 
-/* IPv4 header with ihl words (options zero), total length set by done(). */
-static void ip4x(struct pkt *p, uint8_t proto, const char *src, const char *dst,
-		 uint16_t frag, unsigned ihl)
+/* An untagged frame MAC_A -> MAC_B of this EtherType, nothing else set. */
+static struct xw_pb_spec eth_spec(uint16_t type)
 {
-	p->ip = 4;
-	p->l3 = p->n;
-	put8(p, 0x40 | ihl);
-	put8(p, 0);
-	put16(p, 0);
-	put16(p, 0x1234);
-	put16(p, frag);
-	put8(p, 64);
-	put8(p, proto);
-	put16(p, 0xdead);               /* wrong checksum: never checked */
-	ip4_addr(p->b + p->n, src);
-	p->n += 4;
-	ip4_addr(p->b + p->n, dst);
-	p->n += 4;
-	zeros(p, ihl * 4 - 20);
+	struct xw_pb_spec s;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.eth_dst, MAC_B, 6);
+	memcpy(s.eth_src, MAC_A, 6);
+	s.vlan = -1;
+	s.eth_type = type;
+	return s;
 }
 
-static void ip4(struct pkt *p, uint8_t proto)
+/* IPv4 / IPv6 src -> dst, protocol proto with a whole transport header
+ * (ports, flags, ICMP type and code are 0 until set). */
+static struct xw_pb_spec ip4_spec(uint8_t proto, const char *src, const char *dst)
 {
-	ip4x(p, proto, "10.1.2.3", "192.168.1.1", 0x4000, 5);
+	struct xw_pb_spec s = eth_spec(0x0800);
+
+	s.l3 = XW_PB_L3_V4;
+	ip4_addr(s.src, src);
+	ip4_addr(s.dst, dst);
+	s.proto = proto;
+	s.l4 = 1;
+	return s;
 }
 
-static void ip6x(struct pkt *p, uint8_t nh, const char *src, const char *dst)
+static struct xw_pb_spec ip6_spec(uint8_t proto, const char *src, const char *dst)
 {
-	p->ip = 6;
-	p->l3 = p->n;
-	put32(p, 0x60000000);
-	put16(p, 0);
-	put8(p, nh);
-	put8(p, 64);
-	ip6_addr(p->b + p->n, src);
-	p->n += 16;
-	ip6_addr(p->b + p->n, dst);
-	p->n += 16;
+	struct xw_pb_spec s = eth_spec(0x86DD);
+
+	s.l3 = XW_PB_L3_V6;
+	ip6_addr(s.src, src);
+	ip6_addr(s.dst, dst);
+	s.proto = proto;
+	s.l4 = 1;
+	return s;
 }
 
-static void ip6(struct pkt *p, uint8_t nh)
+static struct xw_pb_spec spec4(uint8_t proto)
 {
-	ip6x(p, nh, "2001:db8::1", "2001:db8:1::2");
+	return ip4_spec(proto, "10.1.2.3", "192.168.1.1");
 }
 
-/* Hop-by-hop / routing / destination options header of (len+1)*8 bytes. */
-static void ext(struct pkt *p, uint8_t nh, uint8_t len)
+static struct xw_pb_spec spec6(uint8_t proto)
 {
-	put8(p, nh);
-	put8(p, len);
-	zeros(p, (len + 1u) * 8 - 2);
+	return ip6_spec(proto, "2001:db8::1", "2001:db8:1::2");
 }
 
-static void frag6(struct pkt *p, uint8_t nh, uint16_t off, int m)
+static struct xw_pb_spec ports(struct xw_pb_spec s, uint16_t sport, uint16_t dport)
 {
-	put8(p, nh);
-	put8(p, 0);
-	put16(p, (unsigned)(off << 3) | (m ? 1 : 0));
-	put32(p, 0xabcd);
+	s.sport = sport;
+	s.dport = dport;
+	return s;
 }
 
-static void tcp(struct pkt *p, uint16_t sport, uint16_t dport, uint8_t flags)
+/* The frame of s.  Variant 0 is the plain encoding the byte offsets of the
+ * tests assume: untagged IP header at 14, IPv4 IHL 5, no extension headers
+ * (but a fragment header), transport header last, no padding. */
+static void build(struct pkt *p, const struct xw_pb_spec *s)
 {
-	put16(p, sport);
-	put16(p, dport);
-	put32(p, 1);
-	put32(p, 0);
-	put8(p, 0x50);
-	put8(p, flags);
-	put16(p, 65535);
-	put32(p, 0);
+	memset(p, 0, sizeof(*p));
+	p->n = xw_pb_build(s, p->b, sizeof(p->b));
+	ck_assert_uint_ge(p->n, 14);
+	p->ip = s->l3 == XW_PB_L3_V4 ? 4 : s->l3 == XW_PB_L3_V6 ? 6 : 0;
+	p->l3 = s->vlan < 0 ? 14 : (s->variant & XW_PB_VB_QINQ) ? 22 : 18;
 }
 
-static void udp(struct pkt *p, uint16_t sport, uint16_t dport)
+/* Set the IP length field to cover everything in the frame. */
+static void fix_len(struct pkt *p)
 {
-	put16(p, sport);
-	put16(p, dport);
-	put16(p, 8);
-	put16(p, 0);
-}
-
-static void sctp(struct pkt *p, uint16_t sport, uint16_t dport)
-{
-	put16(p, sport);
-	put16(p, dport);
-	put32(p, 7);
-	put32(p, 0);
-}
-
-static void icmp(struct pkt *p, uint8_t type, uint8_t code)
-{
-	put8(p, type);
-	put8(p, code);
-	put16(p, 0);
-	put32(p, 0);
-}
-
-/* Set the IP length field to cover everything written so far. */
-static void done(struct pkt *p)
-{
-	if (p->ip == 4)
-		p->b[p->l3 + 2] = (uint8_t)((p->n - p->l3) >> 8), p->b[p->l3 + 3] = (uint8_t)(p->n - p->l3);
-	else if (p->ip == 6)
-		p->b[p->l3 + 4] = (uint8_t)((p->n - p->l3 - 40) >> 8), p->b[p->l3 + 5] = (uint8_t)(p->n - p->l3 - 40);
+	if (p->ip == 4) {
+		p->b[p->l3 + 2] = (uint8_t)((p->n - p->l3) >> 8);
+		p->b[p->l3 + 3] = (uint8_t)(p->n - p->l3);
+		xw_pb_ip4_csum(p->b + p->l3);
+	} else if (p->ip == 6) {
+		p->b[p->l3 + 4] = (uint8_t)((p->n - p->l3 - 40) >> 8);
+		p->b[p->l3 + 5] = (uint8_t)(p->n - p->l3 - 40);
+	}
 }
 
 /* Cut the frame to n bytes and make the IP length field agree, so the IP
- * header stays valid and only the transport header is short. */
+ * header stays valid and only what follows it is short. */
 static void cut(struct pkt *p, size_t n)
 {
 	p->n = n;
-	done(p);
+	fix_len(p);
+}
+
+/* n zero bytes inserted at off: for what the builder does not write (a third
+ * VLAN tag, 40 bytes of IPv4 options, IPv6 extension chains of other orders
+ * and lengths than its own). */
+static uint8_t *insert(struct pkt *p, size_t off, size_t n)
+{
+	memmove(p->b + off + n, p->b + off, p->n - off);
+	memset(p->b + off, 0, n);
+	p->n += n;
+	return p->b + off;
+}
+
+/* An IPv6 extension header of n bytes (only the next header set) made the
+ * first of the chain of p; returns it. */
+static uint8_t *push6(struct pkt *p, uint8_t type, size_t n)
+{
+	uint8_t *h;
+
+	ck_assert_int_eq(p->ip, 6);
+	h = insert(p, p->l3 + 40, n);
+	h[0] = p->b[p->l3 + 6];
+	p->b[p->l3 + 6] = type;
+	fix_len(p);
+	return h;
+}
+
+/* Hop-by-hop / routing / destination options header of (len+1)*8 bytes. */
+static void push_ext(struct pkt *p, uint8_t type, uint8_t len)
+{
+	push6(p, type, (len + 1u) * 8)[1] = len;
+}
+
+static void push_frag(struct pkt *p, uint16_t off, int m)
+{
+	uint8_t *h = push6(p, 44, 8);
+
+	h[2] = (uint8_t)(off >> 5);
+	h[3] = (uint8_t)((off << 3) | (m ? 1 : 0));
 }
 
 /* ---- rule builder (storage from a per-test arena) ---- */
@@ -349,19 +333,19 @@ static void setup(void)
 /* A TCP/IPv4 packet 10.1.2.3:1000 -> 192.168.1.1:22 SYN. */
 static void tcp4(struct pkt *p)
 {
-	eth(p, 0x0800);
-	ip4(p, 6);
-	tcp(p, 1000, 22, 0x02);
-	done(p);
+	struct xw_pb_spec s = ports(spec4(6), 1000, 22);
+
+	s.tcp_flags = 0x02;
+	build(p, &s);
 }
 
 /* A TCP/IPv6 packet 2001:db8::1:1000 -> 2001:db8:1::2:22 SYN. */
 static void tcp6(struct pkt *p)
 {
-	eth(p, 0x86DD);
-	ip6(p, 6);
-	tcp(p, 1000, 22, 0x02);
-	done(p);
+	struct xw_pb_spec s = ports(spec6(6), 1000, 22);
+
+	s.tcp_flags = 0x02;
+	build(p, &s);
 }
 
 /* ---- Ethernet and short frames ---- */
@@ -414,6 +398,7 @@ END_TEST
 START_TEST(rule1_ip_is_ethertype_only)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule ip = R(), ip6r = R(), src = R(), arp = R();
 
 	ip.present = XM_IP;
@@ -421,22 +406,26 @@ START_TEST(rule1_ip_is_ethertype_only)
 	r_src(&src, "0.0.0.0/0");
 	r_ethtype(&arp, 0x0806);
 
-	eth(&p, 0x0800);                /* EtherType IPv4, garbage after */
-	zeros(&p, 5);
+	sp = eth_spec(0x0800);          /* EtherType IPv4, 5 bytes after */
+	sp.bad = XW_PB_V4_SHORT;
+	sp.variant = XW_PB_VLEN(5);
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 14 + 5);
 	ck_assert(MALFORMED(&p));
 	ck_assert(M(&ip, &p));
 	ck_assert(!M(&ip6r, &p));
 	ck_assert(!M(&src, &p));
 
-	eth(&p, 0x86DD);                /* IPv6 EtherType, IPv4 header inside */
-	ip4(&p, 6);
-	done(&p);
+	tcp4(&p);                       /* IPv6 EtherType, IPv4 header inside */
+	p.b[12] = 0x86;
+	p.b[13] = 0xDD;
 	ck_assert(M(&ip6r, &p));
 	ck_assert(!M(&ip, &p));
 	ck_assert(MALFORMED(&p));
 
-	eth(&p, 0x0806);
-	zeros(&p, 28);
+	sp = eth_spec(0x0806);
+	sp.variant = XW_PB_VLEN(28);
+	build(&p, &sp);
 	ck_assert(!M(&ip, &p));
 	ck_assert(!M(&ip6r, &p));
 	ck_assert(M(&arp, &p));
@@ -449,6 +438,7 @@ END_TEST
 START_TEST(rule2_ipv4_validity)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule src = R(), proto = R();
 
 	r_src(&src, "10.0.0.0/8");
@@ -482,12 +472,12 @@ START_TEST(rule2_ipv4_validity)
 	struct xw_rule p0 = R();
 	r_proto(&p0, 0);
 	ck_assert(!M(&p0, &p));
-	eth(&p, 0x0806);
-	zeros(&p, 28);
+	sp = eth_spec(0x0806);
+	sp.variant = XW_PB_VLEN(28);
+	build(&p, &sp);
 	ck_assert(!M(&p0, &p));
-	eth(&p, 0x0800);
-	ip4(&p, 0);
-	done(&p);
+	sp = spec4(0);
+	build(&p, &sp);
 	ck_assert(M(&p0, &p));
 
 	/* total length below IHL*4 */
@@ -511,16 +501,19 @@ START_TEST(rule2_ipv4_validity)
 	ck_assert(M(&src, &p));
 
 	/* trailing padding beyond total length is fine */
-	tcp4(&p);
-	zeros(&p, 10);
+	sp = ports(spec4(6), 1000, 22);
+	sp.variant = XW_PB_VB_PAD | XW_PB_VLEN(7);      /* 8 bytes */
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 14 + 40 + 8);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&proto, &p));
 
 	/* 40 bytes of options (IHL 15) */
-	eth(&p, 0x0800);
-	ip4x(&p, 17, "10.9.9.9", "10.0.0.1", 0, 15);
-	udp(&p, 53, 5353);
-	done(&p);
+	sp = ports(ip4_spec(17, "10.9.9.9", "10.0.0.1"), 53, 5353);
+	build(&p, &sp);
+	insert(&p, 14 + 20, 40);        /* the builder writes up to 12 option bytes */
+	p.b[14] = 0x4f;
+	fix_len(&p);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&src, &p));
 	struct xw_rule dport = R();
@@ -576,17 +569,13 @@ START_TEST(rule3_ext_walk_up_to_eight)
 	r_dport(&dport, 22, 22);
 
 	for (unsigned n = 0; n <= 9; n++) {
-		eth(&p, 0x86DD);
-		ip6(&p, n ? chain[0] : 6);
-		for (unsigned i = 0; i < n; i++) {
-			uint8_t nh = i + 1 < n ? chain[i + 1] : 6;
+		tcp6(&p);
+		for (unsigned i = n; i-- > 0; ) {       /* chain[0] ends up first */
 			if (chain[i] == 44)
-				frag6(&p, nh, 0, 1);    /* first fragment: walk goes on */
+				push_frag(&p, 0, 1);    /* first fragment: walk goes on */
 			else
-				ext(&p, nh, (uint8_t)(i % 3));
+				push_ext(&p, chain[i], (uint8_t)(i % 3));
 		}
-		tcp(&p, 1000, 22, 0x02);
-		done(&p);
 		if (n <= 8) {
 			ck_assert_msg(!MALFORMED(&p), "%u headers", n);
 			ck_assert_uint_eq(PARSE(&p).n_ext, n);
@@ -609,12 +598,10 @@ START_TEST(rule3_later_fragment_ends_walk)
 	r_dport(&dport, 22, 22);
 	r_frag(&later, XW_FRAG_LATER);
 
-	/* later fragment, next header TCP: proto known, no ports */
-	eth(&p, 0x86DD);
-	ip6(&p, 44);
-	frag6(&p, 6, 100, 1);
-	tcp(&p, 1000, 22, 0x02);
-	done(&p);
+	/* later fragment, next header TCP: proto known, no ports (its data is
+	 * a TCP header, which the builder does not write after a later one) */
+	tcp6(&p);
+	push_frag(&p, 100, 1);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&proto, &p));
 	ck_assert(M(&later, &p));
@@ -623,37 +610,30 @@ START_TEST(rule3_later_fragment_ends_walk)
 	/* later fragment whose next header is an extension header: invalid */
 	static const uint8_t exts[] = { 0, 43, 44, 60 };
 	for (unsigned i = 0; i < 4; i++) {
-		eth(&p, 0x86DD);
-		ip6(&p, 44);
-		frag6(&p, exts[i], 100, 0);
-		ext(&p, 6, 0);
-		tcp(&p, 1000, 22, 0x02);
-		done(&p);
+		tcp6(&p);
+		push_ext(&p, exts[i], 0);
+		push_frag(&p, 100, 0);
 		ck_assert_msg(MALFORMED(&p), "inner nh %u", exts[i]);
 		ck_assert(!M(&later, &p));
 		ck_assert(!M(&proto, &p));
 	}
 
 	/* a first fragment whose next header is 43 is walked on */
-	eth(&p, 0x86DD);
-	ip6(&p, 44);
-	frag6(&p, 43, 0, 1);
-	ext(&p, 6, 1);
-	tcp(&p, 1000, 22, 0x02);
-	done(&p);
+	tcp6(&p);
+	push_ext(&p, 43, 1);
+	push_frag(&p, 0, 1);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&dport, &p));
 
 	/* seven headers plus a later fragment as the 8th: valid;
 	 * as the 9th: too many */
 	for (unsigned before = 7; before <= 8; before++) {
-		eth(&p, 0x86DD);
-		ip6(&p, 60);
+		struct xw_pb_spec s = ports(spec6(17), 53, 53);
+
+		build(&p, &s);
+		push_frag(&p, 1, 0);
 		for (unsigned i = 0; i < before; i++)
-			ext(&p, i + 1 < before ? 60 : 44, 0);
-		frag6(&p, 17, 1, 0);
-		udp(&p, 53, 53);
-		done(&p);
+			push_ext(&p, 60, 0);
 		ck_assert_int_eq(MALFORMED(&p), before == 8);
 	}
 }
@@ -662,6 +642,7 @@ END_TEST
 START_TEST(rule3_walk_stops_at_ah_59_and_others)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule ah = R(), nonext = R(), dport = R(), udp17 = R();
 
 	r_proto(&ah, 51);
@@ -670,32 +651,25 @@ START_TEST(rule3_walk_stops_at_ah_59_and_others)
 	r_proto(&udp17, 17);
 
 	/* AH is the protocol; the TCP header behind it is not looked at */
-	eth(&p, 0x86DD);
-	ip6(&p, 0);
-	ext(&p, 51, 0);
-	put8(&p, 6);
-	put8(&p, 4);
-	zeros(&p, 22);
-	tcp(&p, 1000, 22, 0x02);
-	done(&p);
+	tcp6(&p);
+	push6(&p, 51, 24)[1] = 4;       /* AH: (4 + 2) * 4 bytes */
+	push_ext(&p, 0, 0);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&ah, &p));
 	ck_assert(!M(&dport, &p));
 
-	eth(&p, 0x86DD);
-	ip6(&p, 59);
-	done(&p);
+	sp = spec6(59);
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 14 + 40);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&nonext, &p));
 	ck_assert(!M(&ah, &p));
 
 	/* routing header then UDP; payload length smaller than the chain is
 	 * still valid (the walk is bounded by the frame) */
-	eth(&p, 0x86DD);
-	ip6(&p, 43);
-	ext(&p, 17, 2);
-	udp(&p, 53, 22);
-	done(&p);
+	sp = ports(spec6(17), 53, 22);
+	build(&p, &sp);
+	push_ext(&p, 43, 2);
 	p.b[14 + 4] = 0;
 	p.b[14 + 5] = 0;
 	ck_assert(!MALFORMED(&p));
@@ -707,35 +681,33 @@ END_TEST
 START_TEST(rule3_truncated_extension_headers)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule nonext = R();
 
 	r_proto(&nonext, 59);
 
 	/* exactly fits: valid */
-	eth(&p, 0x86DD);
-	ip6(&p, 0);
-	ext(&p, 59, 1);
-	done(&p);
+	sp = spec6(59);
+	build(&p, &sp);
+	push_ext(&p, 0, 1);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&nonext, &p));
 
 	/* header claims 16 bytes, 15 present */
-	p.n--;
-	done(&p);
+	cut(&p, p.n - 1);
 	ck_assert(MALFORMED(&p));
 	ck_assert(!M(&nonext, &p));
 
 	/* only one byte of the header: cannot read its length */
-	eth(&p, 0x86DD);
-	ip6(&p, 60);
-	put8(&p, 59);
-	done(&p);
+	build(&p, &sp);
+	push6(&p, 60, 1);
+	ck_assert_uint_eq(p.n, 14 + 41);
 	ck_assert(MALFORMED(&p));
 
 	/* fragment header of 7 bytes */
-	eth(&p, 0x86DD);
-	ip6(&p, 44);
-	frag6(&p, 59, 0, 0);
+	sp.variant = XW_PB_VB_DF;       /* an atomic fragment header */
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 14 + 48);
 	cut(&p, p.n - 1);
 	ck_assert(MALFORMED(&p));
 	cut(&p, p.n + 1);
@@ -749,25 +721,27 @@ END_TEST
 START_TEST(rule4_proto_on_later_fragments)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule proto = R(), sport = R(), flags = R();
 
 	r_proto(&proto, 6);
 	r_sport(&sport, 1000, 1000);
 	r_flags(&flags, 0x02, 0x02);
 
-	eth(&p, 0x0800);
-	ip4x(&p, 6, "10.0.0.1", "10.0.0.2", 0x2000 | 5, 5);    /* middle fragment */
-	tcp(&p, 1000, 22, 0x02);                                /* data that looks like TCP */
-	done(&p);
+	sp = ports(ip4_spec(6, "10.0.0.1", "10.0.0.2"), 1000, 22);
+	sp.tcp_flags = 0x02;
+	sp.mf = 1;
+	build(&p, &sp);
+	/* middle fragment (offset 5) whose data looks like TCP: the builder
+	 * writes no TCP header after a non-first fragment's IP header */
+	p.b[14 + 7] = 5;
+	xw_pb_ip4_csum(p.b + 14);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&proto, &p));
 	ck_assert(!M(&sport, &p));
 	ck_assert(!M(&flags, &p));
 
-	eth(&p, 0x0800);
-	ip4x(&p, 6, "10.0.0.1", "10.0.0.2", 0x2000, 5);         /* first fragment */
-	tcp(&p, 1000, 22, 0x02);
-	done(&p);
+	build(&p, &sp);                                         /* first fragment */
 	ck_assert(M(&sport, &p));
 	ck_assert(M(&flags, &p));
 
@@ -784,20 +758,15 @@ struct l4case {
 	unsigned min;
 };
 
+/* Ports 1000 -> 22, TCP flags SYN|ACK, ICMP type 8 code 3. */
 static void build_l4(struct pkt *p, const struct l4case *c)
 {
-	eth(p, c->v6 ? 0x86DD : 0x0800);
-	if (c->v6)
-		ip6(p, c->proto);
-	else
-		ip4(p, c->proto);
-	switch (c->proto) {
-	case 6:   tcp(p, 1000, 22, 0x12); break;
-	case 17:  udp(p, 1000, 22); break;
-	case 132: sctp(p, 1000, 22); break;
-	default:  icmp(p, 8, 3); break;
-	}
-	done(p);
+	struct xw_pb_spec s = ports(c->v6 ? spec6(c->proto) : spec4(c->proto), 1000, 22);
+
+	s.tcp_flags = 0x12;
+	s.icmp_type = 8;
+	s.icmp_code = 3;
+	build(p, &s);
 }
 
 START_TEST(rule5_minimum_transport_header)
@@ -857,28 +826,29 @@ END_TEST
 START_TEST(rule5_ports_only_tcp_udp_sctp)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule dport = R(), sport = R();
 
 	r_dport(&dport, 22, 22);
 	r_sport(&sport, 1000, 1000);
 
 	/* ICMP echo whose bytes 2..3 would read as 22 if taken as ports */
-	eth(&p, 0x0800);
-	ip4(&p, 1);
-	put8(&p, 8);
-	put8(&p, 0);
-	put16(&p, 22);
-	put32(&p, 0);
-	done(&p);
+	sp = spec4(1);
+	sp.icmp_type = 8;
+	build(&p, &sp);
+	p.b[34 + 2] = 0;
+	p.b[34 + 3] = 22;
 	ck_assert(!M(&dport, &p));
 
-	/* GRE likewise */
-	eth(&p, 0x0800);
-	ip4(&p, 47);
-	put16(&p, 1000);
-	put16(&p, 22);
-	zeros(&p, 16);
-	done(&p);
+	/* GRE likewise: 20 bytes whose first four would read as 1000 -> 22 */
+	sp = spec4(47);
+	sp.variant = XW_PB_VLEN(20);
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 34 + 20);
+	p.b[34] = 1000 >> 8;
+	p.b[34 + 1] = 1000 & 0xff;
+	p.b[34 + 2] = 0;
+	p.b[34 + 3] = 22;
 	ck_assert(!M(&dport, &p));
 	ck_assert(!M(&sport, &p));
 
@@ -906,10 +876,9 @@ START_TEST(rule5_port_ranges_and_lists)
 		{ 7999, 0 }, { 8000, 1 }, { 8999, 1 }, { 9000, 0 }, { 0, 0 }, { 65535, 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		eth(&p, 0x0800);
-		ip4(&p, 17);
-		udp(&p, 5, t[i].port);
-		done(&p);
+		struct xw_pb_spec s = ports(spec4(17), 5, t[i].port);
+
+		build(&p, &s);
 		ck_assert_msg(M(&r, &p) == t[i].hit, "port %u", t[i].port);
 	}
 	/* sport checks the source port, not the destination */
@@ -924,6 +893,7 @@ END_TEST
 START_TEST(rule5_icmp_family_and_codes)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule v4 = R(), v6 = R(), code = R();
 
 	r_icmp_type(&v4, 0, 8, 8);
@@ -933,24 +903,28 @@ START_TEST(rule5_icmp_family_and_codes)
 	r_icmp_code(&code, 0, 1);
 	r_icmp_code(&code, 4, 4);
 
-	/* ICMP type 8 in IPv6 next header 1: not ICMP (rule 5) */
-	eth(&p, 0x86DD);
-	ip6(&p, 1);
-	icmp(&p, 8, 0);
-	done(&p);
+	/* ICMP type 8 in IPv6 next header 1: not ICMP (rule 5); the builder
+	 * writes 8 bytes of data there, their first two an ICMP type and code */
+	sp = spec6(1);
+	sp.variant = XW_PB_VLEN(8);
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 54 + 8);
+	p.b[54] = 8;
+	p.b[54 + 1] = 0;
 	ck_assert(!M(&v4, &p));
 
 	/* ICMPv6 header in IPv4 protocol 58: not ICMPv6 */
-	eth(&p, 0x0800);
-	ip4(&p, 58);
-	icmp(&p, 128, 0);
-	done(&p);
+	sp = spec4(58);
+	sp.variant = XW_PB_VLEN(8);
+	build(&p, &sp);
+	ck_assert_uint_eq(p.n, 34 + 8);
+	p.b[34] = 128;
+	p.b[34 + 1] = 0;
 	ck_assert(!M(&v6, &p));
 
-	eth(&p, 0x86DD);
-	ip6(&p, 58);
-	icmp(&p, 136, 0);
-	done(&p);
+	sp = spec6(58);
+	sp.icmp_type = 136;
+	build(&p, &sp);
 	ck_assert(M(&v6, &p));
 	p.b[14 + 40] = 137;
 	ck_assert(!M(&v6, &p));
@@ -960,10 +934,10 @@ START_TEST(rule5_icmp_family_and_codes)
 		{ 11, 3, 0 }, { 8, 0, 0 }, { 4, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		eth(&p, 0x0800);
-		ip4(&p, 1);
-		icmp(&p, t[i].type, t[i].code);
-		done(&p);
+		sp = spec4(1);
+		sp.icmp_type = t[i].type;
+		sp.icmp_code = t[i].code;
+		build(&p, &sp);
 		ck_assert_msg(M(&code, &p) == t[i].hit, "type %u code %u", t[i].type, t[i].code);
 		ck_assert_int_eq(M(&v4, &p), t[i].type == 8);   /* no codes: any code */
 	}
@@ -1006,12 +980,12 @@ START_TEST(rule6_tcp_flags_mask)
 	p.b[14 + 20 + 13] = 0x10;               /* ACK */
 	ck_assert(!M(&syn, &p));
 
-	/* tcp flags never match UDP */
-	eth(&p, 0x0800);
-	ip4(&p, 17);
-	udp(&p, 1, 2);
-	zeros(&p, 20);
-	done(&p);
+	/* tcp flags never match UDP, with bytes where TCP flags would be */
+	struct xw_pb_spec s = ports(spec4(17), 1, 2);
+
+	s.payload = 20;
+	build(&p, &s);
+	p.b[34 + 13] = 0;
 	ck_assert(!M(&not_ack, &p));
 }
 END_TEST
@@ -1033,52 +1007,53 @@ static void check_frag(const struct pkt *p, struct fragexp e)
 	ck_assert_int_eq(M(&later, p), e.later);
 }
 
-static void frag4(struct pkt *p, uint16_t field)
+/* UDP 1 -> 2 as a fragment: more fragments, offset != 0 (the builder's
+ * offset of variant 0 is 1), variant (XW_PB_VB_DF: the DF bit / an atomic
+ * IPv6 fragment header). */
+static void frag_pkt(struct pkt *p, int v6, int mf, int later, uint32_t variant)
 {
-	eth(p, 0x0800);
-	ip4x(p, 17, "10.0.0.1", "10.0.0.2", field, 5);
-	udp(p, 1, 2);
-	done(p);
-}
+	struct xw_pb_spec s = ports(v6 ? ip6_spec(17, "2001:db8::1", "2001:db8::2")
+				       : ip4_spec(17, "10.0.0.1", "10.0.0.2"), 1, 2);
 
-static void frag6pkt(struct pkt *p, int has_frag, uint16_t off, int m)
-{
-	eth(p, 0x86DD);
-	ip6(p, has_frag ? 44 : 17);
-	if (has_frag)
-		frag6(p, 17, off, m);
-	udp(p, 1, 2);
-	done(p);
+	s.mf = (uint8_t)mf;
+	s.later = (uint8_t)later;
+	s.variant = variant;
+	build(p, &s);
 }
 
 START_TEST(rule7_fragment_kinds)
 {
 	struct pkt p;
 
-	frag4(&p, 0x4000);                      /* DF, unfragmented */
+	frag_pkt(&p, 0, 0, 0, XW_PB_VB_DF);     /* DF, unfragmented */
+	ck_assert_uint_eq(p.b[14 + 6], 0x40);
 	check_frag(&p, (struct fragexp){ 0, 0, 0 });
-	frag4(&p, 0x2000);                      /* first */
+	frag_pkt(&p, 0, 1, 0, 0);               /* first */
 	check_frag(&p, (struct fragexp){ 1, 1, 0 });
-	frag4(&p, 0x2000 | 10);                 /* middle */
+	frag_pkt(&p, 0, 1, 1, 0);               /* middle */
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
-	frag4(&p, 10);                          /* last */
+	frag_pkt(&p, 0, 0, 1, 0);               /* last */
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
-	frag4(&p, 0x8000);                      /* reserved bit only */
+	frag_pkt(&p, 0, 0, 0, 0);
+	p.b[14 + 6] = 0x80;                     /* reserved bit only */
 	check_frag(&p, (struct fragexp){ 0, 0, 0 });
 
-	frag6pkt(&p, 0, 0, 0);                  /* no fragment header */
+	frag_pkt(&p, 1, 0, 0, 0);               /* no fragment header */
 	check_frag(&p, (struct fragexp){ 0, 0, 0 });
-	frag6pkt(&p, 1, 0, 0);                  /* atomic fragment */
+	frag_pkt(&p, 1, 0, 0, XW_PB_VB_DF);     /* atomic fragment */
+	ck_assert_uint_eq(p.b[14 + 6], 44);
 	check_frag(&p, (struct fragexp){ 0, 0, 0 });
-	frag6pkt(&p, 1, 0, 1);
+	frag_pkt(&p, 1, 1, 0, 0);
 	check_frag(&p, (struct fragexp){ 1, 1, 0 });
-	frag6pkt(&p, 1, 7, 1);
+	frag_pkt(&p, 1, 1, 1, 0);
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
-	frag6pkt(&p, 1, 8191, 0);
+	frag_pkt(&p, 1, 0, 1, 0);
+	p.b[54 + 2] = 0xff;                     /* the largest offset, 8191 */
+	p.b[54 + 3] = 0xf8;
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
 
 	/* malformed: no fragment field at all */
-	frag4(&p, 0x2000);
+	frag_pkt(&p, 0, 1, 0, 0);
 	p.n--;
 	check_frag(&p, (struct fragexp){ 0, 0, 0 });
 }
@@ -1092,7 +1067,9 @@ START_TEST(rule8_checksum_ignored)
 	struct xw_rule src = R();
 
 	r_src(&src, "10.1.2.3");
-	tcp4(&p);                       /* checksum field is 0xdead */
+	tcp4(&p);
+	p.b[14 + 10] = 0xde;            /* a wrong checksum */
+	p.b[14 + 11] = 0xad;
 	ck_assert(M(&src, &p));
 	p.b[14 + 10] = 0;
 	p.b[14 + 11] = 0;
@@ -1107,21 +1084,24 @@ END_TEST
 START_TEST(rule9_two_tags)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule src = R(), outer = R(), inner = R(), type = R(), ip = R();
 
 	r_src(&src, "10.0.0.0/8");
 	r_vlan(&outer, 100);
-	r_vlan(&inner, 200);
 	r_ethtype(&type, 0x0800);
 	ip.present = XM_IP;
 
-	macs(&p);
-	tag(&p, 0x88A8, 100);
-	tag(&p, 0x8100, 200);
-	et(&p, 0x0800);
-	ip4(&p, 6);
-	tcp(&p, 1, 22, 2);
-	done(&p);
+	sp = ports(spec4(6), 1, 22);
+	sp.tcp_flags = 0x02;
+	sp.vlan = 100;
+	/* 0x88A8 outer tag, 0x8100 inner; PCP and DEI set: not in the VID */
+	sp.variant = XW_PB_VB_QINQ | XW_PB_VB_TCI;
+	build(&p, &sp);
+	ck_assert_uint_eq(p.b[12] << 8 | p.b[13], 0x88A8);
+	ck_assert_uint_ne(p.b[14] >> 4, 0);
+	r_vlan(&inner, (p.b[18] << 8 | p.b[19]) & 0xfff);
+	ck_assert_uint_ne(inner.vlan, 100);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&src, &p));
 	ck_assert(M(&outer, &p));
@@ -1135,6 +1115,7 @@ END_TEST
 START_TEST(rule9_three_tags_and_truncated)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule src = R(), outer = R(), t8100 = R(), ip = R(), vid0 = R();
 
 	r_src(&src, "10.0.0.0/8");
@@ -1143,15 +1124,14 @@ START_TEST(rule9_three_tags_and_truncated)
 	ip.present = XM_IP;
 	r_vlan(&vid0, 0);
 
-	/* third tag stays the EtherType: no L3 */
-	macs(&p);
-	tag(&p, 0x8100, 1);
-	tag(&p, 0x8100, 2);
-	tag(&p, 0x8100, 3);
-	et(&p, 0x0800);
-	ip4(&p, 6);
-	tcp(&p, 1, 22, 2);
-	done(&p);
+	/* third tag stays the EtherType: no L3 (an IPv4 packet behind it) */
+	sp = ports(spec4(6), 1, 22);
+	sp.tcp_flags = 0x02;
+	sp.vlan = 1;
+	sp.variant = XW_PB_VB_TCI;
+	build(&p, &sp);
+	memcpy(insert(&p, 16, 8),       /* the builder writes two tags at most */
+	       (const uint8_t[]){ 0x81, 0x00, 0xe0, 0x02, 0x81, 0x00, 0xe0, 0x03 }, 8);
 	ck_assert(M(&t8100, &p));
 	ck_assert(M(&outer, &p));
 	ck_assert(!M(&ip, &p));
@@ -1159,9 +1139,9 @@ START_TEST(rule9_three_tags_and_truncated)
 	ck_assert(!MALFORMED(&p));
 
 	/* a tag with fewer than 4 bytes behind its TPID */
-	macs(&p);
-	et(&p, 0x8100);
-	put16(&p, 1);
+	sp = eth_spec(0x8100);
+	sp.variant = XW_PB_VLEN(2);
+	build(&p, &sp);
 	ck_assert_uint_eq(p.n, 16);
 	ck_assert(M(&t8100, &p));
 	ck_assert(!M(&outer, &p));
@@ -1173,12 +1153,12 @@ START_TEST(rule9_three_tags_and_truncated)
 	ck_assert(!M(&vid0, &p));
 
 	/* one 802.1Q tag with VID 0 (priority tag) */
-	macs(&p);
-	tag(&p, 0x8100, 0);
-	et(&p, 0x0800);
-	ip4(&p, 6);
-	tcp(&p, 1, 22, 2);
-	done(&p);
+	sp = ports(spec4(6), 1, 22);
+	sp.tcp_flags = 0x02;
+	sp.vlan = 0;
+	sp.variant = XW_PB_VB_TCI;
+	build(&p, &sp);
+	ck_assert_uint_eq(p.b[12] << 8 | p.b[13], 0x8100);
 	ck_assert(M(&vid0, &p));
 	ck_assert(M(&src, &p));
 }
@@ -1189,6 +1169,7 @@ END_TEST
 START_TEST(addresses_by_family_and_prefix)
 {
 	struct pkt p4, p6, mapped;
+	struct xw_pb_spec sp;
 	struct xw_rule v4 = R(), v6 = R(), mixed = R(), odd = R(), any4 = R(), any6 = R(), dst = R();
 
 	r_src(&v4, "10.0.0.0/8");
@@ -1202,10 +1183,9 @@ START_TEST(addresses_by_family_and_prefix)
 
 	tcp4(&p4);                      /* 10.1.2.3 -> 192.168.1.1 */
 	tcp6(&p6);                      /* 2001:db8::1 -> 2001:db8:1::2 */
-	eth(&mapped, 0x86DD);
-	ip6x(&mapped, 6, "::ffff:10.1.2.3", "::ffff:192.168.1.1");
-	tcp(&mapped, 1, 22, 2);
-	done(&mapped);
+	sp = ports(ip6_spec(6, "::ffff:10.1.2.3", "::ffff:192.168.1.1"), 1, 22);
+	sp.tcp_flags = 0x02;
+	build(&mapped, &sp);
 
 	ck_assert(M(&v4, &p4));
 	ck_assert(!M(&v4, &p6));
