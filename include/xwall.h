@@ -208,10 +208,12 @@ struct xw_rent {
 };
 
 /* Per generation: the trees and the policy. */
+#define XW_TREE_DIR(t, d) (1u << (2 * ((t) & (XW_MAX_TREES - 1)) + ((d) & 1)))
 struct xw_thead {
 	__u32 n_trees;
 	__u8  policy[XW_DIR_MAX];
-	__u16 pad;
+	__u16 dirs;                     /* XW_TREE_DIR(t, d): some entry of tree t
+					 * matches direction d; else the walk skips it */
 	__u32 root[XW_MAX_TREES];       /* node index of each tree's root */
 	__u32 min_prio[XW_MAX_TREES];   /* best priority in the tree */
 };

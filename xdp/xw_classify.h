@@ -199,10 +199,15 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		struct xw_node *nd = 0;
 
 		at = th->root[t & (XW_MAX_TREES - 1)];
-
 		/* sorted by best priority: nothing later can win */
 		if (th->min_prio[t & (XW_MAX_TREES - 1)] >= s->best_prio)
 			return XW_STEP_DONE;
+		/* no entry of the tree matches the packet's direction (an
+		 * egress packet past a set of `in` rules): skip it */
+		if (!(th->dirs & XW_TREE_DIR(t, s->key.dir))) {
+			s->next_tuple = t + 1;
+			return XW_STEP_NEXT;
+		}
 		for (d = 0; d < XW_TREE_DEPTH; d++) {
 			__u32 ni = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
 

@@ -527,8 +527,12 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 		struct st s;
 
 		for (uint32_t i = 0; i < n; i++)
-			if (group_of(&rents[i]) == order[k])
+			if (group_of(&rents[i]) == order[k]) {
 				ids[m++] = i;
+				for (unsigned d = 0; d < XW_DIR_MAX; d++)
+					if (xw_rent_dirs(&rents[i]) & (1u << d))
+						t->head.dirs |= (uint16_t)XW_TREE_DIR(k, d);
+			}
 		memset(&s, 0, sizeof(s));
 		for (unsigned d = 0; d < NDIM; d++)
 			s.c[d] = dims[d].start;
@@ -609,6 +613,8 @@ int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, uint32_t *n
 
 		if (t->head.min_prio[i] >= best)
 			continue;
+		if (!(t->head.dirs & XW_TREE_DIR(i, k->dir)))
+			continue;   /* no entry for this direction */
 		for (unsigned d = 0;; d++) {
 			if (at >= t->n_nodes || d >= XW_TREE_DEPTH)
 				return hit;

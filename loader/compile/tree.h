@@ -41,6 +41,19 @@ static inline uint32_t xw_node_child(const struct xw_node *nd, const uint8_t *kb
 /* Does entry e match key k (72 readable bytes)? */
 int xw_rent_match(const struct xw_rent *e, const struct xw_key *k);
 
+/* The directions entry e can match: bit d for XW_DIR_IN/XW_DIR_OUT. */
+static inline unsigned xw_rent_dirs(const struct xw_rent *e)
+{
+	const uint8_t *m = (const uint8_t *)e->m, *v = (const uint8_t *)e->v;
+	size_t o = offsetof(struct xw_key, dir);
+	unsigned r = 0;
+
+	for (unsigned d = 0; d < XW_DIR_MAX; d++)
+		if ((d & m[o]) == v[o])
+			r |= 1u << d;
+	return r;
+}
+
 /* Build the trees over rents[0..n) (sorted by priority; taken over by t).
  * Returns 0, or -1 with msg set (capacity). */
 int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen);

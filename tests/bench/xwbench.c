@@ -352,6 +352,8 @@ static uint32_t trees_probed(const struct xw_tcompiled *c, const struct xw_key *
 
 		if (t->head.min_prio[i] >= best)
 			continue;
+		if (!(t->head.dirs & XW_TREE_DIR(i, k->dir)))
+			continue;
 		pr->trees++;
 		for (unsigned d = 0; at < t->n_nodes && d < XW_TREE_DEPTH; d++) {
 			nd = &t->nodes[at];

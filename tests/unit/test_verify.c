@@ -515,6 +515,15 @@ START_TEST(test_verify_catches_bad_trees)
 	verify_refuses(&dp, "says its best priority is 2");
 	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
 
+	/* 4. a tree header says no entry of a tree matches ingress packets:
+	 * the walk would skip the rules of that tree */
+	h = h0;
+	ck_assert(h.n_trees > 0);
+	h.dirs &= (__u16)~XW_TREE_DIR(0, XW_DIR_IN);
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
+	verify_refuses(&dp, "is skipped for a direction rule");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
+
 	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
 	free(ex);
 	free(text);
