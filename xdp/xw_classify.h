@@ -187,7 +187,8 @@ enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
 /* Tree s->next_tuple: walked to its leaf, whose list is read until the
  * first match, at most XW_LEAF_PER_STAGE entries (a list that goes on
  * continues in the next step, where it stopped). */
-static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen)
+static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_thead *th, __u32 gen,
+					__u32 dirs)
 {
 	const __u64 *pk = (const __u64 *)&s->key;
 	__u32 t = s->next_tuple, d, budget, at, end, best;
@@ -204,7 +205,7 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 			return XW_STEP_DONE;
 		/* no entry of the tree matches the packet's direction (an
 		 * egress packet past a set of `in` rules): skip it */
-		if (!(th->dirs & XW_TREE_DIR(t, s->key.dir))) {
+		if (!(dirs & (1u << (2 * (t & (XW_MAX_TREES - 1)))))) {
 			s->next_tuple = t + 1;
 			return XW_STEP_NEXT;
 		}
@@ -271,13 +272,17 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 {
 	__u32 gen = s->gen & 1;
 	struct xw_thead *th = bpf_map_lookup_elem(&xw_trees, &gen);
+	__u32 dirs;
 	int k, r;
 
 	if (!th || ++s->stages > XW_MAX_STAGES)
 		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+	/* the trees' bits for this packet's direction, at bits 2t (loaded
+	 * once: the steps' stores through s would reload them every step) */
+	dirs = (__u32)th->dirs >> (s->key.dir & 1);
 #pragma unroll
 	for (k = 0; k < (int)XW_TREES_PER_STAGE; k++) {
-		r = xw_tree_step(s, th, gen);
+		r = xw_tree_step(s, th, gen, dirs);
 		if (r == XW_STEP_DONE)
 			return xw_rules_done(s, th->policy[s->key.dir & 1]);
 		if (r == XW_STEP_FAIL)
