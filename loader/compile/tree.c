@@ -281,77 +281,90 @@ static unsigned agreed_start(const struct bld *B, const uint32_t *ids, uint32_t 
 	return c > limit ? c : limit;
 }
 
+/* The cut a node takes: field d, nb bits from bit c; its largest child
+ * (mx entries) and the children's entries summed (copies counted). */
+struct cut {
+	unsigned d, nb, c;
+	uint32_t mx;
+	uint64_t sum;
+};
+
+/* The best cut of a node of n entries: the field and width whose largest
+ * child is smallest, within the replication budget. */
+static void wide_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struct st *s,
+		     struct cut *bc)
+{
+	unsigned nbmax = n > 2048 ? NB_MAX : n > 128 ? 8 : B->nb_small;
+
+	for (unsigned d = 0; d < NDIM; d++) {
+		struct st sd = *s;
+		unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
+		unsigned room = cd < dims[d].bits ? nb_room(d, cd) : 0;
+
+		sd.c[d] = (uint8_t)cd;
+		if (room > nbmax)
+			room = nbmax;
+		for (unsigned nb = 1; nb <= room; nb++) {
+			uint64_t sum;
+			uint32_t mx;
+
+			measure(B, ids, n, d, &sd, nb, &sum, &mx);
+			if (sum > (uint64_t)SPFAC * n + (1u << nb) && nb > 1)
+				break;    /* wider cuts replicate even more */
+			if (mx < bc->mx || (mx == bc->mx && bc->nb && sum < bc->sum))
+				*bc = (struct cut){ d, nb, cd, mx, sum };
+		}
+	}
+}
+
+/* A small leaf whose entries one cut separates without copying any (exact
+ * values, disjoint prefixes or ranges) is cut further: a node read costs
+ * about 5 ns and an entry read about 7 (`xwbench pkt`, its fit), and a
+ * packet that matches none of them reads them all. */
+static void small_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struct st *s,
+		      struct cut *bc)
+{
+	for (unsigned d = 0; d < NDIM; d++) {
+		struct st sd = *s;
+		unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
+		unsigned room = cd < dims[d].bits ? nb_room(d, cd) : 0;
+
+		sd.c[d] = (uint8_t)cd;
+		if (room > SMALL_NB)
+			room = SMALL_NB;
+		for (unsigned nb = 1; nb <= room; nb++) {
+			uint64_t sum;
+			uint32_t mx;
+
+			measure(B, ids, n, d, &sd, nb, &sum, &mx);
+			if (sum > n)
+				break;    /* an entry in two children: no wider */
+			/* one node read must save at least one entry read on the
+			 * way to any child: measured on ClassBench, smaller gains
+			 * cost as much as they save */
+			if (mx < bc->mx && mx <= n / 2)
+				*bc = (struct cut){ d, nb, cd, mx, sum };
+		}
+	}
+}
+
 /* Fill node `at` with the tree over ids (sorted: best priority first). */
 static int build(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n, struct st *s,
 		 unsigned depth)
 {
-	unsigned bd = 0, bnb = 0, bc = 0;
-	uint32_t bmx = n;
-	uint64_t bsum = 0;
+	struct cut c = { 0, 0, 0, n, 0 };
+	unsigned bd, bnb, bc;
+	uint64_t bsum;
 
-	if (n > LEAF_TARGET && depth + 1 < XW_TREE_DEPTH) {
-		unsigned nbmax = n > 2048 ? NB_MAX : n > 128 ? 8 : B->nb_small;
-
-		for (unsigned d = 0; d < NDIM; d++) {
-			struct st sd = *s;
-			unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
-			unsigned room = cd < dims[d].bits ? nb_room(d, cd) : 0;
-
-			sd.c[d] = (uint8_t)cd;
-
-			if (room > nbmax)
-				room = nbmax;
-			for (unsigned nb = 1; nb <= room; nb++) {
-				uint64_t sum;
-				uint32_t mx;
-
-				measure(B, ids, n, d, &sd, nb, &sum, &mx);
-				if (sum > (uint64_t)SPFAC * n + (1u << nb) && nb > 1)
-					break;    /* wider cuts replicate even more */
-				if (mx < bmx || (mx == bmx && bnb && sum < bsum)) {
-					bmx = mx;
-					bsum = sum;
-					bd = d;
-					bnb = nb;
-					bc = cd;
-				}
-			}
-		}
-	}
-	/* A small leaf whose entries one cut separates without copying any
-	 * (exact values, disjoint prefixes or ranges) is cut further: a node
-	 * read costs about 3 ns and an entry read about 7 (`xwbench pkt`, its
-	 * fit), and a packet that matches none of them reads them all. */
-	if (n > 1 && n <= LEAF_TARGET && depth + 1 < XW_TREE_DEPTH) {
-		for (unsigned d = 0; d < NDIM; d++) {
-			struct st sd = *s;
-			unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
-			unsigned room = cd < dims[d].bits ? nb_room(d, cd) : 0;
-
-			sd.c[d] = (uint8_t)cd;
-			if (room > SMALL_NB)
-				room = SMALL_NB;
-			for (unsigned nb = 1; nb <= room; nb++) {
-				uint64_t sum;
-				uint32_t mx;
-
-				measure(B, ids, n, d, &sd, nb, &sum, &mx);
-				if (sum > n)
-					break;    /* an entry in two children: no wider */
-				/* one node read must save at least one entry read
-				 * on the way to any child: measured on ClassBench,
-				 * smaller gains cost as much as they save */
-				if (mx < bmx && mx <= n / 2) {
-					bmx = mx;
-					bsum = sum;
-					bd = d;
-					bnb = nb;
-					bc = cd;
-				}
-			}
-		}
-	}
-	if (!bnb || bmx >= n || B->t->n_nodes + (1u << bnb) > B->node_lim ||
+	if (n > LEAF_TARGET && depth + 1 < XW_TREE_DEPTH)
+		wide_cut(B, ids, n, s, &c);
+	else if (n > 1 && depth + 1 < XW_TREE_DEPTH)
+		small_cut(B, ids, n, s, &c);
+	bd = c.d;
+	bnb = c.nb;
+	bc = c.c;
+	bsum = c.sum;
+	if (!bnb || c.mx >= n || B->t->n_nodes + (1u << bnb) > B->node_lim ||
 	    B->t->n_lids + bsum > B->lid_lim)
 		return make_leaf(B, at, ids, n, depth);
 	{
