@@ -171,6 +171,9 @@ static void print_status_json(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 		if (xw_dp_tree_cost(dp, &tc) == 0) {
 			json_object *k = json_object_new_object();
 
+			json_object_object_add(k, "exact_shapes", json_object_new_int64(tc.xshapes));
+			json_object_object_add(k, "exact_entries", json_object_new_int64(tc.xentries));
+			json_object_object_add(k, "max_probes", json_object_new_int64(tc.xprobes));
 			json_object_object_add(k, "trees", json_object_new_int64(tc.trees));
 			json_object_object_add(k, "nodes", json_object_new_int64(tc.nodes));
 			json_object_object_add(k, "leaf_slots", json_object_new_int64(tc.leaf_slots));
@@ -197,9 +200,10 @@ static void print_status_text(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 		struct xw_tree_cost tc;
 
 		if (xw_dp_tree_cost(dp, &tc) == 0)
-			printf("classifier: %u trees, %u nodes, %u leaf slots; per packet at most "
-			       "%u reads (deepest path %u nodes, longest leaf %u entries)\n",
-			       tc.trees, tc.nodes, tc.leaf_slots, tc.worst, tc.depth, tc.leaf);
+			printf("classifier: %u exact shapes (%u entries), %u trees, %u nodes, %u leaf "
+			       "slots; per packet at most %u hash probes and %u reads (deepest path %u "
+			       "nodes, longest leaf %u entries)\n", tc.xshapes, tc.xentries, tc.trees,
+			       tc.nodes, tc.leaf_slots, tc.xprobes, tc.worst, tc.depth, tc.leaf);
 	}
 	for (size_t i = 0; i < n; i++)
 		printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,

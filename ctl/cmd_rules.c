@@ -36,9 +36,12 @@ static int check_only(const struct xw_ruleset *rs)
 		if (c.tree->max_leaf[i] > leaf)
 			leaf = c.tree->max_leaf[i];
 	}
-	printf("ok: %zu rules, %u rule entries, %u trees (%u nodes, %u leaf slots); per packet at most "
-	       "%u reads (deepest path %u nodes, longest leaf %u entries)\n", rs->n, c.tree->n_rents,
-	       c.tree->head.n_trees, c.tree->n_nodes, c.tree->n_lids, xw_tree_worst(c.tree), depth, leaf);
+	printf("ok: %zu rules, %u rule entries: %u by hash in %u exact shapes, the rest in %u trees "
+	       "(%u nodes, %u leaf slots); per packet at most %u hash probes and %u reads (deepest "
+	       "path %u nodes, longest leaf %u entries)\n", rs->n, c.tree->n_rents, c.tree->x.n,
+	       c.tree->head.n_xshapes, c.tree->head.n_trees, c.tree->n_nodes, c.tree->n_lids,
+	       xw_exact_probes_max(c.tree->head.xs, c.tree->head.n_xshapes), xw_tree_worst(c.tree),
+	       depth, leaf);
 	xw_tcompiled_free(&c);
 	return 0;
 }

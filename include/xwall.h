@@ -207,7 +207,37 @@ struct xw_rent {
 	__u32 pad2;
 };
 
-/* Per generation: the trees and the policy. */
+/* The exact tier (docs/classifier.md): entries whose mask is one of a few
+ * shapes shared by many entries, and whose port ranges are one port or any
+ * port, are looked up by hash, one probe per shape, instead of walked in a
+ * tree (a list of single addresses or ports, as xdp-filter holds them).
+ * The key is seen as 16 lanes of 32 bits (byte offsets 0, 4, ..., 60; the
+ * ports as the u16s they are in struct xw_key).  Before its probe a packet
+ * must have the bits all the shape's entries agree on (the check lanes:
+ * an IPv6 packet skips the IPv4 shapes, a UDP packet the `tcp dport`
+ * shape); the key is the lanes where they differ, under their mask.  A
+ * shape with one key lane uses a 4-byte key (xw_xents4), others a 16-byte
+ * key (xw_xents16, unused lanes zero): the hash's cost grows with the key.
+ * Shape j of generation g is the inner map at slot XW_XSLOT(g, j); its
+ * value is the entry's index in xw_rents. */
+#define XW_MAX_XSHAPES 8u
+#define XW_XLANES      4u             /* check lanes and key lanes per shape */
+#define XW_XSLOT(g, j) (((g) & 1) * XW_MAX_XSHAPES + ((j) & (XW_MAX_XSHAPES - 1)))
+
+struct xw_xshape {
+	__u8  nk;                   /* key lanes (1: xw_xents4; 2-4: xw_xents16) */
+	__u8  nc;                   /* check lanes */
+	__u8  koff[XW_XLANES];      /* byte offset of each key lane */
+	__u8  coff[XW_XLANES];      /* ... of each check lane */
+	__u16 pad;
+	__u32 min_prio;             /* best priority of the shape's entries */
+	__u32 n;                    /* its entries */
+	__u32 kmask[XW_XLANES];     /* key lane j = lane koff[j] & kmask[j] */
+	__u32 cm[XW_XLANES];        /* the packet may match only if lane coff[j] */
+	__u32 cv[XW_XLANES];        /* & cm[j] == cv[j] (zero past nk / nc) */
+};
+
+/* Per generation: the exact shapes, the trees and the policy. */
 #define XW_TREE_DIR(t, d) (1u << (2 * ((t) & (XW_MAX_TREES - 1)) + ((d) & 1)))
 struct xw_thead {
 	__u32 n_trees;
@@ -216,6 +246,9 @@ struct xw_thead {
 					 * matches direction d; else the walk skips it */
 	__u32 root[XW_MAX_TREES];       /* node index of each tree's root */
 	__u32 min_prio[XW_MAX_TREES];   /* best priority in the tree */
+	__u32 n_xshapes;                /* exact shapes, probed before the trees */
+	__u32 xpad;
+	struct xw_xshape xs[XW_MAX_XSHAPES];
 };
 
 /* Connection tracking.  The packet's state as the `ct` match sees it: */

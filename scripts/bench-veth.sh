@@ -843,7 +843,7 @@ load_rules() {
 		l0=$(xw_memlock); m0=$(kmem); t0=$(now)
 		NX "$ns" "$XWALL" apply "$RD/xwall.rules" >/dev/null
 		t1=$(now); m1=$(kmem); l1=$(xw_memlock)
-		shapes=$("$XWALL" apply --check "$RD/xwall.rules" | sed -n 's/.* per packet at most \([0-9][0-9]*\) reads.*/\1/p')
+		shapes=$("$XWALL" apply --check "$RD/xwall.rules" | sed -n 's/.* per packet at most [0-9]* hash probes and \([0-9][0-9]*\) reads.*/\1/p')
 		echo "$(( (t1 - t0) / 1000 )) $((m1 - m0)) $((l1 - l0)) $l0 ${shapes:--}" ;;
 	xdpfilter)
 		NX "$ns" xdp-filter unload "$dev" >/dev/null 2>&1 || true

@@ -265,6 +265,64 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 	return XW_STEP_NEXT;
 }
 
+/* Lane at byte offset off of the key (include/xwall.h: the exact tier). */
+static __always_inline __u32 xw_lane(const struct xw_scratch *s, __u8 off)
+{
+	return *(const __u32 *)((const __u8 *)&s->key + (off & 60));
+}
+
+/* The exact tier: for each shape whose agreed bits the packet has, one
+ * hash probe; the best entry found seeds best_prio, so the trees after it
+ * only look for better priorities. */
+static __always_inline void xw_exact_probe(struct xw_scratch *s, const struct xw_thead *th,
+					   __u32 gen)
+{
+	__u32 j, n = th->n_xshapes;
+
+	for (j = 0; j < XW_MAX_XSHAPES; j++) {
+		const struct xw_xshape *x = &th->xs[j];
+		__u32 key[XW_XLANES], k4, diff = 0, slot, *ri, ei;
+		struct xw_rent *e;
+		void *inner;
+		int l;
+
+		if (j >= n)
+			break;
+		if (x->min_prio >= s->best_prio)
+			continue;
+#pragma unroll
+		for (l = 0; l < (int)XW_XLANES; l++)
+			diff |= (xw_lane(s, x->coff[l]) & x->cm[l]) ^ x->cv[l];
+		if (diff)
+			continue;
+#pragma unroll
+		for (l = 0; l < (int)XW_XLANES; l++)
+			key[l] = xw_lane(s, x->koff[l]) & x->kmask[l];
+		slot = XW_XSLOT(gen, j);
+		/* a call site per map, each with a key of its own (else clang
+		 * merges the two calls into one, which the verifier cannot
+		 * inline: a helper call through the map's ops, ~10 ns more) */
+		if (x->nk == 1) {
+			k4 = key[0];
+			inner = bpf_map_lookup_elem(&xw_xents4, &slot);
+			ri = inner ? bpf_map_lookup_elem(inner, &k4) : 0;
+		} else {
+			inner = bpf_map_lookup_elem(&xw_xents16, &slot);
+			ri = inner ? bpf_map_lookup_elem(inner, key) : 0;
+		}
+		if (!ri)
+			continue;
+		ei = gen * XW_MAX_RENTS + (*ri & (XW_MAX_RENTS - 1));
+		e = bpf_map_lookup_elem(&xw_rents, &ei);
+		if (!e || e->prio >= s->best_prio)
+			continue;
+		s->best_prio = e->prio;
+		s->best_slot = e->slot;
+		s->best_verdict = e->verdict;
+		s->best_flags = e->flags;
+	}
+}
+
 /* One rule stage: XW_TREES_PER_STAGE steps (a step finishes a tree or
  * reads XW_LEAF_PER_STAGE entries of its leaf); what is left continues in
  * the next stage (tail call).  Returns a verdict, or XW_NEXT_*. */
@@ -277,6 +335,8 @@ static __always_inline int xw_classify_batch(struct xw_scratch *s)
 
 	if (!th || ++s->stages > XW_MAX_STAGES)
 		return xw_finish(s, XW_REASON_TAILCALL, s->fail_verdict);
+	if (s->stages == 1)
+		xw_exact_probe(s, th, gen);
 	/* the trees' bits for this packet's direction, at bits 2t (loaded
 	 * once: the steps' stores through s would reload them every step) */
 	dirs = (__u32)th->dirs >> (s->key.dir & 1);

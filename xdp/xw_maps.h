@@ -47,6 +47,39 @@ struct {
 	__type(value, struct xw_thead);
 } xw_trees SEC(".maps");
 
+/* The exact tier (include/xwall.h): shape j of generation g is the hash
+ * map at slot XW_XSLOT(g, j) of one of these, made to the size of its
+ * entries by each apply (loader/datapath/datapath.c). */
+struct xw_xents4_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, sizeof(__u32));
+};
+
+struct xw_xents16_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__uint(key_size, 16);
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2 * XW_MAX_XSHAPES);
+	__type(key, __u32);
+	__array(values, struct xw_xents4_inner);
+} xw_xents4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2 * XW_MAX_XSHAPES);
+	__type(key, __u32);
+	__array(values, struct xw_xents16_inner);
+} xw_xents16 SEC(".maps");
+
 /* Limit entries of generation g at [g * XW_MAX_LIMIT_ENTRIES, ...). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -771,6 +771,8 @@ struct tables {
 	uint32_t *mark;          /* per rent: last tree it was listed in + 1 */
 	uint32_t trees;
 	size_t entries, limits, nodes_n, leaves, max_leaf, max_depth;
+	uint32_t xshapes;
+	size_t xentries;
 };
 
 static int sys(struct verify_run *run, const char *what, int e)
@@ -1018,7 +1020,77 @@ static int check_trees(struct verify_run *run, struct tables *tab, uint32_t *sta
 	return rc;
 }
 
-/* Every rent some leaf lists: one cube each. */
+/* The exact tier's structure: a shape the datapath reads as the entries
+ * say, and each of its hash entries the key its rule entry has there
+ * (xw_exact_entry_key, which builds the key the datapath builds from a
+ * packet that entry matches).  The entries become objects (mark). */
+static int check_shape(struct verify_run *run, struct tables *tab, uint32_t j)
+{
+	const struct xw_xshape *x = &tab->head.xs[j];
+	int one = x->nk == 1, fd;
+	__u32 slot = XW_XSLOT(tab->gen, j), id = 0, ks = one ? 4 : 16;
+	enum xw_map_id outer = one ? XW_M_XENTS4 : XW_M_XENTS16;
+	uint32_t key[XW_XLANES], next[XW_XLANES], *prev = NULL;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	if (!x->nk || x->nk > XW_XLANES || x->nc > XW_XLANES)
+		return bad_tree(run, "exact shape %u has %u key lanes: not a shape the datapath "
+				"reads", j, x->nk);
+	if (bpf_map_lookup_elem(run->dp->map_fd[outer], &slot, &id))
+		return bad_tree(run, "exact shape %u has no hash map (slot %u)", j, slot);
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return sys(run, "open an exact-tier map", errno);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != ks) {
+		close(fd);
+		return bad_tree(run, "exact shape %u's map has keys of %u bytes", j, info.key_size);
+	}
+	memset(key, 0, sizeof(key));
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		struct xw_xkey want;
+		__u32 r = 0;
+
+		memcpy(key, next, ks);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &r)) {
+			close(fd);
+			return sys(run, "read an exact-tier map", errno);
+		}
+		r &= XW_MAX_RENTS - 1;   /* as the datapath masks it */
+		if (get_rent(run, tab, r)) {
+			close(fd);
+			return -1;
+		}
+		if (!xw_exact_entry_key(x, j, &tab->rents[r], &want) ||
+		    memcmp(want.lane, key, ks)) {
+			close(fd);
+			return bad_tree(run, "exact shape %u lists rule %u under a key no packet it "
+					"matches has", j, tab->rents[r].prio);
+		}
+		if (tab->rents[r].prio < x->min_prio) {
+			close(fd);
+			return bad_tree(run, "exact shape %u says its best priority is %u, but lists "
+					"a better one", j, x->min_prio);
+		}
+		tab->mark[r] = XW_MAX_TREES + 1 + j;
+		tab->xentries++;
+	}
+	close(fd);
+	return 0;
+}
+
+static int check_exact(struct verify_run *run, struct tables *tab)
+{
+	tab->xshapes = tab->head.n_xshapes < XW_MAX_XSHAPES ? tab->head.n_xshapes : XW_MAX_XSHAPES;
+	for (uint32_t j = 0; j < tab->xshapes; j++)
+		if (check_shape(run, tab, j))
+			return -1;
+	return 0;
+}
+
+/* Every rent some leaf or exact shape lists: one cube each. */
 static int entry_objects(struct verify_run *run, struct tables *tab)
 {
 	for (uint32_t r = 0; r < XW_MAX_RENTS; r++) {
@@ -1094,6 +1166,8 @@ static int read_tables(struct verify_run *run, struct tables *tab)
 	tab->trees = tab->head.n_trees < XW_MAX_TREES ? tab->head.n_trees : XW_MAX_TREES;
 	rc = check_trees(run, tab, stamp);
 	free(stamp);
+	if (!rc)
+		rc = check_exact(run, tab);
 	if (rc)
 		return -1;
 	if (entry_objects(run, tab))
@@ -2607,9 +2681,10 @@ static void print_summary(const struct verify_run *run, const struct xw_verify_s
 {
 	FILE *log = run->log;
 
-	fprintf(log, "verify: %zu rules, %zu entries in %zu trees, %zu limit entries; "
-		"%lu cells (in %lu, out %lu; %lu shape cells), %.2f s\n",
-		st->rules, st->entries, st->trees, st->limits, (unsigned long)st->cells,
+	fprintf(log, "verify: %zu rules, %zu entries (%zu by hash in %zu exact shapes, the rest "
+		"in %zu trees), %zu limit entries; %lu cells (in %lu, out %lu; %lu shape cells), "
+		"%.2f s\n", st->rules, st->entries, st->xentries, st->xshapes, st->trees, st->limits,
+		(unsigned long)st->cells,
 		(unsigned long)st->dir_cells[0], (unsigned long)st->dir_cells[1],
 		(unsigned long)st->shape_cells, st->seconds);
 	fprintf(log, "verify: frames:");
@@ -2673,6 +2748,8 @@ int xw_verify(struct xw_dp *dp, const struct xw_verify_opts *opts,
 	st->rules = run.rs.n;
 	st->entries = tab.entries;
 	st->trees = tab.trees;
+	st->xshapes = tab.xshapes;
+	st->xentries = tab.xentries;
 	st->limits = tab.limits;
 	if (pin_one_cpu(&run, &old, &have_old))
 		goto out;

@@ -33,6 +33,7 @@ struct xw_verify_stats {
 	uint64_t retries;        /* runs repeated because the scratch was overwritten */
 	uint64_t dir_cells[2];
 	size_t   rules, entries, trees, limits;
+	size_t   xshapes, xentries;   /* exact shapes and the entries they hold */
 	int      exact;          /* limit entries out of order: no shortcut */
 	double   seconds;
 };

@@ -255,12 +255,16 @@ static int make_leaf(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n
  * entries of the node disagree (each either wildcards a bit or gives it
  * the same value), since cutting there separates nothing.  Without this a
  * set of IPv6 rules under one /96 spends the depth limit on the common
- * prefix and ends in one long leaf.  Kept <= bits - 16 so that the window
- * read stays where it was. */
+ * prefix and ends in one long leaf.  It may go up to the field's last bit:
+ * the 4-byte window read there reaches past the field (into the next one,
+ * or the scratch after the key: xw_node_word's 72 readable bytes), but
+ * nb_room keeps the bits cut inside it.  (Capped at bits - 16 before, a
+ * set of IPv6 addresses differing only in their last 10 bits was one
+ * leaf: the 6-bit cuts at bit 112 saw a single value.) */
 static unsigned agreed_start(const struct bld *B, const uint32_t *ids, uint32_t n, unsigned d,
 			     unsigned c)
 {
-	unsigned nbytes = dims[d].bits / 8, limit = dims[d].bits - 16;
+	unsigned nbytes = dims[d].bits / 8, limit = dims[d].bits - 1;
 	uint8_t ones[16] = { 0 }, zeros[16] = { 0 };
 
 	if (dims[d].port || (dims[d].flags & XW_NODE_LE16) || dims[d].bits <= 16 ||
@@ -486,10 +490,40 @@ uint32_t xw_tree_worst(const struct xw_ctree *t)
 	return w;
 }
 
+/* The non-empty groups (ng[g] entries not in the exact tier) in order of
+ * their best entry, the order of the trees: the walk can stop early.
+ * Returns their count; min_prio[k] is tree k's best priority. */
+static unsigned order_groups(const struct xw_rent *rents, const uint8_t *grp, const uint8_t *in_x,
+			     uint32_t n, const uint32_t ng[8], unsigned order[8], uint32_t *min_prio)
+{
+	uint32_t best[8];
+	unsigned ntr = 0;
+
+	for (unsigned g = 0; g < 8; g++)
+		best[g] = XW_PRIO_NONE;
+	for (uint32_t i = n; i-- > 0;)
+		if (!in_x[i])
+			best[grp[i]] = rents[i].prio;
+	for (unsigned g = 0; g < 8; g++)
+		if (ng[g])
+			order[ntr++] = g;
+	for (unsigned i = 1; i < ntr; i++)
+		for (unsigned j = i; j > 0 && best[order[j]] < best[order[j - 1]]; j--) {
+			unsigned x = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	for (unsigned k = 0; k < ntr; k++)
+		min_prio[k] = best[order[k]];
+	return ntr;
+}
+
 int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen)
 {
 	struct bld B;
 	uint32_t *ids = NULL, ng[8] = { 0 };
+	uint8_t *in_x = NULL, *grp = NULL;
 	unsigned order[8], ntr = 0;
 	double t0 = now_s();
 	int rc = -1;
@@ -508,39 +542,30 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 	B.t = t;
 	B.cnt = calloc((1u << NB_MAX) + 1, sizeof(*B.cnt));
 	ids = malloc((size_t)(n ? n : 1) * sizeof(*ids));
-	if (!B.cnt || !ids) {
+	in_x = calloc(n ? n : 1, 1);
+	grp = malloc(n ? n : 1);
+	if (!B.cnt || !ids || !in_x || !grp) {
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		ng[group_of(&rents[i])]++;
-	/* trees in order of their best entry: the walk can stop early */
-	{
-		uint32_t best[8];
-
-		for (unsigned g = 0; g < 8; g++)
-			best[g] = XW_PRIO_NONE;
-		for (uint32_t i = n; i-- > 0;)
-			best[group_of(&rents[i])] = rents[i].prio;
-		for (unsigned g = 0; g < 8; g++)
-			if (ng[g])
-				order[ntr++] = g;
-		for (unsigned i = 1; i < ntr; i++)
-			for (unsigned j = i; j > 0 && best[order[j]] < best[order[j - 1]]; j--) {
-				unsigned x = order[j];
-
-				order[j] = order[j - 1];
-				order[j - 1] = x;
-			}
-		for (unsigned k = 0; k < ntr; k++)
-			t->head.min_prio[k] = best[order[k]];
+		grp[i] = (uint8_t)group_of(&rents[i]);
+	if (xw_exact_split(rents, grp, n, xw_exact_mode(), &t->x, in_x)) {
+		snprintf(msg, msglen, "out of memory");
+		goto out;
 	}
+	t->head.n_xshapes = t->x.n_shapes;
+	memcpy(t->head.xs, t->x.shapes, sizeof(t->head.xs));
+	for (uint32_t i = 0; i < n; i++)
+		if (!in_x[i])
+			ng[grp[i]]++;
+	ntr = order_groups(rents, grp, in_x, n, ng, order, t->head.min_prio);
 	for (unsigned k = 0; k < ntr; k++) {
 		uint32_t m = 0;
 		struct st s;
 
 		for (uint32_t i = 0; i < n; i++)
-			if (group_of(&rents[i]) == order[k]) {
+			if (!in_x[i] && grp[i] == order[k]) {
 				ids[m++] = i;
 				for (unsigned d = 0; d < XW_DIR_MAX; d++)
 					if (xw_rent_dirs(&rents[i]) & (1u << d))
@@ -595,6 +620,8 @@ full:
 		snprintf(msg, msglen, "out of memory");
 out:
 	free(ids);
+	free(in_x);
+	free(grp);
 	free(B.cnt);
 	if (rc) {
 		t->rents = NULL;   /* the caller still owns them */
@@ -608,16 +635,32 @@ void xw_ctree_free(struct xw_ctree *t)
 	free(t->rents);
 	free(t->nodes);
 	free(t->lids);
+	xw_cexact_free(&t->x);
 	memset(t, 0, sizeof(*t));
 }
 
-int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, uint32_t *nodes_read,
-		   uint32_t *ents_read)
+int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, struct xw_walk *w)
 {
 	uint8_t kb[sizeof(struct xw_key) + 8];
 	uint32_t best = XW_PRIO_NONE;
+	struct xw_walk dummy = { 0 };
 	int hit = -1;
 
+	if (!w)
+		w = &dummy;
+	for (uint32_t j = 0; j < t->head.n_xshapes && j < XW_MAX_XSHAPES; j++) {
+		struct xw_xkey xk;
+		int64_t r;
+
+		if (t->head.xs[j].min_prio >= best || !xw_exact_key(&t->head.xs[j], j, k, &xk))
+			continue;
+		w->probes++;
+		r = xw_exact_find(&t->x, &xk);
+		if (r >= 0 && t->rents[r].prio < best) {
+			best = t->rents[r].prio;
+			hit = (int)r;
+		}
+	}
 	memset(kb, 0, sizeof(kb));
 	memcpy(kb, k, sizeof(*k));
 	for (uint32_t i = 0; i < t->head.n_trees && i < XW_MAX_TREES; i++) {
@@ -628,12 +671,12 @@ int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, uint32_t *n
 			continue;
 		if (!(t->head.dirs & XW_TREE_DIR(i, k->dir)))
 			continue;   /* no entry for this direction */
+		w->trees++;
 		for (unsigned d = 0;; d++) {
 			if (at >= t->n_nodes || d >= XW_TREE_DEPTH)
 				return hit;
 			nd = &t->nodes[at];
-			if (nodes_read)
-				(*nodes_read)++;
+			w->nodes++;
 			if (!nd->nb)
 				break;
 			at = nd->base + xw_node_child(nd, kb);
@@ -641,8 +684,7 @@ int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, uint32_t *n
 		for (uint32_t j = 0; j < nd->n; j++) {
 			const struct xw_rent *e = &t->rents[t->lids[nd->base + j]];
 
-			if (ents_read)
-				(*ents_read)++;
+			w->entries++;
 			if (e->prio >= best)
 				break;
 			if (xw_rent_match(e, k)) {

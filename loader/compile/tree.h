@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "xwall.h"
+#include "exact.h"
 
 struct xw_ctree {
-	struct xw_thead head;
+	struct xw_thead head;           /* with the exact shapes (x.shapes) */
 	uint32_t n_rents, n_nodes, n_lids;
 	struct xw_rent *rents;          /* sorted by priority */
+	struct xw_cexact x;             /* the entries looked up by hash */
 	struct xw_node *nodes;
 	uint32_t *lids;
 	/* what a packet can cost, per tree: node reads and the longest leaf */
@@ -54,17 +56,25 @@ static inline unsigned xw_rent_dirs(const struct xw_rent *e)
 	return r;
 }
 
-/* Build the trees over rents[0..n) (sorted by priority; taken over by t).
- * Returns 0, or -1 with msg set (capacity). */
+/* Build the exact tier and the trees over rents[0..n) (sorted by priority;
+ * taken over by t): the entries of the most common exact shapes go to the
+ * hash (loader/compile/exact.h), the others to the trees.  Returns 0, or -1
+ * with msg set (capacity). */
 int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen);
 void xw_ctree_free(struct xw_ctree *t);
 
-/* First match of key k by walking the trees as the datapath does;
- * returns the entry index or -1.  stats: node reads and entries read. */
-int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, uint32_t *nodes_read,
-		   uint32_t *ents_read);
+/* What one lookup read: hash probes, trees walked, nodes, leaf entries. */
+struct xw_walk {
+	uint32_t probes, trees, nodes, entries;
+};
 
-/* Worst case per packet: sum over trees of depth + longest leaf. */
+/* First match of key k by probing the exact shapes and walking the trees as
+ * the datapath does; returns the entry index or -1.  w (may be NULL) adds
+ * what was read. */
+int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, struct xw_walk *w);
+
+/* Worst case per packet: sum over trees of depth + longest leaf (the exact
+ * shapes add one probe each: head.n_xshapes). */
 uint32_t xw_tree_worst(const struct xw_ctree *t);
 /* Rule stages (tail calls) a packet may need; at most XW_MAX_STAGES. */
 uint32_t xw_tree_stages(const struct xw_ctree *t);

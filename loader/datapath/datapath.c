@@ -56,7 +56,8 @@ const char *const xw_map_names[] = {
 	[XW_M_SET_MAPS] = "xw_set_maps", [XW_M_SET_DEFS] = "xw_set_defs",
 	[XW_M_SET_RULES] = "xw_set_rules", [XW_M_SET_NRULES] = "xw_set_nrules",
 	[XW_M_SET_BANS] = "xw_set_bans", [XW_M_SET_HMAPS] = "xw_set_hmaps",
-	[XW_M_SET_CUR] = "xw_set_cur",
+	[XW_M_SET_CUR] = "xw_set_cur", [XW_M_XENTS4] = "xw_xents4",
+	[XW_M_XENTS16] = "xw_xents16",
 };
 _Static_assert(XW_ARRAY_SIZE(xw_map_names) == XW_M_COUNT,
 	       "xw_map_names: every enum xw_map_id needs a name");
@@ -1329,6 +1330,8 @@ static int compile_trees(const struct xw_ruleset *rs, const uint32_t *slots, con
 /* What the rule set costs a packet (xw_dp.last_cost). */
 static void note_cost(struct xw_dp *dp, const struct xw_tcompiled *c)
 {
+	dp->last_cost.xshapes = c->tree->head.n_xshapes;
+	dp->last_cost.xentries = c->tree->x.n;
 	dp->last_cost.trees = c->tree->head.n_trees;
 	dp->last_cost.entries = c->tree->n_rents;
 	dp->last_cost.nodes = c->tree->n_nodes;
@@ -1373,15 +1376,76 @@ static int text_map(const char *text, size_t tlen)
 	return fd;
 }
 
-/* The inactive generation's trees and limit entries (no packet uses them):
- * only the slots the new trees reach are written. */
+/* Empty slot `slot` of outer map m (ENOENT: it was). */
+static int clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
+{
+	int rc = bpf_map_delete_elem(dp->map_fd[m], &slot) ? -errno : 0;
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Shape j's entries x->keys[at, at + n) as a new hash map of their size,
+ * installed at its slot of xw_xents4 or xw_xents16. */
+static int write_shape(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x, uint32_t j,
+		       uint32_t at, uint32_t n)
+{
+	int one = x->shapes[j].nk == 1, fd, rc;
+	__u32 ks = one ? 4 : 16, slot = XW_XSLOT(gen, j);
+	uint32_t *keys = malloc((size_t)(n ? n : 1) * ks);
+
+	if (!keys)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy((char *)keys + (size_t)i * ks, x->keys[at + i].lane, ks);
+	fd = new_inner(BPF_MAP_TYPE_HASH, one ? "xw_xents4_g" : "xw_xents16_g", ks, sizeof(__u32), n,
+		       BPF_F_RDONLY_PROG);
+	rc = fd < 0 ? fd : fill(fd, keys, x->rids + at, n);
+	free(keys);
+	if (!rc && bpf_map_update_elem(dp->map_fd[one ? XW_M_XENTS4 : XW_M_XENTS16], &slot, &fd, 0))
+		rc = -errno;
+	if (!rc)
+		rc = clear_slot(dp, one ? XW_M_XENTS16 : XW_M_XENTS4, slot);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The inactive generation's exact tier: per shape a hash map made to the
+ * size of its entries (the one it replaces is freed by the kernel once no
+ * packet can hold it); the slots of shapes it does not have are emptied. */
+static int write_exact(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x)
+{
+	uint32_t at = 0;
+	int rc = 0;
+
+	for (uint32_t j = 0; j < XW_MAX_XSHAPES && !rc; j++) {
+		uint32_t n = 0;
+
+		while (at + n < x->n && x->keys[at + n].shape == j)
+			n++;
+		if (j < x->n_shapes) {
+			rc = write_shape(dp, gen, x, j, at, n);
+		} else {
+			rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
+			if (!rc)
+				rc = clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
+		}
+		at += n;
+	}
+	return rc;
+}
+
+/* The inactive generation's exact tier, trees and limit entries (no packet
+ * uses them): only the slots the new trees reach are written. */
 static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c)
 {
 	__u32 idx[XW_MAX_LIMIT_ENTRIES];
 	const struct xw_ctree *t = c->tree;
 	int rc;
 
-	rc = write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
+	rc = write_exact(dp, gen, &t->x);
+	if (!rc)
+		rc = write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
 			 sizeof(*t->rents));
 	if (!rc)
 		rc = write_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids,
@@ -1868,6 +1932,10 @@ int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c)
 	gen = cfg.active & 1;
 	if (bpf_map_lookup_elem(dp->map_fd[XW_M_TREES], &gen, &h))
 		return -errno;
+	c->xshapes = h.n_xshapes < XW_MAX_XSHAPES ? h.n_xshapes : XW_MAX_XSHAPES;
+	for (__u32 j = 0; j < c->xshapes; j++)
+		c->xentries += h.xs[j].n;
+	c->xprobes = xw_exact_probes_max(h.xs, c->xshapes);
 	c->trees = h.n_trees < XW_MAX_TREES ? h.n_trees : XW_MAX_TREES;
 	for (__u32 t = 0; t < c->trees; t++) {
 		uint32_t d = 0, l = 0;

@@ -20,7 +20,7 @@ enum xw_map_id {
 	XW_M_LIMITS, XW_M_BUCKETS, XW_M_SRC_BUCKETS, XW_M_EVENTS, XW_M_EVENT_STATS,
 	XW_M_LOG_WINDOWS, XW_M_CT_NEW,
 	XW_M_SET_MAPS, XW_M_SET_DEFS, XW_M_SET_RULES, XW_M_SET_NRULES, XW_M_SET_BANS, /* loader/sets.c */
-	XW_M_SET_HMAPS, XW_M_SET_CUR,
+	XW_M_SET_HMAPS, XW_M_SET_CUR, XW_M_XENTS4, XW_M_XENTS16,
 	XW_M_COUNT
 };
 
@@ -42,7 +42,7 @@ struct xw_dp {
 	bool pinned;
 	/* what the rule set of the last apply costs a packet (trees) */
 	struct {
-		uint32_t trees, entries, nodes, lids, depth, leaf, worst;
+		uint32_t xshapes, xentries, trees, entries, nodes, lids, depth, leaf, worst;
 	} last_cost;
 	bool created;            /* xw_dp_open loaded it in this process */
 	bool probe;              /* test runs send probe frames: they change no
@@ -96,9 +96,11 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
 /* Replace the whole rule set atomically.  Counters of unchanged rules stay. */
 int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *err);
 
-/* What the live rule set costs a packet: trees, and per packet at most
- * `worst` reads (node reads down every tree plus its longest leaf list). */
+/* What the live rule set costs a packet: exact shapes (one hash probe each
+ * at most) and trees, and per packet at most `worst` reads (node reads down
+ * every tree plus its longest leaf list). */
 struct xw_tree_cost {
+	uint32_t xshapes, xentries, xprobes;   /* xprobes: most probes of one packet */
 	uint32_t trees, nodes, leaf_slots, depth, leaf, worst;
 };
 int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c);

@@ -88,7 +88,7 @@ static int one(const char *dir, const char *name)
 	struct pcap_pkthdr *h;
 	const u_char *pkt;
 	uint32_t *slots;
-	unsigned long n = 0, mism = 0, nodes = 0, ents = 0, mxn = 0, mxe = 0;
+	unsigned long n = 0, mism = 0, nodes = 0, ents = 0, mxn = 0, mxe = 0, probes = 0;
 	size_t len;
 	char *text;
 	pcap_t *pc;
@@ -128,7 +128,8 @@ static int one(const char *dir, const char *name)
 		return 1;
 	}
 	while (pcap_next_ex(pc, &h, &pkt) == 1) {
-		uint32_t nr = 0, er = 0, want = XW_PRIO_NONE, got;
+		struct xw_walk w = { 0 };
+		uint32_t nr, er, want = XW_PRIO_NONE, got;
 		struct xw_key k;
 		char v[16], p[32];
 		size_t idx;
@@ -140,19 +141,13 @@ static int one(const char *dir, const char *name)
 				break;
 			}
 		key_of(pkt, h->caplen, &k);
-		hit = xw_tree_lookup(c.tree, &k, &nr, &er);
-		if (getenv("CBMODEL_DUMP")) {   /* per packet: nodes, entries, trees walked */
-			uint32_t tw = 0, best = XW_PRIO_NONE, hp = hit < 0 ? XW_PRIO_NONE : c.tree->rents[hit].prio;
-
-			/* a tree is walked while its best entry beats the answer so
-			 * far; the answer only improves, so an upper bound is: trees
-			 * whose best priority beats the final answer, plus one */
-			for (uint32_t t = 0; t < c.tree->head.n_trees; t++)
-				if (c.tree->head.min_prio[t] < hp)
-					tw++;
-			(void)best;
-			printf("pkt %lu nodes %u entries %u trees %u\n", n, nr, er, tw);
-		}
+		hit = xw_tree_lookup(c.tree, &k, &w);
+		nr = w.nodes;
+		er = w.entries;
+		probes += w.probes;
+		if (getenv("CBMODEL_DUMP"))   /* per packet: probes, nodes, entries, trees walked */
+			printf("pkt %lu probes %u nodes %u entries %u trees %u\n", n, w.probes, nr, er,
+			       w.trees);
 		got = hit < 0 ? XW_PRIO_NONE : c.tree->rents[hit].prio;
 		if (got != want)
 			mism++;
@@ -164,10 +159,12 @@ static int one(const char *dir, const char *name)
 		if (er > mxe)
 			mxe = er;
 	}
-	printf("%-10s rents %6u trees %u nodes %7u lids %8u worst %4u stages %u | pkts %7lu "
-	       "node reads %5.2f (max %2lu) entries %5.2f (max %3lu) | mismatches %lu | build %.2f s\n",
-	       name, c.tree->n_rents, c.tree->head.n_trees, c.tree->n_nodes, c.tree->n_lids,
-	       xw_tree_worst(c.tree), xw_tree_stages(c.tree), n, n ? (double)nodes / n : 0, mxn,
+	printf("%-10s rents %6u exact %6u in %u shapes, trees %u nodes %7u lids %8u worst %4u "
+	       "stages %u | pkts %7lu probes %4.2f node reads %5.2f (max %2lu) entries %5.2f (max %3lu) "
+	       "| mismatches %lu | build %.2f s\n",
+	       name, c.tree->n_rents, c.tree->x.n, c.tree->x.n_shapes, c.tree->head.n_trees,
+	       c.tree->n_nodes, c.tree->n_lids, xw_tree_worst(c.tree), xw_tree_stages(c.tree), n,
+	       n ? (double)probes / n : 0, n ? (double)nodes / n : 0, mxn,
 	       n ? (double)ents / n : 0, mxe, mism, c.tree->build_s);
 	pcap_close(pc);
 	fclose(ef);

@@ -118,23 +118,25 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 
 /* What the datapath did for one frame (modelled by trees_probed()). */
 struct probe {
+	unsigned probes;       /* exact-tier hash probes */
 	unsigned trees;        /* trees walked */
 	unsigned nodes;        /* node reads, leaves included */
 	unsigned entries;      /* leaf entries read */
 };
 
-/* every xwall frame measured: (trees, nodes, entries, ns) */
+/* every xwall frame measured: (probes, trees, nodes, entries, ns) */
 #define MAX_SAMPLES 256
-#define NREG 3
+#define NREG 4
 static double g_smp[MAX_SAMPLES][NREG + 1];
 static int g_nsmp;
 
 static void add_sample(const struct probe *pr, double ns)
 {
 	if (g_nsmp < MAX_SAMPLES) {
-		g_smp[g_nsmp][0] = pr->trees;
-		g_smp[g_nsmp][1] = pr->nodes;
-		g_smp[g_nsmp][2] = pr->entries;
+		g_smp[g_nsmp][0] = pr->probes;
+		g_smp[g_nsmp][1] = pr->trees;
+		g_smp[g_nsmp][2] = pr->nodes;
+		g_smp[g_nsmp][3] = pr->entries;
 		g_smp[g_nsmp][NREG] = ns;
 		g_nsmp++;
 	}
@@ -145,20 +147,49 @@ static double dabs(double x)
 	return x < 0 ? -x : x;
 }
 
-static double det3(double m[3][3])
+/* Solve a x = b (n x n) by Gaussian elimination with partial pivoting; a
+ * term no sample has (a zero pivot) gets coefficient 0.  Returns the terms
+ * solved. */
+static int solve(double a[NREG][NREG], double b[NREG], double x[NREG])
 {
-	return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-	       m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-	       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+	int used[NREG] = { 0 }, n = 0;
+
+	for (int col = 0; col < NREG; col++) {
+		int p = -1;
+
+		for (int r = 0; r < NREG; r++)
+			if (!used[r] && (p < 0 || dabs(a[r][col]) > dabs(a[p][col])))
+				p = r;
+		if (p < 0 || dabs(a[p][col]) < 1e-9)
+			continue;
+		used[p] = col + 1;
+		n++;
+		for (int r = 0; r < NREG; r++) {
+			double f;
+
+			if (r == p || dabs(a[r][col]) < 1e-300)
+				continue;
+			f = a[r][col] / a[p][col];
+			for (int q = 0; q < NREG; q++)
+				a[r][q] -= f * a[p][q];
+			b[r] -= f * b[p];
+		}
+	}
+	for (int q = 0; q < NREG; q++)
+		x[q] = 0;
+	for (int r = 0; r < NREG; r++)
+		if (used[r])
+			x[used[r] - 1] = b[r] / a[r][used[r] - 1];
+	return n;
 }
 
-/* Least squares ns - c0 = c[1] * trees + c[2] * nodes + c[3] * entries,
- * with c0 (the fixed cost) measured on the empty rule set: the normal
- * equations solved by Cramer's rule.  Returns R^2, or -1 if the samples
- * cannot separate the terms. */
+/* Least squares ns - c0 = c[1] * probes + c[2] * trees + c[3] * nodes +
+ * c[4] * entries, with c0 (the fixed cost) measured on the empty rule set,
+ * by the normal equations.  Returns R^2, or -1 if there are too few
+ * samples. */
 static double fit_samples(double c0, double c[NREG + 1])
 {
-	double a[NREG][NREG] = { { 0 } }, b[NREG] = { 0 }, d, mean = 0, ss = 0, sr = 0;
+	double a[NREG][NREG] = { { 0 } }, b[NREG] = { 0 }, mean = 0, ss = 0, sr = 0;
 
 	for (int i = 0; i < g_nsmp; i++) {
 		double z = g_smp[i][NREG] - c0;
@@ -170,18 +201,9 @@ static double fit_samples(double c0, double c[NREG + 1])
 		}
 		mean += g_smp[i][NREG];
 	}
-	d = det3(a);
-	if (g_nsmp <= NREG || dabs(d) < 1e-9)
+	if (g_nsmp <= NREG || !solve(a, b, c + 1))
 		return -1;
 	c[0] = c0;
-	for (int q = 0; q < NREG; q++) {
-		double m[NREG][NREG];
-
-		memcpy(m, a, sizeof(m));
-		for (int r = 0; r < NREG; r++)
-			m[r][q] = b[r];
-		c[q + 1] = det3(m) / d;
-	}
 	mean /= g_nsmp;
 	for (int i = 0; i < g_nsmp; i++) {
 		double e = g_smp[i][NREG] - c[0];
@@ -331,51 +353,20 @@ static void compiled_stats(const struct xw_ruleset *rs, struct xw_tcompiled *c)
 	free(slots);
 }
 
-/* The datapath's walk (xdp/xw_classify.h, xw_tree_lookup): trees in order
- * of their best priority, skipping those that cannot beat the match in
- * hand; each walked to its leaf (every node read counted, the leaf too),
- * then the leaf's entries until one matches or cannot win.  Returns the
- * priority found, for a check against the datapath's. */
+/* The datapath's lookup as xw_tree_lookup models it (xdp/xw_classify.h):
+ * the exact shapes' probes, then the trees that can still beat the match in
+ * hand.  Returns the priority found, for a check against the datapath's. */
 static uint32_t trees_probed(const struct xw_tcompiled *c, const struct xw_key *k,
 			     struct probe *pr)
 {
-	const struct xw_ctree *t = c->tree;
-	uint8_t kb[sizeof(struct xw_key) + 8];
-	uint32_t best = XW_PRIO_NONE;
+	struct xw_walk w = { 0 };
+	int hit = xw_tree_lookup(c->tree, k, &w);
 
-	memset(pr, 0, sizeof(*pr));
-	memset(kb, 0, sizeof(kb));
-	memcpy(kb, k, sizeof(*k));
-	for (uint32_t i = 0; i < t->head.n_trees && i < XW_MAX_TREES; i++) {
-		uint32_t at = t->head.root[i];
-		const struct xw_node *nd = NULL;
-
-		if (t->head.min_prio[i] >= best)
-			continue;
-		if (!(t->head.dirs & XW_TREE_DIR(i, k->dir)))
-			continue;
-		pr->trees++;
-		for (unsigned d = 0; at < t->n_nodes && d < XW_TREE_DEPTH; d++) {
-			nd = &t->nodes[at];
-			pr->nodes++;
-			if (!nd->nb)
-				break;
-			at = nd->base + xw_node_child(nd, kb);
-			nd = NULL;
-		}
-		for (uint32_t j = 0; nd && j < nd->n; j++) {
-			const struct xw_rent *e = &t->rents[t->lids[nd->base + j]];
-
-			pr->entries++;
-			if (e->prio >= best)
-				break;
-			if (xw_rent_match(e, k)) {
-				best = e->prio;
-				break;
-			}
-		}
-	}
-	return best;
+	pr->probes = w.probes;
+	pr->trees = w.trees;
+	pr->nodes = w.nodes;
+	pr->entries = w.entries;
+	return hit < 0 ? XW_PRIO_NONE : c->tree->rents[hit].prio;
 }
 
 /* The key xwall parsed from the last frame it ran on this CPU. */
@@ -998,10 +989,10 @@ static void bench_row(struct xw_dp *dp, int drop_fd, size_t n, enum set_kind kin
 static void print_detail(const struct detail *d, const char *what)
 {
 	printf("\n== Per-frame detail, %s, %zu rules\n"
-	       "   ns/pkt; tree/node/ent = xwall trees walked, node reads (leaves included) and\n"
-	       "   leaf entries read; D/P/A/R = drop/pass/audit/reject\n\n",
+	       "   ns/pkt; prb/tree/node/ent = xwall exact-tier probes, trees walked, node reads\n"
+	       "   (leaves included) and leaf entries read; D/P/A/R = drop/pass/audit/reject\n\n",
 	       what, d->n);
-	printf("  %-36s | %-14s | %13s | %6s | %10s | %8s\n", "frame", "xwall verdict", "tree/node/ent",
+	printf("  %-36s | %-14s | %17s | %6s | %10s | %8s\n", "frame", "xwall verdict", "prb/tree/node/ent",
 	       "xwall", "xdp-filter", "XDP_DROP");
 	for (int i = 0; i < NPKT; i++) {
 		char v[24], xf[16];
@@ -1015,11 +1006,11 @@ static void print_detail(const struct detail *d, const char *what)
 				 d->r[P_XF][i].retval == XDP_DROP ? "D" : "P");
 		else
 			snprintf(xf, sizeof(xf), "-");
-		char vl[24];
+		char vl[32];
 
-		snprintf(vl, sizeof(vl), "%u/%u/%u", d->pr[i].trees, d->pr[i].nodes,
+		snprintf(vl, sizeof(vl), "%u/%u/%u/%u", d->pr[i].probes, d->pr[i].trees, d->pr[i].nodes,
 			 d->pr[i].entries);
-		printf("  %-36s | %-14s | %13s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
+		printf("  %-36s | %-14s | %17s | %6.0f | %10s | %8.0f\n", d->pk[i].name, v,
 		       vl, d->r[P_XW][i].ns, xf, d->r[P_DROP][i].ns);
 	}
 }
@@ -1217,11 +1208,12 @@ static int bench_pkt(void)
 			printf("\n== Where xwall's time goes\n"
 			       "   least-squares fit over all %d xwall frames above, R^2 %.3f:\n"
 			       "  ns/pkt ~= %.1f fixed (empty rule set: parse, scratch, tail call, counters)\n"
+			       "          + %.1f per exact-tier hash probe (key words, hash, entry)\n"
 			       "          + %.1f per tree walked (the tree's header, the best-priority test)\n"
 			       "          + %.1f per node read (array lookup, the packet's bits, the child index)\n"
 			       "          + %.1f per leaf entry read (leaf slot, entry, masked compare)\n"
 			       "  (trivial XDP_DROP: %.1f ns, so the test-run harness itself is about that)\n",
-			       g_nsmp, r2, c[0], c[1], c[2], c[3], empty_drop);
+			       g_nsmp, r2, c[0], c[1], c[2], c[3], c[4], empty_drop);
 	}
 	if (i10k >= 0)
 		print_detail(&det[i10k], "simple rules");
@@ -1412,7 +1404,7 @@ static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct
 {
 	struct xw_test_result r;
 	struct xw_err err;
-	char vl[24] = "";
+	char vl[32] = "";
 
 	if (xw_dp_test_run_dir(dp, dir, p->b, p->len, &r, &err))
 		die("xwall test run: %s", err.msg);
@@ -1422,7 +1414,7 @@ static struct xw_test_result ct_describe(struct xw_dp *dp, int dir, const struct
 
 		last_key(dp, &k);
 		trees_probed(g_ct_live, &k, &pr);
-		snprintf(vl, sizeof(vl), ", %u/%u/%u", pr.trees, pr.nodes, pr.entries);
+		snprintf(vl, sizeof(vl), ", %u/%u/%u/%u", pr.probes, pr.trees, pr.nodes, pr.entries);
 	}
 	if (r.prio == XW_PRIO_NONE)
 		snprintf(buf, len, "%s (policy), %s%s", r.verdict == XW_PASS ? "pass" : "drop",

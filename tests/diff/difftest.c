@@ -76,6 +76,7 @@ static const char *const hook_name[H_MAX] = { "XDP", "TC ingress", "TC egress" }
 static struct {
 	size_t sets, packets, corpus, random, mutated, mismatches, not_runnable;
 	size_t shorts, malformed, rule_hits;
+	size_t xsets, xentries;               /* sets with an exact tier, its entries */
 	size_t runs[H_MAX], skipped[H_MAX];   /* program runs; frames not runnable */
 	size_t short_refused[H_MAX];          /* of those, shorter than 14 bytes */
 	size_t refused[H_MAX];                /* other frames test_run refuses */
@@ -252,7 +253,7 @@ static void corpus_free(void)
 /* ---- rule sets ---- */
 
 struct rset {
-	char name[64];
+	char name[96];
 	uint64_t seed;
 	char *text;
 	struct xw_ruleset rs;
@@ -302,8 +303,21 @@ static void rset_load(struct rset *s)
 	s->tuples = c.n_tuples;
 	xw_compiled_free(&c);
 	free(slots);
+	/* the exact tier's choice, from the set's seed: every shape it can
+	 * take (all), or the default (auto); the set's name says which */
+	{
+		const char *v = (s->seed >> 7) % 3 ? "all" : "auto";
+		size_t l = strlen(s->name);
+
+		setenv("XW_EXACT", v, 1);
+		snprintf(s->name + l, sizeof(s->name) - l, " exact=%s", v);
+	}
 	if (xw_dp_apply(&dp, &s->rs, &err))
 		die("%s (seed 0x%" PRIx64 "): apply: %s", s->name, s->seed, err.msg);
+	if (dp.last_cost.xshapes) {
+		tot.xsets++;
+		tot.xentries += dp.last_cost.xentries;
+	}
 }
 
 /* Hand-written sets: every stateless match kind, lists, ranges, names,
@@ -1234,10 +1248,18 @@ int main(int argc, char **argv)
 		       max_run_hook[h], tot.short_refused[h],
 		       short_runs[h] ? "" : " (this kernel's BPF_PROG_TEST_RUN refuses them: unchecked)",
 		       tot.refused[h]);
+	printf("difftest: %zu rule sets had an exact tier (%zu entries looked up by hash)\n",
+	       tot.xsets, tot.xentries);
 	printf("difftest: seed 0x%" PRIx64 "\n", opt_seed);
 	printf("difftest: %zu rule sets, %zu packets (%zu corpus), %zu mismatches, %zu not runnable\n",
 	       tot.sets, tot.packets, tot.corpus, tot.mismatches, tot.not_runnable);
 	corpus_free();
 	xw_dp_close(&dp);
+	/* two thirds of the sets send every shape they can to the hash: none
+	 * would mean the tier went untested */
+	if (!tot.xsets) {
+		printf("difftest: FAIL: no rule set used the exact tier\n");
+		return 1;
+	}
 	return tot.mismatches ? 1 : 0;
 }

@@ -166,6 +166,8 @@ START_TEST(test_verify_random)
 	char *text = NULL, *ex = NULL;
 
 	need_bpf();
+	/* half of them with every exact shape the sets have through the hash */
+	setenv("XW_EXACT", _i >= 6 ? "all" : "auto", 1);
 	xw_rng_seed(&r, 1000 + (uint64_t)_i);
 	{
 		struct xw_rulegen_opts o = { .n_rules = sizes[_i % 6], .dirs = 2, .log_pct = 5,
@@ -179,6 +181,7 @@ START_TEST(test_verify_random)
 	xw_dp_close(&dp);
 	free(ex);
 	free(text);
+	unsetenv("XW_EXACT");
 }
 END_TEST
 
@@ -289,7 +292,11 @@ START_TEST(test_verify_catches_corruption)
 	int fd;
 
 	need_bpf();
+	/* the entries in trees: test_verify_catches_bad_exact_tier corrupts
+	 * the hash */
+	setenv("XW_EXACT", "off", 1);
 	load(&dp, rules);
+	unsetenv("XW_EXACT");
 	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
 	free(ex);
 	fd = dp.map_fd[XW_M_RENTS];
@@ -531,6 +538,96 @@ START_TEST(test_verify_catches_bad_trees)
 }
 END_TEST
 
+/* The active generation's hash map of exact shape j (xw_xents4/16). */
+static int shape_map(struct xw_dp *dp, const struct xw_thead *h, __u32 j)
+{
+	__u32 slot = gen_key(dp, XW_MAX_XSHAPES, j), id = 0;
+	int fd;
+
+	ck_assert(bpf_map_lookup_elem(dp->map_fd[h->xs[j].nk == 1 ? XW_M_XENTS4 : XW_M_XENTS16],
+				      &slot, &id) == 0);
+	fd = bpf_map_get_fd_by_id(id);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* The exact tier corrupted so that the structural checks must see it, or
+ * only the frames can: each corruption refused, the intact tier verified. */
+START_TEST(test_verify_catches_bad_exact_tier)
+{
+	struct xw_dp dp;
+	struct xw_thead h, h0;
+	char *text = malloc(64 * 64), *ex = NULL;
+	size_t at = 0;
+	__u32 g, k1 = 0, k2 = 0, v1 = 0, v2 = 0, j4 = 0;
+	int found = 0;
+	int fd;
+
+	need_bpf();
+	ck_assert_ptr_nonnull(text);
+	at += (size_t)sprintf(text, "policy drop\n");
+	for (int i = 1; i <= 40; i++)
+		at += (size_t)sprintf(text + at, "rule %d in src 10.0.0.%d pass\n", i, 3 * i);
+	sprintf(text + at, "rule 100 in src 2001:db8::1 pass\n");
+	load(&dp, text);
+	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
+	free(ex);
+	g = gen_key(&dp, 1, 0);
+	ck_assert(bpf_map_lookup_elem(dp.map_fd[XW_M_TREES], &g, &h0) == 0);
+	/* every rule by hash: an IPv4 and an IPv6 shape, no tree */
+	ck_assert_uint_eq(h0.n_xshapes, 2);
+	ck_assert_uint_eq(h0.n_trees, 0);
+	for (__u32 j = 0; j < h0.n_xshapes && j < XW_MAX_XSHAPES; j++)
+		if (h0.xs[j].n == 40) {
+			j4 = j;
+			found = 1;
+		}
+	ck_assert(found);
+	ck_assert_uint_eq(h0.xs[j4].nk, 1);   /* a 4-byte key: the address */
+	fd = shape_map(&dp, &h0, j4);
+	ck_assert(bpf_map_get_next_key(fd, NULL, &k1) == 0);
+	ck_assert(bpf_map_get_next_key(fd, &k1, &k2) == 0);
+	ck_assert(bpf_map_lookup_elem(fd, &k1, &v1) == 0);
+	ck_assert(bpf_map_lookup_elem(fd, &k2, &v2) == 0);
+
+	/* 1. one address's key leads to another rule's entry */
+	ck_assert(bpf_map_update_elem(fd, &k1, &v2, 0) == 0);
+	verify_refuses(&dp, "under a key no packet it matches has");
+	ck_assert(bpf_map_update_elem(fd, &k1, &v1, 0) == 0);
+
+	/* 2. the shape claims a worse best priority than its entries: the
+	 * probe would be skipped where rule 1 decides */
+	h = h0;
+	h.xs[j4].min_prio = 2;
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
+	verify_refuses(&dp, "says its best priority is 2");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
+
+	/* 3. a check lane that none of its entries passes (IPv6's flag for
+	 * the IPv4 shape): no packet would be probed */
+	h = h0;
+	ck_assert_uint_gt(h.xs[j4].nc, 0);
+	h.xs[j4].cv[0] ^= h.xs[j4].cm[0] & (0u - h.xs[j4].cm[0]);   /* lowest checked bit */
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
+	verify_refuses(&dp, "under a key no packet it matches has");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
+
+	/* 4. an address dropped from the hash: the structure is sound, the
+	 * frames find the rule that no longer decides */
+	ck_assert(bpf_map_delete_elem(fd, &k1) == 0);
+	ck_assert(verify(&dp, &ex, NULL) > 0);
+	ck_assert_msg(strstr(ex, "expected: rule "), "%s", ex);
+	free(ex);
+	ck_assert(bpf_map_update_elem(fd, &k1, &v1, 0) == 0);
+
+	ck_assert_msg(verify(&dp, &ex, NULL) == 0, "%s", ex);
+	free(ex);
+	close(fd);
+	free(text);
+	xw_dp_close(&dp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -546,6 +643,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_verify_shapes_and_state);
 	tcase_add_test(t, test_verify_catches_corruption);
 	tcase_add_test(t, test_verify_catches_bad_trees);
+	tcase_add_test(t, test_verify_catches_bad_exact_tier);
 	suite_add_tcase(s, t);
 	return s;
 }
