@@ -199,16 +199,17 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 	if (!s->leaf_end) {
 		struct xw_node *nd = 0;
 
-		at = th->root[t & (XW_MAX_TREES - 1)];
 		/* sorted by best priority: nothing later can win */
 		if (th->min_prio[t & (XW_MAX_TREES - 1)] >= s->best_prio)
 			return XW_STEP_DONE;
 		/* no entry of the tree matches the packet's direction (an
-		 * egress packet past a set of `in` rules): skip it */
-		if (!(dirs & (1u << (2 * (t & (XW_MAX_TREES - 1)))))) {
+		 * egress packet past a set of `in` rules): skip it (dirs is
+		 * shifted to the packet's direction: bit XW_TREE_DIR(t, 0)) */
+		if (!(dirs & XW_TREE_DIR(t, 0))) {
 			s->next_tuple = t + 1;
 			return XW_STEP_NEXT;
 		}
+		at = th->root[t & (XW_MAX_TREES - 1)];
 		for (d = 0; d < XW_TREE_DEPTH; d++) {
 			__u32 ni = gen * XW_MAX_NODES + (at & (XW_MAX_NODES - 1));
 

@@ -875,12 +875,10 @@ static int collect(struct verify_run *run, struct tables *tab, uint32_t at, unsi
 					"tree %u says its best priority is %u, but lists a better one",
 					t, tab->head.min_prio[t]);
 			/* the walk skips the tree for a direction not in dirs */
-			for (unsigned d = 0; d < XW_DIR_MAX; d++)
-				if ((xw_rent_dirs(&tab->rents[r]) & (1u << d)) &&
-				    !(tab->head.dirs & XW_TREE_DIR(t, d)))
-					return bad_tree(run,
-						"tree %u is skipped for a direction rule %u matches",
-						t, tab->rents[r].prio);
+			if (xw_rent_dirs(&tab->rents[r]) & ~(tab->head.dirs >> (2 * t)) & 3)
+				return bad_tree(run,
+					"tree %u is skipped for a direction rule %u matches",
+					t, tab->rents[r].prio);
 			if (tab->mark[r] != t + 1) {
 				if (*n == *cap) {
 					size_t nc = *cap ? *cap * 2 : 1024;

@@ -293,13 +293,18 @@ struct cut {
 	uint64_t sum;
 };
 
-/* The best cut of a node of n entries: the field and width whose largest
- * child is smallest, within the replication budget. */
-static void wide_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struct st *s,
-		     struct cut *bc)
+/* The cut of a node of n entries: every field and width up to nbmax is
+ * measured.  A wide cut (small == 0) takes the field and width whose
+ * largest child is smallest, within the replication budget.  A small leaf
+ * (small == 1) is cut only where one cut separates its entries without
+ * copying any (exact values, disjoint prefixes or ranges) and halves the
+ * longest list: a node read costs about 5 ns and an entry read about 7
+ * (`xwbench pkt`, its fit), and a packet that matches none of them reads
+ * them all; measured on ClassBench, smaller gains cost as much as they
+ * save. */
+static void find_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struct st *s,
+		     unsigned nbmax, int small, struct cut *bc)
 {
-	unsigned nbmax = n > 2048 ? NB_MAX : n > 128 ? 8 : B->nb_small;
-
 	for (unsigned d = 0; d < NDIM; d++) {
 		struct st sd = *s;
 		unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
@@ -311,42 +316,14 @@ static void wide_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struc
 		for (unsigned nb = 1; nb <= room; nb++) {
 			uint64_t sum;
 			uint32_t mx;
+			int better;
 
 			measure(B, ids, n, d, &sd, nb, &sum, &mx);
-			if (sum > (uint64_t)SPFAC * n + (1u << nb) && nb > 1)
-				break;    /* wider cuts replicate even more */
-			if (mx < bc->mx || (mx == bc->mx && bc->nb && sum < bc->sum))
-				*bc = (struct cut){ d, nb, cd, mx, sum };
-		}
-	}
-}
-
-/* A small leaf whose entries one cut separates without copying any (exact
- * values, disjoint prefixes or ranges) is cut further: a node read costs
- * about 5 ns and an entry read about 7 (`xwbench pkt`, its fit), and a
- * packet that matches none of them reads them all. */
-static void small_cut(struct bld *B, const uint32_t *ids, uint32_t n, const struct st *s,
-		      struct cut *bc)
-{
-	for (unsigned d = 0; d < NDIM; d++) {
-		struct st sd = *s;
-		unsigned cd = agreed_start(B, ids, n, d, s->c[d]);
-		unsigned room = cd < dims[d].bits ? nb_room(d, cd) : 0;
-
-		sd.c[d] = (uint8_t)cd;
-		if (room > SMALL_NB)
-			room = SMALL_NB;
-		for (unsigned nb = 1; nb <= room; nb++) {
-			uint64_t sum;
-			uint32_t mx;
-
-			measure(B, ids, n, d, &sd, nb, &sum, &mx);
-			if (sum > n)
-				break;    /* an entry in two children: no wider */
-			/* one node read must save at least one entry read on the
-			 * way to any child: measured on ClassBench, smaller gains
-			 * cost as much as they save */
-			if (mx < bc->mx && mx <= n / 2)
+			if (small ? sum > n : sum > (uint64_t)SPFAC * n + (1u << nb) && nb > 1)
+				break;    /* wider cuts copy (even more) entries */
+			better = small ? mx < bc->mx && mx <= n / 2 :
+					 mx < bc->mx || (mx == bc->mx && bc->nb && sum < bc->sum);
+			if (better)
 				*bc = (struct cut){ d, nb, cd, mx, sum };
 		}
 	}
@@ -361,9 +338,9 @@ static int build(struct bld *B, uint32_t at, const uint32_t *ids, uint32_t n, st
 	uint64_t bsum;
 
 	if (n > LEAF_TARGET && depth + 1 < XW_TREE_DEPTH)
-		wide_cut(B, ids, n, s, &c);
+		find_cut(B, ids, n, s, n > 2048 ? NB_MAX : n > 128 ? 8 : B->nb_small, 0, &c);
 	else if (n > 1 && depth + 1 < XW_TREE_DEPTH)
-		small_cut(B, ids, n, s, &c);
+		find_cut(B, ids, n, s, SMALL_NB, 1, &c);
 	bd = c.d;
 	bnb = c.nb;
 	bc = c.c;
@@ -567,9 +544,7 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 		for (uint32_t i = 0; i < n; i++)
 			if (!in_x[i] && grp[i] == order[k]) {
 				ids[m++] = i;
-				for (unsigned d = 0; d < XW_DIR_MAX; d++)
-					if (xw_rent_dirs(&rents[i]) & (1u << d))
-						t->head.dirs |= (uint16_t)XW_TREE_DIR(k, d);
+				t->head.dirs |= (uint16_t)(xw_rent_dirs(&rents[i]) << (2 * k));
 			}
 		memset(&s, 0, sizeof(s));
 		for (unsigned d = 0; d < NDIM; d++)
