@@ -12,7 +12,8 @@
  *   VB_ROUTE  an IPv6 routing header
  *   VB_MORE   transport payload after the header (unless `payload` sets it)
  * and bits 8.. pick lengths: how short a cut header is, payload sizes,
- * the offset of a non-first fragment. */
+ * the offset of a non-first fragment.  The fields after `payload`
+ * (pktbuild.h) set some of these values exactly; all 0, they change nothing. */
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -76,6 +77,24 @@ static void pattern(uint8_t *p, size_t n, uint8_t seed)
 		p[i] = (uint8_t)(seed + 37 * i);
 }
 
+/* n pattern bytes, or the spec's own `payload` bytes if it has them;
+ * returns the bytes written. */
+static size_t filler(const struct xw_pb_spec *s, uint8_t *q, size_t n, uint8_t seed)
+{
+	if (s->data) {
+		memcpy(q, s->data, s->payload);
+		return s->payload;
+	}
+	pattern(q, n, seed);
+	return n;
+}
+
+/* Offset of a later fragment, in 8-byte units. */
+static unsigned later_off(const struct xw_pb_spec *s)
+{
+	return s->frag_off ? s->frag_off : 1 + ((s->variant >> 12) % 0x1ffe);
+}
+
 /* Minimum transport header of proto in this family, 0 if none is parsed. */
 static unsigned l4_hlen(uint8_t proto, int v6)
 {
@@ -89,6 +108,43 @@ static unsigned l4_hlen(uint8_t proto, int v6)
 	}
 }
 
+/* The whole transport header of a protocol with one (20 bytes at most). */
+static void l4_header(const struct xw_pb_spec *s, uint8_t *h)
+{
+	memset(h, 0, 20);
+	switch (s->proto) {
+	case 6:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		put32(h + 4, s->given ? s->tcp_seq : 0x01020304);
+		if (s->given)
+			put32(h + 8, s->tcp_ack);
+		else
+			put32(h + 8, (s->tcp_flags & 0x10) ? 0x0a0b0c0d : 0);
+		h[12] = 0x50;
+		h[13] = s->tcp_flags;
+		put16(h + 14, s->given ? s->tcp_win : 0xffff);
+		break;
+	case 17:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		if (s->given)       /* what a cut header keeps; a whole one is redone */
+			put16(h + 4, 8u + s->payload);
+		break;
+	case 132:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		put32(h + 4, s->given ? s->sctp_tag : 0xdeadbeef);
+		break;
+	default:            /* ICMP, ICMPv6 */
+		h[0] = s->icmp_type;
+		h[1] = s->icmp_code;
+		put16(h + 4, s->given ? s->icmp_id : 0x1234);
+		put16(h + 6, 1);
+		break;
+	}
+}
+
 /* Transport header (whole or cut) or payload at q; returns bytes written. */
 static size_t put_l4(const struct xw_pb_spec *s, uint8_t *q, int v6, int *cut)
 {
@@ -97,44 +153,14 @@ static size_t put_l4(const struct xw_pb_spec *s, uint8_t *q, int v6, int *cut)
 	size_t n;
 
 	*cut = 0;
-	if (!hl) {
-		n = vlen(s, 25);
-		pattern(q, n, 0x5a);
-		return n;
-	}
-	memset(h, 0, sizeof(h));
-	switch (s->proto) {
-	case 6:
-		put16(h, s->sport);
-		put16(h + 2, s->dport);
-		put32(h + 4, 0x01020304);
-		put32(h + 8, (s->tcp_flags & 0x10) ? 0x0a0b0c0d : 0);
-		h[12] = 0x50;
-		h[13] = s->tcp_flags;
-		put16(h + 14, 0xffff);
-		break;
-	case 17:
-		put16(h, s->sport);
-		put16(h + 2, s->dport);
-		break;
-	case 132:
-		put16(h, s->sport);
-		put16(h + 2, s->dport);
-		put32(h + 4, 0xdeadbeef);
-		break;
-	default:            /* ICMP, ICMPv6 */
-		h[0] = s->icmp_type;
-		h[1] = s->icmp_code;
-		put16(h + 4, 0x1234);
-		put16(h + 6, 1);
-		break;
-	}
+	if (!hl)
+		return filler(s, q, vlen(s, 25), 0x5a);
+	l4_header(s, h);
 	if (s->l4) {
 		memcpy(q, h, hl);
 		n = hl;
-		if (s->payload) {
-			pattern(q + n, s->payload, 0x33);
-			n += s->payload;
+		if (s->payload || s->data) {
+			n += filler(s, q + n, s->payload, 0x33);
 		} else if (s->variant & VB_MORE) {
 			size_t extra = 1 + vlen(s, 16);
 
@@ -155,10 +181,7 @@ static size_t put_l4(const struct xw_pb_spec *s, uint8_t *q, int v6, int *cut)
 /* Payload of a non-first fragment: bytes that would look like ports. */
 static size_t put_later(const struct xw_pb_spec *s, uint8_t *q)
 {
-	size_t n = 8 + vlen(s, 17);
-
-	pattern(q, n, 0xa5);
-	return n;
+	return filler(s, q, 8 + vlen(s, 17), 0xa5);
 }
 
 static size_t pad(const struct xw_pb_spec *s, uint8_t *end)
@@ -174,18 +197,19 @@ static size_t pad(const struct xw_pb_spec *s, uint8_t *end)
 
 static size_t build_v4(const struct xw_pb_spec *s, uint8_t *h)
 {
-	unsigned ihl = 5 + ((s->variant & VB_OPTS) ? 1 + vlen(s, 3) : 0);
+	unsigned ihl = 5 + (s->ip4_nops ? s->ip4_nops / 4u :
+			    (s->variant & VB_OPTS) ? 1 + vlen(s, 3) : 0);
 	unsigned frag = 0;
 	size_t n;
 	int cut = 0;
 
 	memset(h, 0, ihl * 4);
-	h[0] = (uint8_t)(0x40 | ihl);
-	put16(h + 4, 0x4242);
+	h[0] = (uint8_t)((s->ip_version ? s->ip_version : 4) << 4 | ihl);
+	put16(h + 4, s->given ? s->ip_id & 0xffff : 0x4242);
 	if (s->mf)
 		frag |= 0x2000;
 	if (s->later)
-		frag |= 1 + ((s->variant >> 12) % 0x1ffe);
+		frag |= later_off(s);
 	if ((s->variant & VB_DF) && !s->mf && !s->later)
 		frag |= 0x4000;
 	put16(h + 6, frag);
@@ -194,10 +218,10 @@ static size_t build_v4(const struct xw_pb_spec *s, uint8_t *h)
 	memcpy(h + 12, s->src, 4);
 	memcpy(h + 16, s->dst, 4);
 	for (unsigned i = 20; i < ihl * 4; i++)
-		h[i] = i + 1 == ihl * 4 ? 0 : 1;         /* NOPs, then end of options */
+		h[i] = i + 1 == ihl * 4 && !s->ip4_nops ? 0 : 1;  /* NOPs, end of options */
 	n = s->later ? put_later(s, h + ihl * 4) : put_l4(s, h + ihl * 4, 0, &cut);
 	n += ihl * 4;
-	put16(h + 2, (unsigned)n);
+	put16(h + 2, (unsigned)n + s->ip_len_extra);
 	xw_pb_ip4_csum(h);
 	return cut ? n : n + pad(s, h + n);
 }
@@ -223,8 +247,13 @@ static size_t build_v6(const struct xw_pb_spec *s, uint8_t *h)
 	int cut = 0;
 
 	memset(h, 0, 40);
-	h[0] = 0x60;
-	h[1] = 0x0a;
+	h[0] = (uint8_t)((s->ip_version ? s->ip_version : 6) << 4);
+	if (s->given) {
+		h[1] = (uint8_t)((s->flow_label >> 16) & 0x0f);
+		put16(h + 2, s->flow_label & 0xffff);
+	} else {
+		h[1] = 0x0a;
+	}
 	h[7] = 64;
 	memcpy(h + 8, s->src, 16);
 	memcpy(h + 24, s->dst, 16);
@@ -232,18 +261,18 @@ static size_t build_v6(const struct xw_pb_spec *s, uint8_t *h)
 		chain[nchain++] = 0;
 	if (s->variant & VB_ROUTE)
 		chain[nchain++] = 43;
-	if (s->variant & VB_OPTS)
+	if ((s->variant & VB_OPTS) || s->v6_dstopt)
 		chain[nchain++] = 60;
 	if (s->mf || s->later || (s->variant & VB_DF))
 		chain[nchain++] = 44;
 	for (unsigned i = 0; i < nchain; i++) {
 		*nhp = chain[i];
 		if (chain[i] == 44) {
-			unsigned off = s->later ? 1 + ((s->variant >> 12) % 0x1ffe) : 0;
+			unsigned off = s->later ? later_off(s) : 0;
 
 			memset(q, 0, 8);
 			put16(q + 2, off << 3 | (s->mf ? 1 : 0));
-			put32(q + 4, 0x01020304);
+			put32(q + 4, s->given ? s->ip_id : 0x01020304);
 		} else {
 			ext8(q, chain[i]);
 		}
@@ -253,7 +282,7 @@ static size_t build_v6(const struct xw_pb_spec *s, uint8_t *h)
 	*nhp = s->proto;
 	n = s->later ? put_later(s, q) : put_l4(s, q, 1, &cut);
 	n += (size_t)(q - h);
-	put16(h + 4, (unsigned)(n - 40));
+	put16(h + 4, (unsigned)(n - 40) + s->ip_len_extra);
 	return cut ? n : n + pad(s, h + n);
 }
 
@@ -372,7 +401,8 @@ size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap)
 	size_t l3, n;
 
 	if (s->payload > XW_PB_PAYLOAD_MAX || cap < XW_PB_MAX + (size_t)s->payload ||
-	    s->vlan > 4095)
+	    s->vlan > 4095 || s->frag_off > 0x1fff || s->ip4_nops % 4 || s->ip4_nops > 40 ||
+	    s->ip_version > 15)
 		return 0;
 	memset(buf, 0, XW_PB_MAX);
 	memcpy(buf, s->eth_dst, 6);
@@ -425,9 +455,7 @@ size_t xw_pb_build(const struct xw_pb_spec *s, uint8_t *buf, size_t cap)
 		n = build_bad(s, buf + l3);
 		return n == (size_t)-1 ? 0 : l3 + n;
 	}
-	n = vlen(s, 47);
-	pattern(buf + l3, n, 0x11);
-	return l3 + n;
+	return l3 + filler(s, buf + l3, vlen(s, 47), 0x11);
 }
 
 const char *const xw_pb_shape_names[XW_PBS_N] = {

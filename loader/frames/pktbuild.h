@@ -57,6 +57,33 @@ struct xw_pb_spec {
 	uint16_t payload;        /* bytes after a whole transport header (not a later
 				  * fragment), for tests that need a frame length;
 				  * 0: as variant says */
+	/* Fields for tests that need exact header values; all 0: as above. */
+	uint8_t  given;          /* 1: tcp_seq .. flow_label are written as they are,
+				  * 0 included, and a cut UDP header keeps the whole
+				  * one's length; 0: they are not read (the builder's
+				  * own values: sequence 0x01020304, ...) */
+	uint32_t tcp_seq, tcp_ack;  /* TCP sequence and acknowledgement numbers */
+	uint16_t tcp_win;        /* TCP window */
+	uint16_t icmp_id;        /* ICMP/ICMPv6 identifier (the sequence stays 1) */
+	uint32_t sctp_tag;       /* SCTP verification tag */
+	uint32_t ip_id;          /* IPv4 identification (16 bits) or IPv6 fragment
+				  * header identification */
+	uint32_t flow_label;     /* IPv6 flow label (20 bits) */
+	uint16_t frag_off;       /* offset of a later fragment (8-byte units, at
+				  * most 0x1fff); 0: as variant says */
+	uint8_t  ip4_nops;       /* IPv4 options: this many NOPs (a multiple of 4, at
+				  * most 40); 0: as variant says */
+	uint8_t  v6_dstopt;      /* 1: a destination options header (alone) before the
+				  * fragment or transport header; 0: as variant says */
+	uint8_t  ip_version;     /* IP version written (not 4/6: malformed); 0: 4/6 */
+	uint16_t ip_len_extra;   /* added to the IPv4 total length / IPv6 payload
+				  * length (a quoted packet's, one past the frame);
+				  * 0: the real length */
+	const uint8_t *data;     /* `payload` bytes written after the last header
+				  * built: a whole transport header, the IP headers
+				  * (later fragment, protocol without a parsed
+				  * header) or the link header (not IP); NULL:
+				  * pattern bytes, as above */
 };
 
 /* `variant` bits (pktbuild.c describes them), named for tests that need one

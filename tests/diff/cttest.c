@@ -44,6 +44,9 @@
  * windows from a small pool including 0), so the RST window check (RFC
  * 5961) is exercised: RSTs in window, at its edges, and blind ones.
  *
+ * Every frame comes from the project's frame builder (loader/frames/
+ * pktbuild.c), with the header fields the model sees given exactly.
+ *
  * The seed is fresh (from the clock and the pid) unless -s gives one; it is
  * printed first, and `-s SEED` replays the same run.
  *
@@ -206,226 +209,195 @@ struct frame {
 	size_t n;
 };
 
-static void put8(struct frame *f, unsigned v) { f->b[f->n++] = (uint8_t)v; }
-static void put16(struct frame *f, unsigned v) { put8(f, (v >> 8) & 0xff); put8(f, v & 0xff); }
-static void put32(struct frame *f, uint32_t v) { put16(f, v >> 16); put16(f, v & 0xffff); }
-static void putb(struct frame *f, const void *p, size_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
-
-static void ip4_header(struct frame *f, size_t opt, size_t l4len, uint16_t frag, uint8_t proto,
-		       const uint8_t *src, const uint8_t *dst, uint16_t id)
+/* docs/semantics.md rule 5: the protocol's minimum header (0: none parsed) */
+static unsigned l4_min(uint8_t proto, uint8_t family)
 {
-	size_t start = f->n, hl = 20 + opt;
-
-	put8(f, 0x40 | (unsigned)(hl / 4));
-	put8(f, 0);
-	put16(f, (unsigned)(hl + l4len));
-	put16(f, id);
-	put16(f, frag);
-	put8(f, 64);
-	put8(f, proto);
-	put16(f, 0);
-	putb(f, src, 4);
-	putb(f, dst, 4);
-	for (size_t i = 0; i < opt; i++)
-		put8(f, 1);       /* NOP */
-	xw_pb_ip4_csum(f->b + start);
-}
-
-static void ip6_header(struct frame *f, size_t plen, uint8_t nh, const uint8_t *src,
-		       const uint8_t *dst)
-{
-	put32(f, 0x60000000u);
-	put16(f, (unsigned)plen);
-	put8(f, nh);
-	put8(f, 64);
-	putb(f, src, 16);
-	putb(f, dst, 16);
-}
-
-/* L4 bytes of a header (TCP, UDP, SCTP, ICMP echo) as the quote shows it. */
-static void quoted_l4(const struct gpkt *g, uint8_t *o, size_t n)
-{
-	const struct ctm_quote *q = &g->m.q;
-	uint8_t t[32];
-
-	memset(t, 0, sizeof(t));
-	if (q->proto == P_TCP || q->proto == P_UDP || q->proto == P_SCTP) {
-		t[0] = (uint8_t)(q->sport >> 8);
-		t[1] = (uint8_t)q->sport;
-		t[2] = (uint8_t)(q->dport >> 8);
-		t[3] = (uint8_t)q->dport;
-		t[4] = 0x12;
-		t[5] = 0x34;
-		t[6] = 0x56;
-		t[7] = 0x78;
-		if (q->proto == P_TCP) {
-			t[12] = 0x50;
-			t[13] = SYN;
-		}
-	} else if ((g->m.family == 4 && q->proto == P_ICMP) ||
-		   (g->m.family == 6 && q->proto == P_ICMP6)) {
-		t[0] = q->icmp_type;
-		t[4] = (uint8_t)(q->icmp_id >> 8);
-		t[5] = (uint8_t)q->icmp_id;
-		t[7] = 1;
-	} else {
-		memcpy(t, g->raw, 8);
-		for (size_t i = 8; i < sizeof(t); i++)
-			t[i] = (uint8_t)(0xa0 + i);
+	switch (proto) {
+	case P_TCP: return 20;
+	case P_UDP: return 8;
+	case P_SCTP: return 12;
+	case P_ICMP: return family == 4 ? 8 : 0;
+	case P_ICMP6: return family == 6 ? 8 : 0;
+	default: return 0;
 	}
-	memcpy(o, t, n < sizeof(t) ? n : sizeof(t));
-	if (n > sizeof(t))
-		memset(o + sizeof(t), 0x5a, n - sizeof(t));
 }
 
-/* The L4 part (everything after the IP headers). */
-static size_t build_l4(const struct gpkt *g, uint8_t *o)
+/* IP src -> dst of this family, every transport field written as given */
+static void spec_ip(struct xw_pb_spec *s, uint8_t family, const uint8_t *src,
+		    const uint8_t *dst, uint8_t proto)
+{
+	s->vlan = -1;
+	s->eth_type = family == 4 ? 0x0800 : 0x86dd;
+	s->l3 = family == 4 ? XW_PB_L3_V4 : XW_PB_L3_V6;
+	memcpy(s->src, src, 16);
+	memcpy(s->dst, dst, 16);
+	s->proto = proto;
+	s->given = 1;
+}
+
+/* Byte i of a quoted transport part past its header (hdr: the protocol
+ * has one): zeros, or an "other" protocol's first bytes, then filler. */
+static uint8_t quote_fill(const struct gpkt *g, size_t i, int hdr)
+{
+	if (i >= 32)
+		return 0x5a;
+	if (hdr)
+		return 0;
+	return i < 8 ? g->raw[i] : (uint8_t)(0xa0 + i);
+}
+
+/* The packet an ICMP error quotes, from its IP header on, at o: q_l4len
+ * bytes of its transport part (a SYN, an echo, ...), then cut to q_cut
+ * bytes.  Its IP length counts 40 bytes of transport, more than the quote
+ * shows, as in a real error.  Returns the quote's length. */
+static size_t build_quote(const struct gpkt *g, uint8_t *o)
 {
 	const struct ctm_pkt *p = &g->m;
+	const struct ctm_quote *q = &p->q;
+	size_t want = (size_t)g->q_l4len, hl = l4_min(q->proto, p->family), n;
+	uint8_t fill[64], fr[XW_PB_MAX + 64];
+	struct xw_pb_spec s;
+
+	memset(&s, 0, sizeof(s));
+	spec_ip(&s, p->family, q->src, q->dst, q->proto);
+	s.sport = q->sport;
+	s.dport = q->dport;
+	s.tcp_flags = SYN;
+	s.tcp_seq = s.sctp_tag = 0x12345678;
+	s.icmp_type = q->icmp_type;
+	s.icmp_id = q->icmp_id;
+	s.ip_id = 0x4242;
+	s.ip4_nops = g->q_opt;
+	s.ip_len_extra = (uint16_t)(40 - want);
+	for (size_t i = 0; i < want; i++)
+		fill[i] = quote_fill(g, i, hl != 0);
+	s.l4 = want >= hl;
+	if (s.l4) {
+		s.data = fill + hl;
+		s.payload = (uint16_t)(want - hl);
+	} else {
+		s.variant = XW_PB_VLEN(want);   /* the header cut to want bytes */
+	}
+	n = xw_pb_build(&s, fr, sizeof(fr));
+	if (g->q_frag) {
+		/* the same transport bytes in a non-first fragment */
+		memcpy(fill, fr + n - want, want);
+		s.later = 1;
+		s.frag_off = 185;
+		s.data = fill;
+		s.payload = (uint16_t)want;
+		n = xw_pb_build(&s, fr, sizeof(fr));
+	}
+	if (n < 14)
+		die("internal: cannot build a quote");
+	n -= 14;
+	if (g->q_cut >= 0 && (size_t)g->q_cut < n)
+		n = (size_t)g->q_cut;
+	memcpy(o, fr + 14, n);
+	return n;
+}
+
+/* What follows the transport header the builder writes (all of the
+ * transport part if it writes none) at o; returns its length. */
+static uint16_t l4_data(const struct gpkt *g, unsigned hl, uint8_t *o)
+{
 	size_t n = 0;
 
 	if (g->frag == 2) {
 		n = 8 + (size_t)g->payload;
 		for (size_t i = 0; i < n; i++)
 			o[i] = (uint8_t)(0x30 + i * 7);
-		return n;
+		return (uint16_t)n;
 	}
-	if (p->proto == P_TCP || p->proto == P_UDP || p->proto == P_SCTP) {
-		o[0] = (uint8_t)(p->sport >> 8);
-		o[1] = (uint8_t)p->sport;
-		o[2] = (uint8_t)(p->dport >> 8);
-		o[3] = (uint8_t)p->dport;
-		if (p->proto == P_TCP) {
-			memset(o + 4, 0, 16);
-			for (int i = 0; i < 4; i++) {
-				o[4 + i] = (uint8_t)(p->tcp_seq >> (24 - 8 * i));
-				o[8 + i] = (uint8_t)(p->tcp_ack >> (24 - 8 * i));
-			}
-			o[12] = 0x50;
-			o[13] = p->tcp_flags;
-			o[14] = (uint8_t)(p->tcp_win >> 8);
-			o[15] = (uint8_t)p->tcp_win;
-			n = 20;
-		} else if (p->proto == P_UDP) {
-			o[4] = (uint8_t)((8 + g->payload) >> 8);
-			o[5] = (uint8_t)(8 + g->payload);
-			o[6] = o[7] = 0;
-			n = 8;
-		} else {
-			memset(o + 4, 0, 8);
-			o[4] = 0xde;             /* verification tag */
-			n = 12;
-		}
-	} else if ((p->family == 4 && p->proto == P_ICMP) || (p->family == 6 && p->proto == P_ICMP6)) {
-		o[0] = p->icmp_type;
-		o[1] = p->icmp_code;
-		o[2] = o[3] = 0;
-		o[4] = (uint8_t)(p->icmp_id >> 8);
-		o[5] = (uint8_t)p->icmp_id;
-		o[6] = 0;
-		o[7] = 1;
-		n = 8;
-		if (g->q_l4len >= 0) {
-			/* an error: quoted header, then q_l4len bytes of its L4 */
-			struct frame q;
-			uint8_t l4[256];
-
-			o[4] = o[5] = 0;  /* "unused" */
-			q.n = 0;
-			/* the quoted packet was sent q.src -> q.dst */
-			if (p->family == 4)
-				ip4_header(&q, g->q_opt, 40, g->q_frag ? 185 : 0, p->q.proto, p->q.src,
-					   p->q.dst, 0x4242);
-			else
-				ip6_header(&q, 40, p->q.proto, p->q.src, p->q.dst);
-			quoted_l4(g, l4, (size_t)g->q_l4len);
-			putb(&q, l4, (size_t)g->q_l4len);
-			if (g->q_cut >= 0 && (size_t)g->q_cut < q.n)
-				q.n = (size_t)g->q_cut;
-			memcpy(o + n, q.b, q.n);
-			n += q.n;
-			return n;
-		}
-	} else {
+	if (!hl) {
 		memcpy(o, g->raw, 8);
 		n = 8;
+	} else if ((g->m.proto == P_ICMP || g->m.proto == P_ICMP6) && g->q_l4len >= 0) {
+		return (uint16_t)build_quote(g, o);
 	}
 	for (size_t i = 0; i < g->payload; i++)
 		o[n + i] = (uint8_t)(0x61 + i % 26);
-	n += g->payload;
-	return n;
+	return (uint16_t)(n + g->payload);
 }
 
-static size_t build(const struct gpkt *g, struct frame *f, size_t *l4_written)
+/* An ARP request, the payload of a non-IP frame; returns its length. */
+static uint16_t arp_body(uint8_t *o)
+{
+	static const uint8_t hdr[8] = { 0, 1, 0x08, 0, 6, 4, 0, 1 };
+
+	memcpy(o, hdr, 8);
+	memcpy(o + 8, MAC_PEER, 6);
+	memcpy(o + 14, remote4[0], 4);
+	memcpy(o + 18, MAC_HOST, 6);
+	memcpy(o + 24, local4[0], 4);
+	return 28;
+}
+
+/* The builder's spec of g's frame; data receives its payload bytes. */
+static void gpkt_spec(const struct gpkt *g, struct xw_pb_spec *s, uint8_t *data)
 {
 	const struct ctm_pkt *p = &g->m;
-	uint8_t l4[1500];
-	size_t n4;
 	uint8_t fam = g->bad == 2 ? 4 : g->bad == 3 ? 6 : p->family;
+	int out = g->dir == XW_DIR_OUT;
 
-	f->n = 0;
-	if (g->dir == XW_DIR_OUT) {
-		putb(f, MAC_PEER, 6);
-		putb(f, MAC_HOST, 6);
-	} else {
-		putb(f, MAC_HOST, 6);
-		putb(f, MAC_PEER, 6);
-	}
-	if (g->vlan) {
-		put16(f, 0x8100);
-		put16(f, g->vlan);
-	}
+	memset(s, 0, sizeof(*s));
+	s->data = data;
 	if (g->bad == 1) {
-		put16(f, 0x0806);
-		put16(f, 1);
-		put16(f, 0x0800);
-		put8(f, 6);
-		put8(f, 4);
-		put16(f, 1);
-		putb(f, MAC_PEER, 6);
-		putb(f, remote4[0], 4);
-		putb(f, MAC_HOST, 6);
-		putb(f, local4[0], 4);
-		*l4_written = 0;
-		return f->n;
-	}
-	n4 = build_l4(g, l4);
-	if (g->trunc >= 0 && (size_t)g->trunc < n4)
-		n4 = (size_t)g->trunc;
-	*l4_written = n4;
-	if (fam == 4) {
-		uint16_t frag = g->frag == 1 ? 0x2000 : g->frag == 2 ? (uint16_t)(0x2000 * (g->flow_id & 1) | 185) : 0x4000;
-		size_t start;
-
-		put16(f, 0x0800);
-		start = f->n;
-		ip4_header(f, g->ip4_opt, n4, frag, p->proto, p->src, p->dst, (uint16_t)(0x1000 + g->flow_id));
-		if (g->bad == 2)
-			f->b[start] = (uint8_t)(0x50 | (f->b[start] & 0x0f));
+		s->vlan = -1;
+		s->eth_type = 0x0806;
+		s->payload = arp_body(data);
 	} else {
-		size_t ext = (g->v6_dstopt ? 8 : 0) + (g->frag ? 8 : 0);
-		uint8_t nh = g->v6_dstopt ? 60 : g->frag ? 44 : p->proto;
-
-		put16(f, 0x86dd);
-		ip6_header(f, ext + n4 + (g->bad == 3 ? 64 : 0), nh, p->src, p->dst);
-		if (g->v6_dstopt) {
-			put8(f, g->frag ? 44 : p->proto);
-			put8(f, 0);
-			put8(f, 1);        /* PadN */
-			put8(f, 4);
-			put32(f, 0);
-		}
-		if (g->frag) {
-			unsigned off = g->frag == 2 ? 185u : 0u;
-
-			put8(f, p->proto);
-			put8(f, 0);
-			put16(f, off << 3 | (g->frag == 1 ? 1u : (g->flow_id & 1u)));
-			put32(f, 0xabcd0000u + g->flow_id);
-		}
+		spec_ip(s, fam, p->src, p->dst, p->proto);
+		s->sport = p->sport;
+		s->dport = p->dport;
+		s->tcp_flags = p->tcp_flags;
+		s->tcp_seq = p->tcp_seq;
+		s->tcp_ack = p->tcp_ack;
+		s->tcp_win = p->tcp_win;
+		s->sctp_tag = 0xde000000;
+		s->icmp_type = p->icmp_type;
+		s->icmp_code = p->icmp_code;
+		s->icmp_id = g->q_l4len >= 0 ? 0 : p->icmp_id;  /* an error's is unused */
+		s->ip_id = fam == 4 ? (uint16_t)(0x1000 + g->flow_id) : 0xabcd0000u + g->flow_id;
+		s->ip4_nops = fam == 4 ? g->ip4_opt : 0;
+		s->v6_dstopt = fam == 6 && g->v6_dstopt;
+		s->ip_version = g->bad == 2 ? 5 : 0;
+		s->ip_len_extra = g->bad == 3 ? 64 : 0;
+		if (fam == 4 && !g->frag)
+			s->variant = XW_PB_VB_DF;
+		s->mf = g->frag == 1 || (g->frag == 2 && (g->flow_id & 1));
+		s->later = g->frag == 2;
+		s->frag_off = s->later ? 185 : 0;
+		s->l4 = g->trunc < 0;
+		if (!s->l4)
+			s->variant |= XW_PB_VLEN(g->trunc);   /* the header cut to trunc bytes */
+		s->payload = l4_data(g, l4_min(p->proto, fam), data);
 	}
-	putb(f, l4, n4);
-	return f->n;
+	if (g->vlan)
+		s->vlan = g->vlan;
+	memcpy(s->eth_dst, out ? MAC_PEER : MAC_HOST, 6);
+	memcpy(s->eth_src, out ? MAC_HOST : MAC_PEER, 6);
+}
+
+/* Builds g's frame; returns the bytes after its IP headers (0: not IP). */
+static size_t build(const struct gpkt *g, struct frame *f)
+{
+	struct xw_pb_spec s;
+	uint8_t data[sizeof(f->b)];
+	size_t hdr;
+
+	gpkt_spec(g, &s, data);
+	f->n = xw_pb_build(&s, f->b, sizeof(f->b));
+	if (!f->n)
+		die("internal: cannot build the frame of a %s packet", g->what ? g->what : "?");
+	if (s.l3 == XW_PB_L3_NONE)
+		return 0;
+	hdr = 14 + (g->vlan ? 4u : 0u);
+	if (s.l3 == XW_PB_L3_V4)
+		hdr += 20u + s.ip4_nops;
+	else
+		hdr += 40u + (s.v6_dstopt ? 8u : 0u) + (s.mf || s.later ? 8u : 0u);
+	return f->n - hdr;
 }
 
 /* ---- rule sets ---- */
@@ -666,21 +638,10 @@ static int run_packet(struct setctx *c, struct gpkt *g)
 	uint64_t now, t1;
 	size_t l4n;
 
-	build(g, &f, &l4n);
+	l4n = build(g, &f);
 	/* docs/semantics.md rule 5: the protocol's minimum header in the frame */
-	{
-		size_t min = 0;
-
-		switch (g->m.proto) {
-		case P_TCP: min = 20; break;
-		case P_UDP: min = 8; break;
-		case P_SCTP: min = 12; break;
-		case P_ICMP: min = g->m.family == 4 ? 8 : 0; break;
-		case P_ICMP6: min = g->m.family == 6 ? 8 : 0; break;
-		}
-		g->m.l4 = !g->m.later_frag && g->m.family && l4n >= min;
-		g->m.tcp_len = g->m.proto == P_TCP && l4n >= 20 ? (uint32_t)(l4n - 20) : 0;
-	}
+	g->m.l4 = !g->m.later_frag && g->m.family && l4n >= l4_min(g->m.proto, g->m.family);
+	g->m.tcp_len = g->m.proto == P_TCP && l4n >= 20 ? (uint32_t)(l4n - 20) : 0;
 	if (f.n < 14 || f.n > 1514)
 		die("internal: frame of %zu bytes", f.n);
 	now = mono_ns();

@@ -628,6 +628,101 @@ START_TEST(test_verify_catches_bad_exact_tier)
 }
 END_TEST
 
+/* The fields after `payload`: written exactly as given, 0 included. */
+START_TEST(test_pb_given)
+{
+	static const uint8_t data[6] = { 'h', 'e', 'l', 'l', 'o', '!' };
+	uint8_t b[XW_PB_MAX + 64];
+	struct xw_pb_spec s;
+	struct xw_ref_pkt p;
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.vlan = -1;
+	s.eth_type = 0x0800;
+	s.l3 = XW_PB_L3_V4;
+	s.src[0] = 10;
+	s.dst[0] = 11;
+	s.proto = 6;
+	s.l4 = 1;
+	s.sport = 1000;
+	s.dport = 22;
+	s.tcp_flags = 0x02;          /* no ACK: the acknowledgement is written anyway */
+	s.given = 1;
+	s.tcp_seq = 0xfffffff0u;
+	s.tcp_ack = 0x01020300u;
+	s.tcp_win = 0;
+	s.ip_id = 0x10007;           /* 16 bits of it in IPv4 */
+	s.ip4_nops = 4;
+	s.ip_len_extra = 40;
+	s.data = data;
+	s.payload = sizeof(data);
+	n = xw_pb_build(&s, b, sizeof(b));
+	ck_assert_uint_eq(n, 14 + 24 + 20 + sizeof(data));
+	ck_assert_uint_eq(b[14], 0x46);
+	ck_assert_uint_eq((unsigned)b[16] << 8 | b[17], 24 + 20 + sizeof(data) + 40);
+	ck_assert_uint_eq((unsigned)b[18] << 8 | b[19], 7);
+	ck_assert_uint_eq(xw_pb_csum(b + 14, 24), 0);
+	ck_assert(b[34] == 1 && b[35] == 1 && b[36] == 1 && b[37] == 1);  /* NOPs only */
+	ck_assert(!memcmp(b + 42, "\xff\xff\xff\xf0\x01\x02\x03\x00", 8));
+	ck_assert(b[52] == 0 && b[53] == 0);
+	ck_assert(!memcmp(b + 58, data, sizeof(data)));
+	/* UDP cut to 6 bytes keeps the whole header's length; SCTP's tag */
+	s.proto = 17;
+	s.l4 = 0;
+	s.variant = XW_PB_VLEN(6);
+	n = xw_pb_build(&s, b, sizeof(b));
+	ck_assert_uint_eq(n, 14 + 24 + 6);
+	ck_assert(b[42] == 0 && b[43] == 8 + sizeof(data));
+	s.proto = 132;
+	s.l4 = 1;
+	s.sctp_tag = 0xde000000u;
+	n = xw_pb_build(&s, b, sizeof(b));
+	ck_assert_uint_eq(n, 14 + 24 + 12 + sizeof(data));
+	ck_assert(b[42] == 0xde && b[43] == 0 && b[44] == 0 && b[45] == 0);
+	/* version 5: malformed, its checksum over the header as written */
+	s.ip_version = 5;
+	n = xw_pb_build(&s, b, sizeof(b));
+	ck_assert_uint_eq(b[14], 0x56);
+	ck_assert_uint_eq(xw_pb_csum(b + 14, 24), 0);
+	xw_ref_parse(b, n, &p);
+	ck_assert(p.malformed);
+	/* IPv6: a later fragment at offset 185 after a destination options
+	 * header, the fragment identification and flow label given */
+	memset(&s, 0, sizeof(s));
+	s.vlan = -1;
+	s.eth_type = 0x86DD;
+	s.l3 = XW_PB_L3_V6;
+	s.proto = 58;
+	s.later = 1;
+	s.mf = 1;
+	s.frag_off = 185;
+	s.v6_dstopt = 1;
+	s.given = 1;
+	s.ip_id = 0xabcd0001u;
+	s.flow_label = 0x12345;
+	s.data = data;
+	s.payload = sizeof(data);
+	n = xw_pb_build(&s, b, sizeof(b));
+	ck_assert_uint_eq(n, 14 + 40 + 8 + 8 + sizeof(data));
+	ck_assert(b[14] == 0x60 && b[15] == 0x01 && b[16] == 0x23 && b[17] == 0x45);
+	ck_assert(b[20] == 60 && b[54] == 44 && b[55] == 0 && b[62] == 58);
+	ck_assert_uint_eq((unsigned)b[64] << 8 | b[65], 185u << 3 | 1);
+	ck_assert(!memcmp(b + 66, "\xab\xcd\x00\x01", 4));
+	ck_assert(!memcmp(b + 70, data, sizeof(data)));
+	xw_ref_parse(b, n, &p);
+	ck_assert(!p.malformed && p.v6 && p.frag_mf && p.frag_off == 185 && p.proto == 58);
+	/* what cannot be built */
+	s.frag_off = 0x2000;
+	ck_assert_uint_eq(xw_pb_build(&s, b, sizeof(b)), 0);
+	s.frag_off = 0;
+	s.l3 = XW_PB_L3_V4;
+	s.eth_type = 0x0800;
+	s.ip4_nops = 6;
+	ck_assert_uint_eq(xw_pb_build(&s, b, sizeof(b)), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -635,6 +730,7 @@ static Suite *suite(void)
 	TCase *pb = tcase_create("pktbuild");
 
 	tcase_add_test(pb, test_pb_csum);
+	tcase_add_test(pb, test_pb_given);
 	suite_add_tcase(s, pb);
 
 	tcase_set_timeout(t, 600);
