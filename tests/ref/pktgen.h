@@ -5,6 +5,16 @@
  * stacks, IPv4 options and fragments, IPv6 extension chains, truncation at
  * header boundaries, broken lengths and versions.  Field values come from
  * small pools shared with rulegen so random rules match random packets often.
+ *
+ * Why it writes its own bytes instead of going through the frame builder
+ * (loader/frames/pktbuild.c, which every other C test uses): the builder
+ * makes a frame whose parse gives *given* fields, in a few encodings of
+ * each (at most two tags, IPv4 options up to IHL 8, up to four IPv6
+ * extension headers in one order); this generator's job is the frames no
+ * one specified: 0-3 tags of any TPID, IHL up to 15 with random option
+ * bytes, 0-10 extension headers in any order, random reserved bits and
+ * cuts anywhere.  A builder that produced those would be a second
+ * generator, not a builder.  It shares the builder's checksum (xw_pb_csum).
  */
 #ifndef XW_PKTGEN_H
 #define XW_PKTGEN_H

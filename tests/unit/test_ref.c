@@ -126,8 +126,7 @@ static void cut(struct pkt *p, size_t n)
 }
 
 /* n zero bytes inserted at off: for what the builder does not write (a third
- * VLAN tag, 40 bytes of IPv4 options, IPv6 extension chains of other orders
- * and lengths than its own). */
+ * VLAN tag, IPv6 extension chains of other orders and lengths than its own). */
 static uint8_t *insert(struct pkt *p, size_t off, size_t n)
 {
 	memmove(p->b + off + n, p->b + off, p->n - off);
@@ -331,20 +330,53 @@ static void setup(void)
 }
 
 /* A TCP/IPv4 packet 10.1.2.3:1000 -> 192.168.1.1:22 SYN. */
-static void tcp4(struct pkt *p)
+static struct xw_pb_spec tcp4_spec(void)
 {
 	struct xw_pb_spec s = ports(spec4(6), 1000, 22);
 
 	s.tcp_flags = 0x02;
+	return s;
+}
+
+static void tcp4(struct pkt *p)
+{
+	struct xw_pb_spec s = tcp4_spec();
+
 	build(p, &s);
 }
 
 /* A TCP/IPv6 packet 2001:db8::1:1000 -> 2001:db8:1::2:22 SYN. */
-static void tcp6(struct pkt *p)
+static struct xw_pb_spec tcp6_spec(void)
 {
 	struct xw_pb_spec s = ports(spec6(6), 1000, 22);
 
 	s.tcp_flags = 0x02;
+	return s;
+}
+
+static void tcp6(struct pkt *p)
+{
+	struct xw_pb_spec s = tcp6_spec();
+
+	build(p, &s);
+}
+
+/* A non-first fragment (offset off) of s, whose data is the transport
+ * header (and payload) of s unfragmented: bytes that look like one, which
+ * the builder writes after the IP headers only when told to (`data`). */
+static void later_of(struct pkt *p, struct xw_pb_spec s, uint16_t off)
+{
+	struct xw_pb_spec w = s;
+	struct pkt whole;
+	size_t l4;
+
+	w.mf = 0;                       /* no IPv6 fragment header before it */
+	build(&whole, &w);
+	l4 = whole.l3 + (whole.ip == 4 ? 20 : 40);
+	s.later = 1;
+	s.frag_off = off;
+	s.data = whole.b + l4;
+	s.payload = (uint16_t)(whole.n - l4);
 	build(p, &s);
 }
 
@@ -457,8 +489,10 @@ START_TEST(rule2_ipv4_validity)
 	ck_assert(!M(&proto, &p));
 
 	/* version 5 */
-	tcp4(&p);
-	p.b[14] = 0x55;
+	sp = tcp4_spec();
+	sp.ip_version = 5;
+	build(&p, &sp);
+	ck_assert_uint_eq(p.b[14], 0x55);
 	ck_assert(MALFORMED(&p));
 	ck_assert(!M(&src, &p));
 
@@ -510,10 +544,9 @@ START_TEST(rule2_ipv4_validity)
 
 	/* 40 bytes of options (IHL 15) */
 	sp = ports(ip4_spec(17, "10.9.9.9", "10.0.0.1"), 53, 5353);
+	sp.ip4_nops = 40;
 	build(&p, &sp);
-	insert(&p, 14 + 20, 40);        /* the builder writes up to 12 option bytes */
-	p.b[14] = 0x4f;
-	fix_len(&p);
+	ck_assert_uint_eq(p.b[14], 0x4f);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&src, &p));
 	struct xw_rule dport = R();
@@ -525,6 +558,7 @@ END_TEST
 START_TEST(rule2_ipv6_validity)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule src = R(), proto = R();
 
 	r_src(&src, "2001:db8::/32");
@@ -540,13 +574,16 @@ START_TEST(rule2_ipv6_validity)
 	ck_assert(MALFORMED(&p));
 	ck_assert(!M(&src, &p));
 
-	tcp6(&p);
-	p.b[14] = 0x40;                 /* version 4 */
+	sp = tcp6_spec();
+	sp.ip_version = 4;
+	build(&p, &sp);
+	ck_assert_uint_eq(p.b[14], 0x40);
 	ck_assert(MALFORMED(&p));
 	ck_assert(!M(&proto, &p));
 
-	tcp6(&p);
-	p.b[19]++;                      /* payload length one too big */
+	sp = tcp6_spec();
+	sp.ip_len_extra = 1;            /* payload length one too big */
+	build(&p, &sp);
 	ck_assert(MALFORMED(&p));
 	ck_assert(!M(&src, &p));
 
@@ -592,6 +629,7 @@ END_TEST
 START_TEST(rule3_later_fragment_ends_walk)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 	struct xw_rule proto = R(), dport = R(), later = R();
 
 	r_proto(&proto, 6);
@@ -599,9 +637,10 @@ START_TEST(rule3_later_fragment_ends_walk)
 	r_frag(&later, XW_FRAG_LATER);
 
 	/* later fragment, next header TCP: proto known, no ports (its data is
-	 * a TCP header, which the builder does not write after a later one) */
-	tcp6(&p);
-	push_frag(&p, 100, 1);
+	 * a TCP header) */
+	sp = tcp6_spec();
+	sp.mf = 1;
+	later_of(&p, sp, 100);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&proto, &p));
 	ck_assert(M(&later, &p));
@@ -731,11 +770,8 @@ START_TEST(rule4_proto_on_later_fragments)
 	sp = ports(ip4_spec(6, "10.0.0.1", "10.0.0.2"), 1000, 22);
 	sp.tcp_flags = 0x02;
 	sp.mf = 1;
-	build(&p, &sp);
-	/* middle fragment (offset 5) whose data looks like TCP: the builder
-	 * writes no TCP header after a non-first fragment's IP header */
-	p.b[14 + 7] = 5;
-	xw_pb_ip4_csum(p.b + 14);
+	later_of(&p, sp, 5);            /* middle fragment whose data looks like TCP */
+	ck_assert_uint_eq(p.b[14 + 6] << 8 | p.b[14 + 7], 0x2005);
 	ck_assert(!MALFORMED(&p));
 	ck_assert(M(&proto, &p));
 	ck_assert(!M(&sport, &p));
@@ -842,13 +878,10 @@ START_TEST(rule5_ports_only_tcp_udp_sctp)
 
 	/* GRE likewise: 20 bytes whose first four would read as 1000 -> 22 */
 	sp = spec4(47);
-	sp.variant = XW_PB_VLEN(20);
+	sp.payload = 20;
+	sp.data = (const uint8_t[20]){ 1000 >> 8, 1000 & 0xff, 0, 22 };
 	build(&p, &sp);
 	ck_assert_uint_eq(p.n, 34 + 20);
-	p.b[34] = 1000 >> 8;
-	p.b[34 + 1] = 1000 & 0xff;
-	p.b[34 + 2] = 0;
-	p.b[34 + 3] = 22;
 	ck_assert(!M(&dport, &p));
 	ck_assert(!M(&sport, &p));
 
@@ -906,27 +939,26 @@ START_TEST(rule5_icmp_family_and_codes)
 	/* ICMP type 8 in IPv6 next header 1: not ICMP (rule 5); the builder
 	 * writes 8 bytes of data there, their first two an ICMP type and code */
 	sp = spec6(1);
-	sp.variant = XW_PB_VLEN(8);
+	sp.payload = 8;
+	sp.data = (const uint8_t[8]){ 8, 0 };
 	build(&p, &sp);
 	ck_assert_uint_eq(p.n, 54 + 8);
-	p.b[54] = 8;
-	p.b[54 + 1] = 0;
 	ck_assert(!M(&v4, &p));
 
 	/* ICMPv6 header in IPv4 protocol 58: not ICMPv6 */
 	sp = spec4(58);
-	sp.variant = XW_PB_VLEN(8);
+	sp.payload = 8;
+	sp.data = (const uint8_t[8]){ 128, 0 };
 	build(&p, &sp);
 	ck_assert_uint_eq(p.n, 34 + 8);
-	p.b[34] = 128;
-	p.b[34 + 1] = 0;
 	ck_assert(!M(&v6, &p));
 
 	sp = spec6(58);
 	sp.icmp_type = 136;
 	build(&p, &sp);
 	ck_assert(M(&v6, &p));
-	p.b[14 + 40] = 137;
+	sp.icmp_type = 137;
+	build(&p, &sp);
 	ck_assert(!M(&v6, &p));
 
 	static const struct { uint8_t type, code; int hit; } t[] = {
@@ -961,31 +993,35 @@ END_TEST
 START_TEST(rule6_tcp_flags_mask)
 {
 	struct pkt p;
+	struct xw_pb_spec s = tcp4_spec();
 	struct xw_rule syn_only = R(), syn = R(), not_ack = R();
 
 	r_flags(&syn_only, 0x02, 0x12);         /* syn / syn,ack */
 	r_flags(&syn, 0x02, 0x02);              /* syn (mask defaults to F) */
 	r_flags(&not_ack, 0x00, 0x10);
 
-	tcp4(&p);                               /* SYN */
+	build(&p, &s);                          /* SYN */
 	ck_assert(M(&syn_only, &p));
 	ck_assert(M(&syn, &p));
 	ck_assert(M(&not_ack, &p));
 
-	p.b[14 + 20 + 13] = 0x12;               /* SYN|ACK */
+	s.tcp_flags = 0x12;                     /* SYN|ACK */
+	build(&p, &s);
 	ck_assert(!M(&syn_only, &p));
 	ck_assert(M(&syn, &p));
 	ck_assert(!M(&not_ack, &p));
 
-	p.b[14 + 20 + 13] = 0x10;               /* ACK */
+	s.tcp_flags = 0x10;                     /* ACK */
+	build(&p, &s);
 	ck_assert(!M(&syn, &p));
 
-	/* tcp flags never match UDP, with bytes where TCP flags would be */
-	struct xw_pb_spec s = ports(spec4(17), 1, 2);
-
+	/* tcp flags never match UDP, with bytes where TCP flags would be
+	 * (zero: no ACK) */
+	s = ports(spec4(17), 1, 2);
 	s.payload = 20;
+	s.data = (const uint8_t[20]){ 0 };
 	build(&p, &s);
-	p.b[34 + 13] = 0;
+	ck_assert_uint_eq(p.b[34 + 13], 0);
 	ck_assert(!M(&not_ack, &p));
 }
 END_TEST
@@ -1010,7 +1046,7 @@ static void check_frag(const struct pkt *p, struct fragexp e)
 /* UDP 1 -> 2 as a fragment: more fragments, offset != 0 (the builder's
  * offset of variant 0 is 1), variant (XW_PB_VB_DF: the DF bit / an atomic
  * IPv6 fragment header). */
-static void frag_pkt(struct pkt *p, int v6, int mf, int later, uint32_t variant)
+static struct xw_pb_spec frag_spec(int v6, int mf, int later, uint32_t variant)
 {
 	struct xw_pb_spec s = ports(v6 ? ip6_spec(17, "2001:db8::1", "2001:db8::2")
 				       : ip4_spec(17, "10.0.0.1", "10.0.0.2"), 1, 2);
@@ -1018,12 +1054,20 @@ static void frag_pkt(struct pkt *p, int v6, int mf, int later, uint32_t variant)
 	s.mf = (uint8_t)mf;
 	s.later = (uint8_t)later;
 	s.variant = variant;
+	return s;
+}
+
+static void frag_pkt(struct pkt *p, int v6, int mf, int later, uint32_t variant)
+{
+	struct xw_pb_spec s = frag_spec(v6, mf, later, variant);
+
 	build(p, &s);
 }
 
 START_TEST(rule7_fragment_kinds)
 {
 	struct pkt p;
+	struct xw_pb_spec sp;
 
 	frag_pkt(&p, 0, 0, 0, XW_PB_VB_DF);     /* DF, unfragmented */
 	ck_assert_uint_eq(p.b[14 + 6], 0x40);
@@ -1047,9 +1091,10 @@ START_TEST(rule7_fragment_kinds)
 	check_frag(&p, (struct fragexp){ 1, 1, 0 });
 	frag_pkt(&p, 1, 1, 1, 0);
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
-	frag_pkt(&p, 1, 0, 1, 0);
-	p.b[54 + 2] = 0xff;                     /* the largest offset, 8191 */
-	p.b[54 + 3] = 0xf8;
+	sp = frag_spec(1, 0, 1, 0);
+	sp.frag_off = 0x1fff;                   /* the largest offset */
+	build(&p, &sp);
+	ck_assert_uint_eq(p.b[54 + 2] << 8 | p.b[54 + 3], 0xfff8);
 	check_frag(&p, (struct fragexp){ 1, 0, 1 });
 
 	/* malformed: no fragment field at all */
@@ -1203,7 +1248,9 @@ START_TEST(addresses_by_family_and_prefix)
 	ck_assert(M(&dst, &p4));
 	ck_assert(!M(&dst, &mapped));
 
-	p4.b[14 + 13] = 16;             /* 10.16.2.3: outside /12 */
+	sp = ports(ip4_spec(6, "10.16.2.3", "192.168.1.1"), 1000, 22);
+	sp.tcp_flags = 0x02;            /* as tcp4(), outside /12 */
+	build(&p4, &sp);
 	ck_assert(!M(&odd, &p4));
 	ck_assert(M(&v4, &p4));
 }

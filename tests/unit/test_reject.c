@@ -4,8 +4,8 @@
  * built): the answer frame's shape (addresses, ports, TCP sequence numbers
  * per RFC 9293, the ICMP quote) and its checksums, computed here
  * independently of the datapath; the packets never answered; the rate
- * limit.  Frames are built here, byte by byte, with random addresses, ports
- * and sequence numbers (the seed is printed). */
+ * limit.  Frames come from the frames' builder (loader/frames/pktbuild.h),
+ * with random addresses, ports and sequence numbers (the seed is printed). */
 #include <check.h>
 #include <sched.h>
 #include <stdint.h>
@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 
 #include "datapath.h"
+#include "pktbuild.h"
 
 #define FMAX 2048
 
@@ -86,34 +87,28 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-/* RFC 1071 sum, big-endian 16-bit words; odd length padded with zero. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		acc += get16(p + i);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static unsigned fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/* The L4 checksum over the pseudo header and the L4 bytes is valid (sums to
- * 0xffff); IPv4 ICMP has no pseudo header. */
+/* The L4 checksum over the pseudo header and the L4 bytes is valid (the
+ * checksum of the whole, its checksum field included, is 0); IPv4 ICMP has
+ * no pseudo header. */
 static int l4_ok(int v6, const uint8_t *ip, const uint8_t *l4, size_t n, int proto, int pseudo)
 {
-	uint32_t s = 0;
+	static uint8_t b[40 + FMAX];
+	size_t h = 0;
 
-	if (pseudo) {
-		s = v6 ? sum16(ip + 8, 32, 0) : sum16(ip + 12, 8, 0);
-		s += (uint32_t)proto + (uint32_t)(n & 0xffff) + (uint32_t)(n >> 16);
+	ck_assert_uint_le(n, FMAX);
+	if (pseudo && v6) {                     /* RFC 8200 8.1 */
+		memcpy(b, ip + 8, 32);
+		put32(b + 32, (uint32_t)n);
+		put32(b + 36, (uint32_t)proto);
+		h = 40;
+	} else if (pseudo) {                    /* RFC 9293 3.1 */
+		memcpy(b, ip + 12, 8);
+		put16(b + 8, (unsigned)proto);
+		put16(b + 10, (unsigned)n);
+		h = 12;
 	}
-	return fold(sum16(l4, n, s)) == 0xffff;
+	memcpy(b + h, l4, n);
+	return xw_pb_csum(b, h + n) == 0;
 }
 
 static void rnd(uint8_t *p, size_t n)
@@ -142,59 +137,45 @@ static void pkt_init(struct pkt *k, int v6, int proto)
 	k->tcp_flags = 0x02;
 }
 
-/* Ethernet (+ tags) + IPv4/IPv6 + TCP/UDP/ICMP + payload; returns length. */
+/* Ethernet (+ tags) + IPv4/IPv6 + TCP/UDP/ICMP + payload, by the frames'
+ * builder (loader/frames/pktbuild.h); returns the length, at least 60. */
 static size_t build(const struct pkt *k, uint8_t *f)
 {
-	size_t l2 = 14 + 4 * (size_t)k->vlans, hl = k->v6 ? 40 : 20, l4n, n;
-	uint8_t *ip = f + l2, *l4 = ip + hl;
-	int pr = k->proto;
+	static uint8_t data[FMAX];
+	struct xw_pb_spec s;
+	size_t n;
 
-	memset(f, 0, FMAX);
-	memcpy(f, k->mac_dst, 6);
-	memcpy(f + 6, k->mac_src, 6);
-	for (int i = 0; i < k->vlans; i++) {
-		put16(f + 12 + 4 * i, i == 0 && k->vlans == 2 ? 0x88a8 : 0x8100);
-		put16(f + 14 + 4 * i, 100 + i);
-	}
-	put16(f + l2 - 2, k->v6 ? 0x86dd : 0x0800);
-	l4n = (pr == 6 ? 20 : 8) + k->payload;
-	if (pr == 6) {
-		put16(l4, k->sport);
-		put16(l4 + 2, k->dport);
-		put32(l4 + 4, k->seq);
-		put32(l4 + 8, k->ack);
-		l4[12] = 5 << 4;
-		l4[13] = k->tcp_flags;
-		put16(l4 + 14, 64240);
-	} else if (pr == 17) {
-		put16(l4, k->sport);
-		put16(l4 + 2, k->dport);
-		put16(l4 + 4, (unsigned)l4n);
-	} else {
-		l4[0] = k->icmp_type;
-	}
-	for (size_t i = 0; i < k->payload; i++)
-		l4[(pr == 6 ? 20 : 8) + i] = (uint8_t)(i * 7 + 1);
-	if (k->v6) {
-		ip[0] = 0x60;
-		put16(ip + 4, (unsigned)l4n);
-		ip[6] = (uint8_t)pr;
-		ip[7] = 64;
-		memcpy(ip + 8, k->src, 16);
-		memcpy(ip + 24, k->dst, 16);
-	} else {
-		ip[0] = 0x45;
-		put16(ip + 2, (unsigned)(20 + l4n));
-		if (k->later_frag)
-			put16(ip + 6, 100);
-		ip[8] = 64;
-		ip[9] = (uint8_t)pr;
-		memcpy(ip + 12, k->src, 4);
-		memcpy(ip + 16, k->dst, 4);
-		put16(ip + 10, ~fold(sum16(ip, 20, 0)) & 0xffff);
-	}
-	/* the offending packet's own checksum does not matter to the answer */
-	n = l2 + hl + l4n;
+	memset(&s, 0, sizeof(s));
+	memcpy(s.eth_dst, k->mac_dst, 6);
+	memcpy(s.eth_src, k->mac_src, 6);
+	s.vlan = k->vlans ? 100 : -1;
+	s.variant = k->vlans == 2 ? XW_PB_VB_QINQ : 0;  /* 0x88a8 outer tag, 0x8100 inner */
+	s.eth_type = k->v6 ? 0x86dd : 0x0800;
+	s.l3 = k->v6 ? XW_PB_L3_V6 : XW_PB_L3_V4;
+	memcpy(s.src, k->src, 16);
+	memcpy(s.dst, k->dst, 16);
+	s.proto = (uint8_t)k->proto;
+	s.l4 = 1;
+	s.sport = k->sport;
+	s.dport = k->dport;
+	s.tcp_flags = k->tcp_flags;
+	s.icmp_type = k->icmp_type;
+	/* exact header values: the RST's sequence numbers follow from them */
+	s.given = 1;
+	s.tcp_seq = k->seq;
+	s.tcp_ack = k->ack;
+	s.tcp_win = 64240;
+	s.later = (uint8_t)k->later_frag;
+	s.frag_off = k->later_frag ? 100 : 0;
+	/* a later fragment carries the builder's 8 bytes, no transport header */
+	s.payload = k->later_frag ? 0 : (uint16_t)k->payload;
+	for (size_t i = 0; i < s.payload; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	s.data = k->later_frag ? NULL : data;
+	n = xw_pb_build(&s, f, FMAX);
+	ck_assert_uint_gt(n, 0);
+	/* the minimum Ethernet frame: the builder zeroed the bytes up to it;
+	 * the offending packet's own checksum does not matter to the answer */
 	return n < 60 ? 60 : n;
 }
 
@@ -224,9 +205,10 @@ static uint64_t reason(struct xw_dp *dp, uint32_t r)
 	return c.packets;
 }
 
-/* The answer to k in o: Ethernet addresses swapped, tags kept, IP
- * addresses swapped, header checksum valid. Returns the IP header. */
-static const uint8_t *check_l3(const struct pkt *k, const struct out *o, int proto, size_t l3len)
+/* The answer to k (frame f) in o: Ethernet addresses swapped, tags kept,
+ * IP addresses swapped, header checksum valid. Returns the IP header. */
+static const uint8_t *check_l3(const struct pkt *k, const uint8_t *f, const struct out *o,
+			       int proto, size_t l3len)
 {
 	size_t l2 = 14 + 4 * (size_t)k->vlans;
 	const uint8_t *ip = o->data + l2;
@@ -234,8 +216,10 @@ static const uint8_t *check_l3(const struct pkt *k, const struct out *o, int pro
 	ck_assert_uint_eq(o->len, l2 + l3len);
 	ck_assert(!memcmp(o->data, k->mac_src, 6));
 	ck_assert(!memcmp(o->data + 6, k->mac_dst, 6));
-	for (int i = 0; i < k->vlans; i++)
-		ck_assert_uint_eq(get16(o->data + 14 + 4 * i), 100u + (unsigned)i);
+	if (k->vlans)
+		ck_assert_uint_eq(get16(o->data + 14), 100);    /* the outer VID */
+	for (int i = 0; i < k->vlans; i++)                  /* TPID and TCI as sent */
+		ck_assert_msg(!memcmp(o->data + 12 + 4 * i, f + 12 + 4 * i, 4), "tag %d kept", i);
 	ck_assert_uint_eq(get16(o->data + l2 - 2), k->v6 ? 0x86dd : 0x0800);
 	if (k->v6) {
 		ck_assert_uint_eq(ip[0] >> 4, 6);
@@ -251,15 +235,15 @@ static const uint8_t *check_l3(const struct pkt *k, const struct out *o, int pro
 		ck_assert(ip[8] > 0);
 		ck_assert(!memcmp(ip + 12, k->dst, 4));
 		ck_assert(!memcmp(ip + 16, k->src, 4));
-		ck_assert_msg(fold(sum16(ip, 20, 0)) == 0xffff, "IPv4 header checksum");
+		ck_assert_msg(xw_pb_csum(ip, 20) == 0, "IPv4 header checksum");
 	}
 	return ip;
 }
 
 /* A TCP RST per RFC 9293 3.10.7.1 for k. */
-static void check_rst(const struct pkt *k, const struct out *o)
+static void check_rst(const struct pkt *k, const uint8_t *f, const struct out *o)
 {
-	const uint8_t *ip = check_l3(k, o, 6, (k->v6 ? 40u : 20u) + 20), *t = ip + (k->v6 ? 40 : 20);
+	const uint8_t *ip = check_l3(k, f, o, 6, (k->v6 ? 40u : 20u) + 20), *t = ip + (k->v6 ? 40 : 20);
 	uint32_t seg = (uint32_t)k->payload + !!(k->tcp_flags & 0x02) + !!(k->tcp_flags & 0x01);
 
 	ck_assert_uint_eq(get16(t), k->dport);
@@ -280,7 +264,7 @@ static void check_rst(const struct pkt *k, const struct out *o)
 static void check_icmp(const struct pkt *k, const uint8_t *f, const struct out *o, size_t q)
 {
 	size_t hl = k->v6 ? 40 : 20, l2 = 14 + 4 * (size_t)k->vlans;
-	const uint8_t *ip = check_l3(k, o, k->v6 ? 58 : 1, hl + 8 + q), *ic = ip + hl;
+	const uint8_t *ip = check_l3(k, f, o, k->v6 ? 58 : 1, hl + 8 + q), *ic = ip + hl;
 
 	ck_assert_uint_eq(ic[0], k->v6 ? 1 : 3);
 	ck_assert_uint_eq(ic[1], k->v6 ? 4 : 3);
@@ -319,11 +303,11 @@ START_TEST(test_tcp_rst)
 
 		run(&dp, XW_P_XDP, f, n, &o);
 		ck_assert_msg(o.retval == XDP_TX, "case %d: XDP action %u", i, o.retval);
-		check_rst(&k, &o);
+		check_rst(&k, f, &o);
 		/* TC ingress sends it back out the interface */
 		run(&dp, XW_P_TC_IN, f, n, &o);
 		ck_assert_msg(o.retval == TC_ACT_REDIRECT, "case %d: TC action %u", i, o.retval);
-		check_rst(&k, &o);
+		check_rst(&k, f, &o);
 	}
 	xw_dp_close(&dp);
 }
@@ -380,7 +364,7 @@ START_TEST(test_egress)
 		pkt_init(&k, v6, 6);
 		run(&dp, XW_P_TC_OUT, f, build(&k, f), &o);
 		ck_assert_uint_eq(o.retval, TC_ACT_REDIRECT);
-		check_rst(&k, &o);
+		check_rst(&k, f, &o);
 		pkt_init(&k, v6, 17);
 		k.dport = 53;
 		k.payload = 100;
