@@ -247,7 +247,8 @@ struct xw_thead {
 	__u32 root[XW_MAX_TREES];       /* node index of each tree's root */
 	__u32 min_prio[XW_MAX_TREES];   /* best priority in the tree */
 	__u32 n_xshapes;                /* exact shapes, probed before the trees */
-	__u32 xpad;
+	__u32 xdirs;                    /* bit d: some exact entry matches direction
+					 * d; else the probes are skipped */
 	struct xw_xshape xs[XW_MAX_XSHAPES];
 };
 

@@ -280,6 +280,9 @@ static __always_inline void xw_exact_probe(struct xw_scratch *s, const struct xw
 {
 	__u32 j, n = th->n_xshapes;
 
+	/* no exact entry matches the packet's direction: no shape to check */
+	if (!(th->xdirs >> (s->key.dir & 1) & 1))
+		return;
 	for (j = 0; j < XW_MAX_XSHAPES; j++) {
 		const struct xw_xshape *x = &th->xs[j];
 		__u32 key[XW_XLANES], k4, diff = 0, slot, *ri, ei;

@@ -1067,6 +1067,11 @@ static int check_shape(struct verify_run *run, struct tables *tab, uint32_t j)
 			return bad_tree(run, "exact shape %u lists rule %u under a key no packet it "
 					"matches has", j, tab->rents[r].prio);
 		}
+		if (xw_rent_dirs(&tab->rents[r]) & ~tab->head.xdirs & 3) {
+			close(fd);
+			return bad_tree(run, "exact shape %u is skipped for a direction rule %u "
+					"matches", j, tab->rents[r].prio);
+		}
 		if (tab->rents[r].prio < x->min_prio) {
 			close(fd);
 			return bad_tree(run, "exact shape %u says its best priority is %u, but lists "

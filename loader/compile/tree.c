@@ -534,6 +534,9 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 	t->head.n_xshapes = t->x.n_shapes;
 	memcpy(t->head.xs, t->x.shapes, sizeof(t->head.xs));
 	for (uint32_t i = 0; i < n; i++)
+		if (in_x[i])
+			t->head.xdirs |= xw_rent_dirs(&rents[i]);
+	for (uint32_t i = 0; i < n; i++)
 		if (!in_x[i])
 			ng[grp[i]]++;
 	ntr = order_groups(rents, grp, in_x, n, ng, order, t->head.min_prio);
@@ -627,6 +630,8 @@ int xw_tree_lookup(const struct xw_ctree *t, const struct xw_key *k, struct xw_w
 		struct xw_xkey xk;
 		int64_t r;
 
+		if (!(t->head.xdirs >> (k->dir & 1) & 1))
+			break;   /* no exact entry for this direction */
 		if (t->head.xs[j].min_prio >= best || !xw_exact_key(&t->head.xs[j], j, k, &xk))
 			continue;
 		w->probes++;

@@ -612,7 +612,15 @@ START_TEST(test_verify_catches_bad_exact_tier)
 	verify_refuses(&dp, "under a key no packet it matches has");
 	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
 
-	/* 4. an address dropped from the hash: the structure is sound, the
+	/* 4. the tier says no entry matches ingress packets: the probes
+	 * would be skipped */
+	h = h0;
+	h.xdirs &= ~(1u << XW_DIR_IN);
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h, 0) == 0);
+	verify_refuses(&dp, "is skipped for a direction rule");
+	ck_assert(bpf_map_update_elem(dp.map_fd[XW_M_TREES], &g, &h0, 0) == 0);
+
+	/* 5. an address dropped from the hash: the structure is sound, the
 	 * frames find the rule that no longer decides */
 	ck_assert(bpf_map_delete_elem(fd, &k1) == 0);
 	ck_assert(verify(&dp, &ex, NULL) > 0);
