@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Rule files that include others and define names (SPEC.md "Safe
- * operation"):
+/* Rule files that include others and define names (docs/rules.md, "Files
+ * for a team: include and define"):
  *
  *   include "PATH"        the rules of PATH, or of every file the glob PATH
  *                         matches, in name order; relative to the including
