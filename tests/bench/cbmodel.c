@@ -17,47 +17,6 @@
 #include "rule.h"
 #include "tree.h"
 
-static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k)
-{
-	struct xw_ref_pkt p;
-
-	xw_ref_parse(pkt, len, &p);
-	memset(k, 0, sizeof(*k));
-	memcpy(k->eth_dst, p.eth_dst, 6);
-	memcpy(k->eth_src, p.eth_src, 6);
-	k->eth_type = p.eth_type;
-	if (p.has_vlan) {
-		k->flags |= XWK_VLAN;
-		k->vlan = p.vlan;
-	}
-	if (p.v4 || p.v6) {
-		k->flags |= XWK_L3 | (p.v4 ? XWK_V4 : XWK_V6);
-		memcpy(k->src, p.src, 16);
-		memcpy(k->dst, p.dst, 16);
-		k->proto = p.proto;
-		if (p.has_frag && p.frag_mf)
-			k->flags |= XWK_FRAG_MF;
-		if (p.has_frag && p.later)
-			k->flags |= XWK_FRAG_LATER;
-	}
-	if (p.has_ports) {
-		k->flags |= XWK_PORTS;
-		k->sport = p.sport;
-		k->dport = p.dport;
-	}
-	if (p.has_tcp) {
-		k->flags |= XWK_TCP;
-		k->tcp_flags = p.tcp_flags;
-	}
-	if (p.has_icmp || p.has_icmp6) {
-		k->flags |= p.has_icmp ? XWK_ICMP : XWK_ICMP6;
-		k->icmp_type = p.icmp_type;
-		k->icmp_code = p.icmp_code;
-	}
-	k->dir = XW_DIR_IN;
-	k->ifindex = 1;
-}
-
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
@@ -140,7 +99,7 @@ static int one(const char *dir, const char *name)
 				want = !strcmp(p, "-") ? XW_PRIO_NONE : (uint32_t)strtoul(p, NULL, 10);
 				break;
 			}
-		key_of(pkt, h->caplen, &k);
+		xw_ref_key(pkt, h->caplen, XW_DIR_IN, 1, &k);
 		hit = xw_tree_lookup(c.tree, &k, &w);
 		nr = w.nodes;
 		er = w.entries;

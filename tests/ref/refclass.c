@@ -386,3 +386,46 @@ int xw_ref_pkt_format(const struct xw_ref_pkt *p, char *buf, size_t size)
 			p->has_icmp ? "v4:" : "", p->has_icmp6 ? "v6:" : "",
 			p->icmp_type, p->icmp_code);
 }
+
+/* The datapath's key of a frame, filled from this parse (the stateless
+ * fields; ct_state 0). */
+void xw_ref_key(const uint8_t *pkt, size_t len, uint8_t dir, uint32_t ifindex, struct xw_key *k)
+{
+	struct xw_ref_pkt p;
+
+	xw_ref_parse(pkt, len, &p);
+	memset(k, 0, sizeof(*k));
+	memcpy(k->eth_dst, p.eth_dst, 6);
+	memcpy(k->eth_src, p.eth_src, 6);
+	k->eth_type = p.eth_type;
+	if (p.has_vlan) {
+		k->flags |= XWK_VLAN;
+		k->vlan = p.vlan;
+	}
+	if (p.v4 || p.v6) {
+		k->flags |= XWK_L3 | (p.v4 ? XWK_V4 : XWK_V6);
+		memcpy(k->src, p.src, 16);
+		memcpy(k->dst, p.dst, 16);
+		k->proto = p.proto;
+		if (p.has_frag && p.frag_mf)
+			k->flags |= XWK_FRAG_MF;
+		if (p.has_frag && p.later)
+			k->flags |= XWK_FRAG_LATER;
+	}
+	if (p.has_ports) {
+		k->flags |= XWK_PORTS;
+		k->sport = p.sport;
+		k->dport = p.dport;
+	}
+	if (p.has_tcp) {
+		k->flags |= XWK_TCP;
+		k->tcp_flags = p.tcp_flags;
+	}
+	if (p.has_icmp || p.has_icmp6) {
+		k->flags |= p.has_icmp ? XWK_ICMP : XWK_ICMP6;
+		k->icmp_type = p.icmp_type;
+		k->icmp_code = p.icmp_code;
+	}
+	k->dir = dir;
+	k->ifindex = ifindex;
+}

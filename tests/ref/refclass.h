@@ -81,6 +81,12 @@ int xw_ref_classify(const struct xw_rule *rules, size_t n, const uint8_t policy[
 		    const uint8_t *pkt, size_t len, uint8_t dir, uint32_t ifindex,
 		    const uint32_t *rule_ifindex, struct xw_ref_result *res);
 
+/* The struct xw_key the datapath's parser should give frame pkt in
+ * direction dir on interface ifindex, from this reference's own parse:
+ * models of the rule stage (test_compile, cbmodel) use it to test the
+ * compiler apart from the BPF parser. */
+void xw_ref_key(const uint8_t *pkt, size_t len, uint8_t dir, uint32_t ifindex, struct xw_key *k);
+
 /* One-line description of a parsed packet, for failure messages. */
 int xw_ref_pkt_format(const struct xw_ref_pkt *p, char *buf, size_t size);
 

@@ -243,7 +243,6 @@ START_TEST(test_ct_and_limit)
 END_TEST
 
 /* Packet key as the datapath builds it, from the reference's parse. */
-static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
 
 /* The datapath's membership-filter test for one key of an entries map,
  * written out from the documentation in include/xw_bloom.h rather than with
@@ -379,7 +378,7 @@ START_TEST(test_random_against_reference)
 				continue;
 			ck_assert_int_eq(xw_ref_classify(rs.rules, rs.n, rs.policy, pkt, len,
 							 XW_DIR_IN, 1, NULL, &ref), 0);
-			key_of(pkt, len, &k);
+			xw_ref_key(pkt, len, XW_DIR_IN, 1, &k);   /* the compiler alone: not the BPF parser */
 			uint32_t prio = lookup(&c, &k, &verdict);
 
 			ck_assert_uint_eq(prio, ref.prio);
@@ -393,7 +392,6 @@ START_TEST(test_random_against_reference)
 }
 END_TEST
 
-static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k);
 
 /* The trees (loader/compile/tree.c: the datapath's walk, modelled in C) against the
  * reference classifier, on the generator's general sets and on range-heavy,
@@ -437,7 +435,7 @@ START_TEST(test_trees_against_reference)
 				continue;
 			ck_assert_int_eq(xw_ref_classify(rs.rules, rs.n, rs.policy, pkt, len,
 							 XW_DIR_IN, 1, NULL, &ref), 0);
-			key_of(pkt, len, &k);
+			xw_ref_key(pkt, len, XW_DIR_IN, 1, &k);
 			hit = xw_tree_lookup(c.tree, &k, NULL);
 			ck_assert_uint_eq(hit < 0 ? XW_PRIO_NONE : c.tree->rents[hit].prio, ref.prio);
 			if (hit >= 0)
@@ -495,7 +493,7 @@ START_TEST(test_trees_simple_capacity)
 			continue;
 		ck_assert_int_eq(xw_ref_classify(rs.rules, rs.n, rs.policy, pkt, len, XW_DIR_IN, 1,
 						 NULL, &ref), 0);
-		key_of(pkt, len, &k);
+		xw_ref_key(pkt, len, XW_DIR_IN, 1, &k);
 		hit = xw_tree_lookup(c.tree, &k, NULL);
 		ck_assert_uint_eq(hit < 0 ? XW_PRIO_NONE : c.tree->rents[hit].prio, ref.prio);
 	}
@@ -504,49 +502,6 @@ START_TEST(test_trees_simple_capacity)
 	xw_ruleset_free(&rs);
 }
 END_TEST
-
-/* The BPF parser is the datapath's; here the key is filled from the
- * reference's independent parse, so this test checks the compiler alone. */
-static void key_of(const uint8_t *pkt, size_t len, struct xw_key *k)
-{
-	struct xw_ref_pkt p;
-
-	xw_ref_parse(pkt, len, &p);
-	memset(k, 0, sizeof(*k));
-	memcpy(k->eth_dst, p.eth_dst, 6);
-	memcpy(k->eth_src, p.eth_src, 6);
-	k->eth_type = p.eth_type;
-	if (p.has_vlan) {
-		k->flags |= XWK_VLAN;
-		k->vlan = p.vlan;
-	}
-	if (p.v4 || p.v6) {
-		k->flags |= XWK_L3 | (p.v4 ? XWK_V4 : XWK_V6);
-		memcpy(k->src, p.src, 16);
-		memcpy(k->dst, p.dst, 16);
-		k->proto = p.proto;
-		if (p.has_frag && p.frag_mf)
-			k->flags |= XWK_FRAG_MF;
-		if (p.has_frag && p.later)
-			k->flags |= XWK_FRAG_LATER;
-	}
-	if (p.has_ports) {
-		k->flags |= XWK_PORTS;
-		k->sport = p.sport;
-		k->dport = p.dport;
-	}
-	if (p.has_tcp) {
-		k->flags |= XWK_TCP;
-		k->tcp_flags = p.tcp_flags;
-	}
-	if (p.has_icmp || p.has_icmp6) {
-		k->flags |= p.has_icmp ? XWK_ICMP : XWK_ICMP6;
-		k->icmp_type = p.icmp_type;
-		k->icmp_code = p.icmp_code;
-	}
-	k->dir = XW_DIR_IN;
-	k->ifindex = 1;
-}
 
 static Suite *suite(void)
 {
