@@ -11,7 +11,8 @@
 #              (TSO super-packets at TC egress: bytes per packet > 3000);
 #              `apply` of `rule 10 out tcp dport 9001 drop` mid-stream: A gets
 #              < 256 KiB after apply returns; rule 10 counts; malformed 0
-#              before the apply
+#              before the apply; the rule is the exact tier's (status: one
+#              exact shape), as in every mid-stream drop below
 #   out-udp    the same with 30000-byte UDP datagrams to A:9002 (fragmented
 #              by IP before TC: the first fragment carries the ports) and
 #              with UDP GSO super-packets (UDP_SEGMENT) to A:9003
@@ -151,6 +152,11 @@ mid_stream_drop() {
 	c0=$(H count "$cnt")
 	sleep 2
 	c1=$(H count "$cnt")
+	# one exact port: the exact tier decides these packets, not a tree
+	"$XWALL" status --json >"$W/st.$1" 2>&1 || true
+	x=$(J "$W/st.$1" classifier.exact_shapes)
+	r=0; [ "$x" = 1 ] || r=1
+	expect $r "'$rule' is looked up by hash (the exact tier)" "exact_shapes $x"
 	r=0; [ $((c1 - c0)) -lt "$LIMIT" ] || r=1
 	expect $r "'$rule' applied mid-stream stops it: $((c1 - c0)) bytes after apply (< 256 KiB)" \
 		"$c0 -> $c1"
