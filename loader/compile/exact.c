@@ -34,14 +34,21 @@ static uint32_t lane_of(const void *bytes, unsigned l)
 }
 
 /* Entry e's exact mask and value as lanes; 0 if a port range is neither
- * one port nor all ports. */
+ * one port nor all ports, or is one port of a port field the mask also
+ * tests (then the range and the mask together are not one equality; the
+ * compiler makes no such entry, rules with `limit` are not rule entries). */
 static int exact_form(const struct xw_rent *e, uint32_t m[NLANES], uint32_t v[NLANES])
 {
 	uint8_t mb[sizeof(struct xw_key)], vb[sizeof(struct xw_key)];
 	const uint16_t ones = 0xffff;
+	uint16_t ms, md;
 
 	memcpy(mb, e->m, sizeof(mb));
 	memcpy(vb, e->v, sizeof(vb));
+	memcpy(&ms, mb + offsetof(struct xw_key, sport), 2);
+	memcpy(&md, mb + offsetof(struct xw_key, dport), 2);
+	if ((ms && e->sp_lo == e->sp_hi) || (md && e->dp_lo == e->dp_hi))
+		return 0;
 	if (e->sp_lo == e->sp_hi) {
 		memcpy(mb + offsetof(struct xw_key, sport), &ones, 2);
 		memcpy(vb + offsetof(struct xw_key, sport), &e->sp_lo, 2);

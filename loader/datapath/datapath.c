@@ -1505,6 +1505,15 @@ static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ru
 		rc = sys_err(err, "reset per-source buckets", rc);
 	if (!rc)
 		rc = xw_sets_apply_finish(dp, rs, err);
+	/* no packet reads the old generation's exact tier any more: its
+	 * maps go now, not at the next apply */
+	for (__u32 j = 0; j < XW_MAX_XSHAPES && !rc; j++) {
+		rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen ^ 1, j));
+		if (!rc)
+			rc = clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen ^ 1, j));
+		if (rc)
+			rc = sys_err(err, "free the old exact tier", rc);
+	}
 	return rc;
 }
 
