@@ -207,10 +207,11 @@ struct xw_rent {
 	__u32 pad2;
 };
 
-/* The exact tier (docs/classifier.md): entries whose mask is one of a few
- * shapes shared by many entries, and whose port ranges are one port or any
- * port, are looked up by hash, one probe per shape, instead of walked in a
- * tree (a list of single addresses or ports, as xdp-filter holds them).
+/* The exact tier (docs/classifier.md): entries whose port ranges are one
+ * port or any port and that share a mask (a shape) are looked up by hash,
+ * one probe per shape, instead of walked in a tree (a list of single
+ * addresses or ports, as xdp-filter holds them); which shapes is
+ * loader/compile/exact.h's rule.
  * The key is seen as 16 lanes of 32 bits (byte offsets 0, 4, ..., 60; the
  * ports as the u16s they are in struct xw_key).  Before its probe a packet
  * must have the bits all the shape's entries agree on (the check lanes:

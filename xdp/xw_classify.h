@@ -184,6 +184,15 @@ static __always_inline __u32 xw_node_pick(const struct xw_scratch *s, const stru
 
 enum { XW_STEP_NEXT, XW_STEP_DONE, XW_STEP_MORE, XW_STEP_FAIL };
 
+/* Rule entry e is the best match so far (a tree's leaf or the exact tier). */
+static __always_inline void xw_take_rent(struct xw_scratch *s, const struct xw_rent *e)
+{
+	s->best_prio = e->prio;
+	s->best_slot = e->slot;
+	s->best_verdict = e->verdict;
+	s->best_flags = e->flags;
+}
+
 /* Tree s->next_tuple: walked to its leaf, whose list is read until the
  * first match, at most XW_LEAF_PER_STAGE entries (a list that goes on
  * continues in the next step, where it stopped). */
@@ -252,10 +261,7 @@ static __always_inline int xw_tree_step(struct xw_scratch *s, const struct xw_th
 		if ((__u16)(s->key.sport - e->sp_lo) > (__u16)(e->sp_hi - e->sp_lo) ||
 		    (__u16)(s->key.dport - e->dp_lo) > (__u16)(e->dp_hi - e->dp_lo))
 			continue;
-		s->best_prio = e->prio;
-		s->best_slot = e->slot;
-		s->best_verdict = e->verdict;
-		s->best_flags = e->flags;
+		xw_take_rent(s, e);
 		break;
 	}
 	s->leaf_at = at;
@@ -320,10 +326,7 @@ static __always_inline void xw_exact_probe(struct xw_scratch *s, const struct xw
 		e = bpf_map_lookup_elem(&xw_rents, &ei);
 		if (!e || e->prio >= s->best_prio)
 			continue;
-		s->best_prio = e->prio;
-		s->best_slot = e->slot;
-		s->best_verdict = e->verdict;
-		s->best_flags = e->flags;
+		xw_take_rent(s, e);
 	}
 }
 

@@ -1025,7 +1025,7 @@ static int check_trees(struct verify_run *run, struct tables *tab, uint32_t *sta
 static int check_shape(struct verify_run *run, struct tables *tab, uint32_t j)
 {
 	const struct xw_xshape *x = &tab->head.xs[j];
-	int one = x->nk == 1, fd;
+	int one = x->nk == 1, fd, rc = 0;
 	__u32 slot = XW_XSLOT(tab->gen, j), id = 0, ks = one ? 4 : 16;
 	enum xw_map_id outer = one ? XW_M_XENTS4 : XW_M_XENTS16;
 	uint32_t key[XW_XLANES], next[XW_XLANES], *prev = NULL;
@@ -1053,35 +1053,29 @@ static int check_shape(struct verify_run *run, struct tables *tab, uint32_t j)
 		memcpy(key, next, ks);
 		prev = key;
 		if (bpf_map_lookup_elem(fd, key, &r)) {
-			close(fd);
-			return sys(run, "read an exact-tier map", errno);
+			rc = sys(run, "read an exact-tier map", errno);
+			break;
 		}
 		r &= XW_MAX_RENTS - 1;   /* as the datapath masks it */
-		if (get_rent(run, tab, r)) {
-			close(fd);
-			return -1;
-		}
-		if (!xw_exact_entry_key(x, j, &tab->rents[r], &want) ||
-		    memcmp(want.lane, key, ks)) {
-			close(fd);
-			return bad_tree(run, "exact shape %u lists rule %u under a key no packet it "
-					"matches has", j, tab->rents[r].prio);
-		}
-		if (xw_rent_dirs(&tab->rents[r]) & ~tab->head.xdirs & 3) {
-			close(fd);
-			return bad_tree(run, "exact shape %u is skipped for a direction rule %u "
-					"matches", j, tab->rents[r].prio);
-		}
-		if (tab->rents[r].prio < x->min_prio) {
-			close(fd);
-			return bad_tree(run, "exact shape %u says its best priority is %u, but lists "
-					"a better one", j, x->min_prio);
-		}
+		if (get_rent(run, tab, r))
+			rc = -1;
+		else if (!xw_exact_entry_key(x, j, &tab->rents[r], &want) ||
+			 memcmp(want.lane, key, ks))
+			rc = bad_tree(run, "exact shape %u lists rule %u under a key no packet it "
+				      "matches has", j, tab->rents[r].prio);
+		else if (xw_rent_dirs(&tab->rents[r]) & ~tab->head.xdirs & 3)
+			rc = bad_tree(run, "exact shape %u is skipped for a direction rule %u "
+				      "matches", j, tab->rents[r].prio);
+		else if (tab->rents[r].prio < x->min_prio)
+			rc = bad_tree(run, "exact shape %u says its best priority is %u, but lists "
+				      "a better one", j, x->min_prio);
+		if (rc)
+			break;
 		tab->mark[r] = XW_MAX_TREES + 1 + j;
 		tab->xentries++;
 	}
 	close(fd);
-	return 0;
+	return rc;
 }
 
 static int check_exact(struct verify_run *run, struct tables *tab)

@@ -369,13 +369,12 @@ uint32_t xw_exact_probes_max(const struct xw_xshape *x, uint32_t n)
 /* AUTO: keep the runs of the groups whose every entry they hold (see
  * exact.h), largest groups first, within XW_MAX_XSHAPES; returns the count
  * kept, moved to the front of r. */
-static uint32_t pick_groups(const struct xw_rent *rents, const uint8_t *group, uint32_t n,
+static uint32_t pick_groups(const uint8_t *group, uint32_t n,
 			    const struct cand *c, struct run *r, uint32_t nr)
 {
 	uint32_t ng[8] = { 0 }, cov[8] = { 0 }, idx[8][XW_MAX_XSHAPES], order[8], kept = 0;
 	unsigned ns[8] = { 0 }, no = 0;
 
-	(void)rents;
 	for (uint32_t i = 0; i < n; i++)
 		ng[group[i] & 7]++;
 	for (uint32_t k = 0; k < nr; k++) {
@@ -444,7 +443,7 @@ int xw_exact_split(const struct xw_rent *rents, const uint8_t *group, uint32_t n
 		i = j;
 	}
 	if (mode == XW_EXACT_AUTO) {
-		nr = pick_groups(rents, group, n, c, r, nr);
+		nr = pick_groups(group, n, c, r, nr);
 	} else {
 		/* ALL: the largest shapes */
 		qsort(r, nr, sizeof(*r), cmp_run_size);

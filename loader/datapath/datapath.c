@@ -1384,6 +1384,14 @@ static int clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* Empty shape j's slots of generation gen in both outer maps. */
+static int clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
+{
+	int rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
+
+	return rc ? rc : clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
+}
+
 /* Shape j's entries x->keys[at, at + n) as a new hash map of their size,
  * installed at its slot of xw_xents4 or xw_xents16. */
 static int write_shape(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x, uint32_t j,
@@ -1423,13 +1431,7 @@ static int write_exact(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x)
 
 		while (at + n < x->n && x->keys[at + n].shape == j)
 			n++;
-		if (j < x->n_shapes) {
-			rc = write_shape(dp, gen, x, j, at, n);
-		} else {
-			rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
-			if (!rc)
-				rc = clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
-		}
+		rc = j < x->n_shapes ? write_shape(dp, gen, x, j, at, n) : clear_shape(dp, gen, j);
 		at += n;
 	}
 	return rc;
@@ -1507,13 +1509,9 @@ static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ru
 		rc = xw_sets_apply_finish(dp, rs, err);
 	/* no packet reads the old generation's exact tier any more: its
 	 * maps go now, not at the next apply */
-	for (__u32 j = 0; j < XW_MAX_XSHAPES && !rc; j++) {
-		rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen ^ 1, j));
-		if (!rc)
-			rc = clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen ^ 1, j));
-		if (rc)
+	for (__u32 j = 0; j < XW_MAX_XSHAPES && !rc; j++)
+		if ((rc = clear_shape(dp, gen ^ 1, j)) != 0)
 			rc = sys_err(err, "free the old exact tier", rc);
-	}
 	return rc;
 }
 
