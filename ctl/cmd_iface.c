@@ -180,6 +180,8 @@ static void print_status_json(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 			json_object_object_add(k, "max_depth", json_object_new_int64(tc.depth));
 			json_object_object_add(k, "max_leaf", json_object_new_int64(tc.leaf));
 			json_object_object_add(k, "worst_reads", json_object_new_int64(tc.worst));
+			json_object_object_add(k, "edits", json_object_new_int64(tc.edits));
+			json_object_object_add(k, "overlay_entries", json_object_new_int64(tc.overlay));
 			json_object_object_add(o, "classifier", k);
 		}
 	}
@@ -199,11 +201,16 @@ static void print_status_text(struct xw_dp *dp, const struct xw_ruleset *rs, uin
 	{
 		struct xw_tree_cost tc;
 
-		if (xw_dp_tree_cost(dp, &tc) == 0)
+		int ok = xw_dp_tree_cost(dp, &tc) == 0;
+
+		if (ok)
 			printf("classifier: %u exact shapes (%u entries), %u trees, %u nodes, %u leaf "
 			       "slots; per packet at most %u hash probes and %u reads (deepest path %u "
 			       "nodes, longest leaf %u entries)\n", tc.xshapes, tc.xentries, tc.trees,
 			       tc.nodes, tc.leaf_slots, tc.xprobes, tc.worst, tc.depth, tc.leaf);
+		if (ok && tc.edits)
+			printf("changes: %u rule add/del since the last apply, %u entries in the "
+			       "overlay tree (an apply folds them in)\n", tc.edits, tc.overlay);
 	}
 	for (size_t i = 0; i < n; i++)
 		printf("%s (ifindex %u): %s%s, %s%s\n", l[i].name, l[i].ifindex,

@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "compile.h"
 #include "tree.h"
+#include "edit.h"
 
 /* Compile without touching the kernel (apply --check); prints what the
  * rule set costs a packet. */
@@ -124,8 +125,17 @@ int cmd_apply(int argc, char **argv)
 	return rc;
 }
 
-/* Read the live set, let `edit` change it, apply the result. */
-static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
+/* Change one rule of the live generation in place of a whole apply
+ * (loader/datapath/edit.h); XW_EDIT_FULL if it cannot. */
+struct one_edit {
+	const struct xw_rule *add;
+	uint32_t del;
+};
+
+/* Read the live set, let `edit` change it, apply the result; with `fast`,
+ * first as a change of the live generation. */
+static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg,
+		     const struct one_edit *fast)
 {
 	struct xw_ruleset rs;
 	struct xw_dp dp;
@@ -137,6 +147,14 @@ static int edit_live(int (*edit)(struct xw_ruleset *, void *), void *arg)
 	xw_dp_phase("start, open");
 	/* a change on top of a set on trial would be lost by its rollback */
 	rc = xw_confirm_guard(&dp, false);
+	if (!rc && fast && (rc = xw_dp_edit(&dp, fast->add, fast->del, &err)) != XW_EDIT_FULL) {
+		if (rc)
+			xw_fail(rc, &err);
+		xw_close(&dp, rc);
+		return rc;
+	}
+	if (rc == XW_EDIT_FULL)   /* a whole apply, below */
+		rc = 0;
 	if (rc) {
 		xw_close(&dp, rc);
 		return rc;
@@ -284,7 +302,7 @@ int cmd_rule(int argc, char **argv)
 		free(text);
 		if (rc)
 			return xw_fail(XW_EINPUT, &err);
-		rc = edit_live(edit_add, &r);
+		rc = edit_live(edit_add, &r, &(struct one_edit){ &r, XW_PRIO_NONE });
 		xw_rule_free(&r);
 		return rc;
 	}
@@ -300,7 +318,7 @@ int cmd_rule(int argc, char **argv)
 					XW_PRIO_MIN, XW_PRIO_MAX, argv[2]);
 		uint32_t p = (uint32_t)prio;
 
-		return edit_live(edit_del, &p);
+		return edit_live(edit_del, &p, &(struct one_edit){ NULL, p });
 	}
 	if (!strcmp(argv[1], "list")) {
 		if (argc == 2)
@@ -331,5 +349,5 @@ int cmd_policy(int argc, char **argv)
 	p.verdict = xw_verdict_of(argv[i], strlen(argv[i]));
 	if (p.verdict < 0 || p.verdict == XW_REJECT)
 		return xw_failf(XW_EINPUT, "policy: expected pass, drop or audit, got '%s'", argv[i]);
-	return edit_live(edit_policy, &p);
+	return edit_live(edit_policy, &p, NULL);
 }

@@ -39,6 +39,9 @@
 #define XWK_ICMP6      0x0080u  /* ICMPv6 (IPv6, nh 58) type/code present */
 #define XWK_FRAG_MF    0x0100u  /* more-fragments set */
 #define XWK_FRAG_LATER 0x0200u  /* fragment offset != 0 */
+/* Never set by the parser: a deleted rule's tree entry carries it in its
+ * value, outside its mask, and so matches no packet (loader/datapath/edit.c) */
+#define XWK_NEVER      0x8000u
 
 enum xw_dir { XW_DIR_IN = 0, XW_DIR_OUT = 1, XW_DIR_MAX };
 
@@ -111,6 +114,7 @@ struct xw_entry_key {
 };
 
 #define XWF_LOG 0x01u
+#define XWF_EXACT 0x02u   /* rule entry: looked up by the exact tier, not in a tree */
 
 struct xw_entry_val {
 	__u32 prio;
@@ -204,7 +208,8 @@ struct xw_rent {
 	__u8  verdict;
 	__u8  flags;             /* XWF_* */
 	__u16 pad;
-	__u32 pad2;
+	__u32 was_prio;          /* a deleted exact-tier entry's priority (its prio
+				  * is XW_PRIO_NONE: loader/datapath/edit.c) */
 };
 
 /* The exact tier (docs/classifier.md): entries whose port ranges are one
@@ -238,6 +243,8 @@ struct xw_xshape {
 	__u32 cv[XW_XLANES];        /* & cm[j] == cv[j] (zero past nk / nc) */
 };
 
+#define XW_EDIT_LOG 128u
+
 /* Per generation: the exact shapes, the trees and the policy. */
 #define XW_TREE_DIR(t, d) (1u << (2 * ((t) & (XW_MAX_TREES - 1)) + ((d) & 1)))
 struct xw_thead {
@@ -251,6 +258,29 @@ struct xw_thead {
 	__u32 xdirs;                    /* bit d: some exact entry matches direction
 					 * d; else the probes are skipped */
 	struct xw_xshape xs[XW_MAX_XSHAPES];
+	/* what `rule add|del` needs to change a generation without compiling
+	 * the whole rule set again (loader/datapath/edit.c); no program reads it.
+	 * xw_rents holds [0, n_base) the full apply's entries by priority,
+	 * [n_base, + n_dups) the entries it dropped as equal to a better one
+	 * (one of them takes over when that rule goes), then the n_over
+	 * entries of the overlay tree (tree over_tree, XW_MAX_TREES: none)
+	 * whose nodes and leaf slots start at nodes_base and lids_base. */
+	struct xw_tedit {
+		__u32 n_base, n_dups, n_over;
+		__u32 nodes_base, lids_base;
+		__u32 n_nodes, n_lids;          /* in all, with the overlay's */
+		__u32 over_tree;
+		__u32 edits;                    /* changes since the last apply */
+		__u32 depth[XW_MAX_TREES];      /* per tree: deepest path, longest leaf */
+		__u32 max_leaf[XW_MAX_TREES];
+		/* the whole apply [0, n_base + n_dups) is from (0: unknown), and
+		 * the entries of that part the last change wrote (more than
+		 * XW_EDIT_LOG: n_changed is XW_EDIT_LOG + 1): the other half,
+		 * one change behind, needs only those */
+		__u32 base_id;
+		__u32 n_changed;
+		__u32 changed[XW_EDIT_LOG];
+	} ed;
 };
 
 /* Connection tracking.  The packet's state as the `ct` match sees it: */

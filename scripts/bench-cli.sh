@@ -36,13 +36,17 @@ done
 
 # "wall_ms cpu_ms" of one command (cpu = user + sys); the command must succeed
 timed() {
-	/usr/bin/time -f "%e %U %S" -o "$t" "$@" >/dev/null
-	awk '{ printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000 }' "$t"
+	local s0 s1
+
+	s0=$(date +%s%N)   # /usr/bin/time's %e has 10 ms steps
+	/usr/bin/time -f "%U %S" -o "$t" "$@" >/dev/null
+	s1=$(date +%s%N)
+	awk -v w=$(((s1 - s0) / 1000)) '{ printf "%.1f %.0f\n", w / 1000, ($1 + $2) * 1000 }' "$t"
 }
 
 # median of the runs' "wall cpu" lines, as "wall (cpu)"
 median() {
-	sort -n | awk '{ w[NR] = $1; c[NR] = $2 } END { m = int((NR + 1) / 2); printf "%d (%d)", w[m], c[m] }'
+	sort -n | awk '{ w[NR] = $1; c[NR] = $2 } END { m = int((NR + 1) / 2); printf "%.1f (%d)", w[m], c[m] }'
 }
 
 # memlock in MiB of our pinned maps named in $@ (bpftool map show lists
@@ -71,32 +75,43 @@ echo "   scripts/bench-cli.sh: ms from process start to exit, median of $RUNS ru
 echo "   parentheses: CPU ms, user + sys); the datapath lives in a private bpffs, attached"
 echo "   nowhere.  apply new: the set over another 100k set (every rule new, counters zeroed);"
 echo "   apply same: the same file again (counters carried); rule add / rule del: one rule"
-echo "   (priority 5) added to / deleted from the live set.  rule maps: memlock of xw_nodes,"
+echo "   (priority 5) added to / deleted from the live set, as changes of the live generation;"
+echo "   del old: a rule of the file deleted (and added back); whole: the same add as a whole"
+echo "   re-apply (XW_EDIT=full, the baseline).  rule maps: memlock of xw_nodes,"
 echo "   xw_lids, xw_rents (both generations) and the rule text of both generations; all maps:"
 echo "   every map of the datapath (flow tables and event ring included)."
-echo "   XW_TIMING=1 xwall apply FILE prints where an apply's time goes."
-echo "set | rules | apply new ms | apply same ms | rule add ms | rule del ms | rule maps MiB | all maps MiB"
+echo "   XW_TIMING=1 xwall apply FILE (or rule add ...) prints where the time goes."
+echo "set | rules | apply new ms | apply same ms | rule add ms | rule del ms | del old ms | add whole ms | rule maps MiB | all maps MiB"
 prev=
 for s in $SETS; do
 	f=$CB/$s.rules
 	other=${prev:-$(echo $SETS | awk '{ print $NF }')}
 	[ "$other" = "$s" ] && other=acl1_10k
-	new=(); same=(); add=(); del=()
+	new=(); same=(); add=(); del=(); delo=(); whole=()
+	# a rule of the file: deleted and added back by each run
+	old=$(grep -m1 '^rule ' "$f")
+	oprio=$(echo "$old" | awk '{ print $2 }')
 	for ((r = 0; r < RUNS; r++)); do
 		"$X" apply "$CB/$other.rules" >/dev/null
 		new+=("$(timed "$X" apply "$f")")
 		same+=("$(timed "$X" apply "$f")")
 		add+=("$(timed "$X" rule add 5 in src 192.0.2.1 tcp dport 7 drop)")
 		del+=("$(timed "$X" rule del 5)")
+		delo+=("$(timed "$X" rule del "$oprio")")
+		# shellcheck disable=SC2086
+		"$X" rule add ${old#rule } >/dev/null
+		whole+=("$(timed env XW_EDIT=full "$X" rule add 5 in src 192.0.2.1 tcp dport 7 drop)")
+		"$X" rule del 5 >/dev/null
 	done
 	rules=$("$X" rule list | grep -c '^rule ')
 	maps=()    # every pinned map (the pins hold programs too)
 	for m in "$PIN"/xw_*; do
 		bpftool map show pinned "$m" >/dev/null 2>&1 && maps+=("${m##*/}")
 	done
-	printf '%s | %s | %s | %s | %s | %s | %s | %s\n' "$s" "$rules" \
+	printf '%s | %s | %s | %s | %s | %s | %s | %s | %s | %s\n' "$s" "$rules" \
 		"$(printf '%s\n' "${new[@]}" | median)" "$(printf '%s\n' "${same[@]}" | median)" \
 		"$(printf '%s\n' "${add[@]}" | median)" "$(printf '%s\n' "${del[@]}" | median)" \
+		"$(printf '%s\n' "${delo[@]}" | median)" "$(printf '%s\n' "${whole[@]}" | median)" \
 		"$(memlock xw_nodes xw_lids xw_rents text)" \
 		"$(memlock text "${maps[@]}")"
 	prev=$s

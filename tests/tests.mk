@@ -40,7 +40,7 @@ E2E_SCRIPTS := tests/e2e/run.sh tests/e2e/stateful.sh tests/e2e/ops.sh tests/e2e
                tests/e2e/offload.sh tests/e2e/testbed.sh tests/e2e/import.sh \
                tests/e2e/sets.sh tests/e2e/fail2ban.sh tests/e2e/crowdsec.sh \
                tests/e2e/confirm.sh tests/e2e/audit.sh \
-               tests/e2e/reject.sh
+               tests/e2e/reject.sh tests/e2e/edit.sh
 # Scripts in tests/e2e/ that `make e2e` does not run (say why next to each).
 # lib.sh: the harness the scripts source, not a test.
 E2E_EXCLUDED := tests/e2e/lib.sh

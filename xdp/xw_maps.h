@@ -92,7 +92,7 @@ struct {
  * `rule list` and `verify`; never touched by the programs. */
 struct xw_text_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_RDONLY_PROG | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, char[4096]);

@@ -861,14 +861,32 @@ static uint64_t rent_hash(const struct xw_rent *e)
 	return h ^ (h >> 29);
 }
 
+/* Entry e of another rule than the last one in d: append it (dropped
+ * duplicates of one rule's own entries are not kept: the rule keeps one). */
+static int dups_push(struct xw_tcompiled *d, const struct xw_rent *e, const struct xw_rent *kept)
+{
+	if (e->prio == kept->prio)
+		return 0;
+	if ((d->n_dups & (d->n_dups - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow */
+		struct xw_rent *nv = realloc(d->dups, (d->n_dups ? 2 * (size_t)d->n_dups : 1) *
+					      sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		d->dups = nv;
+	}
+	d->dups[d->n_dups++] = *e;
+	return 0;
+}
+
 /* The entries come in rule order, i.e. by priority: sort each run of one
  * priority (one rule's entries) by match, keep the first entry of every
- * match (mask, value, ports), which has the best priority.  The result is
- * what sorting by match, keeping the best of each and sorting by
- * cmp_rent_prio gives, without two sorts of 100k 152-byte entries.  Returns
- * the count, or SIZE_MAX (nothing changed) if the entries are out of
- * priority order or memory is short. */
-static size_t dedup_in_prio_order(struct xw_rent *re, size_t n)
+ * match (mask, value, ports), which has the best priority; the others go
+ * to d's dups.  The result is what sorting by match, keeping the best of
+ * each and sorting by cmp_rent_prio gives, without two sorts of 100k
+ * 152-byte entries.  Returns the count, or SIZE_MAX (nothing changed) if
+ * the entries are out of priority order or memory is short. */
+static size_t dedup_in_prio_order(struct xw_rent *re, size_t n, struct xw_tcompiled *d)
 {
 	size_t size = 16, k = 0;
 	uint32_t *tab;
@@ -896,6 +914,11 @@ static size_t dedup_in_prio_order(struct xw_rent *re, size_t n)
 				dup = 1;
 				break;
 			}
+		}
+		if (dup && dups_push(d, &re[i], &re[tab[h] - 1])) {
+			free(tab);
+			d->n_dups = 0;
+			return SIZE_MAX;
 		}
 		if (dup)
 			continue;
@@ -953,13 +976,16 @@ int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
 		e->flags = rv.v[i].val.flags;
 	}
 	/* equal matches: only the best priority can ever decide */
-	n = rv.n ? dedup_in_prio_order(re, rv.n) : 0;
+	n = rv.n ? dedup_in_prio_order(re, rv.n, out) : 0;
 	if (n == SIZE_MAX) {
 		n = 0;
 		qsort(re, rv.n, sizeof(*re), cmp_rent);
 		for (i = 0; i < rv.n; i++) {
-			if (n && !memcmp(re[i].m, re[n - 1].m, sizeof(re[i].m) + sizeof(re[i].v) + 8))
+			if (n && !memcmp(re[i].m, re[n - 1].m, RENT_MATCH_BYTES)) {
+				if (dups_push(out, &re[i], &re[n - 1]))
+					goto oom;
 				continue;
+			}
 			re[n++] = re[i];
 		}
 		if (n)
@@ -968,6 +994,7 @@ int xw_compile_tree(const struct xw_ruleset *rs, const uint32_t *slot,
 	if (xw_tree_build(re, (uint32_t)n, out->tree, err->msg, sizeof(err->msg)))
 		goto fail;
 	re = NULL;   /* owned by the tree */
+	out->tree->head.ed.n_dups = out->n_dups;
 	out->tree->head.policy[XW_DIR_IN] = rs->policy[XW_DIR_IN];
 	out->tree->head.policy[XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
 	free(rv.v);
@@ -989,6 +1016,7 @@ void xw_tcompiled_free(struct xw_tcompiled *c)
 		xw_ctree_free(c->tree);
 		free(c->tree);
 	}
+	free(c->dups);
 	free(c->limits);
 	memset(c, 0, sizeof(*c));
 }

@@ -47,6 +47,10 @@ uint64_t xw_expansion_size(const struct xw_rule *r, char *how, size_t len);
 struct xw_ctree;
 struct xw_tcompiled {
 	struct xw_ctree *tree;
+	/* entries dropped because an equal match (mask, value, ports) of a
+	 * better priority decides first: kept for `rule del` of that one */
+	uint32_t n_dups;
+	struct xw_rent *dups;
 	uint8_t uses_ct;
 	uint32_t n_limits;
 	struct xw_limit_entry *limits;

@@ -496,7 +496,10 @@ static unsigned order_groups(const struct xw_rent *rents, const uint8_t *grp, co
 	return ntr;
 }
 
-int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen)
+/* xw_tree_build, or with `overlay` one tree of every entry and no exact
+ * tier (xw_tree_build_overlay). */
+static int tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, int overlay, char *msg,
+		      size_t msglen)
 {
 	struct bld B;
 	uint32_t *ids = NULL, ng[8] = { 0 };
@@ -526,16 +529,20 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		grp[i] = (uint8_t)group_of(&rents[i]);
-	if (xw_exact_split(rents, grp, n, xw_exact_mode(), &t->x, in_x)) {
+		grp[i] = overlay ? 0 : (uint8_t)group_of(&rents[i]);
+	if (xw_exact_split(rents, grp, n, overlay ? XW_EXACT_OFF : xw_exact_mode(), &t->x, in_x)) {
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
 	t->head.n_xshapes = t->x.n_shapes;
 	memcpy(t->head.xs, t->x.shapes, sizeof(t->head.xs));
-	for (uint32_t i = 0; i < n; i++)
-		if (in_x[i])
+	for (uint32_t i = 0; i < n; i++) {
+		rents[i].flags &= (uint8_t)~XWF_EXACT;
+		if (in_x[i]) {
 			t->head.xdirs |= xw_rent_dirs(&rents[i]);
+			rents[i].flags |= XWF_EXACT;   /* a `rule del` tombstones it so */
+		}
+	}
 	for (uint32_t i = 0; i < n; i++)
 		if (!in_x[i])
 			ng[grp[i]]++;
@@ -587,6 +594,12 @@ int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *m
 			 xw_tree_stages(t), XW_MAX_STAGES);
 		goto out;
 	}
+	t->head.ed.n_base = n;
+	t->head.ed.nodes_base = t->head.ed.n_nodes = t->n_nodes;
+	t->head.ed.lids_base = t->head.ed.n_lids = t->n_lids;
+	t->head.ed.over_tree = XW_MAX_TREES;
+	memcpy(t->head.ed.depth, t->depth, sizeof(t->depth));
+	memcpy(t->head.ed.max_leaf, t->max_leaf, sizeof(t->max_leaf));
 	t->build_s = now_s() - t0;
 	rc = 0;
 	goto out;
@@ -606,6 +619,17 @@ out:
 		xw_ctree_free(t);
 	}
 	return rc;
+}
+
+int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen)
+{
+	return tree_build(rents, n, t, 0, msg, msglen);
+}
+
+int xw_tree_build_overlay(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg,
+			  size_t msglen)
+{
+	return tree_build(rents, n, t, 1, msg, msglen);
 }
 
 void xw_ctree_free(struct xw_ctree *t)

@@ -61,6 +61,10 @@ static inline unsigned xw_rent_dirs(const struct xw_rent *e)
  * hash (loader/compile/exact.h), the others to the trees.  Returns 0, or -1
  * with msg set (capacity). */
 int xw_tree_build(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg, size_t msglen);
+/* One tree over rents[0..n) (taken over by t), none in the exact tier: the
+ * overlay of the entries `rule add` brings (loader/datapath/edit.c). */
+int xw_tree_build_overlay(struct xw_rent *rents, uint32_t n, struct xw_ctree *t, char *msg,
+			  size_t msglen);
 void xw_ctree_free(struct xw_ctree *t);
 
 /* What one lookup read: hash probes, trees walked, nodes, leaf entries. */

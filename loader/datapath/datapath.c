@@ -35,8 +35,9 @@
 #include "sets.h"
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
+#include "generation.h"
 
-#define TEXT_CHUNK 4096
+#define TEXT_CHUNK XW_TEXT_CHUNK
 
 /* By enum xw_map_id: the maps' names in the BPF objects and under the pin
  * directory.  Designated, so that no name depends on its position; a map id
@@ -97,7 +98,6 @@ const uint32_t xw_ct_default_timeout[] = {
 _Static_assert(XW_ARRAY_SIZE(xw_ct_default_timeout) == XW_CTS_MAX,
 	       "xw_ct_default_timeout: every enum xw_cts needs a timeout");
 
-static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg);
 static int sys_err(struct xw_err *err, const char *what, int e);
 static int fill(int fd, const void *keys, const void *vals, __u32 n);
 
@@ -145,7 +145,7 @@ int xw_dp_settle_options(struct xw_dp *dp, struct xw_err *err)
 		struct xw_cfg cfg;
 		__u32 zero = 0;
 
-		if (read_cfg(dp, &cfg))
+		if (xw_gen_read_cfg(dp, &cfg))
 			return sys_err(err, "read xw_cfg", errno);
 		cfg.log_rate = log_rate;
 		if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, &cfg, 0))
@@ -713,7 +713,7 @@ int xw_dp_unpin(struct xw_err *err)
 	return rc;
 }
 
-static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg)
+int xw_gen_read_cfg(struct xw_dp *dp, struct xw_cfg *cfg)
 {
 	__u32 zero = 0;
 
@@ -721,7 +721,7 @@ static int read_cfg(struct xw_dp *dp, struct xw_cfg *cfg)
 }
 
 /* fd of the inner map in slot gen of outer map m, or -errno */
-static int inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen)
+int xw_gen_inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen)
 {
 	__u32 id;
 
@@ -732,12 +732,12 @@ static int inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen)
 	return fd < 0 ? -errno : fd;
 }
 
-static char *read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
+char *xw_gen_read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 {
 	struct bpf_map_info info;
 	__u32 ilen = sizeof(info);
 	char *buf;
-	int fd = inner_fd(dp, XW_M_TEXT, gen);
+	int fd = xw_gen_inner_fd(dp, XW_M_TEXT, gen);
 
 	if (fd < 0) {
 		sys_err(err, "read rule set", fd);
@@ -750,8 +750,19 @@ static char *read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 		return NULL;
 	}
 	buf = calloc((size_t)info.max_entries * TEXT_CHUNK + 1, 1);
-	/* one batched read (a 100k-rule text is ~2,000 chunks), else chunk
-	 * by chunk */
+	/* one memcpy through mmap (BPF_F_MMAPABLE text), else one batched
+	 * read (a 100k-rule text is ~2,000 chunks), else chunk by chunk */
+	if (buf && (info.map_flags & BPF_F_MMAPABLE)) {
+		size_t len = (size_t)info.max_entries * TEXT_CHUNK;
+		void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+
+		if (p != MAP_FAILED) {
+			memcpy(buf, p, len);
+			munmap(p, len);
+			close(fd);
+			return buf;
+		}
+	}
 	if (buf && info.max_entries > 1) {
 		LIBBPF_OPTS(bpf_map_batch_opts, o);
 		__u32 *keys = calloc(info.max_entries, sizeof(*keys)), out = 0, count = info.max_entries;
@@ -792,12 +803,12 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
 	int rc;
 
 	xw_ruleset_init(rs);
-	rc = read_cfg(dp, &cfg);
+	rc = xw_gen_read_cfg(dp, &cfg);
 	if (rc)
 		return sys_err(err, "read xw_cfg", rc);
 	if (generation)
 		*generation = cfg.generation;
-	text = read_text(dp, cfg.active & 1, err);
+	text = xw_gen_read_text(dp, cfg.active & 1, err);
 	if (!text)
 		return XW_ESYS;
 	if (xw_parse_text(text, strlen(text), "<live rule set>", rs, err)) {
@@ -829,7 +840,7 @@ int xw_dp_read_rules(struct xw_dp *dp, struct xw_ruleset *rs, uint32_t **slots,
  * lines and set blocks, one rule per line in order: the last n lines of
  * text[0..len).  Points line[i] at the i-th (llen[i] bytes, without the
  * newline); -1 if there are fewer than n lines or one is not a rule. */
-static int last_lines(const char *text, size_t len, size_t n, const char **line, uint32_t *llen)
+int xw_gen_last_lines(const char *text, size_t len, size_t n, const char **line, uint32_t *llen)
 {
 	size_t end = len;
 
@@ -890,7 +901,7 @@ static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, s
 	size_t n = 0;
 
 	memset(rl, 0, sizeof(*rl));
-	text = read_text(dp, gen, err);
+	text = xw_gen_read_text(dp, gen, err);
 	if (!text)
 		return XW_ESYS;
 	rl->text = text;   /* rl owns it from here: rule_lines_free frees it */
@@ -907,7 +918,7 @@ static int read_live_lines(struct xw_dp *dp, __u32 gen, struct rule_lines *rl, s
 		}
 		for (p = text + 6, n = 0; n < rl->n; n++, p = e)
 			rl->slot[n] = (uint32_t)strtoul(p, &e, 10);
-		if (last_lines(text, strlen(text), rl->n, rl->line, rl->len) == 0)
+		if (xw_gen_last_lines(text, strlen(text), rl->n, rl->line, rl->len) == 0)
 			return 0;
 	}
 	rule_lines_free(rl);
@@ -928,7 +939,7 @@ static int reparse_live_lines(struct xw_dp *dp, struct rule_lines *rl, struct xw
 	rl->text = xw_ruleset_format(&rs);
 	if (!rl->text || rule_lines_alloc(rl, rs.n) || (rs.n && !slots))
 		rc = xw_errf(err, XW_ESYS, "out of memory");
-	else if (last_lines(rl->text, strlen(rl->text), rs.n, rl->line, rl->len))
+	else if (xw_gen_last_lines(rl->text, strlen(rl->text), rs.n, rl->line, rl->len))
 		rc = xw_errf(err, XW_ESYS, "read rule set: the live rule text is malformed");
 	for (size_t i = 0; !rc && i < rs.n; i++)
 		rl->slot[i] = slots[i];
@@ -948,7 +959,7 @@ static int format_rules(const struct xw_ruleset *rs, struct rule_lines *rl, stru
 		rule_lines_free(rl);
 		return xw_errf(err, XW_ESYS, "out of memory");
 	}
-	if (last_lines(rl->text, strlen(rl->text), rs->n, rl->line, rl->len)) {
+	if (xw_gen_last_lines(rl->text, strlen(rl->text), rs->n, rl->line, rl->len)) {
 		rule_lines_free(rl);
 		return xw_errf(err, XW_ESYS, "internal error: rule text of %zu rules", rs->n);
 	}
@@ -1096,7 +1107,7 @@ static __u32 map_value_size(int fd)
 /* A slot given to a new rule starts from zero: counters, token bucket,
  * event window.  Zeroes the slots of rules[i] with fresh[i] == which, in
  * batches. */
-static int zero_slots(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh, size_t n,
+int xw_gen_zero_slots(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh, size_t n,
 		      uint8_t which)
 {
 	static const enum xw_map_id maps[] = { XW_M_RULE_STATS, XW_M_BUCKETS, XW_M_LOG_WINDOWS };
@@ -1141,7 +1152,7 @@ out:
  * so its sources start with full buckets, like the slot's other state.
  * One pass over the table (usually empty: only `per src` fills it); keys are
  * collected first and deleted after, so the walk never loses its place. */
-static int clear_src_buckets(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh,
+int xw_gen_clear_src_buckets(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh,
 			     size_t n, uint8_t which)
 {
 	int fd = dp->map_fd[XW_M_SRC_BUCKETS];
@@ -1225,7 +1236,7 @@ static int fill_array(int fd, __u32 first, const void *vals, __u32 n)
 /* Write n values of vs bytes into slots [first, first + n) of an array
  * map: with memcpy through mmap (BPF_F_MMAPABLE maps, whose elements are
  * vs rounded up to 8 bytes apart), else in batched updates. */
-static int write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
+int xw_gen_write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
 {
 	size_t es = ((size_t)vs + 7) & ~(size_t)7, lo = (size_t)first * es, off, len;
 	long pg = sysconf(_SC_PAGESIZE);
@@ -1235,7 +1246,7 @@ static int write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
 		return 0;
 	off = lo & ~(size_t)(pg > 0 ? pg - 1 : 4095);
 	len = lo + (size_t)n * es - off;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
 	if (p == MAP_FAILED)   /* pinned by an xwall without BPF_F_MMAPABLE */
 		return fill_array(fd, first, vals, n);
 	if (es == vs) {
@@ -1250,9 +1261,9 @@ static int write_array(int fd, __u32 first, const void *vals, __u32 n, __u32 vs)
 
 /* An update of a map-in-map slot returns only after an RCU grace period:
  * re-install what a slot holds to wait for packets in flight. */
-static int grace_period(struct xw_dp *dp, __u32 gen)
+int xw_gen_grace_period(struct xw_dp *dp, __u32 gen)
 {
-	int fd = inner_fd(dp, XW_M_TEXT, gen), rc;
+	int fd = xw_gen_inner_fd(dp, XW_M_TEXT, gen), rc;
 
 	if (fd == -ENOENT)
 		return 0;
@@ -1348,16 +1359,25 @@ static void note_cost(struct xw_dp *dp, const struct xw_tcompiled *c)
 }
 
 /* A new map with the rule text in TEXT_CHUNK chunks: its fd, or -errno. */
-static int text_map(const char *text, size_t tlen)
+int xw_gen_text_map(const char *text, size_t tlen)
 {
 	__u32 nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK), *idx;
 	char *chunks;
 	int fd, rc;
 
 	fd = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
-		       BPF_F_INNER_MAP | BPF_F_RDONLY_PROG);
+		       BPF_F_INNER_MAP | BPF_F_RDONLY_PROG | BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
+	/* one memcpy through mmap (a 100k-rule text is 7 MB) */
+	if (xw_gen_write_array(fd, 0, text, (__u32)(tlen / TEXT_CHUNK), TEXT_CHUNK) == 0) {
+		char last[TEXT_CHUNK] = { 0 };
+		__u32 k = (__u32)(tlen / TEXT_CHUNK);
+
+		memcpy(last, text + (size_t)k * TEXT_CHUNK, tlen % TEXT_CHUNK);
+		if (bpf_map_update_elem(fd, &k, last, 0) == 0)
+			return fd;
+	}
 	idx = calloc(nchunks, sizeof(*idx));
 	chunks = calloc(nchunks, TEXT_CHUNK);
 	rc = idx && chunks ? 0 : -ENOMEM;
@@ -1377,7 +1397,7 @@ static int text_map(const char *text, size_t tlen)
 }
 
 /* Empty slot `slot` of outer map m (ENOENT: it was). */
-static int clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
+int xw_gen_clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 {
 	int rc = bpf_map_delete_elem(dp->map_fd[m], &slot) ? -errno : 0;
 
@@ -1385,11 +1405,11 @@ static int clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 }
 
 /* Empty shape j's slots of generation gen in both outer maps. */
-static int clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
+int xw_gen_clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
 {
-	int rc = clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
+	int rc = xw_gen_clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
 
-	return rc ? rc : clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
+	return rc ? rc : xw_gen_clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
 }
 
 /* Shape j's entries x->keys[at, at + n) as a new hash map of their size,
@@ -1412,7 +1432,7 @@ static int write_shape(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x, u
 	if (!rc && bpf_map_update_elem(dp->map_fd[one ? XW_M_XENTS4 : XW_M_XENTS16], &slot, &fd, 0))
 		rc = -errno;
 	if (!rc)
-		rc = clear_slot(dp, one ? XW_M_XENTS16 : XW_M_XENTS4, slot);
+		rc = xw_gen_clear_slot(dp, one ? XW_M_XENTS16 : XW_M_XENTS4, slot);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -1431,32 +1451,57 @@ static int write_exact(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x)
 
 		while (at + n < x->n && x->keys[at + n].shape == j)
 			n++;
-		rc = j < x->n_shapes ? write_shape(dp, gen, x, j, at, n) : clear_shape(dp, gen, j);
+		rc = j < x->n_shapes ? write_shape(dp, gen, x, j, at, n) : xw_gen_clear_shape(dp, gen, j);
 		at += n;
 	}
 	return rc;
 }
 
-/* The inactive generation's exact tier, trees and limit entries (no packet
- * uses them): only the slots the new trees reach are written. */
-static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c)
+/* Generation gen's rule entries (with the dropped equals), nodes, leaf
+ * slots and tree head: what a whole apply writes into the new generation
+ * and, after the switch, into the old one too (so that the first `rule
+ * add|del` copies nothing, loader/datapath/edit.c). */
+static int write_tree_arrays(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c,
+			     uint32_t base_id)
 {
-	__u32 idx[XW_MAX_LIMIT_ENTRIES];
 	const struct xw_ctree *t = c->tree;
+	struct xw_thead head = t->head;
+	uint32_t nd = c->n_dups;
 	int rc;
 
-	rc = write_exact(dp, gen, &t->x);
+	head.ed.base_id = base_id;
+	/* the dropped equal entries after the others, while they fit; else
+	 * none, and `rule del` applies the whole set */
+	if ((uint64_t)t->n_rents + nd > XW_MAX_RENTS) {
+		nd = 0;
+		head.ed.n_dups = XW_MAX_RENTS;
+	}
+	rc = xw_gen_write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
+				sizeof(*t->rents));
 	if (!rc)
-		rc = write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS, t->rents, t->n_rents,
-			 sizeof(*t->rents));
+		rc = xw_gen_write_array(dp->map_fd[XW_M_RENTS], gen * XW_MAX_RENTS + t->n_rents,
+					c->dups, nd, sizeof(*c->dups));
 	if (!rc)
-		rc = write_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids,
-				 sizeof(*t->lids));
+		rc = xw_gen_write_array(dp->map_fd[XW_M_LIDS], gen * XW_MAX_LIDS, t->lids, t->n_lids,
+					sizeof(*t->lids));
 	if (!rc)
-		rc = write_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, t->nodes, t->n_nodes,
-				 sizeof(*t->nodes));
+		rc = xw_gen_write_array(dp->map_fd[XW_M_NODES], gen * XW_MAX_NODES, t->nodes,
+					t->n_nodes, sizeof(*t->nodes));
 	if (!rc)
-		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &t->head, 0) ? -errno : 0;
+		rc = bpf_map_update_elem(dp->map_fd[XW_M_TREES], &gen, &head, 0) ? -errno : 0;
+	return rc;
+}
+
+/* The inactive generation's exact tier, trees and limit entries (no packet
+ * uses them): only the slots the new trees reach are written. */
+static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c, uint32_t base_id)
+{
+	__u32 idx[XW_MAX_LIMIT_ENTRIES];
+	int rc;
+
+	rc = write_exact(dp, gen, &c->tree->x);
+	if (!rc)
+		rc = write_tree_arrays(dp, gen, c, base_id);
 	for (__u32 i = 0; i < c->n_limits && i < XW_MAX_LIMIT_ENTRIES; i++)
 		idx[i] = gen * XW_MAX_LIMIT_ENTRIES + i;
 	if (!rc)
@@ -1468,16 +1513,15 @@ static int write_trees(struct xw_dp *dp, __u32 gen, const struct xw_tcompiled *c
  * a packet may read half-done, so the new generation's fields go in first
  * with `active` unchanged: a packet that sees the new `active` then also
  * sees them, whichever words it reads when. */
-static int switch_generation(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen,
-			     const struct xw_ruleset *rs, const struct xw_tcompiled *c,
-			     struct xw_err *err)
+int xw_gen_switch(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen, const uint8_t policy[XW_DIR_MAX],
+		  uint8_t ct_on, uint32_t n_limits, struct xw_err *err)
 {
 	__u32 zero = 0;
 
-	cfg->policy[gen][XW_DIR_IN] = rs->policy[XW_DIR_IN];
-	cfg->policy[gen][XW_DIR_OUT] = rs->policy[XW_DIR_OUT];
-	cfg->ct_on[gen] = c->uses_ct;
-	cfg->n_limit[gen] = c->n_limits;
+	cfg->policy[gen][XW_DIR_IN] = policy[XW_DIR_IN];
+	cfg->policy[gen][XW_DIR_OUT] = policy[XW_DIR_OUT];
+	cfg->ct_on[gen] = ct_on;
+	cfg->n_limit[gen] = n_limits;
 	if (bpf_map_update_elem(dp->map_fd[XW_M_CFG], &zero, cfg, 0))
 		return sys_err(err, "write the new generation's settings", errno);
 	cfg->active = gen;
@@ -1496,21 +1540,21 @@ static int switch_generation(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen,
 static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ruleset *rs,
 				 const uint32_t *slots, const uint8_t *fresh, struct xw_err *err)
 {
-	int rc = grace_period(dp, gen), z;
+	int rc = xw_gen_grace_period(dp, gen), z;
 
 	if (rc)
 		rc = sys_err(err, "wait for packets in flight", rc);
-	z = zero_slots(dp, slots, fresh, rs->n, 2);
+	z = xw_gen_zero_slots(dp, slots, fresh, rs->n, 2);
 	if (z && !rc)   /* zero them even if the wait failed */
 		rc = sys_err(err, "zero counters", z);
-	if (!rc && (rc = clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
+	if (!rc && (rc = xw_gen_clear_src_buckets(dp, slots, fresh, rs->n, 2)) != 0)
 		rc = sys_err(err, "reset per-source buckets", rc);
 	if (!rc)
 		rc = xw_sets_apply_finish(dp, rs, err);
 	/* no packet reads the old generation's exact tier any more: its
 	 * maps go now, not at the next apply */
 	for (__u32 j = 0; j < XW_MAX_XSHAPES && !rc; j++)
-		if ((rc = clear_shape(dp, gen ^ 1, j)) != 0)
+		if ((rc = xw_gen_clear_shape(dp, gen ^ 1, j)) != 0)
 			rc = sys_err(err, "free the old exact tier", rc);
 	return rc;
 }
@@ -1525,19 +1569,19 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	int fd_x = -1, rc;
 	char *text = NULL;
 	size_t tlen = 0;
-	__u32 gen;
+	__u32 gen, base_id;
 
 	xw_dp_phase("apply: start");
 	/* every @NAME names a declared set of its type (`rule add` parses
 	 * one rule alone: this is where its set references are checked) */
 	if (xw_sets_check(rs, err))
 		return XW_EINPUT;
-	rc = read_cfg(dp, &cfg);
+	rc = xw_gen_read_cfg(dp, &cfg);
 	if (rc)
 		return sys_err(err, "read xw_cfg", rc);
 	gen = (cfg.active & 1) ^ 1;
 	/* a fresh datapath has no generation yet: the old rule set is empty */
-	fd_x = inner_fd(dp, XW_M_TEXT, cfg.active & 1);
+	fd_x = xw_gen_inner_fd(dp, XW_M_TEXT, cfg.active & 1);
 	if (fd_x >= 0) {
 		close(fd_x);
 		fd_x = -1;
@@ -1574,25 +1618,26 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	xw_dp_phase("apply: compose rule text");
 	/* 1. nobody may still be running on the slot we fill (an earlier apply
 	 *    may have been killed between its flip and its grace period) */
-	rc = grace_period(dp, cfg.active & 1);
+	rc = xw_gen_grace_period(dp, cfg.active & 1);
 	if (rc) {
 		rc = sys_err(err, "wait for packets in flight", rc);
 		goto out;
 	}
 	xw_dp_phase("apply: grace period before");
 	/* 2. the inactive generation: rule text, trees, fresh counter slots */
-	fd_x = text_map(text, tlen);
+	fd_x = xw_gen_text_map(text, tlen);
 	if (fd_x < 0) {
 		rc = sys_err(err, "create rule text map", fd_x);
 		goto out;
 	}
 	xw_dp_phase("apply: write rule text");
-	rc = write_trees(dp, gen, &c);
+	base_id = (uint32_t)cfg.generation + 1u ? (uint32_t)cfg.generation + 1u : 1u;
+	rc = write_trees(dp, gen, &c, base_id);
 	xw_dp_phase("apply: write trees");
 	if (!rc)
-		rc = zero_slots(dp, nl.slot, fresh, rs->n, 1);
+		rc = xw_gen_zero_slots(dp, nl.slot, fresh, rs->n, 1);
 	if (!rc)
-		rc = clear_src_buckets(dp, nl.slot, fresh, rs->n, 1);
+		rc = xw_gen_clear_src_buckets(dp, nl.slot, fresh, rs->n, 1);
 	xw_dp_phase("apply: zero fresh slots");
 	if (rc) {
 		rc = sys_err(err, "fill rule maps", rc);
@@ -1609,12 +1654,17 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 		goto out;
 	}
 	/* 4. the switch */
-	rc = switch_generation(dp, &cfg, gen, rs, &c, err);
+	rc = xw_gen_switch(dp, &cfg, gen, rs->policy, c.uses_ct, c.n_limits, err);
 	xw_dp_phase("apply: sets, switch");
 	/* 5. the old generation */
 	if (!rc)
 		rc = retire_old_generation(dp, gen, rs, nl.slot, fresh, err);
 	xw_dp_phase("apply: grace period, retire");
+	/* no packet reads the old generation now: make it the same, for
+	 * `rule add|del` (a failure costs that only a copy) */
+	if (!rc)
+		write_tree_arrays(dp, gen ^ 1, &c, base_id);
+	xw_dp_phase("apply: mirror into the old generation");
 out:
 	if (fd_x >= 0)
 		close(fd_x);
@@ -1778,7 +1828,7 @@ int xw_dp_test_run(struct xw_dp *dp, const void *pkt, size_t len,
 int xw_dp_ct_timeouts(struct xw_dp *dp, uint32_t t[XW_CTS_MAX])
 {
 	struct xw_cfg cfg;
-	int rc = read_cfg(dp, &cfg);
+	int rc = xw_gen_read_cfg(dp, &cfg);
 
 	if (!rc)
 		memcpy(t, cfg.ct_timeout, sizeof(cfg.ct_timeout));
@@ -1793,7 +1843,7 @@ int xw_dp_ct_set_timeout(struct xw_dp *dp, int state, uint32_t secs, struct xw_e
 {
 	struct xw_cfg cfg;
 	__u32 zero = 0;
-	int rc = read_cfg(dp, &cfg);
+	int rc = xw_gen_read_cfg(dp, &cfg);
 
 	if (rc)
 		return sys_err(err, "read xw_cfg", rc);
@@ -1820,7 +1870,7 @@ int xw_dp_ct_each(struct xw_dp *dp, int (*fn)(const struct xw_ct_key *, const st
 	struct xw_ct_key k, next, *prev;
 	struct xw_ct_val v;
 	struct xw_cfg cfg;
-	int rc = read_cfg(dp, &cfg);
+	int rc = xw_gen_read_cfg(dp, &cfg);
 	uint64_t now = mono_ns();
 
 	if (rc)
@@ -1933,7 +1983,7 @@ int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = read_cfg(dp, &cfg);
+	rc = xw_gen_read_cfg(dp, &cfg);
 	if (rc)
 		return rc;
 	gen = cfg.active & 1;
@@ -1943,6 +1993,8 @@ int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c)
 	for (__u32 j = 0; j < c->xshapes; j++)
 		c->xentries += h.xs[j].n;
 	c->xprobes = xw_exact_probes_max(h.xs, c->xshapes);
+	c->edits = h.ed.edits;
+	c->overlay = h.ed.n_over;
 	c->trees = h.n_trees < XW_MAX_TREES ? h.n_trees : XW_MAX_TREES;
 	for (__u32 t = 0; t < c->trees; t++) {
 		uint32_t d = 0, l = 0;

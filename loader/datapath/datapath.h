@@ -102,6 +102,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 struct xw_tree_cost {
 	uint32_t xshapes, xentries, xprobes;   /* xprobes: most probes of one packet */
 	uint32_t trees, nodes, leaf_slots, depth, leaf, worst;
+	uint32_t edits, overlay;   /* `rule add|del` since the apply; overlay entries */
 };
 int xw_dp_tree_cost(struct xw_dp *dp, struct xw_tree_cost *c);
 

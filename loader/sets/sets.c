@@ -1571,6 +1571,45 @@ static int write_bans(struct xw_dp *dp, const struct xw_ruleset *rs, const uint3
 	return 0;
 }
 
+int xw_sets_copy_generation(struct xw_dp *dp, uint32_t from, uint32_t to, struct xw_err *err)
+{
+	struct xw_set_rule sr[XW_MAX_SET_RULES];
+	struct xw_ban_key bk, *prev = NULL, keys[2 * 64 + 1];
+	struct xw_ban_val bv[2 * 64 + 1];
+	uint32_t nsr = 0, nk = 0;
+
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_NRULES], &from, &nsr) && errno != ENOENT)
+		return sys(err, "read set rules", errno);
+	if (nsr > XW_MAX_SET_RULES)
+		nsr = XW_MAX_SET_RULES;
+	for (uint32_t i = 0; i < nsr; i++) {
+		__u32 k = from * XW_MAX_SET_RULES + i;
+
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_RULES], &k, &sr[i]))
+			return sys(err, "read set rules", errno);
+	}
+	/* every ban key (at most 64 per generation), then those of `to` go
+	 * and `from`'s come back as `to`'s */
+	while (nk < XW_ARRAY_SIZE(keys) &&
+	       bpf_map_get_next_key(dp->map_fd[XW_M_SET_BANS], prev, &keys[nk]) == 0) {
+		prev = &keys[nk];
+		if (bpf_map_lookup_elem(dp->map_fd[XW_M_SET_BANS], prev, &bv[nk]) == 0)
+			nk++;
+	}
+	for (uint32_t i = 0; i < nk; i++)
+		if (keys[i].gen == to)
+			bpf_map_delete_elem(dp->map_fd[XW_M_SET_BANS], &keys[i]);
+	for (uint32_t i = 0; i < nk; i++) {
+		if (keys[i].gen != from)
+			continue;
+		bk = keys[i];
+		bk.gen = to;
+		if (bpf_map_update_elem(dp->map_fd[XW_M_SET_BANS], &bk, &bv[i], 0))
+			return sys(err, "write bans", errno);
+	}
+	return write_set_rules(dp, to, sr, nsr, err);
+}
+
 int xw_sets_apply_prepare(struct xw_dp *dp, const struct xw_ruleset *rs, const uint32_t *slots,
 			  const uint32_t *ifx, uint32_t gen, uint8_t *uses_ct, struct xw_err *err)
 {

@@ -38,6 +38,10 @@ const struct xw_set_decl *xw_ruleset_set(const struct xw_ruleset *rs, const char
 
 /* ---- datapath (loader/sets.c) ---- */
 
+/* Generation `to`'s set rules and bans made those of generation `from`
+ * (`rule add|del` of a rule without sets, loader/datapath/edit.c). */
+int xw_sets_copy_generation(struct xw_dp *dp, uint32_t from, uint32_t to, struct xw_err *err);
+
 /* Apply, step 1 (before the generation switch): create/keep/replace the
  * sets of rs, write generation gen's set rules and bans.  The rules with
  * set references are compiled here; *uses_ct is set if one matches `ct`. */
