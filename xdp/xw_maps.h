@@ -98,10 +98,13 @@ struct xw_text_inner {
 	__type(value, char[4096]);
 };
 
-/* Two generations; cfg.active says which one packets use. */
+/* Two generations; cfg.active says which one packets use.  Slot g holds
+ * generation g's text, or the changes `rule add|del` made since the last
+ * apply ("#edits ..."), applied to the text in slot 2 + g
+ * (loader/datapath/edit.c): a change writes a few lines, not 7 MB. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__array(values, struct xw_text_inner);
 } xw_text SEC(".maps");

@@ -36,6 +36,7 @@
 #include "xwall.skel.h"
 #include "xwall_tc.skel.h"
 #include "generation.h"
+#include "edit.h"
 
 #define TEXT_CHUNK XW_TEXT_CHUNK
 
@@ -732,7 +733,7 @@ int xw_gen_inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen)
 	return fd < 0 ? -errno : fd;
 }
 
-char *xw_gen_read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
+static char *read_raw_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 {
 	struct bpf_map_info info;
 	__u32 ilen = sizeof(info);
@@ -790,6 +791,22 @@ char *xw_gen_read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
 	}
 	close(fd);
 	return buf;
+}
+
+char *xw_gen_read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err)
+{
+	char *t = read_raw_text(dp, gen, err), *base, *m;
+
+	if (!t || strncmp(t, XW_EDITS_MARK, strlen(XW_EDITS_MARK)))
+		return t;
+	/* changes since the apply, to its text in slot 2 + gen */
+	base = read_raw_text(dp, 2 + gen, err);
+	m = base ? xw_edits_merge(base, t) : NULL;
+	if (base && !m)
+		xw_errf(err, XW_ESYS, "read rule set: the live changes do not apply to its text");
+	free(base);
+	free(t);
+	return m;
 }
 
 /* The stored text is a valid rule file; its first line, a comment, lists
@@ -1359,14 +1376,35 @@ static void note_cost(struct xw_dp *dp, const struct xw_tcompiled *c)
 }
 
 /* A new map with the rule text in TEXT_CHUNK chunks: its fd, or -errno. */
-int xw_gen_text_map(const char *text, size_t tlen)
+/* The flags of the rule text maps the pinned xw_text takes: those of a
+ * text map it holds (a datapath pinned by an older xwall made them
+ * read-only for the programs, which forbids writing them through mmap),
+ * else this xwall's. */
+static __u32 text_flags(struct xw_dp *dp)
+{
+	for (__u32 g = 0; g < 2; g++) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd = xw_gen_inner_fd(dp, XW_M_TEXT, g), rc;
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (!rc)
+			return info.map_flags | BPF_F_INNER_MAP;
+	}
+	return BPF_F_INNER_MAP | BPF_F_RDONLY_PROG | BPF_F_MMAPABLE;
+}
+
+int xw_gen_text_map(struct xw_dp *dp, const char *text, size_t tlen)
 {
 	__u32 nchunks = (__u32)((tlen + 1 + TEXT_CHUNK - 1) / TEXT_CHUNK), *idx;
 	char *chunks;
 	int fd, rc;
 
-	fd = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks,
-		       BPF_F_INNER_MAP | BPF_F_RDONLY_PROG | BPF_F_MMAPABLE);
+	fd = new_inner(BPF_MAP_TYPE_ARRAY, "xw_text_g", 4, TEXT_CHUNK, nchunks, text_flags(dp));
 	if (fd < 0)
 		return fd;
 	/* one memcpy through mmap (a 100k-rule text is 7 MB) */
@@ -1396,6 +1434,38 @@ int xw_gen_text_map(const char *text, size_t tlen)
 	return fd;
 }
 
+const char *xw_gen_map_text(struct xw_dp *dp, __u32 slot, size_t *len, size_t *tlen)
+{
+	const char *nul;
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+	int fd = xw_gen_inner_fd(dp, XW_M_TEXT, slot);
+	char *p = MAP_FAILED;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) == 0 && (info.map_flags & BPF_F_MMAPABLE)) {
+		*len = (size_t)info.max_entries * TEXT_CHUNK;
+		/* pages are mapped as read: a change reads little of a text */
+		p = *len ? mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+	}
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* the text ends in the last chunk (the map is made to its size) */
+	nul = memchr(p + *len - TEXT_CHUNK, 0, TEXT_CHUNK);
+	if (!nul) {
+		munmap(p, *len);
+		errno = EINVAL;   /* not a text this xwall wrote */
+		return NULL;
+	}
+	*tlen = (size_t)(nul - p);
+	return p;
+}
+
 /* Empty slot `slot` of outer map m (ENOENT: it was). */
 int xw_gen_clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 {
@@ -1410,6 +1480,42 @@ int xw_gen_clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
 	int rc = xw_gen_clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
 
 	return rc ? rc : xw_gen_clear_slot(dp, XW_M_XENTS16, XW_XSLOT(gen, j));
+}
+
+/* The id of the map in slot `slot` of outer map m, 0 if none. */
+static __u32 slot_id(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
+{
+	__u32 id = 0;
+
+	return bpf_map_lookup_elem(dp->map_fd[m], &slot, &id) ? 0 : id;
+}
+
+int xw_gen_share_exact(struct xw_dp *dp, __u32 from, __u32 to, uint32_t n_shapes)
+{
+	static const enum xw_map_id outer[2] = { XW_M_XENTS4, XW_M_XENTS16 };
+	int rc = 0;
+
+	/* a slot update waits for a grace period: only those that change */
+	for (uint32_t j = 0; j < XW_MAX_XSHAPES && !rc; j++) {
+		for (int k = 0; k < 2 && !rc; k++) {
+			__u32 want = j < n_shapes ? slot_id(dp, outer[k], XW_XSLOT(from, j)) : 0;
+			__u32 slot = XW_XSLOT(to, j);
+			int fd;
+
+			if (slot_id(dp, outer[k], slot) == want)
+				continue;
+			if (!want) {
+				rc = xw_gen_clear_slot(dp, outer[k], slot);
+				continue;
+			}
+			fd = bpf_map_get_fd_by_id(want);
+			if (fd < 0)
+				return -errno;
+			rc = bpf_map_update_elem(dp->map_fd[outer[k]], &slot, &fd, 0) ? -errno : 0;
+			close(fd);
+		}
+	}
+	return rc;
 }
 
 /* Shape j's entries x->keys[at, at + n) as a new hash map of their size,
@@ -1538,7 +1644,8 @@ int xw_gen_switch(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen, const uint8_t
  * the new rule's fresh counters.  The new rule's own packets of the
  * microseconds since the switch are not counted. */
 static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ruleset *rs,
-				 const uint32_t *slots, const uint8_t *fresh, struct xw_err *err)
+				 const uint32_t *slots, const uint8_t *fresh, uint32_t n_xshapes,
+				 struct xw_err *err)
 {
 	int rc = xw_gen_grace_period(dp, gen), z;
 
@@ -1552,10 +1659,10 @@ static int retire_old_generation(struct xw_dp *dp, __u32 gen, const struct xw_ru
 	if (!rc)
 		rc = xw_sets_apply_finish(dp, rs, err);
 	/* no packet reads the old generation's exact tier any more: its
-	 * maps go now, not at the next apply */
-	for (__u32 j = 0; j < XW_MAX_XSHAPES && !rc; j++)
-		if ((rc = xw_gen_clear_shape(dp, gen ^ 1, j)) != 0)
-			rc = sys_err(err, "free the old exact tier", rc);
+	 * maps go now, not at the next apply; its slots take the new maps
+	 * (as `rule add|del` would: the two halves share them) */
+	if (!rc && (rc = xw_gen_share_exact(dp, gen, gen ^ 1, n_xshapes)) != 0)
+		rc = sys_err(err, "free the old exact tier", rc);
 	return rc;
 }
 
@@ -1625,7 +1732,7 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	}
 	xw_dp_phase("apply: grace period before");
 	/* 2. the inactive generation: rule text, trees, fresh counter slots */
-	fd_x = xw_gen_text_map(text, tlen);
+	fd_x = xw_gen_text_map(dp, text, tlen);
 	if (fd_x < 0) {
 		rc = sys_err(err, "create rule text map", fd_x);
 		goto out;
@@ -1648,17 +1755,17 @@ int xw_dp_apply(struct xw_dp *dp, const struct xw_ruleset *rs, struct xw_err *er
 	if (rc)
 		goto out;
 	c.uses_ct |= set_ct;
-	/* 3. the rule text of the new generation */
-	if (bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0)) {
-		rc = sys_err(err, "install rule text", errno);
-		goto out;
-	}
-	/* 4. the switch */
-	rc = xw_gen_switch(dp, &cfg, gen, rs->policy, c.uses_ct, c.n_limits, err);
+	/* 3. the rule text of the new generation (a whole text: the base of
+	 *    earlier changes goes), 4. the switch */
+	rc = bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &gen, &fd_x, 0) ? -errno : 0;
+	if (!rc)
+		rc = xw_gen_clear_slot(dp, XW_M_TEXT, 2 + gen);
+	rc = rc ? sys_err(err, "install rule text", rc) :
+		  xw_gen_switch(dp, &cfg, gen, rs->policy, c.uses_ct, c.n_limits, err);
 	xw_dp_phase("apply: sets, switch");
 	/* 5. the old generation */
 	if (!rc)
-		rc = retire_old_generation(dp, gen, rs, nl.slot, fresh, err);
+		rc = retire_old_generation(dp, gen, rs, nl.slot, fresh, c.tree->head.n_xshapes, err);
 	xw_dp_phase("apply: grace period, retire");
 	/* no packet reads the old generation now: make it the same, for
 	 * `rule add|del` (a failure costs that only a copy) */

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "edit.h"
+#include "edit_text.h"
 #include "generation.h"
 #include "compile.h"
 #include "tree.h"
@@ -30,11 +31,7 @@ struct edit {
 	__u32 g, n;                     /* live and new generation */
 	struct xw_thead head;           /* the live one's, made the new one's */
 	uint32_t over_start;            /* first overlay entry */
-	char *text;                     /* live rule text */
-	size_t nrules;
-	uint32_t *slots;
-	const char **line;
-	uint32_t *len;
+	struct xw_live_text lt;         /* the live rule text */
 	struct xw_rent *over;           /* the new overlay's entries */
 	uint32_t n_over, cap_over;
 	struct xw_rent *gone;           /* live entries of the deleted rule */
@@ -139,33 +136,11 @@ static int copy_gen(int fd, uint32_t per_gen, uint32_t g, uint32_t to, uint32_t 
 	return 0;
 }
 
-static uint32_t line_prio(const char *line)
-{
-	return (uint32_t)strtoul(line + 5, NULL, 10);   /* "rule PRIO ..." */
-}
-
-/* The index of the first rule line whose priority is >= prio. */
-static size_t find_line(const struct edit *e, uint32_t prio)
-{
-	size_t lo = 0, hi = e->nrules;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (line_prio(e->line[mid]) < prio)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The live generation's settings, tree head and rule text; XW_EDIT_FULL if
  * it is not one this can change. */
 static int read_live(struct edit *e, struct xw_err *err)
 {
 	const struct xw_tedit *ed = &e->head.ed;
-	char *p, *q;
 	int rc = xw_gen_read_cfg(e->dp, &e->cfg), fd;
 
 	if (rc)
@@ -186,29 +161,7 @@ static int read_live(struct edit *e, struct xw_err *err)
 	    (ed->over_tree < XW_MAX_TREES) != (ed->n_over > 0) ||
 	    (ed->over_tree < XW_MAX_TREES && ed->over_tree >= e->head.n_trees))
 		return XW_EDIT_FULL;
-	e->text = xw_gen_read_text(e->dp, e->g, err);
-	if (!e->text)
-		return XW_ESYS;
-	xw_dp_phase("edit: read text map");
-	if (strncmp(e->text, "#slots", 6))
-		return XW_EDIT_FULL;
-	for (p = e->text + 6; *p == ' '; p = q) {
-		strtoul(p, &q, 10);
-		if (q == p)
-			break;
-		e->nrules++;
-	}
-	e->slots = calloc(e->nrules + 2, sizeof(*e->slots));
-	e->line = calloc(e->nrules + 1, sizeof(*e->line));
-	e->len = calloc(e->nrules + 1, sizeof(*e->len));
-	if (!e->slots || !e->line || !e->len)
-		return xw_errf(err, XW_ESYS, "out of memory");
-	p = e->text + 6;
-	for (size_t i = 0; i < e->nrules; i++, p = q)
-		e->slots[i] = (uint32_t)strtoul(p, &q, 10);
-	if (xw_gen_last_lines(e->text, strlen(e->text), e->nrules, e->line, e->len))
-		return XW_EDIT_FULL;
-	return 0;
+	return xw_live_text_open(e->dp, e->g, &e->lt, err);
 }
 
 /* Rules whose entries live elsewhere than in the trees (limit entries, the
@@ -445,24 +398,7 @@ static int write_overlay(struct edit *e, struct xw_err *err)
 static int share_rest(struct edit *e, struct xw_err *err)
 {
 	struct xw_dp *dp = e->dp;
-	int rc = 0;
-
-	for (uint32_t j = 0; j < XW_MAX_XSHAPES && !rc; j++) {
-		enum xw_map_id m = e->head.xs[j].nk == 1 ? XW_M_XENTS4 : XW_M_XENTS16;
-		__u32 from = XW_XSLOT(e->g, j), to = XW_XSLOT(e->n, j), id;
-		int fd;
-
-		rc = xw_gen_clear_shape(dp, e->n, j);
-		if (rc || j >= e->head.n_xshapes)
-			continue;
-		if (bpf_map_lookup_elem(dp->map_fd[m], &from, &id) ||
-		    (fd = bpf_map_get_fd_by_id(id)) < 0) {
-			rc = -errno;
-			break;
-		}
-		rc = bpf_map_update_elem(dp->map_fd[m], &to, &fd, 0) ? -errno : 0;
-		close(fd);
-	}
+	int rc = xw_gen_share_exact(dp, e->g, e->n, e->head.n_xshapes);
 	for (uint32_t i = 0; i < e->cfg.n_limit[e->g] && i < XW_MAX_LIMIT_ENTRIES && !rc; i++) {
 		__u32 from = e->g * XW_MAX_LIMIT_ENTRIES + i, to = e->n * XW_MAX_LIMIT_ENTRIES + i;
 		struct xw_limit_entry le;
@@ -476,85 +412,83 @@ static int share_rest(struct edit *e, struct xw_err *err)
 	return xw_sets_copy_generation(dp, e->g, e->n, err);
 }
 
-/* The live text with rule line `at` removed (add == NULL) or `add` (slot
- * `slot`) inserted before it; *tlen its length. */
-static char *edit_text(const struct edit *e, size_t at, const char *add, uint32_t slot,
-		       size_t *tlen)
+/* The new generation's text: the live changes and this one (line: the
+ * added rule's, else rule del_prio goes) after the mark.  Its fd, or
+ * -errno. */
+static int new_text(const struct edit *e, const char *line, uint32_t slot, uint32_t del_prio)
 {
-	size_t len = strlen(e->text), alen = add ? strlen(add) : 0, n = 0;
-	const char *body = strchr(e->text, '\n'), *cut;
-	char *out = malloc(len + alen + 16);
+	size_t ol = strlen(e->lt.ops), n;
+	char *buf = malloc(strlen(XW_EDITS_MARK) + ol + (line ? strlen(line) : 0) + 32);
+	int fd;
 
-	if (!out || !body)
-		goto fail;
-	body++;
-	n = (size_t)sprintf(out, "#slots");
-	for (size_t i = 0; i <= e->nrules; i++) {
-		if (add && i == at)
-			n += (size_t)sprintf(out + n, " %u", slot);
-		if (i < e->nrules && (add || i != at))
-			n += (size_t)sprintf(out + n, " %u", e->slots[i]);
-	}
-	out[n++] = '\n';
-	cut = at < e->nrules ? e->line[at] : e->text + len;
-	memcpy(out + n, body, (size_t)(cut - body));
-	n += (size_t)(cut - body);
-	if (add) {
-		memcpy(out + n, add, alen);
-		n += alen;
-		out[n++] = '\n';
-	} else {
-		cut += e->len[at] + 1;   /* the line and its newline */
-	}
-	memcpy(out + n, cut, len - (size_t)(cut - e->text));
-	n += len - (size_t)(cut - e->text);
-	out[n] = '\0';
-	*tlen = n;
-	return out;
-fail:
-	free(out);
-	return NULL;
+	if (!buf)
+		return -ENOMEM;
+	n = (size_t)sprintf(buf, "%s", XW_EDITS_MARK);
+	memcpy(buf + n, e->lt.ops, ol);
+	n += ol;
+	if (ol && buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	n += (size_t)(line ? sprintf(buf + n, "+%u %s\n", slot, line) :
+			     sprintf(buf + n, "-%u\n", del_prio));
+	fd = xw_gen_text_map(e->dp, buf, n);
+	free(buf);
+	return fd;
 }
 
-/* The first counter slot the live generation does not use. */
-static int free_slot(const struct edit *e, uint32_t *slot)
+/* Slot 2 + n of xw_text holds the base text of the live changes (the map
+ * in base_slot), unless it does already (a slot update waits for a grace
+ * period). */
+static int share_base(const struct edit *e)
 {
-	uint8_t *used = calloc(XW_MAX_RULES, 1);
+	struct xw_dp *dp = e->dp;
+	__u32 want = 0, have = 0, to = 2 + e->n, from = e->lt.base_slot;
+	int fd, rc;
+
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_TEXT], &from, &want))
+		return -errno;
+	if (bpf_map_lookup_elem(dp->map_fd[XW_M_TEXT], &to, &have) == 0 && have == want)
+		return 0;
+	fd = bpf_map_get_fd_by_id(want);
+	if (fd < 0)
+		return -errno;
+	rc = bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &to, &fd, 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* The first counter slot neither the live rules nor a change since the
+ * apply used; XW_MAX_RULES if none. */
+static uint32_t free_slot(const struct edit *e)
+{
 	uint32_t s = 0;
 
-	if (!used)
-		return -ENOMEM;
-	for (size_t i = 0; i < e->nrules; i++)
-		if (e->slots[i] < XW_MAX_RULES)
-			used[e->slots[i]] = 1;
-	while (s < XW_MAX_RULES && used[s])
+	while (s < XW_MAX_RULES && e->lt.used[s])
 		s++;
-	free(used);
-	*slot = s;
-	return 0;
+	return s;
 }
 
 /* ---- the whole change ---- */
 
-/* What the change makes: the overlay's entries and the text. */
+/* What the change makes: the overlay's entries; the added rule's line
+ * and slot. */
 static int prepare(struct edit *e, const struct xw_rule *r, uint32_t del, uint32_t *slot,
-		   size_t *at, char **line, struct xw_err *err)
+		   char **line, struct xw_err *err)
 {
-	size_t i = find_line(e, r ? r->prio : del);
-	bool found = i < e->nrules && line_prio(e->line[i]) == (r ? r->prio : del);
+	uint32_t prio = r ? r->prio : del, len = 0;
+	const char *cur = xw_live_text_rule(&e->lt, prio, &len);
 
-	*at = i;
+	if (e->lt.n_ops >= XW_EDIT_MAX_OPS)
+		return XW_EDIT_FULL;   /* a whole apply starts a new text */
 	if (r) {
-		if (found)
+		if (cur)
 			return xw_errf(err, XW_EINPUT, "a rule with priority %u exists already "
 				       "(rule del %u first)", r->prio, r->prio);
-		if (e->nrules >= XW_MAX_RULES)
-			return xw_errf(err, XW_EINPUT, "too many rules: %zu (at most %u)",
-				       e->nrules + 1, XW_MAX_RULES);
-		if (!editable(r))
+		/* (at most: a whole apply counts exactly) */
+		if (e->lt.nbase + e->lt.n_adds + 1 > XW_MAX_RULES || !editable(r))
 			return XW_EDIT_FULL;
-		if (free_slot(e, slot))
-			return xw_errf(err, XW_ESYS, "out of memory");
+		*slot = free_slot(e);
+		if (*slot >= XW_MAX_RULES)
+			return XW_EDIT_FULL;
 		*line = xw_rule_text(r);
 		if (!*line)
 			return xw_errf(err, XW_ESYS, "out of memory");
@@ -562,12 +496,12 @@ static int prepare(struct edit *e, const struct xw_rule *r, uint32_t del, uint32
 			return xw_errf(err, XW_ESYS, "read the overlay entries");
 		return add_entries(e, r, *slot, err);
 	}
-	if (!found)
+	if (!cur)
 		return xw_errf(err, XW_EINPUT, "no rule with priority %u", del);
 	{
 		struct xw_rule old;
 		struct xw_err perr;
-		char *t = strndup(e->line[i], e->len[i]);
+		char *t = strndup(cur, len);
 		int ok;
 
 		if (!t)
@@ -634,8 +568,8 @@ static int sync_half(struct edit *e)
 
 /* The new generation: the copy, the deletion, the overlay, the text; then
  * the switch. */
-static int commit(struct edit *e, uint32_t del, uint32_t slot, const char *text, size_t tlen,
-		  bool adds, struct xw_err *err)
+static int commit(struct edit *e, uint32_t del, uint32_t slot, const char *line,
+		  struct xw_err *err)
 {
 	struct xw_dp *dp = e->dp;
 	struct xw_tedit *ed = &e->head.ed;
@@ -652,7 +586,7 @@ static int commit(struct edit *e, uint32_t del, uint32_t slot, const char *text,
 		return sys_fail(err, "copy the live generation", rc);
 	xw_dp_phase("edit: copy generation");
 	ed->n_changed = 0;
-	if (!adds && e->over_start) {
+	if (!line && e->over_start) {
 		void *base;
 		size_t len;
 		struct xw_rent *v = map_range(dp->map_fd[XW_M_RENTS], e->n * XW_MAX_RENTS, e->over_start,
@@ -673,14 +607,17 @@ static int commit(struct edit *e, uint32_t del, uint32_t slot, const char *text,
 		rc = sys_fail(err, "write the tree head", errno);
 	if (!rc)
 		rc = share_rest(e, err);
-	if (!rc && adds &&
+	if (!rc && line &&
 	    ((rc = xw_gen_zero_slots(dp, &slot, &fresh, 1, 1)) != 0 ||
 	     (rc = xw_gen_clear_src_buckets(dp, &slot, &fresh, 1, 1)) != 0))
 		rc = sys_fail(err, "zero the new rule's counters", rc);
 	if (rc)
 		return rc;
 	xw_dp_phase("edit: head, exact, counters");
-	fd_x = xw_gen_text_map(text, tlen);
+	rc = share_base(e);
+	if (rc)
+		return sys_fail(err, "install rule text", rc);
+	fd_x = new_text(e, line, slot, del);
 	if (fd_x < 0)
 		return sys_fail(err, "create rule text map", fd_x);
 	rc = bpf_map_update_elem(dp->map_fd[XW_M_TEXT], &e->n, &fd_x, 0) ? -errno : 0;
@@ -696,8 +633,7 @@ int xw_dp_edit(struct xw_dp *dp, const struct xw_rule *r, uint32_t del_prio, str
 {
 	struct edit e;
 	uint32_t slot = 0;
-	size_t at = 0, tlen = 0;
-	char *line = NULL, *text = NULL;
+	char *line = NULL;
 	const char *how = getenv("XW_EDIT");
 	int rc;
 
@@ -710,24 +646,15 @@ int xw_dp_edit(struct xw_dp *dp, const struct xw_rule *r, uint32_t del_prio, str
 	rc = read_live(&e, err);
 	xw_dp_phase("edit: read live text");
 	if (!rc)
-		rc = prepare(&e, r, del_prio, &slot, &at, &line, err);
+		rc = prepare(&e, r, del_prio, &slot, &line, err);
 	xw_dp_phase("edit: compile the change");
-	if (!rc) {
-		text = edit_text(&e, at, line, slot, &tlen);
-		if (!text)
-			rc = xw_errf(err, XW_ESYS, "out of memory");
-	}
 	/* the overlay's size is known once the deletion found its equals:
 	 * past the limit, commit returns XW_EDIT_FULL before writing it */
 	if (!rc)
-		rc = commit(&e, r ? XW_PRIO_NONE : del_prio, slot, text, tlen, r != NULL, err);
+		rc = commit(&e, r ? XW_PRIO_NONE : del_prio, slot, line, err);
 	xw_dp_phase("edit: switch");
-	free(text);
 	free(line);
-	free(e.text);
-	free(e.slots);
-	free(e.line);
-	free(e.len);
+	xw_live_text_close(&e.lt);
 	free(e.over);
 	free(e.gone);
 	return rc;

@@ -17,10 +17,15 @@ int xw_gen_read_cfg(struct xw_dp *dp, struct xw_cfg *cfg);
 /* fd of the inner map in slot gen of outer map m, or -errno. */
 int xw_gen_inner_fd(struct xw_dp *dp, enum xw_map_id m, __u32 gen);
 /* Generation gen's rule text ("#slots S0 S1 ...\n" and the canonical
- * text), NUL-terminated; NULL with err set. */
+ * text, with the changes since the apply made), NUL-terminated; NULL with
+ * err set. */
 char *xw_gen_read_text(struct xw_dp *dp, __u32 gen, struct xw_err *err);
+/* The text map in slot `slot` of xw_text mapped read-only (*len bytes, to
+ * munmap), its text *tlen bytes and a NUL; NULL with errno set when it
+ * cannot be mapped. */
+const char *xw_gen_map_text(struct xw_dp *dp, __u32 slot, size_t *len, size_t *tlen);
 /* A new rule text map holding text[0..tlen): its fd, or -errno. */
-int xw_gen_text_map(const char *text, size_t tlen);
+int xw_gen_text_map(struct xw_dp *dp, const char *text, size_t tlen);
 /* Points line[i] at the i-th of the last n lines of text (the rules of a
  * canonical text), llen[i] its length; -1 if one is not a rule line. */
 int xw_gen_last_lines(const char *text, size_t len, size_t n, const char **line, uint32_t *llen);
@@ -37,6 +42,9 @@ int xw_gen_clear_src_buckets(struct xw_dp *dp, const uint32_t *slots, const uint
 /* Empty slot `slot` of outer map m; shape j's slots of generation gen. */
 int xw_gen_clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot);
 int xw_gen_clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j);
+/* Generation to's exact-tier slots made those of generation from (its
+ * first n_shapes shapes; the others empty): the halves share the maps. */
+int xw_gen_share_exact(struct xw_dp *dp, __u32 from, __u32 to, uint32_t n_shapes);
 /* The switch to generation gen, whose settings are these. */
 int xw_gen_switch(struct xw_dp *dp, struct xw_cfg *cfg, __u32 gen, const uint8_t policy[XW_DIR_MAX],
 		  uint8_t ct_on, uint32_t n_limits, struct xw_err *err);

@@ -17,7 +17,8 @@
 #            ones; after each: the change was one of the live generation
 #            (`status --json` classifier.edits counts it), `rule list`
 #            is the expected text, and `xwall verify` proves the live maps
-#            implement it (0 mismatches)
+#            implement it (0 mismatches); at the end `rule list` is the
+#            text of the final rule set applied whole
 #   full     `rule del` of a rule with `limit`: a whole apply (edits back to 0),
 #            verified
 #
@@ -147,6 +148,9 @@ for _ in range(ops):
         out.append("add " + live[p][5:])
 with open(w + "/ops", "w") as f:
     f.write("\n".join(out) + "\n")
+with open(w + "/final.rules", "w") as f:
+    for p in sorted(live):
+        f.write(live[p] + "\n")
 EOF
 
 for mode in off all; do
@@ -178,6 +182,13 @@ for mode in off all; do
 		fi
 	done <"$W/ops"
 	[ "$bad" = 1 ] || pass "$n random rule add/del, each a change of the live generation, rule list as expected, verified after each"
+	# the text the changes left is the one the final rule set has
+	"$XWALL" rule list >"$W/l1"
+	XW_EXACT=$mode "$XWALL" apply "$W/final.rules" >/dev/null
+	"$XWALL" rule list >"$W/l2"
+	st cmp -s "$W/l1" "$W/l2"
+	expect $R "rule list after the changes = rule list of the final set applied whole" \
+		"$(diff "$W/l1" "$W/l2" | head -n 6)"
 done
 
 # ------------------------------------------------------------------ full
