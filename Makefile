@@ -27,8 +27,12 @@ HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
 CFLAGS   += $(HARDEN_CFLAGS)
 LDFLAGS  += $(HARDEN_LDFLAGS)
 LDLIBS   := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lpcap
-# xwall itself loads libpcap on first use (ctl/pcap_lazy.c): not linked
-XWALL_LDLIBS := $(filter-out -lpcap,$(LDLIBS))
+# xwall itself loads libpcap on first use (ctl/pcap_lazy.c): not linked.
+# libbpf, libxdp, libelf, zlib and json-c are linked in: `xwall set add` is
+# one short process per ban (fail2ban, CrowdSec), and binding those
+# libraries' symbols at start cost ~1 ms of its ~4.5 (docs/benchmarks.md,
+# "Named sets"); Debian ships no static libmnl.
+XWALL_LDLIBS := -Wl,-Bstatic -lxdp -lbpf -lelf -lz -ljson-c -Wl,-Bdynamic -lmnl
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iinclude -I/usr/include/$(shell uname -m)-linux-gnu

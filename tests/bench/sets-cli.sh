@@ -6,7 +6,8 @@
 #
 #   set load of N elements (IPv4+IPv6, one per line) from a file
 #   one `xwall set add` (a whole process: open, add, exit), mean of 50,
-#   next to /bin/true (what starting any process costs on this machine)
+#   next to /bin/true (what starting any process costs on this machine),
+#   from a shell loop and from posix_spawn (no shell fork)
 #   `set feed` rate: M `add` lines through one process
 #   the same with nft: `nft -f` of N elements into a named set, `nft add
 #   element` once, mean of 50
@@ -64,7 +65,26 @@ t() {
 add50() { for i in $(seq 50); do "$XWALL" set add bl 192.0.2.$i; done; }
 true50() { for i in $(seq 50); do /bin/true; done; }
 nadd50() { for i in $(seq 50); do nft add element inet xwsb bl4 "{ 192.0.2.$i }"; done; }
+# spawn50 CMD...: mean ms from posix_spawn to exit of 50 runs of CMD (%i in
+# an argument becomes the run's number): no shell forks here, whose page
+# tables make every command in a loop cost ~2 ms more on this VM
+spawn50() {
+	/usr/bin/python3 - "$@" <<'PY'
+import os, sys, time
+tot = 0.0
+for i in range(50):
+    argv = [a.replace("%i", str(i + 1)) for a in sys.argv[1:]]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+    os.waitpid(pid, 0)
+    tot += time.perf_counter() - t0
+print("%.2f" % (tot * 1000 / 50))
+PY
+}
 load=$(t "$XWALL" set load bl "$W/elems")
+sadd=$(spawn50 "$XWALL" set add bl 198.51.100.%i)
+strue=$(spawn50 /bin/true)
 add=$(t add50)
 tru=$(t true50)
 feed=$(t sh -c "\"$XWALL\" set feed bl <\"$W/feed\" 2>/dev/null")
@@ -83,4 +103,6 @@ printf '| one add (a whole CLI process), wall (CPU), mean of 50 | %.1f ms (%.1f 
 	"$(ms50 "$(w "$add")")" "$(ms50 "$(c "$add")")" "$(ms50 "$(w "$nadd")")" "$(ms50 "$(c "$nadd")")"
 printf '| /bin/true, the same way (process start on this machine) | %.1f ms (%.1f ms) | |\n' \
 	"$(ms50 "$(w "$tru")")" "$(ms50 "$(c "$tru")")"
+printf '| one add, posix_spawn to exit (no shell), mean of 50 | %s ms | |\n' "$sadd"
+printf '| /bin/true, the same way | %s ms | |\n' "$strue"
 printf '| set feed, %d adds | %.0f changes/s | |\n' "$M" "$(echo "$M / $(w "$feed")" | bc -l)"
