@@ -1475,7 +1475,7 @@ int xw_gen_clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot)
 }
 
 /* Empty shape j's slots of generation gen in both outer maps. */
-int xw_gen_clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
+static int clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j)
 {
 	int rc = xw_gen_clear_slot(dp, XW_M_XENTS4, XW_XSLOT(gen, j));
 
@@ -1557,7 +1557,7 @@ static int write_exact(struct xw_dp *dp, __u32 gen, const struct xw_cexact *x)
 
 		while (at + n < x->n && x->keys[at + n].shape == j)
 			n++;
-		rc = j < x->n_shapes ? write_shape(dp, gen, x, j, at, n) : xw_gen_clear_shape(dp, gen, j);
+		rc = j < x->n_shapes ? write_shape(dp, gen, x, j, at, n) : clear_shape(dp, gen, j);
 		at += n;
 	}
 	return rc;

@@ -15,6 +15,14 @@
 #include "edit.h"
 #include "generation.h"
 
+/* The start of the line after p's, or the text's end. */
+static const char *next_line(const char *p)
+{
+	const char *nl = strchr(p, '\n');
+
+	return nl ? nl + 1 : p + strlen(p);
+}
+
 static uint32_t line_prio(const char *line)
 {
 	return (uint32_t)strtoul(line + 5, NULL, 10);   /* "rule PRIO ..." */
@@ -252,10 +260,10 @@ int xw_live_text_open(struct xw_dp *dp, __u32 g, struct xw_live_text *t, struct 
 		return XW_EDIT_FULL;
 	t->body++;
 	/* the first rule line: policy lines and set blocks come before */
-	for (p = t->body; *p && strncmp(p, "rule ", 5); p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+	for (p = t->body; *p && strncmp(p, "rule ", 5); p = next_line(p))
 		;
 	t->rules = p;
-	for (p = t->ops; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+	for (p = t->ops; *p; p = next_line(p)) {
 		nops++;
 		if (*p == '+') {
 			unsigned long s = strtoul(p + 1, NULL, 10);
@@ -310,7 +318,7 @@ const char *xw_live_text_rule(const struct xw_live_text *t, uint32_t prio, uint3
 	const char *found = NULL, *p;
 	int state = 0;   /* 1 added (found), 2 deleted, by the last change */
 
-	for (p = t->ops; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+	for (p = t->ops; *p; p = next_line(p)) {
 		char *e;
 
 		if (*p == '-' && strtoul(p + 1, NULL, 10) == prio) {

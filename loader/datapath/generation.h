@@ -39,9 +39,8 @@ int xw_gen_zero_slots(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fr
 		      uint8_t which);
 int xw_gen_clear_src_buckets(struct xw_dp *dp, const uint32_t *slots, const uint8_t *fresh,
 			     size_t n, uint8_t which);
-/* Empty slot `slot` of outer map m; shape j's slots of generation gen. */
+/* Empty slot `slot` of outer map m. */
 int xw_gen_clear_slot(struct xw_dp *dp, enum xw_map_id m, __u32 slot);
-int xw_gen_clear_shape(struct xw_dp *dp, __u32 gen, uint32_t j);
 /* Generation to's exact-tier slots made those of generation from (its
  * first n_shapes shapes; the others empty): the halves share the maps. */
 int xw_gen_share_exact(struct xw_dp *dp, __u32 from, __u32 to, uint32_t n_shapes);
